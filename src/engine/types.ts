@@ -1,0 +1,39 @@
+import type { ModelDescription, Shape } from '../keras/model.js';
+
+/** A dense float32 tensor, row-major, with concrete dimensions (batch first). */
+export interface Tensor {
+  data: Float32Array;
+  dims: number[];
+}
+
+/** Shape and name of one model input or output as the engine exposes it. */
+export interface TensorSpec {
+  name: string;
+  /** Batch axis first, `null` for open axes (the batch axis is always open). */
+  shape: Shape;
+}
+
+export interface EngineOptions {
+  /** Threads for one inference (intra-op). Default: all cores. */
+  threads?: number;
+}
+
+/**
+ * A compiled, ready-to-run model. `predict` takes one tensor per model input (in `inputs` order, all
+ * with the same batch size) and returns one tensor per model output, as Keras' `model.predict` would.
+ */
+export interface Engine {
+  readonly backend: string;
+  readonly inputs: TensorSpec[];
+  readonly outputs: TensorSpec[];
+  predict(inputs: Tensor[]): Promise<Tensor[]>;
+  dispose(): Promise<void>;
+}
+
+/** A way to run a model description. Backends register by name with a priority (as onnxruntime-common does). */
+export interface Backend {
+  readonly name: string;
+  /** Layers this backend cannot compile, by layer name with the reason; empty when it covers the model. */
+  unsupported(model: ModelDescription): { layer: string; className: string; reason: string }[];
+  create(model: ModelDescription, options: EngineOptions): Promise<Engine>;
+}
