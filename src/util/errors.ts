@@ -8,7 +8,12 @@ export class KerasBatchError extends Error {
   /** Whether retrying the same operation could succeed (a transient I/O fault) or never will (bad model, bad input). */
   readonly retryable: boolean;
 
-  constructor(part: string, code: string, message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  constructor(
+    part: string,
+    code: string,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
     super(`[${part}] ${message}`, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.part = part;

@@ -1,0 +1,151 @@
+import type { LayerSpec, ModelDescription, Shape, TensorRef } from '../keras/model.js';
+import { EngineError, errorMessage } from '../util/errors.js';
+import { GraphBuilder } from './onnx/graph-builder.js';
+import './layers/index.js';
+import { converterFor, type LayerContext, type LayerResult, type Sym } from './layers/registry.js';
+
+/** An ONNX model in memory with the names of its graph inputs and outputs, in model order. */
+export interface CompiledModel {
+  bytes: Uint8Array;
+  inputNames: string[];
+  outputNames: string[];
+  outputShapes: Shape[];
+}
+
+interface Produced {
+  sym: Sym;
+  mask: Sym | null;
+}
+
+const refKey = (ref: TensorRef) => `${ref.layer}:${ref.nodeIndex}:${ref.tensorIndex}`;
+
+/** ONNX dims for a Keras shape: the batch axis and open axes become named symbols. */
+export function onnxDims(shape: Shape, prefix: string): (number | string)[] {
+  return shape.map((d, i) => (i === 0 ? 'batch' : d === null ? `${prefix}_d${i}` : d));
+}
+
+/** Layer classes the ONNX compiler cannot handle in this model, with the reason. */
+export function unsupportedLayers(
+  model: ModelDescription,
+): { layer: string; className: string; reason: string }[] {
+  const missing: { layer: string; className: string; reason: string }[] = [];
+  const visit = (layer: LayerSpec) => {
+    if (!converterFor(layer.className)) {
+      missing.push({
+        layer: layer.name,
+        className: layer.className,
+        reason: 'no ONNX converter for this layer class',
+      });
+    }
+    const inner = layer.config.layer as { class_name?: string; config?: Record<string, unknown> } | undefined;
+    if (inner && typeof inner === 'object' && typeof inner.class_name === 'string') {
+      visit({
+        name: `${layer.name}/${String(inner.config?.name ?? 'inner')}`,
+        className: inner.class_name,
+        config: inner.config ?? {},
+        inbound: [],
+        weights: [],
+      });
+    }
+  };
+  for (const layer of model.layers) visit(layer);
+  return missing;
+}
+
+function convert(
+  g: GraphBuilder,
+  model: ModelDescription,
+  layer: LayerSpec,
+  inputs: Sym[],
+  masks: (Sym | null)[],
+  kwargs: Record<string, unknown>,
+): LayerResult {
+  const converter = converterFor(layer.className);
+  if (!converter) {
+    throw new EngineError(
+      'ENGINE_UNSUPPORTED',
+      `layer ${layer.name} (${layer.className}) is not supported by the ONNX engine`,
+    );
+  }
+  const ctx: LayerContext = {
+    g,
+    layer,
+    model,
+    inputs,
+    masks,
+    kwargs,
+    convertNested: (nested, nestedInputs, nestedMasks) =>
+      convert(g, model, nested, nestedInputs, nestedMasks, {}),
+  };
+  try {
+    return converter(ctx);
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    throw new EngineError(
+      'ENGINE_COMPILE_FAILED',
+      `layer ${layer.name} (${layer.className}): ${errorMessage(error)}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Compiles a model description to an in-memory ONNX model, keeping Keras' tensor layouts at every layer boundary. */
+export function compileToOnnx(model: ModelDescription): CompiledModel {
+  const g = new GraphBuilder();
+  const produced = new Map<string, Produced>();
+  const inputNames: string[] = [];
+  const inputLayers = new Set(model.inputs.map((i) => i.name));
+
+  model.inputs.forEach((input, i) => {
+    const name = g.addInput(`input_${i}`, onnxDims(input.shape, `input_${i}`));
+    inputNames.push(name);
+    produced.set(refKey({ layer: input.name, nodeIndex: 0, tensorIndex: 0 }), {
+      sym: { name, shape: input.shape },
+      mask: null,
+    });
+  });
+
+  for (const layer of model.layers) {
+    if (layer.className === 'InputLayer' || (inputLayers.has(layer.name) && layer.inbound.length === 0))
+      continue;
+    layer.inbound.forEach((node, nodeIndex) => {
+      const ins = node.inputs.map((ref) => {
+        const found = produced.get(refKey(ref));
+        if (!found) {
+          throw new EngineError(
+            'ENGINE_BAD_GRAPH',
+            `layer ${layer.name} uses ${ref.layer}[${ref.nodeIndex}][${ref.tensorIndex}], which is not computed before it`,
+          );
+        }
+        return found;
+      });
+      const result = convert(
+        g,
+        model,
+        layer,
+        ins.map((p) => p.sym),
+        ins.map((p) => p.mask),
+        node.kwargs,
+      );
+      result.outputs.forEach((sym, t) => {
+        const mask = result.masks ? (result.masks[t] ?? null) : (ins[0]?.mask ?? null);
+        produced.set(refKey({ layer: layer.name, nodeIndex, tensorIndex: t }), { sym, mask });
+      });
+    });
+  }
+
+  const outputShapes: Shape[] = [];
+  model.outputs.forEach((output, i) => {
+    const found = produced.get(refKey(output.ref));
+    if (!found) throw new EngineError('ENGINE_BAD_GRAPH', `model output ${output.name} is never computed`);
+    g.addOutput(`output_${i}`, found.sym.name, onnxDims(found.sym.shape, `output_${i}`));
+    outputShapes.push(found.sym.shape);
+  });
+
+  return {
+    bytes: g.buildModel(model.name || 'keras_model'),
+    inputNames,
+    outputNames: g.outputNames,
+    outputShapes,
+  };
+}

@@ -1,0 +1,46 @@
+import type { LayerSpec, ModelDescription, Shape } from '../../keras/model.js';
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+
+/** A tensor of the graph being built: its ONNX name and its Keras shape (batch axis first, `null` if open). */
+export interface Sym {
+  name: string;
+  shape: Shape;
+}
+
+/** Everything a layer converter may use to emit its part of the graph. */
+export interface LayerContext {
+  g: GraphBuilder;
+  layer: LayerSpec;
+  model: ModelDescription;
+  /** The tensors this call of the layer consumes. */
+  inputs: Sym[];
+  /** Keras masks of those inputs (`[batch, time]` boolean as float 0/1), or null. */
+  masks: (Sym | null)[];
+  /** Keyword arguments of this call (e.g. `training`, `mask`). */
+  kwargs: Record<string, unknown>;
+  /** Compiles a nested layer (the one inside Bidirectional or TimeDistributed) on the given inputs. */
+  convertNested(layer: LayerSpec, inputs: Sym[], masks: (Sym | null)[]): LayerResult;
+}
+
+export interface LayerResult {
+  outputs: Sym[];
+  /** Masks of the outputs; when omitted, the first input's mask is propagated as Keras does for most layers. */
+  masks?: (Sym | null)[];
+}
+
+export type LayerConverter = (ctx: LayerContext) => LayerResult;
+
+const converters = new Map<string, LayerConverter>();
+
+/** Registers a converter under one or more Keras class names (next to its implementation, as tfjs-layers does). */
+export function registerLayer(classNames: string | string[], converter: LayerConverter): void {
+  for (const name of Array.isArray(classNames) ? classNames : [classNames]) converters.set(name, converter);
+}
+
+export function converterFor(className: string): LayerConverter | undefined {
+  return converters.get(className);
+}
+
+export function supportedLayerClasses(): string[] {
+  return [...converters.keys()].sort();
+}

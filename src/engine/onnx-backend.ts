@@ -1,0 +1,72 @@
+import os from 'node:os';
+import ort from 'onnxruntime-node';
+import type { ModelDescription } from '../keras/model.js';
+import { EngineError, errorMessage } from '../util/errors.js';
+import { compileToOnnx, unsupportedLayers } from './compile.js';
+import type { Backend, Engine, EngineOptions, Tensor, TensorSpec } from './types.js';
+
+class OnnxEngine implements Engine {
+  readonly backend = 'onnxruntime';
+
+  constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly inputNames: string[],
+    private readonly outputNames: string[],
+    readonly inputs: TensorSpec[],
+    readonly outputs: TensorSpec[],
+  ) {}
+
+  async predict(inputs: Tensor[]): Promise<Tensor[]> {
+    if (inputs.length !== this.inputNames.length) {
+      throw new EngineError(
+        'ENGINE_BAD_INPUT',
+        `the model takes ${this.inputNames.length} inputs, got ${inputs.length}`,
+      );
+    }
+    const feeds: Record<string, ort.Tensor> = {};
+    inputs.forEach((t, i) => {
+      feeds[this.inputNames[i]] = new ort.Tensor('float32', t.data, t.dims);
+    });
+    const results = await this.session.run(feeds);
+    return this.outputNames.map((name) => {
+      const out = results[name];
+      return { data: out.data as Float32Array, dims: out.dims.map(Number) };
+    });
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** The fast path: compile to ONNX in memory and run it on onnxruntime's CPU execution provider. */
+export const onnxBackend: Backend = {
+  name: 'onnxruntime',
+  unsupported: unsupportedLayers,
+  async create(model: ModelDescription, options: EngineOptions): Promise<Engine> {
+    const compiled = compileToOnnx(model);
+    const threads = options.threads ?? Math.max(1, os.availableParallelism());
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(compiled.bytes, {
+        executionProviders: ['cpu'],
+        graphOptimizationLevel: 'all',
+        intraOpNumThreads: threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+      });
+    } catch (error) {
+      throw new EngineError(
+        'ENGINE_SESSION_FAILED',
+        `onnxruntime could not load the compiled model: ${errorMessage(error)}`,
+        { cause: error },
+      );
+    }
+    const inputs = model.inputs.map((input) => ({ name: input.name, shape: input.shape }));
+    const outputs = model.outputs.map((output, i) => ({
+      name: output.name,
+      shape: compiled.outputShapes[i],
+    }));
+    return new OnnxEngine(session, compiled.inputNames, compiled.outputNames, inputs, outputs);
+  },
+};
