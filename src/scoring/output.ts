@@ -1,0 +1,61 @@
+import type { Tensor } from '../engine/types.js';
+import { type Nested, nest, predictClasses } from './classes.js';
+
+/** The fields of every prediction, in the seed's order. */
+export const FIELDS = ['prediction', 'prediction_classes', 'probability'] as const;
+
+/**
+ * Formats a float32 value as the shortest decimal that round-trips its double widening, as Python's
+ * `repr(float(np.float32(x)))` does (`0.119932159781456`), with `.0` on integral values (`1.0`).
+ * Non-finite values become `null` (valid JSON; Keras would have written `NaN`).
+ */
+export function formatNumber(v: number): string {
+  if (!Number.isFinite(v)) return 'null';
+  if (Number.isInteger(v) && Math.abs(v) < 1e16) return Object.is(v, -0) ? '-0.0' : `${v}.0`;
+  return String(v);
+}
+
+function writeNested(value: Nested, asFloat: boolean): string {
+  if (typeof value === 'number') return asFloat ? formatNumber(value) : String(value);
+  return `[${value.map((v) => writeNested(v, asFloat)).join(', ')}]`;
+}
+
+/** One record's `[prediction, prediction_classes, probability]`, with several outputs as lists per field. */
+export function recordValues(outputs: Tensor[], record: number): string {
+  const preds: string[] = [];
+  const classes: string[] = [];
+  for (const out of outputs) {
+    const rowDims = out.dims.slice(1);
+    const rowSize = rowDims.reduce((a, b) => a * b, 1);
+    const offset = record * rowSize;
+    preds.push(writeNested(nest(out.data, offset, rowDims), true));
+    classes.push(writeNested(predictClasses(out.data, offset, rowDims), false));
+  }
+  const pred = outputs.length === 1 ? preds[0] : `[${preds.join(', ')}]`;
+  const cls = outputs.length === 1 ? classes[0] : `[${classes.join(', ')}]`;
+  return `[${pred}, ${cls}, ${pred}]`;
+}
+
+/**
+ * The seed's output object for one input file: `{"<file>": {"fields": [...], "values": [...]}}`.
+ * One record gives `values: [prediction, class, probability]`; several give a list of such rows, as WML
+ * online scoring returns. `first`/`count` select this file's rows inside a larger batch.
+ */
+export function formatPrediction(fileName: string, outputs: Tensor[], first: number, count: number): string {
+  let values: string;
+  if (count === 1) values = recordValues(outputs, first);
+  else {
+    const rows: string[] = [];
+    for (let r = 0; r < count; r += 1) rows.push(recordValues(outputs, first + r));
+    values = `[${rows.join(', ')}]`;
+  }
+  return `{${JSON.stringify(fileName)}: {"fields": ${JSON.stringify(FIELDS).replace(/,/g, ', ')}, "values": ${values}}}`;
+}
+
+/** True when any prediction value lies outside [0, 1] (Keras' `predict_proba` warned then). */
+export function outsideUnitInterval(outputs: Tensor[]): boolean {
+  for (const out of outputs) {
+    for (let i = 0; i < out.data.length; i += 1) if (out.data[i] < 0 || out.data[i] > 1) return true;
+  }
+  return false;
+}

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { formatNumber, formatPrediction, predictClasses, shapeRecords } from '../../src/scoring/index.js';
+
+describe('predictClasses (Keras 2 predict_classes)', () => {
+  it('takes the argmax of a softmax row, ties to the first', () => {
+    expect(predictClasses([0.1, 0.7, 0.2], 0, [3])).toBe(1);
+    expect(predictClasses([0.4, 0.4, 0.2], 0, [3])).toBe(0);
+  });
+  it('thresholds a single unit at 0.5 and keeps it in a list', () => {
+    expect(predictClasses([0.51], 0, [1])).toEqual([1]);
+    expect(predictClasses([0.5], 0, [1])).toEqual([0]);
+  });
+  it('works per row for sequence outputs', () => {
+    expect(predictClasses([0, 1, 1, 0, 0.2, 0.1], 0, [3, 2])).toEqual([1, 0, 0]);
+  });
+});
+
+describe('formatNumber', () => {
+  it('prints float32 values as Python prints them widened to double', () => {
+    expect(formatNumber(Math.fround(0.119932159781456))).toBe('0.119932159781456');
+    expect(formatNumber(1)).toBe('1.0');
+    expect(formatNumber(0)).toBe('0.0');
+    expect(formatNumber(Math.fround(0.1))).toBe('0.10000000149011612');
+    expect(formatNumber(Number.NaN)).toBe('null');
+  });
+});
+
+describe('formatPrediction', () => {
+  const probs = Float32Array.from([0.25, 0.75, 0.5, 0.5]);
+  it('writes the seed shape for one record', () => {
+    const text = formatPrediction('img1.json', [{ data: probs, dims: [2, 2] }], 0, 1);
+    expect(JSON.parse(text)).toEqual({
+      'img1.json': { fields: ['prediction', 'prediction_classes', 'probability'], values: [[0.25, 0.75], 1, [0.25, 0.75]] },
+    });
+  });
+  it('writes a list of rows for several records', () => {
+    const text = formatPrediction('b.json', [{ data: probs, dims: [2, 2] }], 0, 2);
+    expect(JSON.parse(text)['b.json'].values).toEqual([
+      [[0.25, 0.75], 1, [0.25, 0.75]],
+      [[0.5, 0.5], 0, [0.5, 0.5]],
+    ]);
+  });
+  it('lists each output per field for multi-output models', () => {
+    const a = { data: Float32Array.from([0.1, 0.9]), dims: [1, 2] };
+    const b = { data: Float32Array.from([0.75]), dims: [1, 1] };
+    expect(JSON.parse(formatPrediction('m.json', [a, b], 0, 1))['m.json'].values).toEqual([
+      [[Math.fround(0.1), Math.fround(0.9)], [0.75]],
+      [1, [1]],
+      [[Math.fround(0.1), Math.fround(0.9)], [0.75]],
+    ]);
+  });
+});
+
+describe('shapeRecords', () => {
+  const spec = [{ name: 'x', shape: [null, 2, 3] }];
+  const data = new Float32Array(6);
+  it('accepts one record without the batch axis', () => {
+    const r = shapeRecords([{ dims: [2, 3], data }], spec);
+    expect(r.count).toBe(1);
+    expect(r.hadBatchAxis).toBe(false);
+    expect(r.tensors[0].dims).toEqual([1, 2, 3]);
+  });
+  it('names the axis and the expected size on a mismatch', () => {
+    expect(() => shapeRecords([{ dims: [1, 2, 4], data: new Float32Array(8) }], spec)).toThrowError(
+      /4 items on axis 2 .* expects 3/,
+    );
+    expect(() => shapeRecords([{ dims: [6], data }], spec)).toThrowError(/shape \[6\], but the model expects \[any, 2, 3\]/);
+  });
+  it('accepts open axes of any size', () => {
+    const r = shapeRecords([{ dims: [7], data: new Float32Array(7) }], [{ name: 't', shape: [null, null] }]);
+    expect(r.tensors[0].dims).toEqual([1, 7]);
+  });
+});
