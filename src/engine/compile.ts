@@ -10,6 +10,8 @@ export interface CompiledModel {
   inputNames: string[];
   outputNames: string[];
   outputShapes: Shape[];
+  /** Each layer's output shapes (first call), for `inspect`. */
+  layerShapes: Map<string, Shape[]>;
 }
 
 interface Produced {
@@ -95,6 +97,10 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
   const produced = new Map<string, Produced>();
   const inputNames: string[] = [];
   const inputLayers = new Set(model.inputs.map((i) => i.name));
+  const layerShapes = new Map<string, Shape[]>();
+  model.inputs.forEach((input) => {
+    layerShapes.set(input.name, [input.shape]);
+  });
 
   model.inputs.forEach((input, i) => {
     const name = g.addInput(`input_${i}`, onnxDims(input.shape, `input_${i}`));
@@ -127,6 +133,7 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
         ins.map((p) => p.mask),
         node.kwargs,
       );
+      if (nodeIndex === 0) layerShapes.set(layer.name, result.outputs.map((o) => o.shape));
       result.outputs.forEach((sym, t) => {
         const mask = result.masks ? (result.masks[t] ?? null) : (ins[0]?.mask ?? null);
         produced.set(refKey({ layer: layer.name, nodeIndex, tensorIndex: t }), { sym, mask });
@@ -147,5 +154,6 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
     inputNames,
     outputNames: g.outputNames,
     outputShapes,
+    layerShapes,
   };
 }

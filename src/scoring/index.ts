@@ -1,4 +1,4 @@
-export { predictClasses, nest, type Nested } from './classes.js';
+export { type Nested, nest, predictClasses } from './classes.js';
 export { FIELDS, formatNumber, formatPrediction, outsideUnitInterval, recordValues } from './output.js';
-export { readInputFile, shapeRecords, type InputRecords } from './records.js';
-export { parseValues, type NumericArray } from './values-parser.js';
+export { type InputRecords, readInputFile, shapeRecords } from './records.js';
+export { type NumericArray, parseValues } from './values-parser.js';

@@ -5,14 +5,24 @@ import { type Nested, nest, predictClasses } from './classes.js';
 export const FIELDS = ['prediction', 'prediction_classes', 'probability'] as const;
 
 /**
- * Formats a float32 value as the shortest decimal that round-trips its double widening, as Python's
- * `repr(float(np.float32(x)))` does (`0.119932159781456`), with `.0` on integral values (`1.0`).
- * Non-finite values become `null` (valid JSON; Keras would have written `NaN`).
+ * Formats a float32 value exactly as Python's `repr(float(np.float32(x)))` does, which is what Keras users see in
+ * the seed (`0.119932159781456`): the shortest digits that round-trip the double, fixed notation for exponents
+ * -4..15 (`1.0`, `0.0001`), scientific otherwise (`2.8e-06`, `1e+16`). Non-finite values become `null` (valid
+ * JSON; Python would have written `NaN`).
  */
 export function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return 'null';
-  if (Number.isInteger(v) && Math.abs(v) < 1e16) return Object.is(v, -0) ? '-0.0' : `${v}.0`;
-  return String(v);
+  if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const sci = v.toExponential();
+  const e = sci.indexOf('e');
+  const exponent = Number(sci.slice(e + 1));
+  if (exponent < -4 || exponent >= 16) {
+    const sign = exponent < 0 ? '-' : '+';
+    const digits = String(Math.abs(exponent)).padStart(2, '0');
+    return `${sci.slice(0, e)}e${sign}${digits}`;
+  }
+  const fixed = String(v);
+  return fixed.includes('.') ? fixed : `${fixed}.0`;
 }
 
 function writeNested(value: Nested, asFloat: boolean): string {

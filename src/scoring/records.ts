@@ -17,7 +17,10 @@ const fmt = (shape: (number | null)[]) => `[${shape.map((d) => (d === null ? 'an
  * Fits parsed arrays to the model's inputs. A file's `values` may carry the batch axis (rank equal to the
  * model input's) or be one record without it (rank one less). Every fixed axis must match; errors name the axis.
  */
-export function shapeRecords(arrays: { dims: number[]; data: Float32Array }[], specs: TensorSpec[]): InputRecords {
+export function shapeRecords(
+  arrays: { dims: number[]; data: Float32Array }[],
+  specs: TensorSpec[],
+): InputRecords {
   let count = -1;
   let hadBatchAxis = true;
   const tensors = arrays.map((array, i) => {
@@ -45,7 +48,10 @@ export function shapeRecords(arrays: { dims: number[]; data: Float32Array }[], s
     }
     if (dims[0] === 0) throw new InputError('INPUT_WRONG_SHAPE', `${label} holds no records`);
     if (count !== -1 && dims[0] !== count) {
-      throw new InputError('INPUT_WRONG_SHAPE', `the model inputs have different record counts (${count} and ${dims[0]})`);
+      throw new InputError(
+        'INPUT_WRONG_SHAPE',
+        `the model inputs have different record counts (${count} and ${dims[0]})`,
+      );
     }
     count = dims[0];
     return { data: array.data, dims };

@@ -6,7 +6,7 @@ export interface NumericArray {
   data: Float32Array;
 }
 
-const enum Ch {
+enum Ch {
   Space = 0x20,
   Tab = 0x09,
   Lf = 0x0a,
@@ -119,7 +119,11 @@ export class ValuesParser {
     this.expect(Ch.LBracket, '"[" (a list with one array per model input)');
     const out: NumericArray[] = [];
     for (;;) {
-      if (out.length === count) this.fail('INPUT_WRONG_INPUT_COUNT', `"values" must hold ${count} arrays, one per model input; it has more`);
+      if (out.length === count)
+        this.fail(
+          'INPUT_WRONG_INPUT_COUNT',
+          `"values" must hold ${count} arrays, one per model input; it has more`,
+        );
       out.push(this.readArray(`values[${out.length}]`));
       const c = this.skipSpace();
       this.pos += 1;
@@ -130,7 +134,10 @@ export class ValuesParser {
       }
     }
     if (out.length !== count) {
-      this.fail('INPUT_WRONG_INPUT_COUNT', `"values" must hold ${count} arrays, one per model input; it has ${out.length}`);
+      this.fail(
+        'INPUT_WRONG_INPUT_COUNT',
+        `"values" must hold ${count} arrays, one per model input; it has ${out.length}`,
+      );
     }
     return out;
   }
@@ -143,7 +150,8 @@ export class ValuesParser {
     const c = this.skipSpace();
     if (c === Ch.LBracket) this.readLevel(0, dims, label);
     else if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) this.push(this.readNumber(label));
-    else this.fail('INPUT_NOT_NUMERIC', `${label} must be an array of numbers, found ${this.describeToken()}`);
+    else
+      this.fail('INPUT_NOT_NUMERIC', `${label} must be an array of numbers, found ${this.describeToken()}`);
     return { dims, data: this.data.slice(0, this.length) };
   }
 
@@ -169,7 +177,10 @@ export class ValuesParser {
       } else {
         if (this.leafDepth === -1) this.leafDepth = depth + 1;
         else if (this.leafDepth !== depth + 1) {
-          this.fail('INPUT_RAGGED', `${label} is ragged: a number where a list was expected at depth ${depth + 1}`);
+          this.fail(
+            'INPUT_RAGGED',
+            `${label} is ragged: a number where a list was expected at depth ${depth + 1}`,
+          );
         }
         this.push(this.readNumber(label));
       }
@@ -190,7 +201,10 @@ export class ValuesParser {
   private checkDim(depth: number, dims: number[], count: number, label: string): void {
     if (dims[depth] === undefined) dims[depth] = count;
     else if (dims[depth] !== count) {
-      this.fail('INPUT_RAGGED', `${label} is ragged: axis ${depth} has ${count} items in one place and ${dims[depth]} in another`);
+      this.fail(
+        'INPUT_RAGGED',
+        `${label} is ragged: axis ${depth} has ${count} items in one place and ${dims[depth]} in another`,
+      );
     }
   }
 

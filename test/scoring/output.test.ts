@@ -22,6 +22,12 @@ describe('formatNumber', () => {
     expect(formatNumber(0)).toBe('0.0');
     expect(formatNumber(Math.fround(0.1))).toBe('0.10000000149011612');
     expect(formatNumber(Number.NaN)).toBe('null');
+    expect(formatNumber(Math.fround(2.809650140989106e-6))).toBe('2.809650140989106e-06');
+    expect(formatNumber(0.0001)).toBe('0.0001');
+    expect(formatNumber(1e-5)).toBe('1e-05');
+    expect(formatNumber(-1234.5)).toBe('-1234.5');
+    expect(formatNumber(1e16)).toBe('1e+16');
+    expect(formatNumber(123456789012345680)).toBe('1.2345678901234568e+17');
   });
 });
 
@@ -30,7 +36,10 @@ describe('formatPrediction', () => {
   it('writes the seed shape for one record', () => {
     const text = formatPrediction('img1.json', [{ data: probs, dims: [2, 2] }], 0, 1);
     expect(JSON.parse(text)).toEqual({
-      'img1.json': { fields: ['prediction', 'prediction_classes', 'probability'], values: [[0.25, 0.75], 1, [0.25, 0.75]] },
+      'img1.json': {
+        fields: ['prediction', 'prediction_classes', 'probability'],
+        values: [[0.25, 0.75], 1, [0.25, 0.75]],
+      },
     });
   });
   it('writes a list of rows for several records', () => {
@@ -64,7 +73,9 @@ describe('shapeRecords', () => {
     expect(() => shapeRecords([{ dims: [1, 2, 4], data: new Float32Array(8) }], spec)).toThrowError(
       /4 items on axis 2 .* expects 3/,
     );
-    expect(() => shapeRecords([{ dims: [6], data }], spec)).toThrowError(/shape \[6\], but the model expects \[any, 2, 3\]/);
+    expect(() => shapeRecords([{ dims: [6], data }], spec)).toThrowError(
+      /shape \[6\], but the model expects \[any, 2, 3\]/,
+    );
   });
   it('accepts open axes of any size', () => {
     const r = shapeRecords([{ dims: [7], data: new Float32Array(7) }], [{ name: 't', shape: [null, null] }]);

@@ -24,7 +24,17 @@ describe('parseValues', () => {
     for (let i = 0; i < 5000; i += 1) {
       const kind = i % 5;
       const v = (rand() - 0.5) * 10 ** Math.floor(rand() * 20 - 10);
-      values.push(kind === 0 ? v.toExponential(8) : kind === 1 ? String(Math.fround(v)) : kind === 2 ? v.toFixed(3) : kind === 3 ? String(v) : v.toPrecision(17));
+      values.push(
+        kind === 0
+          ? v.toExponential(8)
+          : kind === 1
+            ? String(Math.fround(v))
+            : kind === 2
+              ? v.toFixed(3)
+              : kind === 3
+                ? String(v)
+                : v.toPrecision(17),
+      );
     }
     const out = parseOne(`{"values": [${values.join(',')}]}`);
     expect(out.dims).toEqual([values.length]);
@@ -34,7 +44,9 @@ describe('parseValues', () => {
   });
 
   it('skips other keys, whatever they hold, and accepts values anywhere in the object', () => {
-    const out = parseOne('{"meta": {"a": [1, {"b": "x]"}], "c": null, "d": true}, "values": [1, 2], "z": "\\"q"}');
+    const out = parseOne(
+      '{"meta": {"a": [1, {"b": "x]"}], "c": null, "d": true}, "values": [1, 2], "z": "\\"q"}',
+    );
     expect([...out.data]).toEqual([1, 2]);
   });
 

@@ -1,0 +1,94 @@
+import type { BucketDriver } from '../storage/index.js';
+import { JOB_PREFIX } from './ledger.js';
+import type { BatchJobOptions, FileFailure, JobCounts, JobReport, StageTimes } from './types.js';
+
+interface ReportInput {
+  jobId: string;
+  options: BatchJobOptions;
+  started: Date;
+  durationMs: number;
+  counts: JobCounts;
+  failures: FileFailure[];
+  stageMs: StageTimes;
+  stoppedReason: string | null;
+  canceled: boolean;
+  batchSize: number;
+  concurrency: number;
+}
+
+export function buildReport(input: ReportInput): JobReport {
+  const { counts, durationMs, options } = input;
+  const seconds = durationMs / 1000;
+  const status: JobReport['status'] = input.canceled
+    ? 'canceled'
+    : input.stoppedReason
+      ? 'stopped'
+      : counts.failed > 0
+        ? 'completed_with_failures'
+        : 'completed';
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    jobId: input.jobId,
+    status,
+    stoppedReason: input.stoppedReason,
+    model: {
+      name: options.model.name,
+      sha256: options.model.sha256,
+      format: options.model.format,
+      kerasVersion: options.model.kerasVersion,
+      backend: options.model.engine.backend,
+    },
+    source: options.sourceText ?? options.source.describe(),
+    target: options.targetText ?? options.target.describe(),
+    startedAt: input.started.toISOString(),
+    finishedAt: new Date(input.started.getTime() + durationMs).toISOString(),
+    durationMs: Math.round(durationMs),
+    counts: { ...counts, total: counts.scored + counts.failed + counts.skipped },
+    filesPerSecond: seconds > 0 ? round((counts.scored + counts.failed + counts.skipped) / seconds) : 0,
+    recordsPerSecond: seconds > 0 ? round(counts.records / seconds) : 0,
+    batchSize: input.batchSize,
+    concurrency: input.concurrency,
+    stageMs: Object.fromEntries(
+      Object.entries(input.stageMs).map(([k, v]) => [k, Math.round(v)]),
+    ) as unknown as StageTimes,
+    failures: input.failures,
+    reportKey: null,
+  };
+}
+
+/** Writes `_keras-batch/<job-id>/report.json` and `errors.jsonl` in the target; returns the report's key. */
+export async function writeReport(target: BucketDriver, report: JobReport): Promise<string> {
+  const dir = `${JOB_PREFIX}${report.jobId}/`;
+  const key = `${dir}report.json`;
+  const withKey = { ...report, reportKey: key };
+  await target.put(
+    `${dir}errors.jsonl`,
+    report.failures.map((f) => JSON.stringify(f)).join('\n') + (report.failures.length ? '\n' : ''),
+    {
+      contentType: 'application/x-ndjson',
+    },
+  );
+  await target.put(key, `${JSON.stringify(withKey, null, 2)}\n`, { contentType: 'application/json' });
+  return key;
+}
+
+/** A short human summary of a finished job. */
+export function summarize(report: JobReport): string {
+  const c = report.counts;
+  const lines = [
+    `job ${report.jobId}: ${report.status.replace(/_/g, ' ')}${report.stoppedReason ? ` (${report.stoppedReason})` : ''}`,
+    `  inputs ${c.total}: scored ${c.scored}, failed ${c.failed}, skipped ${c.skipped}; records ${c.records}`,
+    `  ${(report.durationMs / 1000).toFixed(2)} s, ${report.filesPerSecond} files/s, ${report.recordsPerSecond} records/s`,
+    `  model ${report.model.name} (sha256 ${report.model.sha256.slice(0, 12)}…, ${report.model.backend})`,
+    `  ${report.source} → ${report.target}`,
+  ];
+  if (report.reportKey) lines.push(`  report: ${report.reportKey} in the target`);
+  const shown = report.failures.slice(0, 10);
+  if (shown.length) {
+    lines.push('  failures:');
+    for (const f of shown) lines.push(`    ${f.file} [${f.stage}] ${f.reason}`);
+    if (report.failures.length > shown.length)
+      lines.push(`    … and ${report.failures.length - shown.length} more (errors.jsonl)`);
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,217 @@
+import { formatPrediction, outsideUnitInterval, readInputFile } from '../scoring/index.js';
+import type { ObjectEntry } from '../storage/index.js';
+import { errorMessage, KerasBatchError } from '../util/errors.js';
+import { failureLimitExceeded } from './failure-limit.js';
+import { createInputFilter } from './input-filter.js';
+import { newJobId } from './job-id.js';
+import { ResumeLedger } from './ledger.js';
+import { MicroBatcher } from './micro-batcher.js';
+import { buildReport, writeReport } from './report.js';
+import { Semaphore } from './semaphore.js';
+import type { BatchJobOptions, FileFailure, JobCounts, JobReport, Stage, StageTimes } from './types.js';
+
+export const BATCH_DEFAULTS = {
+  batchSize: 256,
+  concurrency: 16,
+  maxFileBytes: 64 * 1024 * 1024,
+  progressIntervalMs: 250,
+} as const;
+
+const codeOf = (error: unknown) => (error instanceof KerasBatchError ? error.code : 'ERROR');
+
+/**
+ * Runs one batch job: lists the source, and for every input gets, parses, validates, scores (in micro-batches
+ * across files), formats and writes the seed's output under the same key in the target. Every input ends as
+ * scored, failed (with stage and reason) or skipped (resume); a failed input never stops the job unless
+ * `maxFailures` says so. Memory stays bounded: at most ~2 batches of files are in flight.
+ */
+export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> {
+  const batchSize = options.batchSize ?? BATCH_DEFAULTS.batchSize;
+  const concurrency = options.concurrency ?? BATCH_DEFAULTS.concurrency;
+  const maxFileBytes = options.maxFileBytes ?? BATCH_DEFAULTS.maxFileBytes;
+  const jobId = options.jobId ?? newJobId();
+  const { engine } = options.model;
+  const started = new Date();
+  const t0 = performance.now();
+
+  const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0 };
+  const failures: FileFailure[] = [];
+  const stageMs: StageTimes = { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 };
+  const classify = createInputFilter(options.include, maxFileBytes);
+  const io = new Semaphore(concurrency);
+  const maxInFlight = Math.max(2 * batchSize, 4 * concurrency);
+  const inFlight = new Semaphore(maxInFlight);
+  const batcher = new MicroBatcher(engine, batchSize);
+  const ledger = new ResumeLedger(options.target, jobId, options.model.sha256);
+  const done = options.resume ? await ResumeLedger.load(options.target, options.model.sha256) : null;
+
+  let stoppedReason: string | null = null;
+  let canceled = false;
+  let listingDone = false;
+  let active = 0;
+  let atBatcher = 0;
+  let warned = false;
+  const tasks = new Set<Promise<void>>();
+
+  const fail = (file: string, stage: Stage, error: unknown, code = codeOf(error)) => {
+    counts.failed += 1;
+    failures.push({ file, stage, code, reason: errorMessage(error).replace(/^\[[a-z]+\] /, '') });
+    const reason = failureLimitExceeded(
+      options.maxFailures,
+      counts.failed,
+      counts.scored + counts.failed,
+      false,
+    );
+    if (reason && !stoppedReason) stoppedReason = reason;
+  };
+
+  const progress = () => {
+    const elapsedMs = performance.now() - t0;
+    const finished = counts.scored + counts.failed + counts.skipped;
+    const filesPerSecond = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
+    const left = counts.listed - finished;
+    options.onProgress?.({
+      jobId,
+      counts: { ...counts },
+      listingDone,
+      elapsedMs,
+      filesPerSecond,
+      etaSeconds: listingDone && filesPerSecond > 0 ? left / filesPerSecond : null,
+    });
+  };
+  const timer = options.onProgress
+    ? setInterval(progress, options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs)
+    : null;
+
+  /** When every file in flight waits on the batcher, no more records are coming soon: score what we have. */
+  const maybeFlush = () => {
+    if (active > 0 && atBatcher === active) batcher.flush();
+  };
+
+  const processFile = async (entry: ObjectEntry) => {
+    const key = entry.key;
+    let stage: Stage = 'read';
+    try {
+      if (done && done.get(key) === entry.etag && (await io.run(() => options.target.head(key)))) {
+        counts.skipped += 1;
+        return;
+      }
+      let mark = performance.now();
+      const object = await io.run(() => options.source.get(key));
+      if (object.body.length === 0) throw new KerasBatchError('scoring', 'INPUT_EMPTY', 'the file is empty');
+      if (object.body.length > maxFileBytes) {
+        throw new KerasBatchError(
+          'scoring',
+          'INPUT_TOO_LARGE',
+          `over the size limit: ${object.body.length} bytes, the limit is ${maxFileBytes}`,
+        );
+      }
+      stageMs.read += performance.now() - mark;
+      stage = 'parse';
+      mark = performance.now();
+      const records = readInputFile(object.body, engine.inputs);
+      stageMs.parse += performance.now() - mark;
+      stage = 'score';
+      atBatcher += 1;
+      const pending = batcher.add(records);
+      maybeFlush();
+      let outputs: Awaited<typeof pending>;
+      try {
+        outputs = await pending;
+      } finally {
+        atBatcher -= 1;
+      }
+      stage = 'format';
+      mark = performance.now();
+      if (!warned && outsideUnitInterval(outputs)) {
+        warned = true;
+        options.onWarning?.(
+          'some predictions lie outside [0, 1]; "probability" repeats them as Keras predict_proba did',
+        );
+      }
+      const text = formatPrediction(key, outputs, 0, records.count);
+      stageMs.format += performance.now() - mark;
+      stage = 'write';
+      mark = performance.now();
+      await io.run(() => options.target.put(key, text, { contentType: 'application/json' }));
+      stageMs.write += performance.now() - mark;
+      ledger.record(key, object.etag || entry.etag);
+      counts.scored += 1;
+      counts.records += records.count;
+    } catch (error) {
+      const parseStage =
+        stage === 'parse' && /WRONG_SHAPE|WRONG_INPUT_COUNT/.test(codeOf(error)) ? 'validate' : stage;
+      fail(key, parseStage, error);
+    }
+  };
+
+  const start = (entry: ObjectEntry) => {
+    active += 1;
+    const task = processFile(entry).finally(() => {
+      active -= 1;
+      inFlight.release();
+      tasks.delete(task);
+      maybeFlush();
+    });
+    tasks.add(task);
+  };
+
+  try {
+    let mark = performance.now();
+    for await (const page of options.source.list()) {
+      stageMs.list += performance.now() - mark;
+      for (const entry of page) {
+        if (options.signal?.aborted) canceled = true;
+        if (canceled || stoppedReason) break;
+        const kind = classify(entry);
+        if (kind.kind === 'ignore') continue;
+        counts.listed += 1;
+        if (kind.kind === 'fail') {
+          fail(entry.key, 'list', new Error(kind.reason), kind.code);
+          continue;
+        }
+        await inFlight.acquire();
+        start(entry);
+      }
+      if (canceled || stoppedReason) break;
+      // Nothing more is coming until the next page arrives: let partial batches go.
+      batcher.flush();
+      mark = performance.now();
+    }
+    listingDone = !canceled && !stoppedReason;
+    batcher.flush();
+    while (tasks.size > 0) {
+      await Promise.all([...tasks]);
+      batcher.flush();
+    }
+    await batcher.drain();
+  } finally {
+    if (timer) clearInterval(timer);
+    await ledger.flush().catch(() => undefined);
+  }
+  stageMs.score = batcher.scoreMs;
+  if (!stoppedReason) {
+    stoppedReason = failureLimitExceeded(
+      options.maxFailures,
+      counts.failed,
+      counts.scored + counts.failed,
+      true,
+    );
+  }
+  progress();
+  const report = buildReport({
+    jobId,
+    options,
+    started,
+    durationMs: performance.now() - t0,
+    counts,
+    failures,
+    stageMs,
+    stoppedReason: canceled ? 'canceled' : stoppedReason,
+    canceled,
+    batchSize,
+    concurrency,
+  });
+  if (options.writeReport ?? true) report.reportKey = await writeReport(options.target, report);
+  return report;
+}

@@ -1,0 +1,107 @@
+import type { Engine } from '../engine/types.js';
+import type { BucketDriver } from '../storage/index.js';
+
+/** Where in the pipeline a file failed. */
+export type Stage = 'list' | 'read' | 'parse' | 'validate' | 'score' | 'format' | 'write';
+
+/** One input that could not be scored, with what went wrong where. */
+export interface FileFailure {
+  file: string;
+  stage: Stage;
+  code: string;
+  reason: string;
+}
+
+export interface JobCounts {
+  /** Inputs found by the listing so far (the total once `listingDone`). */
+  listed: number;
+  scored: number;
+  failed: number;
+  skipped: number;
+  /** Records scored (a file may hold several). */
+  records: number;
+}
+
+export interface ProgressEvent {
+  jobId: string;
+  counts: JobCounts;
+  listingDone: boolean;
+  elapsedMs: number;
+  filesPerSecond: number;
+  /** Seconds left at the current rate, when the total is known. */
+  etaSeconds: number | null;
+}
+
+/** The model a job scores with: a compiled engine plus what identifies it in reports and resume records. */
+export interface JobModel {
+  engine: Engine;
+  /** sha256 of the model file: outputs are only reused on `--resume` when produced by the same model. */
+  sha256: string;
+  name: string;
+  format?: string;
+  kerasVersion?: string;
+}
+
+/** `--max-failures N` or `--max-failures P%`. */
+export type FailureLimit = { kind: 'count'; value: number } | { kind: 'percent'; value: number };
+
+export interface BatchJobOptions {
+  model: JobModel;
+  source: BucketDriver;
+  target: BucketDriver;
+  /** Text of the source and target locations, for the report. */
+  sourceText?: string;
+  targetText?: string;
+  jobId?: string;
+  /** Records per engine call, gathered across files. Default 256. */
+  batchSize?: number;
+  /** Concurrent storage requests. Default 16. */
+  concurrency?: number;
+  /** Inputs larger than this fail with "over the size limit". Default 64 MiB. */
+  maxFileBytes?: number;
+  /** Glob patterns (matched on the key) of the inputs; others fail as "not an input file". Default `**\/*.json`. */
+  include?: string[];
+  maxFailures?: FailureLimit;
+  /** Skip inputs whose output exists and was produced from the same input version by the same model. */
+  resume?: boolean;
+  /** Write `_keras-batch/<job-id>/report.json` and `errors.jsonl` next to the outputs. Default true. */
+  writeReport?: boolean;
+  signal?: AbortSignal;
+  onProgress?: (event: ProgressEvent) => void;
+  /** How often `onProgress` fires, in ms. Default 250. */
+  progressIntervalMs?: number;
+  /** Called once per job when predictions leave [0, 1] (Keras' predict_proba warned then). */
+  onWarning?: (message: string) => void;
+}
+
+export interface StageTimes {
+  list: number;
+  read: number;
+  parse: number;
+  score: number;
+  format: number;
+  write: number;
+}
+
+export interface JobReport {
+  jobId: string;
+  status: 'completed' | 'completed_with_failures' | 'stopped' | 'canceled';
+  /** Why the job stopped early (max failures, cancel), when it did. */
+  stoppedReason: string | null;
+  model: { name: string; sha256: string; format?: string; kerasVersion?: string; backend: string };
+  source: string;
+  target: string;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  counts: JobCounts & { total: number };
+  filesPerSecond: number;
+  recordsPerSecond: number;
+  batchSize: number;
+  concurrency: number;
+  /** Summed time spent in each stage (ms; stages overlap, so shares are of the sum). */
+  stageMs: StageTimes;
+  failures: FileFailure[];
+  /** Where the report was written in the target, when it was. */
+  reportKey: string | null;
+}

@@ -1,0 +1,166 @@
+import type { Command } from 'commander';
+import { parseFailureLimit, runBatchJob, summarize } from '../../batch/index.js';
+import { openModel } from '../../engine/open-model.js';
+import { formatLocation, locationsOverlap } from '../../storage/index.js';
+import { KerasBatchError } from '../../util/errors.js';
+import { openCliBucket } from '../buckets.js';
+import { createLogger } from '../logger.js';
+import { createProgressBar } from '../progress-bar.js';
+
+interface ScoreOptions {
+  model: string;
+  architecture?: string;
+  source: string;
+  target: string;
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  connection?: string;
+  batchSize: string;
+  concurrency: string;
+  threads?: string;
+  maxFileSize: string;
+  include?: string[];
+  maxFailures?: string;
+  resume?: boolean;
+  report: boolean;
+  json?: boolean;
+  quiet?: boolean;
+  logLevel: string;
+}
+
+/** Exit code when some inputs failed (the others were scored). */
+export const EXIT_SOME_FAILED = 3;
+
+const positiveInt = (name: string, text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new KerasBatchError('cli', 'CLI_BAD_OPTION', `${name} must be a whole number >= 1, got "${text}"`);
+  return n;
+};
+
+function parseSize(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim());
+  if (!m)
+    throw new KerasBatchError(
+      'cli',
+      'CLI_BAD_OPTION',
+      `--max-file-size must be a size like 64MiB or 500kB, got "${text}"`,
+    );
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
+  return Math.floor(Number(m[1]) * factor);
+}
+
+/** `keras-batch score`: the batch job — every input of the source scored into the target. */
+export function registerScore(program: Command): void {
+  program
+    .command('score')
+    .description(
+      "score every input file of a source bucket/folder into a target bucket/folder (the seed's batch job)",
+    )
+    .requiredOption('-m, --model <file>', 'Keras model file (.h5, .hdf5, .keras)')
+    .option('--architecture <json>', 'architecture JSON for a weights-only .h5')
+    .requiredOption('-s, --source <location>', 'inputs: ./dir, /abs/dir, s3://bucket or s3://bucket/prefix')
+    .requiredOption('-t, --target <location>', 'outputs: ./dir, /abs/dir, s3://bucket or s3://bucket/prefix')
+    .option(
+      '--endpoint <url>',
+      'S3-compatible endpoint (IBM COS, MinIO, ...); credentials come from the AWS environment/profile or --connection',
+    )
+    .option('--region <region>', 'S3 signing region')
+    .option('--profile <name>', 'AWS shared-config profile')
+    .option('--connection <file>', 'JSON file with WML-style COS keys {"access_key","secret_key","url"}')
+    .option('--batch-size <n>', 'records per engine call, gathered across files', '256')
+    .option('--concurrency <n>', 'concurrent storage requests', '16')
+    .option('--threads <n>', 'inference threads (default: all cores)')
+    .option('--max-file-size <size>', 'inputs larger than this fail', '64MiB')
+    .option(
+      '--include <glob...>',
+      'which keys are inputs (default **/*.json); others fail as "not an input file"',
+    )
+    .option('--max-failures <n|p%>', 'stop early when more inputs than this fail')
+    .option('--resume', 'skip inputs already scored from the same input version by the same model')
+    .option('--no-report', 'do not write _keras-batch/<job-id>/report.json and errors.jsonl in the target')
+    .option('--json', 'print the job report as JSON')
+    .option('-q, --quiet', 'no progress bar')
+    .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', 'warn')
+    .action(async (options: ScoreOptions) => {
+      const logger = createLogger(options.logLevel);
+      const batchSize = positiveInt('--batch-size', options.batchSize);
+      const concurrency = positiveInt('--concurrency', options.concurrency);
+      const maxFileBytes = parseSize(options.maxFileSize);
+      const maxFailures = options.maxFailures ? parseFailureLimit(options.maxFailures) : undefined;
+      const bucketOptions = { ...options, concurrency };
+      const source = await openCliBucket(options.source, bucketOptions);
+      const target = await openCliBucket(options.target, bucketOptions);
+      if (locationsOverlap(source.location, target.location)) {
+        throw new KerasBatchError(
+          'cli',
+          'CLI_TARGET_OVERLAPS_SOURCE',
+          `the target ${formatLocation(target.location)} is the source or inside it (or contains it): choose a separate target`,
+        );
+      }
+      const model = await openModel(options.model, {
+        architecture: options.architecture,
+        threads: options.threads ? positiveInt('--threads', options.threads) : undefined,
+      });
+      logger.info(
+        { model: options.model, sha256: model.sha256, loadMs: Math.round(model.loadMs) },
+        'model loaded',
+      );
+      // Reach both buckets before anything is written: a bad location is a usage error with nothing written.
+      await preflight(source.driver, target.driver);
+      const bar = createProgressBar(!options.quiet && !options.json && Boolean(process.stderr.isTTY));
+      const controller = new AbortController();
+      const onSignal = () => controller.abort();
+      process.once('SIGINT', onSignal);
+      try {
+        const report = await runBatchJob({
+          model: {
+            engine: model.engine,
+            sha256: model.sha256,
+            name: options.model.split(/[\\/]/).pop() ?? options.model,
+            format: model.description.format,
+            kerasVersion: model.description.kerasVersion,
+          },
+          source: source.driver,
+          target: target.driver,
+          sourceText: formatLocation(source.location),
+          targetText: formatLocation(target.location),
+          batchSize,
+          concurrency,
+          maxFileBytes,
+          include: options.include,
+          maxFailures,
+          resume: options.resume,
+          writeReport: options.report,
+          signal: controller.signal,
+          onProgress: (e) => bar.update(e),
+          onWarning: (message) => logger.warn(message),
+        });
+        bar.stop();
+        for (const f of report.failures)
+          logger.info({ file: f.file, stage: f.stage, code: f.code }, f.reason);
+        process.stdout.write(
+          options.json ? `${JSON.stringify(report, null, 2)}\n` : `${summarize(report)}\n`,
+        );
+        process.exitCode = report.status === 'completed' ? 0 : EXIT_SOME_FAILED;
+      } finally {
+        bar.stop();
+        process.off('SIGINT', onSignal);
+        await model.engine.dispose();
+        await source.driver.close();
+        await target.driver.close();
+      }
+    });
+}
+
+async function preflight(
+  source: import('../../storage/index.js').BucketDriver,
+  target: import('../../storage/index.js').BucketDriver,
+) {
+  const pages = source.list(undefined, { pageSize: 1 })[Symbol.asyncIterator]();
+  await pages.next();
+  await pages.return?.();
+  await target.head('_keras-batch/.probe');
+}

@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { loadModel } from '../keras/index.js';
+import type { ModelDescription } from '../keras/model.js';
+import { createEngine } from './index.js';
+import type { Engine, EngineOptions } from './types.js';
+
+/** A model file read, normalized and compiled, ready to score. */
+export interface OpenModel {
+  description: ModelDescription;
+  engine: Engine;
+  /** sha256 of the model file (and of the architecture JSON, when one was given): identifies what produced an output. */
+  sha256: string;
+  /** Milliseconds from reading the file to a compiled engine. */
+  loadMs: number;
+}
+
+export interface OpenModelOptions extends EngineOptions {
+  /** Path of an architecture JSON (`model.to_json()`) for a weights-only `.h5`. */
+  architecture?: string;
+}
+
+/** Reads a model file, normalizes it, and compiles it on the best backend. */
+export async function openModel(path: string, options: OpenModelOptions = {}): Promise<OpenModel> {
+  const started = performance.now();
+  const bytes = new Uint8Array(await readFile(path));
+  const hash = createHash('sha256').update(bytes);
+  let architecture: Uint8Array | undefined;
+  if (options.architecture) {
+    architecture = new Uint8Array(await readFile(options.architecture));
+    hash.update(architecture);
+  }
+  const name = path.split(/[\\/]/).pop() ?? path;
+  const description = await loadModel(bytes, { architecture, name });
+  const engine = await createEngine(description, { threads: options.threads });
+  return { description, engine, sha256: hash.digest('hex'), loadMs: performance.now() - started };
+}

@@ -1,0 +1,49 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../../src/engine/index.js';
+import { loadModel } from '../../src/keras/index.js';
+import { expectClose, type GoldenTensor } from '../helpers/compare.js';
+
+const root = join(import.meta.dirname, '..', '..', 'fixtures');
+const goldenDir = join(root, 'goldens');
+
+interface Golden {
+  case: string;
+  layers: string[];
+  inputs: GoldenTensor[];
+  outputs: Record<string, GoldenTensor[]>;
+}
+
+const goldens: Golden[] = existsSync(goldenDir)
+  ? readdirSync(goldenDir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => JSON.parse(readFileSync(join(goldenDir, f), 'utf8')) as Golden)
+  : [];
+
+describe('real-Keras fixtures match their goldens within 1e-5 (relative to max |output|)', () => {
+  it('has fixtures to check', () => {
+    expect(goldens.length).toBeGreaterThan(10);
+  });
+  for (const golden of goldens) {
+    for (const [file, expected] of Object.entries(golden.outputs)) {
+      it(`${file} (${golden.layers.join(', ')})`, async () => {
+        const path = join(root, 'models', file);
+        const architecture = file.endsWith('.weights.h5')
+          ? readFileSync(join(root, 'models', file.replace(/\.weights\.h5$/, '.arch.json')))
+          : undefined;
+        const model = await loadModel(path, { architecture });
+        const engine = await createEngine(model, { threads: 1 });
+        try {
+          const inputs = golden.inputs.map((t) => ({ data: Float32Array.from(t.data), dims: t.dims }));
+          const outputs = await engine.predict(inputs);
+          expect(outputs.length).toBe(expected.length);
+          outputs.forEach((out, i) => expectClose(out, expected[i], 1e-5, `${file} output ${i}`));
+        } finally {
+          await engine.dispose();
+        }
+      });
+    }
+  }
+});
