@@ -4,7 +4,7 @@ import type { GraphBuilder } from '../onnx/graph-builder.js';
 /**
  * Emits a Keras built-in activation on tensor `x`. `kerasMajor` matters for `hard_sigmoid`
  * (Keras 2: clip(0.2x + 0.5), Keras 3: relu6(x + 3) / 6) — see keras/src/activations/activations.py.
- * `axis` is used by softmax-like activations.
+ * `axis` is used by softmax-like activations; `lastDim` (the axis length) by sparsemax.
  */
 export function applyActivation(
   g: GraphBuilder,
@@ -12,6 +12,7 @@ export function applyActivation(
   x: string,
   kerasMajor: number,
   axis = -1,
+  lastDim: number | null = null,
 ): string {
   const hardSigmoidAlpha = kerasMajor >= 3 ? 1 / 6 : 0.2;
   switch (name) {
@@ -58,6 +59,24 @@ export function applyActivation(
       return g.op('Mul', [x, g.op('Tanh', [g.op('Softplus', [x])])]);
     case 'softmax_v2':
       return g.op('Softmax', [x], { axis: { i: axis } });
+    case 'hard_tanh':
+      return g.op('Clip', [x, g.constFloat('minus_one', [], [-1]), g.constFloat('one', [], [1])]);
+    case 'soft_shrink':
+      return g.op('Shrink', [x], { bias: { f: 0.5 }, lambd: { f: 0.5 } });
+    case 'hard_shrink':
+      return g.op('Shrink', [x], { bias: { f: 0 }, lambd: { f: 0.5 } });
+    case 'tanh_shrink':
+      return g.op('Sub', [x, g.op('Tanh', [x])]);
+    case 'log_sigmoid':
+      return g.op('Neg', [g.op('Softplus', [g.op('Neg', [x])])]);
+    case 'squareplus': {
+      const root = g.op('Sqrt', [g.op('Add', [g.op('Mul', [x, x]), g.constFloat('four', [], [4])])]);
+      return g.op('Mul', [g.op('Add', [x, root]), g.constFloat('half', [], [0.5])]);
+    }
+    case 'sparse_plus':
+      return sparsePlus(g, x);
+    case 'sparsemax':
+      return sparsemax(g, x, axis, lastDim);
     default:
       throw new EngineError('ENGINE_UNSUPPORTED_ACTIVATION', `activation "${name}" is not supported`);
   }
@@ -68,6 +87,47 @@ function gelu(g: GraphBuilder, x: string): string {
   const scaled = g.op('Mul', [x, g.constFloat('inv_sqrt2', [], [Math.SQRT1_2])]);
   const erf1 = g.op('Add', [g.op('Erf', [scaled]), g.constFloat('one', [], [1])]);
   return g.op('Mul', [g.op('Mul', [x, erf1]), g.constFloat('half', [], [0.5])]);
+}
+
+/** Keras 3 `sparse_plus`: 0 for x <= -1, (x + 1)^2 / 4 between -1 and 1, x for x >= 1. */
+function sparsePlus(g: GraphBuilder, x: string): string {
+  const one = g.constFloat('one', [], [1]);
+  const clipped = g.op('Clip', [x, g.constFloat('minus_one', [], [-1]), one]);
+  const shifted = g.op('Add', [clipped, one]);
+  const quadratic = g.op('Mul', [g.op('Mul', [shifted, shifted]), g.constFloat('quarter', [], [0.25])]);
+  return g.op('Where', [g.op('GreaterOrEqual', [x, one]), x, quadratic]);
+}
+
+/**
+ * Keras 3 `sparsemax` along the last axis (Martins & Astudillo 2016): sort descending, find the support size k,
+ * threshold tau = (sum of the top k - 1) / k, output max(x - tau, 0). Needs the axis length at compile time.
+ */
+function sparsemax(g: GraphBuilder, x: string, axis: number, size: number | null): string {
+  if (size === null || axis !== -1) {
+    throw new EngineError('ENGINE_UNSUPPORTED_ACTIVATION', 'sparsemax needs a fixed last axis');
+  }
+  const sorted = g.opN('TopK', [x, g.constInt64('k', [size])], 2, {
+    axis: { i: -1 },
+    largest: { i: 1 },
+    sorted: { i: 1 },
+  })[0];
+  const cumsum = g.op('CumSum', [sorted, g.constInt64('axis_last', [-1], [])]);
+  const ks = g.constFloat(
+    'ks',
+    [size],
+    Array.from({ length: size }, (_, i) => i + 1),
+  );
+  const inSupport = g.op('Greater', [
+    g.op('Add', [g.constFloat('one', [], [1]), g.op('Mul', [ks, sorted])]),
+    cumsum,
+  ]);
+  const support = g.op('Cast', [inSupport], { to: { i: 1 } });
+  const k = g.op('ReduceSum', [support, g.constInt64('axes_last', [-1])], { keepdims: { i: 1 } });
+  const topSum = g.op('ReduceSum', [g.op('Mul', [support, sorted]), g.constInt64('axes_last', [-1])], {
+    keepdims: { i: 1 },
+  });
+  const tau = g.op('Div', [g.op('Sub', [topSum, g.constFloat('one', [], [1])]), k]);
+  return g.op('Relu', [g.op('Sub', [x, tau])]);
 }
 
 /** The names `applyActivation` knows. */

@@ -26,7 +26,10 @@ registerLayer('Dense', ({ g, layer, inputs, model }: LayerContext) => {
   const shape: Shape = [...x.shape.slice(0, -1), units];
   return {
     outputs: [
-      { name: applyActivation(g, activationName(cfg.raw('activation')), y, model.kerasMajor), shape },
+      {
+        name: applyActivation(g, activationName(cfg.raw('activation')), y, model.kerasMajor, -1, units),
+        shape,
+      },
     ],
   };
 });
@@ -34,7 +37,10 @@ registerLayer('Dense', ({ g, layer, inputs, model }: LayerContext) => {
 registerLayer('Activation', ({ g, layer, inputs, model }) => {
   const x = inputs[0];
   const name = activationName(new ConfigReader(layer).raw('activation'));
-  return { outputs: [{ name: applyActivation(g, name, x.name, model.kerasMajor), shape: x.shape }] };
+  const lastDim = x.shape[x.shape.length - 1] ?? null;
+  return {
+    outputs: [{ name: applyActivation(g, name, x.name, model.kerasMajor, -1, lastDim), shape: x.shape }],
+  };
 });
 
 /** Training-only layers are the identity at inference. */
