@@ -100,7 +100,7 @@ function sparsePlus(g: GraphBuilder, x: string): string {
 
 /**
  * Keras 3 `sparsemax` along the last axis (Martins & Astudillo 2016): sort descending, find the support size k,
- * threshold tau = (sum of the top k - 1) / k, output max(x - tau, 0). Needs the axis length at compile time.
+ * threshold tau, output max(x - tau, 0), exactly as Keras 3 computes it. Needs the axis length at compile time.
  */
 function sparsemax(g: GraphBuilder, x: string, axis: number, size: number | null): string {
   if (size === null || axis !== -1) {
@@ -117,16 +117,14 @@ function sparsemax(g: GraphBuilder, x: string, axis: number, size: number | null
     [size],
     Array.from({ length: size }, (_, i) => i + 1),
   );
-  const inSupport = g.op('Greater', [
-    g.op('Add', [g.constFloat('one', [], [1]), g.op('Mul', [ks, sorted])]),
-    cumsum,
-  ]);
-  const support = g.op('Cast', [inSupport], { to: { i: 1 } });
-  const k = g.op('ReduceSum', [support, g.constInt64('axes_last', [-1])], { keepdims: { i: 1 } });
-  const topSum = g.op('ReduceSum', [g.op('Mul', [support, sorted]), g.constInt64('axes_last', [-1])], {
-    keepdims: { i: 1 },
-  });
-  const tau = g.op('Div', [g.op('Sub', [topSum, g.constFloat('one', [], [1])]), k]);
+  const one = g.constFloat('one', [], [1]);
+  const bound = g.op('Div', [g.op('Sub', [cumsum, one]), ks]);
+  const support = g.op('Cast', [g.op('Greater', [sorted, bound])], { to: { i: 1 } });
+  const axes = g.constInt64('axes_last', [-1]);
+  const k = g.op('ReduceSum', [support, axes], { keepdims: { i: 1 } });
+  // As Keras 3 computes it (keras/src/backend/tensorflow/nn.py): the sum runs over the cumulative sums.
+  const supportSum = g.op('ReduceSum', [g.op('Mul', [support, cumsum]), axes], { keepdims: { i: 1 } });
+  const tau = g.op('Div', [g.op('Sub', [supportSum, one]), k]);
   return g.op('Relu', [g.op('Sub', [x, tau])]);
 }
 
