@@ -91,6 +91,10 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
   const processFile = async (entry: ObjectEntry) => {
     const key = entry.key;
     let stage: Stage = 'read';
+    if (stoppedReason || canceled || options.signal?.aborted) {
+      counts.listed -= 1; // abandoned before it started: as if never listed
+      return;
+    }
     try {
       if (done && done.get(key) === entry.etag && (await io.run(() => options.target.head(key)))) {
         counts.skipped += 1;

@@ -10,6 +10,8 @@ export interface BucketCliOptions {
   /** A JSON file with WML-style COS keys: {"access_key", "secret_key", "url"}. */
   connection?: string;
   concurrency?: number;
+  /** Create a missing target folder (never a missing source). */
+  create?: boolean;
 }
 
 /** Reads a WML-style connection file; the keys stay in memory and never reach messages. */
@@ -42,6 +44,7 @@ export async function openCliBucket(
   const location = parseLocation(text);
   const connection = options.connection ? await readConnection(options.connection) : undefined;
   const driver = openBucket(location, {
+    fs: { create: options.create ?? false },
     s3: {
       endpoint: options.endpoint ?? (connection?.url || undefined),
       region: options.region,

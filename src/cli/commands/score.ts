@@ -92,7 +92,7 @@ export function registerScore(program: Command): void {
       const maxFailures = options.maxFailures ? parseFailureLimit(options.maxFailures) : undefined;
       const bucketOptions = { ...options, concurrency };
       const source = await openCliBucket(options.source, bucketOptions);
-      const target = await openCliBucket(options.target, bucketOptions);
+      const target = await openCliBucket(options.target, { ...bucketOptions, create: true });
       if (locationsOverlap(source.location, target.location)) {
         throw new KerasBatchError(
           'cli',
