@@ -26,7 +26,11 @@ export interface TensorRef {
   tensorIndex: number;
 }
 
-/** One call of a layer in a functional graph: the tensors it consumed, and keyword arguments (e.g. `mask`). */
+/**
+ * One call of a layer in a functional graph: the tensors it consumed, and keyword arguments (e.g. `mask`).
+ * Tensors passed as keyword arguments appear in `kwargs` as {@link TensorRef} objects; Keras 3 positional
+ * constants (e.g. `ops.not_equal(x, 0)`) are kept as `kwargs.__args__` (tensors as TensorRefs).
+ */
 export interface InboundNode {
   inputs: TensorRef[];
   kwargs: Record<string, unknown>;
@@ -57,7 +61,10 @@ export interface LayerSpec {
 }
 
 export interface ModelInput {
-  /** Name of the InputLayer (or of the first layer of a Sequential model without one). */
+  /**
+   * Name of the InputLayer in `layers` that this input feeds. For a Sequential model saved without one,
+   * the loader synthesizes an InputLayer named `<first layer>_input` (as tf.keras does).
+   */
   name: string;
   /** Shape with the batch axis first (`null`) and any open axes as `null`. */
   shape: Shape;

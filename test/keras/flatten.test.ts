@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { flattenModel } from '../../src/keras/flatten.js';
+import { parseModelConfig } from '../../src/keras/graph.js';
+
+const dense = (name: string, inbound: unknown) => ({
+  class_name: 'Dense',
+  name,
+  config: { name, units: 2 },
+  inbound_nodes: inbound,
+});
+
+describe('keras: graph flattening', () => {
+  it('inlines a nested Sequential called twice (Keras 2 node indices start at 1)', () => {
+    const inner = {
+      class_name: 'Sequential',
+      name: 'inner',
+      config: {
+        name: 'inner',
+        layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 2] } }],
+      },
+      inbound_nodes: [[['a', 0, 0, {}]], [['b', 0, 0, {}]]],
+    };
+    const config = {
+      class_name: 'Model',
+      config: {
+        name: 'm',
+        layers: [
+          {
+            class_name: 'InputLayer',
+            name: 'a',
+            config: { name: 'a', batch_input_shape: [null, 2] },
+            inbound_nodes: [],
+          },
+          {
+            class_name: 'InputLayer',
+            name: 'b',
+            config: { name: 'b', batch_input_shape: [null, 2] },
+            inbound_nodes: [],
+          },
+          inner,
+          {
+            class_name: 'Add',
+            name: 'add',
+            config: { name: 'add' },
+            inbound_nodes: [
+              [
+                ['inner', 1, 0, {}],
+                ['inner', 2, 0, {}],
+              ],
+            ],
+          },
+        ],
+        input_layers: [
+          ['a', 0, 0],
+          ['b', 0, 0],
+        ],
+        output_layers: [['add', 0, 0]],
+      },
+    };
+    const g = flattenModel(parseModelConfig(config, { keras1: false, depth: 0 }), true);
+    expect(g.layers.map((l) => l.name)).toEqual(['a', 'b', 'inner/d', 'add']);
+    const d = g.layers[2];
+    expect(d.inbound.map((n) => n.inputs[0].layer)).toEqual(['a', 'b']);
+    expect(g.layers[3].inbound[0].inputs).toEqual([
+      { layer: 'inner/d', nodeIndex: 0, tensorIndex: 0 },
+      { layer: 'inner/d', nodeIndex: 1, tensorIndex: 0 },
+    ]);
+    expect(g.inputs.map((i) => i.name)).toEqual(['a', 'b']);
+  });
+
+  it('reads Keras 3 dict inbound nodes with tensors in kwargs and constant args', () => {
+    const tensor = (layer: string) => ({
+      class_name: '__keras_tensor__',
+      config: { shape: [null, 2], keras_history: [layer, 0, 0] },
+    });
+    const config = {
+      class_name: 'Functional',
+      config: {
+        name: 'f',
+        layers: [
+          {
+            class_name: 'InputLayer',
+            name: 'x',
+            config: { name: 'x', batch_shape: [null, 2], dtype: 'float32' },
+            inbound_nodes: [],
+          },
+          {
+            module: 'keras.src.ops.numpy',
+            class_name: 'NotEqual',
+            registered_name: 'NotEqual',
+            name: 'ne',
+            config: { name: 'ne' },
+            inbound_nodes: [{ args: [tensor('x'), 0], kwargs: {} }],
+          },
+          dense('d', [{ args: [tensor('x')], kwargs: { mask: tensor('ne') } }]),
+        ],
+        input_layers: [['x', 0, 0]],
+        output_layers: ['d', 0, 0],
+      },
+    };
+    const g = flattenModel(parseModelConfig(config, { keras1: false, depth: 0 }));
+    expect(g.layers[1].inbound[0].kwargs.__args__).toEqual([{ layer: 'x', nodeIndex: 0, tensorIndex: 0 }, 0]);
+    expect(g.layers[2].inbound[0].kwargs.mask).toEqual({ layer: 'ne', nodeIndex: 0, tensorIndex: 0 });
+    expect(g.outputs).toEqual([{ name: 'd', ref: { layer: 'd', nodeIndex: 0, tensorIndex: 0 } }]);
+    expect(g.inputs).toEqual([{ name: 'x', shape: [null, 2], dtype: 'float32' }]);
+  });
+
+  it('refuses references to missing layers and nodes', () => {
+    const config = {
+      class_name: 'Model',
+      config: {
+        name: 'm',
+        layers: [
+          {
+            class_name: 'InputLayer',
+            name: 'a',
+            config: { name: 'a', batch_input_shape: [null, 2] },
+            inbound_nodes: [],
+          },
+          dense('d', [[['nope', 0, 0, {}]]]),
+        ],
+        input_layers: [['a', 0, 0]],
+        output_layers: [['d', 0, 0]],
+      },
+    };
+    expect(() => flattenModel(parseModelConfig(config, { keras1: false, depth: 0 }))).toThrow(/'nope'/);
+  });
+});
