@@ -2,3 +2,14 @@
 import './core.js';
 import './convolution.js';
 import './pooling.js';
+import './embedding.js';
+import './recurrent.js';
+import './wrappers.js';
+import './activation-layers.js';
+import './reshaping.js';
+import './upsampling.js';
+import './conv-depthwise.js';
+import './conv-transpose.js';
+import './global-pooling.js';
+import './normalization.js';
+import './merge.js';

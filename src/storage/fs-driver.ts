@@ -1,0 +1,242 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { StorageError } from './errors.js';
+import { errnoCode, fsError } from './fs-errors.js';
+import { fsEntry, fsEtag, isInside, walkFolder } from './fs-list.js';
+import { checkKey, checkPrefix, FS_TEMP_PREFIX, toBytes } from './keys.js';
+import type {
+  BucketDriver,
+  ListOptions,
+  ObjectEntry,
+  ObjectInfo,
+  PutBody,
+  PutResult,
+  StoredObject,
+} from './types.js';
+
+/** Options of {@link createFsDriver}. */
+export interface FsDriverOptions {
+  /** The folder that is the bucket; relative paths resolve against the current directory. */
+  root: string;
+  /**
+   * Create the folder (and its parents) on first use when it is missing. Default `false`: a missing folder
+   * is `STORAGE_NOT_FOUND`, as a missing bucket is.
+   */
+  create?: boolean;
+  /** Page size of listings when the caller gives none. Default 1,000. */
+  pageSize?: number;
+  /** `fsync` each file before renaming it into place (survives power loss, costs time). Default `false`. */
+  fsync?: boolean;
+}
+
+/** Defaults of {@link FsDriverOptions}. */
+export const FS_DRIVER_DEFAULTS = { create: false, pageSize: 1000, fsync: false } as const;
+
+/**
+ * A local folder as a bucket (the embedded default). Keys are '/'-separated paths relative to the folder.
+ * Listing is recursive, sorted and paged; puts write a temporary file in the target folder and rename it,
+ * so an object is whole or absent. Keys with '..', absolute keys and symbolic links leading outside the
+ * folder are refused with `STORAGE_INVALID_KEY`.
+ */
+export function createFsDriver(options: FsDriverOptions): BucketDriver {
+  const opts = { ...FS_DRIVER_DEFAULTS, ...options };
+  if (!opts.root) throw new StorageError('STORAGE_CONFIG', 'the fs driver needs a root folder');
+  if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1) {
+    throw new StorageError('STORAGE_CONFIG', `pageSize must be a positive integer, got ${opts.pageSize}`);
+  }
+  const root = resolve(opts.root);
+  let realRootCache: string | undefined;
+  let closed = false;
+
+  const ensureOpen = () => {
+    if (closed) throw new StorageError('STORAGE_CLOSED', `the fs driver for ${root} is closed`);
+  };
+
+  /** The real path of the root; a missing root is `STORAGE_NOT_FOUND` unless `create` makes it. */
+  const realRoot = async (key?: string): Promise<string> => {
+    if (realRootCache) return realRootCache;
+    try {
+      if (opts.create) await mkdir(root, { recursive: true });
+      const real = await realpath(root);
+      if (!(await stat(real)).isDirectory()) {
+        throw new StorageError('STORAGE_NOT_FOUND', `${root} is not a folder`, { key });
+      }
+      realRootCache = real;
+      return real;
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') {
+        throw new StorageError('STORAGE_NOT_FOUND', `folder ${root} does not exist`, { cause: error, key });
+      }
+      throw fsError(error, `open folder ${root}`, key);
+    }
+  };
+
+  const escapes = (key: string) =>
+    new StorageError(
+      'STORAGE_INVALID_KEY',
+      `key ${JSON.stringify(key)} resolves outside ${root} through a symbolic link`,
+      { key },
+    );
+
+  /** The absolute path of a key after checking it cannot leave the root lexically. */
+  const pathOf = (real: string, key: string, action: string): string => {
+    checkKey(key, root);
+    if (key.split('/').some((s) => s.startsWith(FS_TEMP_PREFIX))) {
+      throw new StorageError(
+        'STORAGE_INVALID_KEY',
+        `key ${JSON.stringify(key)} uses the reserved name prefix ${FS_TEMP_PREFIX} (${action})`,
+        { key },
+      );
+    }
+    return join(real, ...key.split('/'));
+  };
+
+  /** The real path of an existing key, refused if a symbolic link takes it outside the root. */
+  const realPathOf = async (key: string, action: string): Promise<string> => {
+    checkKey(key, root);
+    const real = await realRoot(key);
+    const path = pathOf(real, key, action);
+    let target: string;
+    try {
+      target = await realpath(path);
+    } catch (error) {
+      throw fsError(error, `${action} ${JSON.stringify(key)} in ${root}`, key);
+    }
+    if (!isInside(real, target) || target === real) throw escapes(key);
+    return target;
+  };
+
+  /** Checks that the deepest existing ancestor of `dir` is inside the root (no escaping link on the way). */
+  const checkAncestors = async (real: string, dir: string, key: string): Promise<void> => {
+    let probe = dir;
+    for (;;) {
+      try {
+        const target = await realpath(probe);
+        if (!isInside(real, target)) throw escapes(key);
+        return;
+      } catch (error) {
+        if (error instanceof StorageError) throw error;
+        const parent = dirname(probe);
+        if (errnoCode(error) !== 'ENOENT' || parent === probe)
+          throw fsError(error, `put ${JSON.stringify(key)}`, key);
+        probe = parent;
+      }
+    }
+  };
+
+  const head = async (key: string): Promise<ObjectInfo | null> => {
+    ensureOpen();
+    let target: string;
+    try {
+      target = await realPathOf(key, 'head');
+    } catch (error) {
+      if (error instanceof StorageError && error.code === 'STORAGE_NOT_FOUND') return null;
+      throw error;
+    }
+    try {
+      const stats = await stat(target, { bigint: true });
+      if (!stats.isFile()) return null;
+      const entry = fsEntry(key, stats);
+      return { size: entry.size, etag: entry.etag, lastModified: entry.lastModified };
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return null;
+      throw fsError(error, `head ${JSON.stringify(key)} in ${root}`, key);
+    }
+  };
+
+  const get = async (key: string): Promise<StoredObject> => {
+    ensureOpen();
+    const target = await realPathOf(key, 'get');
+    try {
+      const handle = await open(target, 'r');
+      try {
+        const stats = await handle.stat({ bigint: true });
+        if (!stats.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+        const body = await handle.readFile();
+        return {
+          key,
+          body,
+          size: body.byteLength,
+          etag: fsEtag(stats),
+          lastModified: new Date(Number(stats.mtimeMs)),
+        };
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw fsError(error, `get ${JSON.stringify(key)} in ${root}`, key);
+    }
+  };
+
+  const put = async (key: string, body: PutBody): Promise<PutResult> => {
+    ensureOpen();
+    const bytes = toBytes(body);
+    checkKey(key, root);
+    const real = await realRoot(key);
+    const path = pathOf(real, key, 'put');
+    const dir = dirname(path);
+    await checkAncestors(real, dir, key);
+    const temp = join(dir, `${FS_TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    try {
+      await mkdir(dir, { recursive: true });
+      await checkAncestors(real, dir, key);
+      const handle = await open(temp, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        if (opts.fsync) await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await rename(temp, path);
+      return {};
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      if (error instanceof StorageError) throw error;
+      throw fsError(error, `put ${JSON.stringify(key)} in ${root}`, key);
+    }
+  };
+
+  const del = async (key: string): Promise<void> => {
+    ensureOpen();
+    checkKey(key, root);
+    const real = await realRoot(key);
+    const path = pathOf(real, key, 'delete');
+    try {
+      const parent = await realpath(dirname(path));
+      if (!isInside(real, parent)) throw escapes(key);
+      await unlink(join(parent, key.split('/').pop()!));
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === 'ENOENT' || code === 'ENOTDIR') return;
+      throw fsError(error, `delete ${JSON.stringify(key)} in ${root}`, key);
+    }
+  };
+
+  async function* list(prefix = '', listOptions: ListOptions = {}): AsyncGenerator<ObjectEntry[]> {
+    ensureOpen();
+    checkPrefix(prefix, root);
+    const pageSize = listOptions.pageSize ?? opts.pageSize;
+    if (!Number.isInteger(pageSize) || pageSize < 1) {
+      throw new StorageError('STORAGE_CONFIG', `pageSize must be a positive integer, got ${pageSize}`);
+    }
+    const real = await realRoot();
+    for await (const page of walkFolder(real, prefix, pageSize, listOptions.signal)) {
+      ensureOpen();
+      yield page;
+    }
+  }
+
+  return {
+    kind: 'fs',
+    list,
+    get,
+    put,
+    head,
+    delete: del,
+    describe: () => root,
+    close: async () => {
+      closed = true;
+    },
+  };
+}
