@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
 import { mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { StorageError } from './errors.js';
@@ -145,29 +146,58 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     }
   };
 
+  /**
+   * Folders already proven to resolve inside the root (their real path). Checking a folder once per driver
+   * instead of resolving every key keeps a 10,000-file job from spending its time in realpath(3).
+   */
+  const safeDirs = new Map<string, string>();
+  const safeDir = async (real: string, dir: string, key: string): Promise<string> => {
+    const known = safeDirs.get(dir);
+    if (known) return known;
+    const target = await realpath(dir);
+    if (!isInside(real, target)) throw escapes(key);
+    safeDirs.set(dir, target);
+    return target;
+  };
+
+  const readWhole = async (path: string, flags: number, key: string): Promise<StoredObject> => {
+    const handle = await open(path, flags);
+    try {
+      const stats = await handle.stat({ bigint: true });
+      if (!stats.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
+      const body = await handle.readFile();
+      return { key, body, size: body.byteLength, etag: fsEtag(stats), lastModified: new Date(Number(stats.mtimeMs)) };
+    } finally {
+      await handle.close();
+    }
+  };
+
   const get = async (key: string): Promise<StoredObject> => {
     ensureOpen();
+    checkKey(key, root);
+    const real = await realRoot(key);
+    const path = pathOf(real, key, 'get');
+    try {
+      // Fast path: the folder is known to be inside and the file is not a link (O_NOFOLLOW refuses links).
+      const dir = await safeDir(real, dirname(path), key);
+      return await readWhole(join(dir, path.slice(dirname(path).length + 1)), constants.O_RDONLY | constants.O_NOFOLLOW, key);
+    } catch (error) {
+      if (error instanceof StorageError) throw error;
+      if (errnoCode(error) !== 'ELOOP') throw fsError(error, `get ${JSON.stringify(key)} in ${root}`, key);
+    }
+    // The key is a symbolic link: follow it only if it stays inside the root.
     const target = await realPathOf(key, 'get');
     try {
-      const handle = await open(target, 'r');
-      try {
-        const stats = await handle.stat({ bigint: true });
-        if (!stats.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-        const body = await handle.readFile();
-        return {
-          key,
-          body,
-          size: body.byteLength,
-          etag: fsEtag(stats),
-          lastModified: new Date(Number(stats.mtimeMs)),
-        };
-      } finally {
-        await handle.close();
-      }
+      return await readWhole(target, constants.O_RDONLY, key);
     } catch (error) {
       throw fsError(error, `get ${JSON.stringify(key)} in ${root}`, key);
     }
   };
+
+  /** Folders this driver created or checked for puts, by lexical path → real path. */
+  const writableDirs = new Map<string, string>();
+  const tempStem = `${FS_TEMP_PREFIX}${randomBytes(6).toString('hex')}-`;
+  let tempCounter = 0;
 
   const put = async (key: string, body: PutBody): Promise<PutResult> => {
     ensureOpen();
@@ -175,12 +205,22 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     checkKey(key, root);
     const real = await realRoot(key);
     const path = pathOf(real, key, 'put');
-    const dir = dirname(path);
-    await checkAncestors(real, dir, key);
-    const temp = join(dir, `${FS_TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    const lexicalDir = dirname(path);
+    let dir = writableDirs.get(lexicalDir);
+    if (!dir) {
+      await checkAncestors(real, lexicalDir, key);
+      try {
+        await mkdir(lexicalDir, { recursive: true });
+      } catch (error) {
+        throw fsError(error, `put ${JSON.stringify(key)} in ${root}`, key);
+      }
+      await checkAncestors(real, lexicalDir, key);
+      dir = await realpath(lexicalDir);
+      writableDirs.set(lexicalDir, dir);
+    }
+    tempCounter += 1;
+    const temp = join(dir, `${tempStem}${tempCounter}`);
     try {
-      await mkdir(dir, { recursive: true });
-      await checkAncestors(real, dir, key);
       const handle = await open(temp, 'wx');
       try {
         await handle.writeFile(bytes);
@@ -188,7 +228,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
       } finally {
         await handle.close();
       }
-      await rename(temp, path);
+      await rename(temp, join(dir, path.slice(lexicalDir.length + 1)));
       return {};
     } catch (error) {
       await unlink(temp).catch(() => undefined);
