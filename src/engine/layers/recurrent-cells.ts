@@ -74,6 +74,7 @@ export function resolveGenericRnn(layer: LayerSpec): LayerSpec {
   return { ...layer, className, config };
 }
 
+/** Gate blocks stacked in each ONNX weight matrix. */
 export const GATES: Record<RnnKind, number> = { RNN: 1, GRU: 3, LSTM: 4 };
 
 /** Number of states a layer returns with `return_state` (`[h]`, or `[h, c]` for LSTM). */

@@ -17,6 +17,7 @@ import type { Sym } from './registry.js';
  * mask, including masks with holes in the middle and left-padded (`pad_sequences` default) inputs.
  */
 
+/** The ONNX `direction` attribute. */
 export type Direction = 'forward' | 'reverse' | 'bidirectional';
 
 export interface RecurrentRun {
