@@ -26,6 +26,33 @@ export function onnxDims(shape: Shape, prefix: string): (number | string)[] {
   return shape.map((d, i) => (i === 0 ? 'batch' : d === null ? `${prefix}_d${i}` : d));
 }
 
+const isRef = (v: unknown): v is TensorRef =>
+  typeof v === 'object' && v !== null && typeof (v as TensorRef).layer === 'string' && 'nodeIndex' in v;
+
+/** Tensors passed as `initial_state=` keyword: RNN converters take them as extra inputs after the sequence. */
+function keywordStates(kwargs: Record<string, unknown>): TensorRef[] {
+  const states = kwargs.initial_state;
+  if (isRef(states)) return [states];
+  return Array.isArray(states) ? states.filter(isRef) : [];
+}
+
+/**
+ * Layers whose outputs feed no layer input and no model output. Keras 3 functional configs record the ops that
+ * computed a mask (`NotEqual(ids, 0)` for `mask_zero`) and pass them as `mask=` keywords; the compiler
+ * propagates the same masks itself, so those op layers are never compiled.
+ */
+export function unusedLayers(model: ModelDescription): Set<string> {
+  const used = new Set<string>(model.outputs.map((o) => o.ref.layer));
+  for (const layer of model.layers) {
+    for (const node of layer.inbound) {
+      for (const ref of [...node.inputs, ...keywordStates(node.kwargs)]) used.add(ref.layer);
+    }
+  }
+  return new Set(
+    model.layers.filter((l) => !used.has(l.name) && l.className !== 'InputLayer').map((l) => l.name),
+  );
+}
+
 /** Layer classes the ONNX compiler cannot handle in this model, with the reason. */
 export function unsupportedLayers(
   model: ModelDescription,
@@ -50,7 +77,8 @@ export function unsupportedLayers(
       });
     }
   };
-  for (const layer of model.layers) visit(layer);
+  const unused = unusedLayers(model);
+  for (const layer of model.layers) if (!unused.has(layer.name)) visit(layer);
   return missing;
 }
 
@@ -111,11 +139,13 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
     });
   });
 
+  const unused = unusedLayers(model);
   for (const layer of model.layers) {
     if (layer.className === 'InputLayer' || (inputLayers.has(layer.name) && layer.inbound.length === 0))
       continue;
+    if (unused.has(layer.name)) continue;
     layer.inbound.forEach((node, nodeIndex) => {
-      const ins = node.inputs.map((ref) => {
+      const ins = [...node.inputs, ...keywordStates(node.kwargs)].map((ref) => {
         const found = produced.get(refKey(ref));
         if (!found) {
           throw new EngineError(
@@ -133,7 +163,11 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
         ins.map((p) => p.mask),
         node.kwargs,
       );
-      if (nodeIndex === 0) layerShapes.set(layer.name, result.outputs.map((o) => o.shape));
+      if (nodeIndex === 0)
+        layerShapes.set(
+          layer.name,
+          result.outputs.map((o) => o.shape),
+        );
       result.outputs.forEach((sym, t) => {
         const mask = result.masks ? (result.masks[t] ?? null) : (ins[0]?.mask ?? null);
         produced.set(refKey({ layer: layer.name, nodeIndex, tensorIndex: t }), { sym, mask });

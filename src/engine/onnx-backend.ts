@@ -55,7 +55,9 @@ export const onnxBackend: Backend = {
         interOpNumThreads: 1,
         executionMode: 'sequential',
         // Idle intra-op threads would spin for work and steal the cores that read, parse and write files.
-        extra: { session: { intra_op: { allow_spinning: process.env.KERAS_BATCH_ORT_SPIN === '1' ? '1' : '0' } } },
+        extra: {
+          session: { intra_op: { allow_spinning: process.env.KERAS_BATCH_ORT_SPIN === '1' ? '1' : '0' } },
+        },
       });
     } catch (error) {
       throw new EngineError(

@@ -27,26 +27,6 @@ export interface RecurrentRun {
   states: Sym[][];
 }
 
-/**
- * The graph builder has no string-list attribute; recurrent `activations` need one. This appends it to
- * the node that produced `output`.
- * TODO(lead): replace with a `{ strings: string[] }` Attr in graph-builder.ts.
- */
-function addStringsAttribute(g: GraphBuilder, output: string, name: string, values: string[]): void {
-  const nodes = (g as unknown as { nodes: { output?: string[] | null; attribute?: unknown[] | null }[] })
-    .nodes;
-  const node = nodes.find((n) => n.output?.includes(output));
-  if (!node) throw new Error(`no node produces ${output}`);
-  node.attribute = [
-    ...(node.attribute ?? []),
-    {
-      name,
-      type: onnx.AttributeProto.AttributeType.STRINGS,
-      strings: values.map((v) => new TextEncoder().encode(v)),
-    },
-  ];
-}
-
 const isDefaultActivations = (cell: CellSpec): boolean => {
   const names = cell.activations.map((a) => a.name).join(',');
   return (
@@ -209,15 +189,8 @@ export function emitRecurrent(
   const betas = acts.filter((a) => a.beta !== undefined).map((a) => a.beta as number);
   if (alphas.length) attrs.activation_alpha = { floats: alphas };
   if (betas.length) attrs.activation_beta = { floats: betas };
+  if (!cells.every(isDefaultActivations)) attrs.activations = { strings: acts.map((a) => a.name) };
   const outputs = g.opN(first.kind, inputs, first.kind === 'LSTM' ? 3 : 2, attrs, base);
-  if (!cells.every(isDefaultActivations)) {
-    addStringsAttribute(
-      g,
-      outputs[0],
-      'activations',
-      acts.map((a) => a.name),
-    );
-  }
 
   const [y, yh, yc] = outputs;
   const pick = (t: string, axis: number, d: number): string =>

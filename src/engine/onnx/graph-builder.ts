@@ -7,6 +7,7 @@ export type Attr =
   | { s: string }
   | { ints: number[] }
   | { floats: number[] }
+  | { strings: string[] }
   | { g: onnxGraph };
 
 type onnxGraph = ReturnType<GraphBuilder['buildGraph']>;
@@ -24,6 +25,9 @@ function toAttribute(name: string, value: Attr): AttributeProto {
   if ('s' in value) return { name, type: T.STRING, s: new TextEncoder().encode(value.s) };
   if ('ints' in value) return { name, type: T.INTS, ints: value.ints };
   if ('floats' in value) return { name, type: T.FLOATS, floats: value.floats };
+  if ('strings' in value) {
+    return { name, type: T.STRINGS, strings: value.strings.map((v) => new TextEncoder().encode(v)) };
+  }
   return { name, type: T.GRAPH, g: value.g };
 }
 

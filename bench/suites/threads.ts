@@ -1,0 +1,76 @@
+/**
+ * Threads suite (diagnostic): onnxruntime's intra-op thread pool spins while it waits for work unless told
+ * not to (`session.intra_op.allow_spinning = 0`, the engine's setting), which on a machine whose cores are
+ * shared with other processes can make 2 threads slower than 1. This times, on the same compiled graph at
+ * the largest batch, 1 thread, 2 threads spinning (onnxruntime's default) and 2 threads without spinning,
+ * interleaved.
+ */
+
+import ort from 'onnxruntime-node';
+import { compileToOnnx } from '../../src/engine/index.js';
+import { loadModel } from '../../src/keras/index.js';
+import { randomInput } from '../lib/inputs.js';
+import { resolveModels } from '../lib/models.js';
+import type { BenchContext, Suite, SuiteResult } from '../lib/suite.js';
+import { formatTable } from '../lib/table.js';
+import { DEFAULT_BUDGET, measureInterleaved, QUICK_BUDGET } from '../lib/timing.js';
+import { formatRps } from './engine-report.js';
+
+const VARIANTS = [
+  { name: '1T', threads: 1, spin: true },
+  { name: '2T spinning', threads: 2, spin: true },
+  { name: '2T no-spin', threads: 2, spin: false },
+];
+
+export const threadsSuite: Suite = {
+  name: 'threads',
+  description: 'diagnostic: onnxruntime 1 vs 2 threads, with and without thread-pool spinning',
+  async run(ctx: BenchContext): Promise<SuiteResult> {
+    const resolved = resolveModels(ctx);
+    const notes = resolved.notes;
+    // --quick: the CNN only.
+    const models = ctx.options.quick ? resolved.models.filter((m) => m.key === 'cnn') : resolved.models;
+    const budget = ctx.options.quick ? QUICK_BUDGET : DEFAULT_BUDGET;
+    const batch = Math.max(...ctx.options.batches);
+    const rows: string[][] = [];
+    const data: Record<string, Record<string, number>> = {};
+    for (const m of models) {
+      ctx.log(`threads: ${m.label} batch ${batch}`);
+      const description = await loadModel(m.path);
+      const bytes = compileToOnnx(description).bytes;
+      const x = randomInput(description.inputs[0].shape, batch);
+      const sessions = await Promise.all(
+        VARIANTS.map((v) =>
+          // The engine's session options (src/engine/onnx-backend.ts), threads and spinning varied.
+          ort.InferenceSession.create(bytes, {
+            executionProviders: ['cpu'],
+            graphOptimizationLevel: 'all',
+            intraOpNumThreads: v.threads,
+            interOpNumThreads: 1,
+            executionMode: 'sequential',
+            extra: { session: { intra_op: { allow_spinning: v.spin ? '1' : '0' } } },
+          }),
+        ),
+      );
+      const measured = await measureInterleaved(
+        sessions.map((s, i) => ({
+          name: VARIANTS[i].name,
+          call: () => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x.data, x.dims) }),
+        })),
+        batch,
+        budget,
+      );
+      for (const s of sessions) await s.release();
+      data[m.key] = Object.fromEntries(Object.entries(measured).map(([k, t]) => [k, t.recordsPerSec]));
+      rows.push([m.label, String(batch), ...VARIANTS.map((v) => formatRps(measured[v.name].recordsPerSec))]);
+    }
+    const lines = formatTable(['model', 'batch', ...VARIANTS.map((v) => `${v.name} rec/s`)], rows, [
+      false,
+      true,
+      true,
+      true,
+      true,
+    ]);
+    return { lines, data: { batch, recordsPerSec: data }, targets: [], notes };
+  },
+};
