@@ -166,7 +166,13 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
       const stats = await handle.stat({ bigint: true });
       if (!stats.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
       const body = await handle.readFile();
-      return { key, body, size: body.byteLength, etag: fsEtag(stats), lastModified: new Date(Number(stats.mtimeMs)) };
+      return {
+        key,
+        body,
+        size: body.byteLength,
+        etag: fsEtag(stats),
+        lastModified: new Date(Number(stats.mtimeMs)),
+      };
     } finally {
       await handle.close();
     }
@@ -180,7 +186,11 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     try {
       // Fast path: the folder is known to be inside and the file is not a link (O_NOFOLLOW refuses links).
       const dir = await safeDir(real, dirname(path), key);
-      return await readWhole(join(dir, path.slice(dirname(path).length + 1)), constants.O_RDONLY | constants.O_NOFOLLOW, key);
+      return await readWhole(
+        join(dir, path.slice(dirname(path).length + 1)),
+        constants.O_RDONLY | constants.O_NOFOLLOW,
+        key,
+      );
     } catch (error) {
       if (error instanceof StorageError) throw error;
       if (errnoCode(error) !== 'ELOOP') throw fsError(error, `get ${JSON.stringify(key)} in ${root}`, key);

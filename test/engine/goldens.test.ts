@@ -41,7 +41,8 @@ describe('real-Keras fixtures match their goldens within 1e-5 (relative to max |
           const inputs = golden.inputs.map((t) => ({ data: Float32Array.from(t.data), dims: t.dims }));
           const outputs = await engine.predict(inputs);
           expect(outputs.length).toBe(expected.length);
-          for (const [i, out] of outputs.entries()) expectClose(out, expected[i], 1e-5, `${file} output ${i}`);
+          for (const [i, out] of outputs.entries())
+            expectClose(out, expected[i], 1e-5, `${file} output ${i}`);
         } finally {
           await engine.dispose();
         }

@@ -1,0 +1,127 @@
+import type { Kysely, Selectable, Updateable } from 'kysely';
+import { notFound } from './errors.js';
+import type { Database, JobFailuresTable, JobsTable } from './types.js';
+
+export type JobRow = Selectable<JobsTable>;
+export type JobFailureRow = Selectable<JobFailuresTable>;
+export type JobPatch = Updateable<JobsTable>;
+
+/** Job states; `completed`, `failed` and `canceled` are final. */
+export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceled'] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'canceled'];
+
+/** Jobs, their counts and their per-file failures. */
+export class JobStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(row: JobRow): Promise<JobRow> {
+    await this.db.insertInto('jobs').values(row).execute();
+    return row;
+  }
+
+  /** The job with this id; `REPO_NOT_FOUND` otherwise. */
+  async get(id: string): Promise<JobRow> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('job', id);
+    return row;
+  }
+
+  async update(id: string, patch: JobPatch): Promise<void> {
+    await this.db.updateTable('jobs').set(patch).where('id', '=', id).execute();
+  }
+
+  /**
+   * Moves a job to `to` only when it is in one of `from` (so a cancel and a finish cannot overwrite
+   * each other); returns whether it moved.
+   */
+  async transition(id: string, from: readonly JobStatus[], to: JobStatus, patch: JobPatch = {}): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ ...patch, status: to })
+      .where('id', '=', id)
+      .where('status', 'in', [...from])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async list(filter: {
+    deploymentId?: string;
+    status?: JobStatus[];
+    limit: number;
+    offset: number;
+  }): Promise<{ items: JobRow[]; total: number }> {
+    let q = this.db.selectFrom('jobs');
+    if (filter.deploymentId) q = q.where('deployment_id', '=', filter.deploymentId);
+    if (filter.status?.length) q = q.where('status', 'in', filter.status);
+    const items = await q
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(filter.limit)
+      .offset(filter.offset)
+      .execute();
+    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return { items, total: Number(n) };
+  }
+
+  /** The newest job of a deployment, or undefined. */
+  async latest(deploymentId: string): Promise<JobRow | undefined> {
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('deployment_id', '=', deploymentId)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Jobs in these states, oldest first. */
+  async withStatus(statuses: JobStatus[]): Promise<JobRow[]> {
+    return this.db.selectFrom('jobs').selectAll().where('status', 'in', statuses).orderBy('created_at').execute();
+  }
+
+  /** How many jobs are in each state. */
+  async countByStatus(): Promise<Record<JobStatus, number>> {
+    const rows = await this.db
+      .selectFrom('jobs')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('status')
+      .execute();
+    const out = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
+    for (const r of rows) out[r.status as JobStatus] = Number(r.n);
+    return out;
+  }
+
+  /** Replaces a job's failures with these (in order). */
+  async setFailures(jobId: string, failures: Omit<JobFailureRow, 'job_id' | 'seq'>[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('job_failures').where('job_id', '=', jobId).execute();
+      for (let i = 0; i < failures.length; i += 500) {
+        const chunk = failures.slice(i, i + 500).map((f, j) => ({ ...f, job_id: jobId, seq: i + j }));
+        await trx.insertInto('job_failures').values(chunk).execute();
+      }
+    });
+  }
+
+  async failures(
+    jobId: string,
+    page: { limit: number; offset: number },
+  ): Promise<{ items: JobFailureRow[]; total: number }> {
+    const items = await this.db
+      .selectFrom('job_failures')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('seq')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    const { n } = await this.db
+      .selectFrom('job_failures')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('job_id', '=', jobId)
+      .executeTakeFirstOrThrow();
+    return { items, total: Number(n) };
+  }
+}

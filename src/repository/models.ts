@@ -1,0 +1,125 @@
+import type { Kysely, Selectable } from 'kysely';
+import { notFound, RepositoryError } from './errors.js';
+import type { Database, ModelsTable, ModelVersionsTable } from './types.js';
+
+export type ModelRow = Selectable<ModelsTable>;
+export type ModelVersionRow = Selectable<ModelVersionsTable>;
+
+/** A version to add; its number is assigned by {@link ModelStore.addVersion}. */
+export type NewModelVersion = Omit<ModelVersionRow, 'version'>;
+
+const isUniqueViolation = (error: unknown) =>
+  /unique|duplicate key/i.test(error instanceof Error ? error.message : String(error));
+
+/** Models and their versions. */
+export class ModelStore {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /** Creates a model (no versions yet). A name already taken fails with `REPO_CONFLICT`. */
+  async insertModel(row: ModelRow): Promise<ModelRow> {
+    try {
+      await this.db.insertInto('models').values(row).execute();
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new RepositoryError('REPO_CONFLICT', `a model named ${JSON.stringify(row.name)} already exists`);
+      throw error;
+    }
+    return row;
+  }
+
+  /** The model with this id or name, or undefined. */
+  async findModel(idOrName: string): Promise<ModelRow | undefined> {
+    const byId = await this.db.selectFrom('models').selectAll().where('id', '=', idOrName).executeTakeFirst();
+    return byId ?? this.db.selectFrom('models').selectAll().where('name', '=', idOrName).executeTakeFirst();
+  }
+
+  /** The model with this id or name; `REPO_NOT_FOUND` otherwise. */
+  async getModel(idOrName: string): Promise<ModelRow> {
+    const row = await this.findModel(idOrName);
+    if (!row) throw notFound('model', idOrName);
+    return row;
+  }
+
+  async listModels(page: { limit: number; offset: number }): Promise<{ items: ModelRow[]; total: number }> {
+    const items = await this.db
+      .selectFrom('models')
+      .selectAll()
+      .orderBy('created_at', 'desc')
+      .orderBy('id')
+      .limit(page.limit)
+      .offset(page.offset)
+      .execute();
+    const { n } = await this.db
+      .selectFrom('models')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return { items, total: Number(n) };
+  }
+
+  /** Adds a version with the next number, atomically. */
+  async addVersion(row: NewModelVersion): Promise<ModelVersionRow> {
+    return this.db.transaction().execute(async (trx) => {
+      const model = await trx
+        .selectFrom('models')
+        .select(['latest_version'])
+        .where('id', '=', row.model_id)
+        .executeTakeFirst();
+      if (!model) throw notFound('model', row.model_id);
+      const version = Number(model.latest_version) + 1;
+      await trx
+        .updateTable('models')
+        .set({ latest_version: version, updated_at: row.created_at })
+        .where('id', '=', row.model_id)
+        .execute();
+      const full = { ...row, version };
+      await trx.insertInto('model_versions').values(full).execute();
+      return full;
+    });
+  }
+
+  async listVersions(modelId: string): Promise<ModelVersionRow[]> {
+    return this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('model_id', '=', modelId)
+      .orderBy('version', 'desc')
+      .execute();
+  }
+
+  /** A version by its id; `REPO_NOT_FOUND` otherwise. */
+  async getVersion(versionId: string): Promise<ModelVersionRow> {
+    const row = await this.db
+      .selectFrom('model_versions')
+      .selectAll()
+      .where('id', '=', versionId)
+      .executeTakeFirst();
+    if (!row) throw notFound('model version', versionId);
+    return row;
+  }
+
+  /** Version `n` of a model, or its latest when `n` is undefined; `REPO_NOT_FOUND` otherwise. */
+  async getVersionOf(modelId: string, n?: number): Promise<ModelVersionRow> {
+    let q = this.db.selectFrom('model_versions').selectAll().where('model_id', '=', modelId);
+    q = n === undefined ? q.orderBy('version', 'desc').limit(1) : q.where('version', '=', n);
+    const row = await q.executeTakeFirst();
+    if (!row) throw notFound('model version', n === undefined ? `${modelId} (latest)` : `${modelId} v${n}`);
+    return row;
+  }
+
+  /** Deletes a model and its versions; fails with `REPO_IN_USE` while a deployment uses it. */
+  async deleteModel(id: string): Promise<ModelVersionRow[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const used = await trx.selectFrom('deployments').select('id').where('model_id', '=', id).executeTakeFirst();
+      if (used)
+        throw new RepositoryError(
+          'REPO_IN_USE',
+          `model ${id} is used by deployment ${used.id}: delete its deployments first`,
+        );
+      const versions = await trx.selectFrom('model_versions').selectAll().where('model_id', '=', id).execute();
+      await trx.deleteFrom('model_versions').where('model_id', '=', id).execute();
+      const result = await trx.deleteFrom('models').where('id', '=', id).executeTakeFirst();
+      if (Number(result.numDeletedRows) === 0) throw notFound('model', id);
+      return versions;
+    });
+  }
+}

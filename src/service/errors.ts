@@ -1,0 +1,19 @@
+import { KerasBatchError } from '../util/errors.js';
+
+/** Stable codes of {@link ServiceError}. */
+export type ServiceErrorCode =
+  | 'SERVICE_INVALID'
+  | 'SERVICE_MODEL_REJECTED'
+  | 'SERVICE_NOT_BATCH'
+  | 'SERVICE_JOB_FINAL'
+  | 'SERVICE_OVERLAP'
+  | 'SERVICE_CLOSED';
+
+/** A request the service refuses (bad input, wrong state). */
+export class ServiceError extends KerasBatchError {
+  declare readonly code: ServiceErrorCode;
+
+  constructor(code: ServiceErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super('service', code, message, options);
+  }
+}

@@ -1,0 +1,269 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { parseFailureLimit, runBatchJob } from '../batch/index.js';
+import type { JobReport, ProgressEvent } from '../batch/types.js';
+import { type JobStatus, now, type Repository, type SecretBox } from '../repository/index.js';
+import { formatLocation, locationsOverlap } from '../storage/index.js';
+import { errorMessage } from '../util/errors.js';
+import { openPlace, placeLocation } from './connection-drivers.js';
+import type { EngineCache } from './engine-cache.js';
+import { jobView, type JobView } from './views.js';
+
+/** Events of {@link JobExecutor}: a job's view after every change (progress, status). */
+export interface JobEvents {
+  job: [JobView];
+}
+
+interface Running {
+  controller: AbortController;
+  /** Why it was aborted: a user's cancel, or the server shutting down (the job resumes on restart). */
+  reason: 'cancel' | 'shutdown' | null;
+  done: Promise<void>;
+}
+
+/** Options of {@link JobExecutor}. */
+export interface JobExecutorOptions {
+  repository: Repository;
+  engines: EngineCache;
+  box: SecretBox;
+  logger: Logger;
+  /** Jobs run at once (each uses every core for scoring). Default 1. */
+  maxConcurrentJobs?: number;
+  /** How often counts are written to the database while a job runs, in ms. Default 1,000. */
+  persistIntervalMs?: number;
+}
+
+/**
+ * Runs batch jobs in this process through the batch runner: a FIFO of queued jobs, `maxConcurrentJobs` at a
+ * time, counts persisted while they run, every change published as a `job` event (for SSE and metrics).
+ */
+export class JobExecutor extends EventEmitter<JobEvents> {
+  private readonly queue: { id: string; resume: boolean }[] = [];
+  private readonly running = new Map<string, Running>();
+  private closed = false;
+  private readonly max: number;
+  private readonly persistMs: number;
+
+  constructor(private readonly o: JobExecutorOptions) {
+    super();
+    this.max = o.maxConcurrentJobs ?? 1;
+    this.persistMs = o.persistIntervalMs ?? 1000;
+  }
+
+  /** Queues a job (already stored as `queued` or `running`). */
+  enqueue(id: string, resume = false): void {
+    if (this.closed) return;
+    this.queue.push({ id, resume });
+    this.pump();
+  }
+
+  /**
+   * On start: jobs left `running` by a stopped server are marked interrupted and run again with resume
+   * (outputs already written by the same model are skipped); jobs left `queued` are queued again.
+   */
+  async recover(): Promise<string[]> {
+    const left = await this.o.repository.jobs.withStatus(['running', 'queued']);
+    for (const job of left) {
+      if (job.status === 'running') {
+        await this.o.repository.jobs.update(job.id, {
+          interrupted: 1,
+          status: 'queued',
+          status_message: 'interrupted by a server stop; resuming',
+        });
+        this.o.logger.warn({ job: job.id }, 'job was interrupted by a server stop: resuming it');
+      }
+      this.enqueue(job.id, job.status === 'running' || Boolean(job.interrupted));
+    }
+    return left.map((j) => j.id);
+  }
+
+  /** Cancels a queued or running job; returns false when it was already final. */
+  async cancel(id: string): Promise<boolean> {
+    const run = this.running.get(id);
+    if (run) {
+      run.reason = 'cancel';
+      run.controller.abort();
+      await run.done;
+      return true;
+    }
+    const index = this.queue.findIndex((q) => q.id === id);
+    if (index >= 0) this.queue.splice(index, 1);
+    const moved = await this.o.repository.jobs.transition(id, ['queued', 'running'], 'canceled', {
+      finished_at: now(),
+      status_message: 'canceled before it started',
+    });
+    if (moved) await this.publish(id);
+    return moved;
+  }
+
+  /** Resolves when no job is queued or running. */
+  async idle(): Promise<void> {
+    while (this.running.size > 0 || this.queue.length > 0) {
+      await Promise.all([...this.running.values()].map((r) => r.done));
+      await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  /** Stops taking jobs and aborts the running ones, leaving them `running` so a restart resumes them. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.queue.length = 0;
+    for (const run of this.running.values()) {
+      run.reason ??= 'shutdown';
+      run.controller.abort();
+    }
+    await Promise.all([...this.running.values()].map((r) => r.done));
+  }
+
+  private pump(): void {
+    while (!this.closed && this.running.size < this.max && this.queue.length > 0) {
+      const next = this.queue.shift()!;
+      if (this.running.has(next.id)) continue;
+      const run: Running = { controller: new AbortController(), reason: null, done: Promise.resolve() };
+      this.running.set(next.id, run);
+      run.done = this.execute(next.id, next.resume, run)
+        .catch((error) => this.o.logger.error({ job: next.id, err: errorMessage(error) }, 'job executor error'))
+        .finally(() => {
+          this.running.delete(next.id);
+          this.pump();
+        });
+    }
+  }
+
+  private async publish(id: string): Promise<void> {
+    this.emit('job', jobView(await this.o.repository.jobs.get(id)));
+  }
+
+  private async execute(id: string, resume: boolean, run: Running): Promise<void> {
+    const { repository: repo, logger } = this.o;
+    const job = await repo.jobs.get(id);
+    const attempt = Number(job.attempts) + 1;
+    const moved = await repo.jobs.transition(id, ['queued', 'running'], 'running', {
+      attempts: attempt,
+      started_at: job.started_at ?? now(),
+      status_message: job.interrupted ? 'resumed after a server stop' : null,
+    });
+    if (!moved) return;
+    await this.publish(id);
+    const finish = async (status: JobStatus, patch: Parameters<typeof repo.jobs.update>[1]) => {
+      await repo.jobs.transition(id, ['running'], status, { finished_at: now(), ...patch });
+      await this.publish(id);
+    };
+    let opened: { close(): Promise<void> }[] = [];
+    try {
+      const deployment = await repo.deployments.get(job.deployment_id);
+      const version = await repo.models.getVersion(deployment.model_version_id);
+      const options = JSON.parse(deployment.options) as {
+        batch_size?: number;
+        max_failures?: string;
+        concurrency?: number;
+      };
+      const sourceConn = await repo.connections.get(deployment.source_connection_id ?? '');
+      const targetConn = await repo.connections.get(deployment.target_connection_id ?? '');
+      const sourcePlace = { bucket: deployment.source_bucket, prefix: deployment.source_prefix ?? '' };
+      const targetPlace = { bucket: deployment.target_bucket, prefix: deployment.target_prefix ?? '' };
+      const sourceLoc = placeLocation(sourceConn, sourcePlace);
+      const targetLoc = placeLocation(targetConn, targetPlace);
+      if (locationsOverlap(sourceLoc, targetLoc)) {
+        await finish('failed', {
+          status_message: `the target ${formatLocation(targetLoc)} overlaps the source ${formatLocation(sourceLoc)}`,
+        });
+        return;
+      }
+      const model = await this.o.engines.get(version);
+      const source = openPlace(sourceConn, sourcePlace, this.o.box, { concurrency: options.concurrency });
+      const target = openPlace(targetConn, targetPlace, this.o.box, { create: true, concurrency: options.concurrency });
+      opened = [source, target];
+      let lastPersist = 0;
+      const onProgress = (e: ProgressEvent) => {
+        const patch = {
+          total: e.counts.listed,
+          scored: e.counts.scored,
+          failed: e.counts.failed,
+          skipped: e.counts.skipped,
+          records: e.counts.records,
+          listing_done: e.listingDone ? 1 : 0,
+          files_per_second: Math.round(e.filesPerSecond * 10) / 10,
+        };
+        if (performance.now() - lastPersist >= this.persistMs) {
+          lastPersist = performance.now();
+          void repo.jobs.update(id, patch).catch(() => undefined);
+        }
+        void repo.jobs
+          .get(id)
+          .then((row) => this.emit('job', jobView({ ...row, ...patch })))
+          .catch(() => undefined);
+      };
+      logger.info({ job: id, deployment: deployment.id, attempt, resume }, 'job started');
+      const report = await runBatchJob({
+        model: {
+          engine: model.engine,
+          sha256: model.sha256,
+          name: version.file_name,
+          format: version.format,
+          kerasVersion: version.keras_version,
+        },
+        source,
+        target,
+        sourceText: formatLocation(sourceLoc),
+        targetText: formatLocation(targetLoc),
+        jobId: `${id}-${attempt}`,
+        batchSize: options.batch_size,
+        concurrency: options.concurrency,
+        maxFailures: options.max_failures ? parseFailureLimit(options.max_failures) : undefined,
+        resume: resume || Boolean(job.interrupted),
+        signal: run.controller.signal,
+        onProgress,
+        onWarning: (message) => logger.warn({ job: id }, message),
+      });
+      if (run.reason === 'shutdown') return; // stays `running`: the next start resumes it
+      await repo.jobs.setFailures(
+        id,
+        report.failures.map((f) => ({ file: f.file, stage: f.stage, code: f.code, reason: f.reason })),
+      );
+      const { status, message } = finalStatus(report);
+      await finish(status, {
+        status_message: message,
+        ...reportCounts(report),
+      });
+      logger.info({ job: id, status, counts: report.counts }, 'job finished');
+    } catch (error) {
+      if (run.reason === 'shutdown') return;
+      logger.warn({ job: id, err: errorMessage(error) }, 'job failed');
+      await finish(run.reason === 'cancel' ? 'canceled' : 'failed', { status_message: errorMessage(error) });
+    } finally {
+      await Promise.all(opened.map((d) => d.close().catch(() => undefined)));
+    }
+  }
+}
+
+function reportCounts(report: JobReport) {
+  return {
+    total: report.counts.total,
+    scored: report.counts.scored,
+    failed: report.counts.failed,
+    skipped: report.counts.skipped,
+    records: report.counts.records,
+    listing_done: report.stoppedReason ? 0 : 1,
+    duration_ms: report.durationMs,
+    files_per_second: report.filesPerSecond,
+    records_per_second: report.recordsPerSecond,
+  };
+}
+
+/**
+ * `completed` and `completed_with_failures` → completed (failures are in the counts); `stopped` (max
+ * failures) → failed; `canceled` → canceled.
+ */
+function finalStatus(report: JobReport): { status: JobStatus; message: string | null } {
+  switch (report.status) {
+    case 'completed':
+      return { status: 'completed', message: null };
+    case 'completed_with_failures':
+      return { status: 'completed', message: `${report.counts.failed} input(s) failed` };
+    case 'canceled':
+      return { status: 'canceled', message: 'canceled' };
+    default:
+      return { status: 'failed', message: report.stoppedReason };
+  }
+}

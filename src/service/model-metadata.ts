@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+import { createEngine } from '../engine/index.js';
+import type { Engine } from '../engine/types.js';
+import { countParams, loadModel, type ModelDescription } from '../keras/index.js';
+import { errorMessage, KerasBatchError } from '../util/errors.js';
+import { ServiceError } from './errors.js';
+import type { LayerView, TensorView } from './views.js';
+
+/** What an accepted model file yields: its description, a compiled engine and the stored metadata. */
+export interface ValidatedModel {
+  description: ModelDescription;
+  engine: Engine;
+  sha256: string;
+  size: number;
+  keras_version: string;
+  format: string;
+  inputs: TensorView[];
+  outputs: TensorView[];
+  layers: LayerView[];
+  params: number;
+}
+
+/**
+ * Loads and compiles a model file (with its architecture JSON for a weights-only `.h5`). A file that does
+ * not load or compile is refused with the loader's (or engine's) message, as `SERVICE_MODEL_REJECTED`.
+ */
+export async function validateModel(
+  bytes: Uint8Array,
+  fileName: string,
+  architecture?: Uint8Array,
+  threads?: number,
+): Promise<ValidatedModel> {
+  const hash = createHash('sha256').update(bytes);
+  if (architecture) hash.update(architecture);
+  let description: ModelDescription;
+  let engine: Engine;
+  try {
+    description = await loadModel(bytes, { architecture, name: fileName });
+    engine = await createEngine(description, { threads });
+  } catch (error) {
+    const code = error instanceof KerasBatchError ? ` (${error.code})` : '';
+    throw new ServiceError('SERVICE_MODEL_REJECTED', `the model file was refused${code}: ${errorMessage(error)}`, {
+      cause: error,
+    });
+  }
+  const layers = description.layers
+    .filter((l) => l.className !== 'InputLayer')
+    .map((l) => ({ name: l.name, class_name: l.className, params: countParams(l) }));
+  return {
+    description,
+    engine,
+    sha256: hash.digest('hex'),
+    size: bytes.length + (architecture?.length ?? 0),
+    keras_version: description.kerasVersion,
+    format: description.format,
+    inputs: description.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype })),
+    outputs: engine.outputs.map((o, i) => ({ name: description.outputs[i]?.name ?? o.name, shape: o.shape })),
+    layers,
+    params: layers.reduce((n, l) => n + l.params, 0),
+  };
+}
