@@ -1,9 +1,11 @@
 /** The suites of `npm run bench`, in run order. A new suite goes in its own file and is listed here. */
 
 import type { Suite } from '../lib/suite.js';
+import { onlineSuite } from '../online.js';
+import { batchSuite } from './batch.js';
 import { engineSuite } from './engine.js';
 import { graphSuite } from './graph.js';
 import { loadSuite } from './load.js';
 import { threadsSuite } from './threads.js';
 
-export const SUITES: Suite[] = [loadSuite, engineSuite, graphSuite, threadsSuite];
+export const SUITES: Suite[] = [loadSuite, engineSuite, batchSuite, graphSuite, threadsSuite, onlineSuite];

@@ -52,6 +52,7 @@ export function buildReport(input: ReportInput): JobReport {
       Object.entries(input.stageMs).map(([k, v]) => [k, Math.round(v)]),
     ) as unknown as StageTimes,
     failures: input.failures,
+    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     reportKey: null,
   };
 }
@@ -78,7 +79,7 @@ export function summarize(report: JobReport): string {
   const lines = [
     `job ${report.jobId}: ${report.status.replace(/_/g, ' ')}${report.stoppedReason ? ` (${report.stoppedReason})` : ''}`,
     `  inputs ${c.total}: scored ${c.scored}, failed ${c.failed}, skipped ${c.skipped}; records ${c.records}`,
-    `  ${(report.durationMs / 1000).toFixed(2)} s, ${report.filesPerSecond} files/s, ${report.recordsPerSecond} records/s`,
+    `  ${(report.durationMs / 1000).toFixed(2)} s, ${report.filesPerSecond} files/s, ${report.recordsPerSecond} records/s, peak memory ${report.peakRssMiB} MiB`,
     `  model ${report.model.name} (sha256 ${report.model.sha256.slice(0, 12)}…, ${report.model.backend})`,
     `  ${report.source} → ${report.target}`,
   ];

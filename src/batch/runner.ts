@@ -100,8 +100,12 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
         counts.skipped += 1;
         return;
       }
-      let mark = performance.now();
-      const object = await io.run(() => options.source.get(key));
+      const object = await io.run(async () => {
+        const t = performance.now();
+        const got = await options.source.get(key);
+        stageMs.read += performance.now() - t;
+        return got;
+      });
       if (object.body.length === 0) throw new KerasBatchError('scoring', 'INPUT_EMPTY', 'the file is empty');
       if (object.body.length > maxFileBytes) {
         throw new KerasBatchError(
@@ -110,9 +114,8 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
           `over the size limit: ${object.body.length} bytes, the limit is ${maxFileBytes}`,
         );
       }
-      stageMs.read += performance.now() - mark;
       stage = 'parse';
-      mark = performance.now();
+      let mark = performance.now();
       const records = readInputFile(object.body, engine.inputs);
       stageMs.parse += performance.now() - mark;
       stage = 'score';
@@ -136,9 +139,11 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
       const text = formatPrediction(key, outputs, 0, records.count);
       stageMs.format += performance.now() - mark;
       stage = 'write';
-      mark = performance.now();
-      await io.run(() => options.target.put(key, text, { contentType: 'application/json' }));
-      stageMs.write += performance.now() - mark;
+      await io.run(async () => {
+        const t = performance.now();
+        await options.target.put(key, text, { contentType: 'application/json' });
+        stageMs.write += performance.now() - t;
+      });
       ledger.record(key, object.etag || entry.etag);
       counts.scored += 1;
       counts.records += records.count;

@@ -102,6 +102,8 @@ export interface JobReport {
   /** Summed time spent in each stage (ms; stages overlap, so shares are of the sum). */
   stageMs: StageTimes;
   failures: FileFailure[];
+  /** Peak resident memory of the process so far, in MiB (the whole process, model included). */
+  peakRssMiB: number;
   /** Where the report was written in the target, when it was. */
   reportKey: string | null;
 }

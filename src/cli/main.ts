@@ -1,8 +1,14 @@
 import { Command, CommanderError } from 'commander';
 import { KerasBatchError } from '../util/errors.js';
+import { registerApiKey } from './commands/apikey.js';
+import { registerConnections } from './commands/connections.js';
+import { registerDeployments } from './commands/deployments.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerJobs } from './commands/jobs.js';
+import { registerModels } from './commands/models.js';
 import { registerPredict } from './commands/predict.js';
 import { registerScore } from './commands/score.js';
+import { registerServe } from './commands/serve.js';
 
 /** Exit codes: 0 success, 2 usage or configuration error (bad model, bad input file, unreachable bucket). */
 export const EXIT_OK = 0;
@@ -17,6 +23,12 @@ export function buildProgram(): Command {
   registerInspect(program);
   registerPredict(program);
   registerScore(program);
+  registerServe(program);
+  registerApiKey(program);
+  registerModels(program);
+  registerConnections(program);
+  registerDeployments(program);
+  registerJobs(program);
   return program;
 }
 

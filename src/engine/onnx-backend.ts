@@ -54,6 +54,7 @@ export const onnxBackend: Backend = {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
+        enableCpuMemArena: process.env.KERAS_BATCH_ORT_ARENA === '1',
         // Idle intra-op threads would spin for work and steal the cores that read, parse and write files.
         extra: {
           session: { intra_op: { allow_spinning: process.env.KERAS_BATCH_ORT_SPIN === '1' ? '1' : '0' } },

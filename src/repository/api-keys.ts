@@ -14,7 +14,10 @@ export class ApiKeyStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   /** Creates a key; the returned `key` is shown once and never stored. */
-  async create(name: string, key = `kb_${randomBytes(24).toString('base64url')}`): Promise<{ row: ApiKeyRow; key: string }> {
+  async create(
+    name: string,
+    key = `kb_${randomBytes(24).toString('base64url')}`,
+  ): Promise<{ row: ApiKeyRow; key: string }> {
     const row: ApiKeyRow = {
       id: newId(),
       name,

@@ -13,7 +13,10 @@ export class ConnectionStore {
       await this.db.insertInto('connections').values(row).execute();
     } catch (error) {
       if (/unique|duplicate key/i.test(String(error)))
-        throw new RepositoryError('REPO_CONFLICT', `a connection named ${JSON.stringify(row.name)} already exists`);
+        throw new RepositoryError(
+          'REPO_CONFLICT',
+          `a connection named ${JSON.stringify(row.name)} already exists`,
+        );
       throw error;
     }
     return row;
@@ -52,7 +55,10 @@ export class ConnectionStore {
       .where((eb) => eb.or([eb('source_connection_id', '=', id), eb('target_connection_id', '=', id)]))
       .executeTakeFirst();
     if (used)
-      throw new RepositoryError('REPO_IN_USE', `connection ${id} is used by deployment ${used.id}: delete it first`);
+      throw new RepositoryError(
+        'REPO_IN_USE',
+        `connection ${id} is used by deployment ${used.id}: delete it first`,
+      );
     const result = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
     if (Number(result.numDeletedRows) === 0) throw notFound('connection', id);
   }

@@ -69,7 +69,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
         `cannot reach PostgreSQL at ${where}: ${errorMessage(error).replaceAll(options.databaseUrl, where)}`,
       );
     }
-    open = { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), dialect: 'postgres', where };
+    open = {
+      db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+      dialect: 'postgres',
+      where,
+    };
   } else {
     const dir = options.dataDir ?? '.keras-batch';
     mkdirSync(dir, { recursive: true });
@@ -79,9 +83,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     database.pragma('foreign_keys = ON');
     database.pragma('busy_timeout = 5000');
     database.pragma('synchronous = NORMAL');
-    open = { db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), dialect: 'sqlite', where: file };
+    open = {
+      db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      dialect: 'sqlite',
+      where: file,
+    };
   }
-  const { error, results } = await new Migrator({ db: open.db, provider: migrationProvider }).migrateToLatest();
+  const { error, results } = await new Migrator({
+    db: open.db,
+    provider: migrationProvider,
+  }).migrateToLatest();
   if (error) {
     await open.db.destroy();
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

@@ -35,7 +35,12 @@ export class JobStore {
    * Moves a job to `to` only when it is in one of `from` (so a cancel and a finish cannot overwrite
    * each other); returns whether it moved.
    */
-  async transition(id: string, from: readonly JobStatus[], to: JobStatus, patch: JobPatch = {}): Promise<boolean> {
+  async transition(
+    id: string,
+    from: readonly JobStatus[],
+    to: JobStatus,
+    patch: JobPatch = {},
+  ): Promise<boolean> {
     const result = await this.db
       .updateTable('jobs')
       .set({ ...patch, status: to })
@@ -79,7 +84,12 @@ export class JobStore {
 
   /** Jobs in these states, oldest first. */
   async withStatus(statuses: JobStatus[]): Promise<JobRow[]> {
-    return this.db.selectFrom('jobs').selectAll().where('status', 'in', statuses).orderBy('created_at').execute();
+    return this.db
+      .selectFrom('jobs')
+      .selectAll()
+      .where('status', 'in', statuses)
+      .orderBy('created_at')
+      .execute();
   }
 
   /** How many jobs are in each state. */

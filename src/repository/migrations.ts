@@ -1,14 +1,12 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
 
-/* biome-ignore-all lint/suspicious/noExplicitAny: migrations are written against an untyped schema */
-
 /**
  * Schema migrations, in order. Portable types only (text, integer, bigint, double precision) so the same
  * migration runs on SQLite and PostgreSQL. Never edit a released migration: add the next one.
  */
 const migrations: Record<string, Migration> = {
   '0001-initial': {
-    async up(db: Kysely<any>) {
+    async up(db: Kysely<unknown>) {
       await db.schema
         .createTable('models')
         .addColumn('id', 'text', (c) => c.primaryKey())
@@ -92,7 +90,11 @@ const migrations: Record<string, Migration> = {
         .addColumn('files_per_second', 'double precision')
         .addColumn('records_per_second', 'double precision')
         .execute();
-      await db.schema.createIndex('jobs_deployment').on('jobs').columns(['deployment_id', 'created_at']).execute();
+      await db.schema
+        .createIndex('jobs_deployment')
+        .on('jobs')
+        .columns(['deployment_id', 'created_at'])
+        .execute();
       await db.schema.createIndex('jobs_status').on('jobs').column('status').execute();
       await db.schema
         .createTable('job_failures')

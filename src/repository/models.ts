@@ -21,7 +21,10 @@ export class ModelStore {
       await this.db.insertInto('models').values(row).execute();
     } catch (error) {
       if (isUniqueViolation(error))
-        throw new RepositoryError('REPO_CONFLICT', `a model named ${JSON.stringify(row.name)} already exists`);
+        throw new RepositoryError(
+          'REPO_CONFLICT',
+          `a model named ${JSON.stringify(row.name)} already exists`,
+        );
       throw error;
     }
     return row;
@@ -59,19 +62,15 @@ export class ModelStore {
   /** Adds a version with the next number, atomically. */
   async addVersion(row: NewModelVersion): Promise<ModelVersionRow> {
     return this.db.transaction().execute(async (trx) => {
-      const model = await trx
-        .selectFrom('models')
-        .select(['latest_version'])
-        .where('id', '=', row.model_id)
-        .executeTakeFirst();
-      if (!model) throw notFound('model', row.model_id);
-      const version = Number(model.latest_version) + 1;
-      await trx
+      // One atomic increment (row-locked on PostgreSQL) so concurrent uploads get distinct numbers.
+      const bumped = await trx
         .updateTable('models')
-        .set({ latest_version: version, updated_at: row.created_at })
+        .set((eb) => ({ latest_version: eb('latest_version', '+', 1), updated_at: row.created_at }))
         .where('id', '=', row.model_id)
-        .execute();
-      const full = { ...row, version };
+        .returning('latest_version')
+        .executeTakeFirst();
+      if (!bumped) throw notFound('model', row.model_id);
+      const full = { ...row, version: Number(bumped.latest_version) };
       await trx.insertInto('model_versions').values(full).execute();
       return full;
     });
@@ -109,13 +108,21 @@ export class ModelStore {
   /** Deletes a model and its versions; fails with `REPO_IN_USE` while a deployment uses it. */
   async deleteModel(id: string): Promise<ModelVersionRow[]> {
     return this.db.transaction().execute(async (trx) => {
-      const used = await trx.selectFrom('deployments').select('id').where('model_id', '=', id).executeTakeFirst();
+      const used = await trx
+        .selectFrom('deployments')
+        .select('id')
+        .where('model_id', '=', id)
+        .executeTakeFirst();
       if (used)
         throw new RepositoryError(
           'REPO_IN_USE',
           `model ${id} is used by deployment ${used.id}: delete its deployments first`,
         );
-      const versions = await trx.selectFrom('model_versions').selectAll().where('model_id', '=', id).execute();
+      const versions = await trx
+        .selectFrom('model_versions')
+        .selectAll()
+        .where('model_id', '=', id)
+        .execute();
       await trx.deleteFrom('model_versions').where('model_id', '=', id).execute();
       const result = await trx.deleteFrom('models').where('id', '=', id).executeTakeFirst();
       if (Number(result.numDeletedRows) === 0) throw notFound('model', id);

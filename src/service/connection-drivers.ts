@@ -45,7 +45,9 @@ export function openPlace(
 ): BucketDriver {
   const location = placeLocation(connection, place);
   if (location.kind === 'fs') return openBucket(location, { fs: { create: options.create ?? false } });
-  const keys = connection.secret ? (JSON.parse(box.open(connection.secret, connection.id)) as ConnectionKeys) : null;
+  const keys = connection.secret
+    ? (JSON.parse(box.open(connection.secret, connection.id)) as ConnectionKeys)
+    : null;
   return openBucket(location, {
     s3: {
       endpoint: connection.endpoint ?? undefined,

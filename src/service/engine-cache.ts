@@ -28,7 +28,10 @@ export class EngineCache {
 
   /** Puts an engine compiled elsewhere (at upload) in the cache. */
   put(versionId: string, model: Omit<CachedModel, 'batcher' | 'versionId'>): void {
-    this.entries.set(versionId, Promise.resolve({ ...model, versionId, batcher: new OnlineBatcher(model.engine) }));
+    this.entries.set(
+      versionId,
+      Promise.resolve({ ...model, versionId, batcher: new OnlineBatcher(model.engine) }),
+    );
   }
 
   /** The engine of a version, loading it on first use. */
@@ -49,7 +52,13 @@ export class EngineCache {
       : undefined;
     const description = await loadModel(bytes, { architecture, name: version.file_name });
     const engine = await createEngine(description, { threads: this.threads });
-    return { versionId: version.id, description, engine, sha256: version.sha256, batcher: new OnlineBatcher(engine) };
+    return {
+      versionId: version.id,
+      description,
+      engine,
+      sha256: version.sha256,
+      batcher: new OnlineBatcher(engine),
+    };
   }
 
   /** Drops and disposes a version's engine (its model was deleted). */

@@ -7,7 +7,7 @@ import { formatLocation, locationsOverlap } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
 import type { EngineCache } from './engine-cache.js';
-import { jobView, type JobView } from './views.js';
+import { type JobView, jobView } from './views.js';
 
 /** Events of {@link JobExecutor}: a job's view after every change (progress, status). */
 export interface JobEvents {
@@ -122,7 +122,9 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       const run: Running = { controller: new AbortController(), reason: null, done: Promise.resolve() };
       this.running.set(next.id, run);
       run.done = this.execute(next.id, next.resume, run)
-        .catch((error) => this.o.logger.error({ job: next.id, err: errorMessage(error) }, 'job executor error'))
+        .catch((error) =>
+          this.o.logger.error({ job: next.id, err: errorMessage(error) }, 'job executor error'),
+        )
         .finally(() => {
           this.running.delete(next.id);
           this.pump();
@@ -172,7 +174,10 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       }
       const model = await this.o.engines.get(version);
       const source = openPlace(sourceConn, sourcePlace, this.o.box, { concurrency: options.concurrency });
-      const target = openPlace(targetConn, targetPlace, this.o.box, { create: true, concurrency: options.concurrency });
+      const target = openPlace(targetConn, targetPlace, this.o.box, {
+        create: true,
+        concurrency: options.concurrency,
+      });
       opened = [source, target];
       let lastPersist = 0;
       const onProgress = (e: ProgressEvent) => {

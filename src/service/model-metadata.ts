@@ -39,9 +39,13 @@ export async function validateModel(
     engine = await createEngine(description, { threads });
   } catch (error) {
     const code = error instanceof KerasBatchError ? ` (${error.code})` : '';
-    throw new ServiceError('SERVICE_MODEL_REJECTED', `the model file was refused${code}: ${errorMessage(error)}`, {
-      cause: error,
-    });
+    throw new ServiceError(
+      'SERVICE_MODEL_REJECTED',
+      `the model file was refused${code}: ${errorMessage(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const layers = description.layers
     .filter((l) => l.className !== 'InputLayer')

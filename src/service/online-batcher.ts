@@ -102,5 +102,8 @@ function concat(all: InputRecords[]): Tensor[] {
 
 function rows(out: Tensor, first: number, count: number): Tensor {
   const size = out.dims.slice(1).reduce((a, b) => a * b, 1);
-  return { data: out.data.subarray(first * size, (first + count) * size), dims: [count, ...out.dims.slice(1)] };
+  return {
+    data: out.data.subarray(first * size, (first + count) * size),
+    dims: [count, ...out.dims.slice(1)],
+  };
 }

@@ -218,9 +218,16 @@ export function jobView(row: JobRow): JobView {
   };
 }
 
-export function deploymentView(row: DeploymentRow, version: number, lastJob: JobRow | undefined): DeploymentView {
-  const loc = (connection: string | null, bucket: string | null, prefix: string | null): LocationView | null =>
-    connection ? { connection_id: connection, bucket, prefix: prefix ?? '' } : null;
+export function deploymentView(
+  row: DeploymentRow,
+  version: number,
+  lastJob: JobRow | undefined,
+): DeploymentView {
+  const loc = (
+    connection: string | null,
+    bucket: string | null,
+    prefix: string | null,
+  ): LocationView | null => (connection ? { connection_id: connection, bucket, prefix: prefix ?? '' } : null);
   return {
     id: row.id,
     name: row.name,

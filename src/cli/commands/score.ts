@@ -6,10 +6,12 @@ import { KerasBatchError } from '../../util/errors.js';
 import { openCliBucket } from '../buckets.js';
 import { createLogger } from '../logger.js';
 import { createProgressBar } from '../progress-bar.js';
+import { resolveModelOption } from './stored-model.js';
 
 interface ScoreOptions {
   model: string;
   architecture?: string;
+  dataDir?: string;
   source: string;
   target: string;
   endpoint?: string;
@@ -59,7 +61,11 @@ export function registerScore(program: Command): void {
     .description(
       "score every input file of a source bucket/folder into a target bucket/folder (the seed's batch job)",
     )
-    .requiredOption('-m, --model <file>', 'Keras model file (.h5, .hdf5, .keras)')
+    .requiredOption(
+      '-m, --model <file>',
+      'Keras model file (.h5, .hdf5, .keras), or a stored model id or name',
+    )
+    .option('--data-dir <dir>', 'repository data dir for a stored --model (default ./.keras-batch)')
     .option('--architecture <json>', 'architecture JSON for a weights-only .h5')
     .requiredOption('-s, --source <location>', 'inputs: ./dir, /abs/dir, s3://bucket or s3://bucket/prefix')
     .requiredOption('-t, --target <location>', 'outputs: ./dir, /abs/dir, s3://bucket or s3://bucket/prefix')
@@ -100,8 +106,9 @@ export function registerScore(program: Command): void {
           `the target ${formatLocation(target.location)} is the source or inside it (or contains it): choose a separate target`,
         );
       }
-      const model = await openModel(options.model, {
-        architecture: options.architecture,
+      const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
+      const model = await openModel(stored.path, {
+        architecture: stored.architecture,
         threads: options.threads ? positiveInt('--threads', options.threads) : undefined,
       });
       logger.info(

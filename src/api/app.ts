@@ -1,0 +1,143 @@
+import multipart from '@fastify/multipart';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { KerasBatchService } from '../service/index.js';
+import { createAuthHook } from './auth.js';
+import { errorHandler } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { v1ConnectionRoutes } from './routes/v1-connections.js';
+import { v1DeploymentRoutes } from './routes/v1-deployments.js';
+import { v1JobRoutes } from './routes/v1-jobs.js';
+import { v1ModelRoutes } from './routes/v1-models.js';
+import { v3Routes } from './routes/v3.js';
+import { errorSchema } from './schemas.js';
+import { createValidatorCompiler } from './validation.js';
+
+/** Options of {@link buildApp}. */
+export interface AppOptions {
+  service: KerasBatchService;
+  logger: Logger;
+  /** Largest model upload, in bytes. Default 512 MiB. */
+  maxUploadBytes?: number;
+  /** Largest JSON body (online scoring), in bytes. Default 16 MiB. */
+  bodyLimit?: number;
+  /** Serve `/docs` and `/openapi.json` without an API key. Default false (only `/health` is open). */
+  publicDocs?: boolean;
+}
+
+/** Defaults of {@link AppOptions}. */
+export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 * 1024 * 1024 } as const;
+
+/**
+ * The REST API: WML v3-compatible routes, `/api/v1`, `/health`, `/metrics`, `/openapi.json` and `/docs`.
+ * Every route but `/health` needs a bearer API key. Tested in-process with `app.inject`.
+ */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { service, logger } = options;
+  const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
+  const app = Fastify({
+    loggerInstance: logger as unknown as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+  app.setValidatorCompiler(createValidatorCompiler());
+  app.setErrorHandler(errorHandler(logger));
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+  );
+  app.addHook('onResponse', async (req, reply) => {
+    const entry = {
+      method: req.method,
+      route: req.routeOptions.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime),
+    };
+    if (reply.statusCode >= 400) logger.info(entry, 'request');
+    else logger.debug(entry, 'request');
+  });
+
+  await app.register(multipart, {
+    limits: { fileSize: maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
+  });
+
+  const multipartBodies = new Map<string, object>();
+  app.addHook('onRoute', (route) => {
+    const body = (route.config as { openapiBody?: object } | undefined)?.openapiBody;
+    if (body)
+      multipartBodies.set(
+        `${String(route.method).toLowerCase()} ${route.url.replace(/:([a-z_]+)/g, '{$1}')}`,
+        body,
+      );
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'keras-batch',
+        version: '0.1.0',
+        description:
+          'Deploy Keras models and score them in batch or online. WML v3-compatible routes under /v3, our own under /api/v1.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transformObject: (document) => {
+      if (!('openapiObject' in document)) return document.swaggerObject;
+      const { openapiObject } = document;
+      const doc = openapiObject as { paths?: Record<string, Record<string, { requestBody?: object }>> };
+      for (const [key, body] of multipartBodies) {
+        const [method, path] = key.split(' ');
+        const op = doc.paths?.[path]?.[method];
+        if (op) op.requestBody = body;
+      }
+      return openapiObject;
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  const open = (url: string) =>
+    url === '/health' ||
+    (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
+  app.addHook('onRequest', createAuthHook(service.repo, open));
+
+  const metrics = createMetrics(service, service.repo);
+  const observe = metrics.observeOnline;
+
+  app.get(
+    '/health',
+    {
+      schema: {
+        tags: ['system'],
+        security: [],
+        response: {
+          200: { type: 'object', properties: { status: { type: 'string' }, database: { type: 'string' } } },
+        },
+      },
+    },
+    async () => ({ status: 'ok', database: service.repo.dialect }),
+  );
+  app.get(
+    '/metrics',
+    {
+      schema: {
+        tags: ['system'],
+        produces: ['text/plain'],
+        response: { 200: { type: 'string' }, 401: errorSchema },
+      },
+    },
+    async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  v1ModelRoutes(app, service);
+  v1ConnectionRoutes(app, service);
+  v1DeploymentRoutes(app, service, observe);
+  v1JobRoutes(app, service);
+  v3Routes(app, service, observe);
+  return app;
+}

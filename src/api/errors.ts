@@ -1,0 +1,90 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { KerasBatchError } from '../util/errors.js';
+
+/** The one JSON error shape of every route: a stable code and a message a user can act on. */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/** An HTTP error raised by a route, with its status. */
+export class ApiError extends KerasBatchError {
+  constructor(
+    readonly statusCode: number,
+    code: string,
+    message: string,
+  ) {
+    super('api', code, message);
+  }
+}
+
+const STATUS: Record<string, number> = {
+  REPO_NOT_FOUND: 404,
+  REPO_CONFLICT: 409,
+  REPO_IN_USE: 409,
+  REPO_INVALID: 400,
+  SERVICE_INVALID: 400,
+  SERVICE_MODEL_REJECTED: 422,
+  SERVICE_NOT_BATCH: 409,
+  SERVICE_JOB_FINAL: 409,
+  SERVICE_OVERLAP: 400,
+  BATCH_BAD_OPTION: 400,
+  STORAGE_INVALID_LOCATION: 400,
+  STORAGE_CONFIG: 400,
+};
+
+const FASTIFY: Record<string, [number, string, string?]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'the request body is over the size limit'],
+  FST_REQ_FILE_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'the uploaded file is over the size limit'],
+  FST_FILES_LIMIT: [413, 'PAYLOAD_TOO_LARGE', 'too many files in the upload'],
+  FST_PARTS_LIMIT: [413, 'PAYLOAD_TOO_LARGE', 'too many parts in the upload'],
+  FST_FIELDS_LIMIT: [413, 'PAYLOAD_TOO_LARGE', 'too many fields in the upload'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, 'UNSUPPORTED_MEDIA_TYPE'],
+  FST_INVALID_MULTIPART_CONTENT_TYPE: [
+    415,
+    'UNSUPPORTED_MEDIA_TYPE',
+    'the request is not multipart/form-data',
+  ],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, 'INVALID_JSON', 'the JSON body is empty'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, 'INVALID_JSON'],
+};
+
+/** Turns any error into a status and the one error body. Unknown errors say nothing about their cause. */
+export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+  const e = error as FastifyError & { validation?: unknown };
+  if (error instanceof ApiError)
+    return { status: error.statusCode, body: wrap(error.code, error.message.replace(/^\[api\] /, '')) };
+  if (error instanceof KerasBatchError) {
+    const status = STATUS[error.code] ?? (error.part === 'scoring' ? 400 : 500);
+    if (status === 500) return { status, body: wrap('INTERNAL', 'internal error') };
+    return { status, body: wrap(error.code, error.message.replace(/^\[[a-z]+\] /, '')) };
+  }
+  if (e && typeof e === 'object' && e.validation)
+    return { status: 400, body: wrap('VALIDATION_FAILED', e.message) };
+  const known = e?.code ? FASTIFY[e.code] : undefined;
+  if (known) return { status: known[0], body: wrap(known[1], known[2] ?? e.message) };
+  if (e && typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, body: wrap('BAD_REQUEST', e.message) };
+  }
+  return { status: 500, body: wrap('INTERNAL', 'internal error') };
+}
+
+const wrap = (code: string, message: string): ErrorBody => ({ error: { code, message } });
+
+/** Fastify's error handler: the one shape, and a log line (without bodies or headers) for 5xx. */
+export function errorHandler(logger: Logger) {
+  return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body } = toErrorBody(error);
+    if (status >= 500) {
+      logger.error(
+        {
+          reqId: request.id,
+          route: request.routeOptions.url,
+          err: error instanceof Error ? error.name : 'Error',
+        },
+        error instanceof KerasBatchError ? error.message : 'unexpected error',
+      );
+    }
+    void reply.status(status).type('application/json').send(body);
+  };
+}

@@ -1,0 +1,83 @@
+import type { Command } from 'commander';
+import { buildApp } from '../../api/index.js';
+import { openService } from '../../service/index.js';
+import { KerasBatchError } from '../../util/errors.js';
+import { createLogger } from '../logger.js';
+
+interface ServeOptions {
+  port: string;
+  host: string;
+  dataDir: string;
+  artifacts?: string;
+  maxUpload: string;
+  maxJobs: string;
+  publicDocs?: boolean;
+  logLevel: string;
+}
+
+function parseBytes(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim());
+  if (!m)
+    throw new KerasBatchError(
+      'cli',
+      'CLI_BAD_OPTION',
+      `--max-upload must be a size like 512MiB, got "${text}"`,
+    );
+  const unit = (m[2] ?? '').toLowerCase()[0];
+  return Math.floor(
+    Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1),
+  );
+}
+
+/** `keras-batch serve`: the REST API over the embedded data dir (or PostgreSQL with DATABASE_URL). */
+export function registerServe(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the REST API (WML v3-compatible and /api/v1); jobs run in this process')
+    .option('-p, --port <port>', 'port', '8080')
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--data-dir <dir>', 'data dir: SQLite database, secret key, model files', '.keras-batch')
+    .option(
+      '--artifacts <location>',
+      'model files in a shared folder or s3://bucket/prefix (with DATABASE_URL)',
+    )
+    .option('--max-upload <size>', 'largest model upload', '512MiB')
+    .option('--max-jobs <n>', 'batch jobs run at once', '1')
+    .option('--public-docs', 'serve /docs and /openapi.json without an API key')
+    .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
+    .action(async (o: ServeOptions) => {
+      const logger = createLogger(o.logLevel);
+      const service = await openService({
+        dataDir: o.dataDir,
+        artifacts: o.artifacts,
+        logger,
+        maxConcurrentJobs: Number(o.maxJobs) || 1,
+      });
+      if ((await service.repo.apiKeys.count()) === 0) {
+        const { key } = await service.repo.apiKeys.create('first start');
+        process.stdout.write(
+          `API key (shown once; create more with \`keras-batch apikey create\`): ${key}\n`,
+        );
+      }
+      const app = await buildApp({
+        service,
+        logger,
+        maxUploadBytes: parseBytes(o.maxUpload),
+        publicDocs: o.publicDocs,
+      });
+      const address = await app.listen({ port: Number(o.port), host: o.host });
+      process.stdout.write(
+        `keras-batch serving on ${address} (${service.repo.dialect}: ${service.repo.where})\n`,
+      );
+      const resumed = await service.start();
+      if (resumed.length) logger.info({ jobs: resumed }, 'queued jobs left by the last run');
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      logger.info('stopping: running jobs resume on the next start');
+      await app.close();
+      await service.close();
+    });
+}

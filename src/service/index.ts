@@ -1,0 +1,10 @@
+/**
+ * The services the API, the CLI and the server share: models, connections, deployments, jobs, online
+ * scoring, over the repository.
+ * @module
+ */
+export { ServiceError, type ServiceErrorCode } from './errors.js';
+export type * from './inputs.js';
+export { KerasBatchService, openService, type ServiceOptions } from './service.js';
+export type * from './views.js';
+export { wmlStatus } from './views.js';

@@ -1,0 +1,58 @@
+/** What the service's create calls take (the API and the CLI build these). */
+
+export interface NewModelInput {
+  name: string;
+  description?: string;
+  author?: string;
+  /** The model file: `.h5`/`.hdf5`/`.keras`, or a weights-only `.h5` with `architecture`. */
+  file: { name: string; bytes: Uint8Array };
+  /** `model.to_json()` for a weights-only `.h5`. */
+  architecture?: Uint8Array;
+}
+
+export interface NewConnectionInput {
+  name?: string;
+  type: 's3' | 'local';
+  /** S3/COS endpoint URL (`https://s3.us-south.cloud-object-storage.appdomain.cloud`). */
+  endpoint?: string;
+  region?: string;
+  access_key?: string;
+  secret_key?: string;
+  /** Root folder of a local connection. */
+  path?: string;
+}
+
+export interface PlaceInput {
+  /** A connection id or name. */
+  connection: string;
+  bucket?: string;
+  prefix?: string;
+}
+
+export interface DeploymentOptionsInput {
+  batch_size?: number;
+  /** A count (`10`) or a percentage (`5%`). */
+  max_failures?: string;
+  concurrency?: number;
+}
+
+export interface NewDeploymentInput {
+  name: string;
+  description?: string;
+  type: 'batch' | 'online';
+  /** A model id or name. */
+  model: string;
+  /** A version number; default the latest. */
+  version?: number;
+  source?: PlaceInput;
+  target?: PlaceInput;
+  options?: DeploymentOptionsInput;
+  /** Start a job at once (batch only). Default true. */
+  start?: boolean;
+}
+
+/** Paging of listings. */
+export interface PageInput {
+  limit?: number;
+  offset?: number;
+}
