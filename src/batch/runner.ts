@@ -39,7 +39,8 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
   const stageMs: StageTimes = { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 };
   const classify = createInputFilter(options.include, maxFileBytes);
   const io = new Semaphore(concurrency);
-  const maxInFlight = Math.max(2 * batchSize, 4 * concurrency);
+  // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
+  const maxInFlight = batchSize + 4 * concurrency;
   const inFlight = new Semaphore(maxInFlight);
   const batcher = new MicroBatcher(engine, batchSize);
   const ledger = new ResumeLedger(options.target, jobId, options.model.sha256);
@@ -117,6 +118,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
       stage = 'parse';
       let mark = performance.now();
       const records = readInputFile(object.body, engine.inputs);
+      const version = object.etag || entry.etag;
       stageMs.parse += performance.now() - mark;
       stage = 'score';
       atBatcher += 1;
@@ -144,7 +146,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
         await options.target.put(key, text, { contentType: 'application/json' });
         stageMs.write += performance.now() - t;
       });
-      ledger.record(key, object.etag || entry.etag);
+      ledger.record(key, version);
       counts.scored += 1;
       counts.records += records.count;
     } catch (error) {

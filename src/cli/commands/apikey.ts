@@ -1,12 +1,15 @@
 import type { Command } from 'commander';
-import { openRepository } from '../../repository/index.js';
 import { printTable } from './client.js';
 
 /** `keras-batch apikey create|list|delete`: bearer keys of the server (stored hashed; shown once). */
 export function registerApiKey(program: Command): void {
   const apikey = program.command('apikey').description('API keys of the server (stored hashed)');
-  const open = (o: { dataDir?: string }) =>
-    openRepository({ dataDir: o.dataDir ?? '.keras-batch', databaseUrl: process.env.DATABASE_URL });
+  // The repository (and its database drivers) load only when a key command runs.
+  const open = async (o: { dataDir?: string }) =>
+    (await import('../../repository/index.js')).openRepository({
+      dataDir: o.dataDir ?? '.keras-batch',
+      databaseUrl: process.env.DATABASE_URL,
+    });
   apikey
     .command('create')
     .description('create an API key and print it (it is shown once)')

@@ -13,7 +13,6 @@ import type {
   NewDeploymentInput,
   Page,
 } from '../../service/index.js';
-import { openService } from '../../service/index.js';
 import { KerasBatchError } from '../../util/errors.js';
 
 /** Where the repository commands act: the embedded data dir, or a server. */
@@ -72,6 +71,7 @@ export async function openClient(options: TargetOptions): Promise<Client> {
       throw new KerasBatchError('cli', 'CLI_NO_API_KEY', '--server needs --api-key (or KERAS_BATCH_API_KEY)');
     return new HttpClient(server.replace(/\/+$/, ''), key);
   }
+  const { openService } = await import('../../service/index.js');
   const service = await openService({
     dataDir: options.dataDir ?? '.keras-batch',
     logger: pino({ level: 'warn' }, pino.destination(2)),

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { buildApp } from '../../api/index.js';
-import { openService } from '../../service/index.js';
 import { KerasBatchError } from '../../util/errors.js';
 import { createLogger } from '../logger.js';
 
@@ -47,6 +45,11 @@ export function registerServe(program: Command): void {
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
     .action(async (o: ServeOptions) => {
       const logger = createLogger(o.logLevel);
+      // Server-only modules (Fastify, the database drivers) load only when serving.
+      const [{ buildApp }, { openService }] = await Promise.all([
+        import('../../api/index.js'),
+        import('../../service/index.js'),
+      ]);
       const service = await openService({
         dataDir: o.dataDir,
         artifacts: o.artifacts,

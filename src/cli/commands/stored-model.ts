@@ -3,7 +3,6 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { openService } from '../../service/index.js';
 
 /**
  * `--model` of `score`: a model file path, or else the id or name of a model stored in the embedded
@@ -16,6 +15,7 @@ export async function resolveModelOption(
 ): Promise<{ path: string; architecture?: string }> {
   if (existsSync(model) || !existsSync(join(dataDir, 'keras-batch.sqlite')))
     return { path: model, architecture };
+  const { openService } = await import('../../service/index.js');
   const service = await openService({ dataDir, logger: pino({ level: 'silent' }) });
   try {
     const row = await service.repo.models.findModel(model);
