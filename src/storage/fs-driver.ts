@@ -165,7 +165,16 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     try {
       const stats = await handle.stat({ bigint: true });
       if (!stats.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
-      const body = await handle.readFile();
+      // Read the size fstat gave in one call (readFile would fstat again): the body matches the etag's version.
+      const size = Number(stats.size);
+      const buffer = Buffer.allocUnsafe(size);
+      let filled = 0;
+      while (filled < size) {
+        const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      const body = filled === size ? buffer : buffer.subarray(0, filled);
       return {
         key,
         body,
