@@ -89,7 +89,10 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
     if (active > 0 && atBatcher === active) batcher.flush();
   };
 
-  const processFile = async (entry: ObjectEntry) => {
+  /** Inputs whose storage request still failed after the driver's own retries: tried once more at the end. */
+  const retryAtEnd: ObjectEntry[] = [];
+
+  const processFile = async (entry: ObjectEntry, lastAttempt: boolean) => {
     const key = entry.key;
     let stage: Stage = 'read';
     if (stoppedReason || canceled || options.signal?.aborted) {
@@ -150,15 +153,21 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
       counts.scored += 1;
       counts.records += records.count;
     } catch (error) {
+      const transient =
+        error instanceof KerasBatchError && error.retryable && (stage === 'read' || stage === 'write');
+      if (transient && !lastAttempt) {
+        retryAtEnd.push(entry);
+        return;
+      }
       const parseStage =
         stage === 'parse' && /WRONG_SHAPE|WRONG_INPUT_COUNT/.test(codeOf(error)) ? 'validate' : stage;
       fail(key, parseStage, error);
     }
   };
 
-  const start = (entry: ObjectEntry) => {
+  const start = (entry: ObjectEntry, lastAttempt = false) => {
     active += 1;
-    const task = processFile(entry).finally(() => {
+    const task = processFile(entry, lastAttempt).finally(() => {
       active -= 1;
       inFlight.release();
       tasks.delete(task);
@@ -190,12 +199,26 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
       mark = performance.now();
     }
     listingDone = !canceled && !stoppedReason;
-    batcher.flush();
-    while (tasks.size > 0) {
-      await Promise.all([...tasks]);
+    const settle = async () => {
       batcher.flush();
+      while (tasks.size > 0) {
+        await Promise.all([...tasks]);
+        batcher.flush();
+      }
+      await batcher.drain();
+    };
+    await settle();
+    // A store that was briefly unavailable gets one more chance per input, after everything else.
+    const again = retryAtEnd.splice(0);
+    for (const [i, entry] of again.entries()) {
+      if (canceled || stoppedReason || options.signal?.aborted) {
+        counts.listed -= again.length - i; // never retried: as if never listed, like other abandoned inputs
+        break;
+      }
+      await inFlight.acquire();
+      start(entry, true);
     }
-    await batcher.drain();
+    await settle();
   } finally {
     if (timer) clearInterval(timer);
     await ledger.flush().catch(() => undefined);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { loadModel } from '../keras/index.js';
 import type { ModelDescription } from '../keras/model.js';
+import { ModelLoadError } from '../util/errors.js';
 import { createEngine } from './index.js';
 import type { Engine, EngineOptions } from './types.js';
 
@@ -23,15 +24,26 @@ export interface OpenModelOptions extends EngineOptions {
 /** Reads a model file, normalizes it, and compiles it on the best backend. */
 export async function openModel(path: string, options: OpenModelOptions = {}): Promise<OpenModel> {
   const started = performance.now();
-  const bytes = new Uint8Array(await readFile(path));
+  const bytes = new Uint8Array(await readModelFile(path, 'model'));
   const hash = createHash('sha256').update(bytes);
   let architecture: Uint8Array | undefined;
   if (options.architecture) {
-    architecture = new Uint8Array(await readFile(options.architecture));
+    architecture = new Uint8Array(await readModelFile(options.architecture, 'architecture'));
     hash.update(architecture);
   }
   const name = path.split(/[\\/]/).pop() ?? path;
   const description = await loadModel(bytes, { architecture, name });
   const engine = await createEngine(description, { threads: options.threads });
   return { description, engine, sha256: hash.digest('hex'), loadMs: performance.now() - started };
+}
+
+async function readModelFile(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`;
+    throw new ModelLoadError('KERAS_FILE_UNREADABLE', `${what} file ${path} ${reason}`, { cause: error });
+  }
 }

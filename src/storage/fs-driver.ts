@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { mkdir, open, realpath, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { StorageError } from './errors.js';
 import { errnoCode, fsError } from './fs-errors.js';
@@ -29,6 +29,25 @@ export interface FsDriverOptions {
   pageSize?: number;
   /** `fsync` each file before renaming it into place (survives power loss, costs time). Default `false`. */
   fsync?: boolean;
+}
+
+/** Temp files older than this are leftovers of a killed writer (a live put finishes in far less). */
+const STALE_TEMP_MS = 10 * 60 * 1000;
+
+/** Removes temp files a killed process left in a folder this driver is about to write into. */
+async function sweepStaleTemps(dir: string): Promise<void> {
+  try {
+    const names = await readdir(dir);
+    const cutoff = Date.now() - STALE_TEMP_MS;
+    for (const name of names) {
+      if (!name.startsWith(FS_TEMP_PREFIX)) continue;
+      const path = join(dir, name);
+      const stats = await lstat(path).catch(() => null);
+      if (stats?.isFile() && stats.mtimeMs < cutoff) await unlink(path).catch(() => undefined);
+    }
+  } catch {
+    // Best effort: a folder we cannot list will fail the put itself with a clear error.
+  }
 }
 
 /** Defaults of {@link FsDriverOptions}. */
@@ -236,6 +255,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
       await checkAncestors(real, lexicalDir, key);
       dir = await realpath(lexicalDir);
       writableDirs.set(lexicalDir, dir);
+      await sweepStaleTemps(dir);
     }
     tempCounter += 1;
     const temp = join(dir, `${tempStem}${tempCounter}`);

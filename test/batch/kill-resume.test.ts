@@ -11,6 +11,7 @@ import type { JobReport } from '../../src/batch/index.js';
 import { type BucketDriver, createFsDriver, createS3Driver } from '../../src/storage/index.js';
 import {
   checkOutput,
+  countFolderOutputs,
   exampleInputs,
   exampleModel,
   FS_TEMP_PREFIX,
@@ -25,7 +26,11 @@ import { runCli } from '../helpers/cli.js';
 import { type KilledRun, runCliUntil } from '../helpers/cli-process.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 
-const FILES = 3000;
+/**
+ * The runner flushes its resume ledger every 2 s or 2,000 outputs, so a kill can only leave something to
+ * skip after that: with 4,000 files the window from the first chunk to 80% is at least 1,200 outputs wide.
+ */
+const FILES = 4000;
 const inputs = exampleInputs();
 const inputName = (i: number) => `img${String(i).padStart(5, '0')}.json`;
 const inputText = (i: number) => inputs[i % inputs.length];
@@ -52,6 +57,13 @@ async function progressOf(target: BucketDriver): Promise<number> {
   }
 }
 
+/** The same for a folder, cheaply (names only, no stat per file): outputs once a ledger chunk exists. */
+async function folderProgressOf(dir: string): Promise<number> {
+  const ledger = await readdir(join(dir, '_keras-batch', 'ledger')).catch(() => [] as string[]);
+  if (!ledger.some((n) => n.endsWith('.jsonl'))) return 0;
+  return countFolderOutputs(dir);
+}
+
 /**
  * Kills the first run once it has written 30%–80% of the outputs and recorded some of them in its resume
  * ledger; returns the run and how many outputs the dead process really left (a few may land after the poll).
@@ -59,12 +71,13 @@ async function progressOf(target: BucketDriver): Promise<number> {
 async function killMidJob(
   args: string[],
   target: BucketDriver,
+  progress: () => Promise<number>,
   pollMs: number,
   env?: NodeJS.ProcessEnv,
 ): Promise<KilledRun & { left: number }> {
   const run = await runCliUntil([...args, '--quiet', '--json', ...SLOW], {
     env,
-    progress: () => progressOf(target),
+    progress,
     shouldKill: (n) => n >= FILES * 0.3 && n <= FILES * 0.8,
     pollMs,
   });
@@ -123,7 +136,7 @@ describe('SIGKILL in the middle of a job, then --resume', () => {
     const target = createFsDriver({ root: targetDir });
     const args = ['score', '--model', exampleModel, '--source', source, '--target', targetDir];
 
-    const first = await killMidJob(args, target, 20);
+    const first = await killMidJob(args, target, () => folderProgressOf(targetDir), 20);
     const afterKill = await walkNames(targetDir);
     const tempsAfterKill = afterKill.filter((n) => n.split('/').some((s) => s.startsWith(FS_TEMP_PREFIX)));
     // Every file the dead process left is either a whole output, a ledger chunk or a temp file; no report.
@@ -192,8 +205,8 @@ describe('SIGKILL in the middle of a job, then --resume', () => {
           '--endpoint',
           server.endpoint,
         ];
-        // Listing 3,000 keys over S3 is not free: poll less often than on a folder.
-        const first = await killMidJob(args, target, 100, env);
+        // Listing 4,000 keys over S3 is not free: poll less often than on a folder.
+        const first = await killMidJob(args, target, () => progressOf(target), 50, env);
         const second = await runCli([...args, '--resume', '--quiet', '--json'], { env });
         const report = checkResumedReport(first, second);
         await checkTarget(target, report);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBatchJob } from '../../src/batch/index.js';
 import { type OpenModel, openModel } from '../../src/engine/open-model.js';
-import { createFsDriver } from '../../src/storage/index.js';
+import { type BucketDriver, createFsDriver, StorageError } from '../../src/storage/index.js';
 import { repoRoot } from '../helpers/cli.js';
 import { seedExamples } from '../helpers/seed.js';
 import { describeShared, sharedDir } from '../helpers/shared.js';
@@ -161,5 +161,30 @@ describe('runBatchJob on folders', () => {
     });
     expect(report.status).toBe('canceled');
     expect(report.counts.scored).toBeLessThan(600);
+  });
+
+  it('gives inputs whose storage stayed unavailable one more try at the end; fails them only if it fails again', async () => {
+    const { source, target } = folders('flaky');
+    for (let i = 0; i < 30; i += 1) writeFileSync(join(source, `img${i}.json`), exampleInput);
+    const real = createFsDriver({ root: source });
+    const calls = new Map<string, number>();
+    const flaky: BucketDriver = {
+      ...real,
+      get: async (key) => {
+        const n = (calls.get(key) ?? 0) + 1;
+        calls.set(key, n);
+        if (key === 'img7.json' || (key.endsWith('3.json') && n === 1)) {
+          throw new StorageError('STORAGE_UNAVAILABLE', `503 SlowDown for ${key}`, { retryable: true });
+        }
+        return real.get(key);
+      },
+    };
+    const report = await job(source, target, { source: flaky });
+    expect(report.counts).toMatchObject({ scored: 29, failed: 1, total: 30, listed: 30 });
+    expect(report.failures).toEqual([
+      expect.objectContaining({ file: 'img7.json', stage: 'read', code: 'STORAGE_UNAVAILABLE' }),
+    ]);
+    expect(calls.get('img13.json')).toBe(2);
+    expect(calls.get('img7.json')).toBe(2);
   });
 });

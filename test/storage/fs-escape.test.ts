@@ -1,6 +1,6 @@
 /** fs driver specifics: symbolic links leaving the folder, temporary files, a missing folder. */
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,5 +118,18 @@ describe('fs driver: files and folders', () => {
     expect(first.value).toHaveLength(10);
     await iterator.return?.(undefined);
     expect((await collect(d, '', 1000)).pages.map((p) => p.length)).toEqual([1000, 1000, 1000]);
+  });
+});
+
+describe('fs driver housekeeping', () => {
+  it('removes temp files a killed writer left behind (older than 10 minutes), keeps fresh ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kb-sweep-'));
+    await writeFile(join(dir, '.kb-tmp-old-1'), 'half');
+    const old = new Date(Date.now() - 60 * 60 * 1000);
+    await utimes(join(dir, '.kb-tmp-old-1'), old, old);
+    await writeFile(join(dir, '.kb-tmp-fresh-1'), 'in progress');
+    await createFsDriver({ root: dir }).put('out.json', '{}');
+    expect((await readdir(dir)).sort()).toEqual(['.kb-tmp-fresh-1', 'out.json']);
+    await rm(dir, { recursive: true, force: true });
   });
 });
