@@ -24,7 +24,9 @@ async function main(): Promise<void> {
     log: (message) =>
       process.stderr.write(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${message}\n`),
   };
-  const selected = options.suites ? SUITES.filter((s) => options.suites?.includes(s.name)) : SUITES;
+  const selected = options.suites
+    ? SUITES.filter((s) => options.suites?.includes(s.name))
+    : SUITES.filter((s) => s.defaultRun !== false);
   const unknown = (options.suites ?? []).filter((n) => !SUITES.some((s) => s.name === n));
   if (unknown.length)
     throw new Error(`unknown suite(s) ${unknown.join(', ')}; known: ${SUITES.map((s) => s.name).join(', ')}`);

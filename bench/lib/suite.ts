@@ -44,4 +44,6 @@ export interface Suite {
   name: string;
   description: string;
   run(ctx: BenchContext): Promise<SuiteResult>;
+  /** `false`: run only when named with `--suite` (slow or needing services). Default true. */
+  defaultRun?: boolean;
 }

@@ -3,9 +3,18 @@
 import type { Suite } from '../lib/suite.js';
 import { onlineSuite } from '../online.js';
 import { batchSuite } from './batch.js';
+import { distributedSuite } from './distributed.js';
 import { engineSuite } from './engine.js';
 import { graphSuite } from './graph.js';
 import { loadSuite } from './load.js';
 import { threadsSuite } from './threads.js';
 
-export const SUITES: Suite[] = [loadSuite, engineSuite, batchSuite, graphSuite, threadsSuite, onlineSuite];
+export const SUITES: Suite[] = [
+  loadSuite,
+  engineSuite,
+  batchSuite,
+  graphSuite,
+  threadsSuite,
+  onlineSuite,
+  distributedSuite,
+];

@@ -7,6 +7,7 @@ import type { KerasBatchService } from '../service/index.js';
 import { createAuthHook } from './auth.js';
 import { errorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
+import { v1BrowseRoutes } from './routes/v1-browse.js';
 import { v1ConnectionRoutes } from './routes/v1-connections.js';
 import { v1DeploymentRoutes } from './routes/v1-deployments.js';
 import { v1JobRoutes } from './routes/v1-jobs.js';
@@ -14,6 +15,7 @@ import { v1ModelRoutes } from './routes/v1-models.js';
 import { v3Routes } from './routes/v3.js';
 import { errorSchema } from './schemas.js';
 import { createValidatorCompiler } from './validation.js';
+import { isWebAsset, webRoutes } from './web-static.js';
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -102,6 +104,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const open = (url: string) =>
     url === '/health' ||
+    isWebAsset(url) ||
     (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
   app.addHook('onRequest', createAuthHook(service.repo, open));
 
@@ -136,8 +139,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   v1ModelRoutes(app, service);
   v1ConnectionRoutes(app, service);
+  v1BrowseRoutes(app, service);
   v1DeploymentRoutes(app, service, observe);
   v1JobRoutes(app, service);
   v3Routes(app, service, observe);
+  webRoutes(app);
   return app;
 }

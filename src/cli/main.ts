@@ -9,6 +9,7 @@ import { registerModels } from './commands/models.js';
 import { registerPredict } from './commands/predict.js';
 import { registerScore } from './commands/score.js';
 import { registerServe } from './commands/serve.js';
+import { registerWorker } from './commands/worker.js';
 
 /** Exit codes: 0 success, 2 usage or configuration error (bad model, bad input file, unreachable bucket). */
 export const EXIT_OK = 0;
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerConnections(program);
   registerDeployments(program);
   registerJobs(program);
+  registerWorker(program);
   return program;
 }
 

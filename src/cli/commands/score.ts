@@ -29,6 +29,9 @@ interface ScoreOptions {
   json?: boolean;
   quiet?: boolean;
   logLevel: string;
+  redis?: string;
+  shardSize: string;
+  maxQueuedShards: string;
 }
 
 /** Exit code when some inputs failed (the others were scored). */
@@ -90,6 +93,9 @@ export function registerScore(program: Command): void {
     .option('--json', 'print the job report as JSON')
     .option('-q, --quiet', 'no progress bar')
     .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', 'warn')
+    .option('--redis <url>', 'run the job over worker processes (keras-batch worker) through this Redis')
+    .option('--shard-size <n>', 'with --redis: inputs per shard', '512')
+    .option('--max-queued-shards <n>', 'with --redis: shards of this job out at once (listing waits)', '32')
     .action(async (options: ScoreOptions) => {
       const logger = createLogger(options.logLevel);
       const batchSize = positiveInt('--batch-size', options.batchSize);
@@ -107,6 +113,10 @@ export function registerScore(program: Command): void {
         );
       }
       const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
+      if (options.redis) {
+        await scoreDistributed(options, stored, { source, target, batchSize, concurrency, maxFileBytes });
+        return;
+      }
       const model = await openModel(stored.path, {
         architecture: stored.architecture,
         threads: options.threads ? positiveInt('--threads', options.threads) : undefined,
@@ -160,6 +170,63 @@ export function registerScore(program: Command): void {
         await target.driver.close();
       }
     });
+}
+
+/** `score --redis`: this process lists and enqueues; `keras-batch worker` processes score. */
+async function scoreDistributed(
+  options: ScoreOptions,
+  stored: { path: string; architecture?: string },
+  o: {
+    source: Awaited<ReturnType<typeof openCliBucket>>;
+    target: Awaited<ReturnType<typeof openCliBucket>>;
+    batchSize: number;
+    concurrency: number;
+    maxFileBytes: number;
+  },
+) {
+  if (options.maxFailures || options.resume) {
+    throw new KerasBatchError(
+      'cli',
+      'CLI_BAD_OPTION',
+      '--max-failures and --resume are not supported with --redis (a retried shard skips what it wrote)',
+    );
+  }
+  await preflight(o.source.driver, o.target.driver);
+  const { runDistributedScore } = await import('./score-distributed.js');
+  const bar = createProgressBar(!options.quiet && !options.json && Boolean(process.stderr.isTTY));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const report = await runDistributedScore({
+      redis: options.redis ?? '',
+      modelPath: stored.path,
+      architecture: stored.architecture,
+      modelName: options.model.split(/[\\/]/).pop() ?? options.model,
+      source: o.source,
+      target: o.target,
+      endpoint: options.endpoint,
+      region: options.region,
+      profile: options.profile,
+      shardSize: positiveInt('--shard-size', options.shardSize),
+      maxQueuedShards: positiveInt('--max-queued-shards', options.maxQueuedShards),
+      batchSize: o.batchSize,
+      concurrency: o.concurrency,
+      maxFileBytes: o.maxFileBytes,
+      include: options.include,
+      writeReport: options.report,
+      signal: controller.signal,
+      onProgress: (e) => bar.update(e),
+    });
+    bar.stop();
+    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${summarize(report)}\n`);
+    process.exitCode = report.status === 'completed' ? 0 : EXIT_SOME_FAILED;
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSignal);
+    await o.source.driver.close();
+    await o.target.driver.close();
+  }
 }
 
 async function preflight(

@@ -1,0 +1,169 @@
+/**
+ * Distributed suite (`npm run bench -- --suite distributed`; not in the default run): the 10,000-file MNIST job
+ * folder to folder, run by the local runner and by `score --redis` over 1, 2 and 4 `keras-batch worker`
+ * processes (one engine thread each) on a real redis-server. Files/s end to end and in the steady 10%–90%
+ * window, and CPU per file of the workers, the coordinator and Redis (utime + stime from /proc/<pid>/stat).
+ * Targets (issue 6): the queue adds < 5% CPU per file over the local runner; 2 workers >= 1.6x one.
+ */
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startTestRedis } from '../../test/helpers/redis-server.js';
+import { writeInputs } from '../batch/inputs.js';
+import { exited, measuredScore, spawnCli } from '../distributed/processes.js';
+import type { BenchContext, Suite, SuiteResult, TargetResult } from '../lib/suite.js';
+import { formatTable } from '../lib/table.js';
+
+const FILES = 10_000;
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+interface Row {
+  runner: string;
+  wallFilesPerSecond: number;
+  /** From the job report: listing to last output, process start-up excluded. */
+  jobFilesPerSecond: number;
+  steadyFilesPerSecond: number;
+  /** CPU µs per file in the steady window. */
+  workerUs: number;
+  coordinatorUs: number;
+  redisUs: number;
+}
+
+const countOutputs = (dir: string) => async () => {
+  try {
+    return (await readdir(dir)).filter((n) => n.endsWith('.json') && !n.startsWith('.kb-tmp-')).length;
+  } catch {
+    return 0;
+  }
+};
+
+async function run(ctx: BenchContext): Promise<SuiteResult> {
+  const notes: string[] = [];
+  const work = mkdtempSync(join(tmpdir(), 'kb-bench-dist-'));
+  const model = join(ctx.repoRoot, 'examples', 'models', 'mnist-cnn.keras');
+  const source = join(work, 'in');
+  const origin = writeInputs(ctx.sharedDir, source, FILES);
+  const warm = join(work, 'warm');
+  writeInputs(ctx.sharedDir, warm, 400);
+  notes.push(`inputs: ${FILES} seed-format files of ${origin}`);
+  const redis = await startTestRedis();
+  const rows: Row[] = [];
+  const perFile = (cpu: number, files: number) => (cpu * 1e6) / files;
+  try {
+    for (const threads of ['1', null] as const) {
+      const target = join(work, `local-${threads ?? 'all'}`);
+      ctx.log(`local runner, ${threads ?? 'all'} engine thread(s)`);
+      const args = ['--model', model, '--source', source, '--target', target];
+      const m = await measuredScore(
+        ctx.repoRoot,
+        threads ? [...args, '--threads', threads] : args,
+        FILES,
+        countOutputs(target),
+        {},
+      );
+      rows.push({
+        runner: `local runner (${threads ? '1 thread' : 'all cores'})`,
+        wallFilesPerSecond: FILES / m.wallSeconds,
+        jobFilesPerSecond: m.jobFilesPerSecond,
+        steadyFilesPerSecond: m.window.files / m.window.seconds,
+        workerUs: perFile(m.window.cpu.self, m.window.files),
+        coordinatorUs: 0,
+        redisUs: 0,
+      });
+    }
+    for (const n of [1, 2, 4]) {
+      ctx.log(`${n} worker(s) over Redis`);
+      const workers = Array.from({ length: n }, () =>
+        spawnCli(ctx.repoRoot, ['worker', '--redis', redis.url, '--threads', '1', '--log-level', 'warn']),
+      );
+      try {
+        // Every worker loads the model on a warm-up job first: the measured job starts with warm workers.
+        const warmTarget = join(work, `warm-${n}`);
+        const warmRun = spawnCli(ctx.repoRoot, [
+          'score',
+          ...['--model', model, '--source', warm, '--target', warmTarget],
+          ...['--redis', redis.url, '--shard-size', '25', '--quiet', '--json'],
+        ]);
+        if ((await exited(warmRun.child)) !== 0)
+          throw new Error(`warm-up failed: ${warmRun.output().slice(-400)}`);
+        const target = join(work, `dist-${n}`);
+        const m = await measuredScore(
+          ctx.repoRoot,
+          ['--model', model, '--source', source, '--target', target, '--redis', redis.url],
+          FILES,
+          countOutputs(target),
+          { workers: workers.map((w) => w.child.pid as number), redis: [redis.pid()] },
+        );
+        rows.push({
+          runner: `${n} worker${n > 1 ? 's' : ''} (1 thread each)`,
+          wallFilesPerSecond: FILES / m.wallSeconds,
+          jobFilesPerSecond: m.jobFilesPerSecond,
+          steadyFilesPerSecond: m.window.files / m.window.seconds,
+          workerUs: perFile(m.window.cpu.workers, m.window.files),
+          coordinatorUs: perFile(m.window.cpu.self, m.window.files),
+          redisUs: perFile(m.window.cpu.redis, m.window.files),
+        });
+      } finally {
+        for (const w of workers) w.child.kill('SIGTERM');
+        await Promise.all(workers.map((w) => exited(w.child)));
+      }
+    }
+  } finally {
+    await redis.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+  const lines = formatTable(
+    [
+      'runner',
+      'files/s (wall)',
+      'files/s (job)',
+      'files/s (steady)',
+      'worker µs/file',
+      'coordinator µs/file',
+      'Redis µs/file',
+    ],
+    rows.map((r) => [
+      r.runner,
+      fmt(r.wallFilesPerSecond),
+      fmt(r.jobFilesPerSecond),
+      fmt(r.steadyFilesPerSecond),
+      fmt(r.workerUs),
+      r.coordinatorUs ? fmt(r.coordinatorUs, 1) : '-',
+      r.redisUs ? fmt(r.redisUs, 1) : '-',
+    ]),
+  );
+  const local1 = rows[0];
+  const one = rows.find((r) => r.runner.startsWith('1 worker')) as Row;
+  const two = rows.find((r) => r.runner.startsWith('2 workers')) as Row;
+  // The queue's own cost: what the coordinator and Redis spend per file, against what scoring a file costs.
+  const queueUs = one.coordinatorUs + one.redisUs;
+  const overhead = queueUs / local1.workerUs;
+  const workerVsLocal = one.workerUs / local1.workerUs - 1;
+  const targets: TargetResult[] = [
+    {
+      name: 'queue adds < 5% CPU per file over the local runner (coordinator + Redis vs local, 1 thread)',
+      measured: `${fmt(100 * overhead, 1)}% (${fmt(queueUs, 1)} vs ${fmt(local1.workerUs)} µs/file)`,
+      pass: overhead < 0.05,
+      note: `a worker itself spends ${fmt(100 * workerVsLocal, 0)}% vs the local runner (shared-machine noise)`,
+    },
+    {
+      name: '2 workers (1 thread each) >= 1.6x one worker',
+      measured: `${fmt(two.steadyFilesPerSecond / one.steadyFilesPerSecond, 2)}x (steady files/s)`,
+      pass: two.steadyFilesPerSecond / one.steadyFilesPerSecond >= 1.6,
+      note: `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores at the end`,
+    },
+  ];
+  notes.push('every process runs the CLI from source (tsx); CPU per file is measured in the 10%-90% window');
+  return { lines, data: rows, targets, notes };
+}
+
+export const distributedSuite: Suite = {
+  name: 'distributed',
+  description:
+    '10,000-file MNIST job: local runner vs 1, 2, 4 BullMQ workers on Redis (files/s, CPU per file)',
+  defaultRun: false,
+  run,
+};

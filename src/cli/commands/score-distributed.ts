@@ -1,0 +1,76 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { BucketDriver, Location } from '../../storage/index.js';
+import { formatLocation } from '../../storage/index.js';
+import { KerasBatchError } from '../../util/errors.js';
+
+/** What `score --redis` hands to the coordinator. */
+export interface DistributedScoreInput {
+  redis: string;
+  modelPath: string;
+  architecture?: string;
+  modelName: string;
+  source: { location: Location; driver: BucketDriver };
+  target: { location: Location; driver: BucketDriver };
+  endpoint?: string;
+  region?: string;
+  profile?: string;
+  shardSize: number;
+  maxQueuedShards: number;
+  batchSize: number;
+  concurrency: number;
+  maxFileBytes: number;
+  include?: string[];
+  writeReport: boolean;
+  signal: AbortSignal;
+  onProgress: Parameters<typeof import('../../queue/index.js').runDistributedJob>[0]['onProgress'];
+}
+
+/** A local folder location as every worker opens it: absolute. */
+const workerLocation = (location: Location): string =>
+  location.kind === 'fs' ? resolve(location.path) : formatLocation(location);
+
+/**
+ * `score --redis URL`: hashes the model file (workers load it by path and check the hash), then runs the job as
+ * a coordinator over BullMQ workers. The S3 credentials stay here and in the workers' own configuration.
+ */
+export async function runDistributedScore(input: DistributedScoreInput) {
+  const read = async (path: string) => {
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw new KerasBatchError(
+        'cli',
+        'CLI_MODEL_NOT_FOUND',
+        `${path}: cannot read the model (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  };
+  const hash = createHash('sha256').update(await read(input.modelPath));
+  if (input.architecture) hash.update(await read(input.architecture));
+  const { runDistributedJob } = await import('../../queue/index.js');
+  return runDistributedJob({
+    redisUrl: input.redis,
+    model: {
+      path: resolve(input.modelPath),
+      architecture: input.architecture ? resolve(input.architecture) : undefined,
+      sha256: hash.digest('hex'),
+      name: input.modelName,
+    },
+    source: input.source.driver,
+    target: input.target.driver,
+    sourceText: workerLocation(input.source.location),
+    targetText: workerLocation(input.target.location),
+    bucket: { endpoint: input.endpoint, region: input.region, profile: input.profile },
+    shardSize: input.shardSize,
+    maxQueuedShards: input.maxQueuedShards,
+    batchSize: input.batchSize,
+    concurrency: input.concurrency,
+    maxFileBytes: input.maxFileBytes,
+    include: input.include,
+    writeReport: input.writeReport,
+    signal: input.signal,
+    onProgress: input.onProgress,
+  });
+}

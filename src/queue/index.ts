@@ -1,0 +1,6 @@
+export { type DistributedJobOptions, type DistributedReport, runDistributedJob } from './coordinator.js';
+export { QueueError } from './errors.js';
+export { ModelCache } from './model-cache.js';
+export { describeRedis, redisOptions } from './redis.js';
+export * from './types.js';
+export { type ShardWorker, type ShardWorkerOptions, startShardWorker } from './worker.js';

@@ -1,0 +1,28 @@
+import type { BucketDriver, ObjectEntry } from '../storage/index.js';
+import type { ShardEntry } from './types.js';
+
+/**
+ * A source driver that lists only a shard's inputs (as the coordinator listed them) and reads through to the
+ * real source: the batch runner scores a shard exactly as it scores a whole listing.
+ */
+export function shardSource(source: BucketDriver, entries: readonly ShardEntry[]): BucketDriver {
+  const page: ObjectEntry[] = entries.map(([key, etag, size]) => ({
+    key,
+    etag,
+    size,
+    lastModified: new Date(0),
+  }));
+  return {
+    kind: source.kind,
+    async *list() {
+      if (page.length > 0) yield page;
+    },
+    get: (key) => source.get(key),
+    put: (key, body, options) => source.put(key, body, options),
+    head: (key) => source.head(key),
+    delete: (key) => source.delete(key),
+    describe: () => source.describe(),
+    // The real driver is shared by every shard of the worker: it is closed when the worker stops.
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,111 @@
+import { type FormEvent, type ReactElement, useEffect, useState } from 'react';
+import { ApiFailure, api, session, setUnauthorizedHandler } from './api';
+import { ConnectionsPage } from './ConnectionsPage';
+import { DeploymentPage } from './DeploymentPage';
+import { JobPage } from './JobPage';
+import { ModelPage } from './ModelPage';
+import { ModelsPage } from './ModelsPage';
+import { ErrorBox, Field, navigate, useRoute } from './ui';
+
+export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
+  const [key, setKey] = useState('');
+  const [error, setError] = useState<string>();
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: FormEvent) => {
+    e.preventDefault();
+    if (!key.trim()) {
+      setError(
+        'Enter an API key. `keras-batch serve` prints one on first start; `keras-batch apikey create` makes more.',
+      );
+      return;
+    }
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api('GET', '/api/v1/models?limit=1', undefined, key.trim());
+      session.set(key.trim());
+      onSignedIn();
+    } catch (err) {
+      setError(
+        err instanceof ApiFailure && err.status === 401
+          ? 'This API key is not valid. Check it, or create one with `keras-batch apikey create`.'
+          : (err as Error).message,
+      );
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main className="signin" id="main">
+      <form onSubmit={submit} className="card" aria-labelledby="signin-title" noValidate>
+        <h1 id="signin-title">Sign in to keras-batch</h1>
+        <p>Deploy Keras models and score them in batch or online.</p>
+        <Field
+          label="API key"
+          type="password"
+          value={key}
+          onChange={setKey}
+          autoComplete="current-password"
+          hint="Kept in this browser tab only (session storage); never put in the address bar."
+          error={error}
+          required
+        />
+        <button type="submit" disabled={busy}>
+          {busy ? 'Signing in…' : 'Sign in'}
+        </button>
+      </form>
+    </main>
+  );
+}
+
+export function App() {
+  const [signedIn, setSignedIn] = useState(() => Boolean(session.get()));
+  const route = useRoute();
+  useEffect(() => {
+    setUnauthorizedHandler(() => {
+      session.clear();
+      setSignedIn(false);
+    });
+  }, []);
+  if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
+  const [section, id, sub] = route;
+  let page: ReactElement;
+  if (section === 'models' && id) page = <ModelPage id={id} tab={sub} />;
+  else if (section === 'connections') page = <ConnectionsPage />;
+  else if (section === 'jobs' && id) page = <JobPage id={id} />;
+  else if (section === 'deployments' && id) page = <DeploymentPage id={id} />;
+  else if (!section || section === 'models') page = <ModelsPage />;
+  else
+    page = <ErrorBox error={`There is no page "${route.join('/')}".`} retry={() => navigate('#/models')} />;
+  const current = section === 'connections' ? 'connections' : 'models';
+  return (
+    <>
+      <header className="top">
+        <a className="brand" href="#/models">
+          keras-batch
+        </a>
+        <nav aria-label="Main">
+          <a href="#/models" aria-current={current === 'models' ? 'page' : undefined}>
+            Models
+          </a>
+          <a href="#/connections" aria-current={current === 'connections' ? 'page' : undefined}>
+            Connections
+          </a>
+        </nav>
+        <button
+          type="button"
+          className="secondary small"
+          onClick={() => {
+            session.clear();
+            setSignedIn(false);
+          }}
+        >
+          Sign out
+        </button>
+      </header>
+      <main id="main" tabIndex={-1}>
+        {page}
+      </main>
+    </>
+  );
+}

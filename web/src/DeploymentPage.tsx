@@ -1,0 +1,251 @@
+import { useEffect, useRef, useState } from 'react';
+import { api, type Deployment, type Job, type Model, type Page, type Scored, type Version } from './api';
+import { deploymentStatus } from './ModelPage';
+import { Badge, ErrorBox, Loading, message, useLoad } from './ui';
+import { parseOnlineInput } from './validate';
+
+export function DeploymentPage({ id }: { id: string }) {
+  const dep = useLoad(async () => {
+    const d = await api<Deployment>('GET', `/api/v1/deployments/${encodeURIComponent(id)}`);
+    const [model, jobs] = await Promise.all([
+      api<Model>('GET', `/api/v1/models/${encodeURIComponent(d.model_id)}`),
+      d.type === 'batch'
+        ? api<Page<Job>>('GET', `/api/v1/jobs?limit=20&deployment=${encodeURIComponent(d.id)}`)
+        : Promise.resolve(null),
+    ]);
+    return { d, model, jobs };
+  }, [id]);
+  if (dep.loading && !dep.data) return <Loading what="the deployment" />;
+  if (dep.error || !dep.data) return <ErrorBox error={dep.error ?? 'not found'} retry={dep.reload} />;
+  const { d, model, jobs } = dep.data;
+  const version = model.versions?.find((v) => v.version === d.model_version);
+  return (
+    <div className="page">
+      <p className="crumbs">
+        <a href="#/models">Models</a> /{' '}
+        <a href={`#/models/${encodeURIComponent(model.id)}/deployments`}>{model.name}</a> / {d.name}
+      </p>
+      <h1>
+        {d.name} <Badge status={deploymentStatus(d)} />
+      </h1>
+      {d.description && <p className="muted">{d.description}</p>}
+      {jobs && (
+        <section className="card" aria-labelledby="jobs-title">
+          <h2 id="jobs-title">Jobs</h2>
+          <ul className="keys">
+            {jobs.items.map((j) => (
+              <li key={j.id}>
+                <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{new Date(j.created_at).toLocaleString()}</a>{' '}
+                <Badge status={j.status} /> {j.counts.scored + j.counts.skipped}/{j.counts.total} scored,{' '}
+                {j.counts.failed} failed
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+      {version && <OnlineScoring deploymentId={d.id} version={version} />}
+    </div>
+  );
+}
+
+const is28x28x1 = (v: Version) => {
+  const s = v.inputs.length === 1 ? v.inputs[0].shape : [];
+  return s.length === 4 && s[1] === 28 && s[2] === 28 && s[3] === 1;
+};
+
+export function OnlineScoring({ deploymentId, version }: { deploymentId: string; version: Version }) {
+  const [text, setText] = useState('');
+  const [error, setError] = useState<string>();
+  const [result, setResult] = useState<Scored | null>(null);
+  const [busy, setBusy] = useState(false);
+  const drawable = is28x28x1(version);
+  const score = async (input: string) => {
+    const parsed = parseOnlineInput(input);
+    setResult(null);
+    if ('error' in parsed) return setError(parsed.error);
+    setError(undefined);
+    setBusy(true);
+    try {
+      setResult(
+        await api<Scored>('POST', `/api/v1/deployments/${encodeURIComponent(deploymentId)}/online`, parsed),
+      );
+    } catch (err) {
+      setError(`Not scored: ${message(err)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <section className="card" aria-labelledby="online-title">
+      <h2 id="online-title">Score online</h2>
+      <div className="grid">
+        <div>
+          <label htmlFor="online-input">Seed-format input</label>
+          <textarea
+            id="online-input"
+            className="mono"
+            rows={8}
+            value={text}
+            onChange={(e) => setText(e.target.value)}
+            placeholder={'{"values": [[[[0.0], [0.0], ...]]]}'}
+            aria-describedby="online-hint"
+          />
+          <small id="online-hint" className="hint">
+            Paste a JSON input as in the seed ({'{"values": ...}'}), or upload a file.
+          </small>
+          <div className="buttons">
+            <label className="button secondary" htmlFor="online-file">
+              Upload a .json file
+            </label>
+            <input
+              id="online-file"
+              className="visually-hidden"
+              type="file"
+              accept=".json,application/json"
+              onChange={async (e) => {
+                const f = e.target.files?.[0];
+                if (f) setText(await f.text());
+              }}
+            />
+            <button type="button" onClick={() => score(text)} disabled={busy}>
+              {busy ? 'Scoring…' : 'Score'}
+            </button>
+          </div>
+        </div>
+        {drawable && <DigitCanvas onScore={(values) => score(JSON.stringify({ values }))} busy={busy} />}
+      </div>
+      {error && <ErrorBox error={error} />}
+      {result && <Result result={result} />}
+    </section>
+  );
+}
+
+function DigitCanvas({ onScore, busy }: { onScore: (values: number[][][][]) => void; busy: boolean }) {
+  const ref = useRef<HTMLCanvasElement>(null);
+  const drawing = useRef(false);
+  const clear = () => {
+    const ctx = ref.current?.getContext('2d');
+    if (!ctx) return;
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, 280, 280);
+  };
+  useEffect(clear, []);
+  const point = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    const c = ref.current!;
+    const r = c.getBoundingClientRect();
+    return [((e.clientX - r.left) / r.width) * 280, ((e.clientY - r.top) / r.height) * 280] as const;
+  };
+  const last = useRef<readonly [number, number] | null>(null);
+  const draw = (e: React.PointerEvent<HTMLCanvasElement>) => {
+    if (!drawing.current) return;
+    const ctx = ref.current?.getContext('2d');
+    if (!ctx) return;
+    const [x, y] = point(e);
+    const [x0, y0] = last.current ?? [x, y];
+    ctx.strokeStyle = '#fff';
+    ctx.lineWidth = 22;
+    ctx.lineCap = 'round';
+    ctx.beginPath();
+    ctx.moveTo(x0, y0);
+    ctx.lineTo(x, y);
+    ctx.stroke();
+    last.current = [x, y];
+  };
+  const values = (): number[][][][] => {
+    const ctx = ref.current!.getContext('2d')!;
+    const data = ctx.getImageData(0, 0, 280, 280).data;
+    const rows: number[][][] = [];
+    for (let r = 0; r < 28; r += 1) {
+      const row: number[][] = [];
+      for (let c = 0; c < 28; c += 1) {
+        let sum = 0;
+        for (let y = 0; y < 10; y += 1)
+          for (let x = 0; x < 10; x += 1) sum += data[((r * 10 + y) * 280 + c * 10 + x) * 4];
+        row.push([Math.round((sum / 100 / 255) * 1000) / 1000]);
+      }
+      rows.push(row);
+    }
+    return [rows];
+  };
+  return (
+    <div className="draw">
+      <p id="draw-label">Or draw a digit (28×28, scaled to 0–1):</p>
+      <canvas
+        ref={ref}
+        width={280}
+        height={280}
+        aria-labelledby="draw-label"
+        role="img"
+        onPointerDown={(e) => {
+          drawing.current = true;
+          last.current = null;
+          e.currentTarget.setPointerCapture(e.pointerId);
+          draw(e);
+        }}
+        onPointerMove={draw}
+        onPointerUp={() => {
+          drawing.current = false;
+          last.current = null;
+        }}
+      />
+      <div className="buttons">
+        <button type="button" className="secondary" onClick={clear}>
+          Clear
+        </button>
+        <button type="button" onClick={() => onScore(values())} disabled={busy}>
+          Score the drawing
+        </button>
+      </div>
+    </div>
+  );
+}
+
+const flat = (v: unknown): number[] =>
+  Array.isArray(v) ? v.flatMap(flat) : typeof v === 'number' ? [v] : [];
+
+function Result({ result }: { result: Scored }) {
+  return (
+    <div className="result" aria-live="polite">
+      {result.values.map((row, i) => {
+        const [, classes, probability] = row;
+        const probs = flat(probability);
+        const best = flat(classes);
+        return (
+          // biome-ignore lint/suspicious/noArrayIndexKey: one result row per record, in order
+          <figure key={i} className="chart">
+            <figcaption>
+              Record {i + 1}: prediction_classes{' '}
+              <strong data-testid="predicted-class">{JSON.stringify(classes)}</strong>
+            </figcaption>
+            <table className="bars">
+              <caption className="visually-hidden">probability of each class</caption>
+              <thead className="visually-hidden">
+                <tr>
+                  <th scope="col">Class</th>
+                  <th scope="col">Probability</th>
+                </tr>
+              </thead>
+              <tbody>
+                {probs.map((p, k) => (
+                  // biome-ignore lint/suspicious/noArrayIndexKey: classes are indices
+                  <tr key={k} className={best.includes(k) ? 'best' : undefined}>
+                    <th scope="row">{k}</th>
+                    <td>
+                      <div className="bar" style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
+                      <span className="bar-value">{p.toFixed(4)}</span>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <details>
+              <summary>The seed's JSON</summary>
+              {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (axe scrollable-region-focusable) */}
+              <pre tabIndex={0}>{JSON.stringify({ fields: result.fields, values: [row] })}</pre>
+            </details>
+          </figure>
+        );
+      })}
+    </div>
+  );
+}

@@ -1,0 +1,196 @@
+import { AddDeployment } from './AddDeployment';
+import { api, type Deployment, type Model, type Page } from './api';
+import { Badge, bytes, Empty, ErrorBox, Loading, navigate, shape, Tabs, useLoad } from './ui';
+
+type Tab = 'overview' | 'deployments' | 'add';
+
+export function deploymentStatus(d: Deployment): string {
+  if (d.type === 'online') return 'online';
+  return d.last_job?.status ?? 'queued';
+}
+
+export function ModelPage({ id, tab }: { id: string; tab?: string }) {
+  const model = useLoad(() => api<Model>('GET', `/api/v1/models/${encodeURIComponent(id)}`), [id]);
+  const active: Tab = tab === 'deployments' || tab === 'add' ? tab : 'overview';
+  const go = (t: Tab) => navigate(`#/models/${encodeURIComponent(id)}${t === 'overview' ? '' : `/${t}`}`);
+  if (model.loading && !model.data) return <Loading what="the model" />;
+  if (model.error || !model.data)
+    return (
+      <div className="page">
+        <ErrorBox error={model.error ?? 'not found'} retry={model.reload} />
+        <a href="#/models">Back to the models</a>
+      </div>
+    );
+  const m = model.data;
+  const v = m.versions?.find((x) => x.version === m.latest_version) ?? m.versions?.at(-1);
+  return (
+    <div className="page">
+      <p className="crumbs">
+        <a href="#/models">Models</a> / {m.name}
+      </p>
+      <h1>{m.name}</h1>
+      {m.description && <p className="muted">{m.description}</p>}
+      <Tabs
+        label="Model"
+        active={active}
+        onChange={go}
+        tabs={[
+          { key: 'overview', label: 'Overview' },
+          { key: 'deployments', label: 'Deployments' },
+          { key: 'add', label: 'Add Deployment' },
+        ]}
+      >
+        {active === 'overview' && v && (
+          <div className="grid">
+            <section className="card" aria-labelledby="io-title">
+              <h2 id="io-title">Inputs and outputs</h2>
+              <dl className="facts">
+                <dt>Keras version</dt>
+                <dd>{v.keras_version}</dd>
+                <dt>Format</dt>
+                <dd>{v.format}</dd>
+                <dt>Parameters</dt>
+                <dd>{v.params.toLocaleString('en')}</dd>
+                {v.inputs.map((t) => (
+                  <div key={`in-${t.name}`} className="fact">
+                    <dt>Input {t.name}</dt>
+                    <dd className="mono">
+                      {shape(t.shape)} {t.dtype}
+                    </dd>
+                  </div>
+                ))}
+                {v.outputs.map((t) => (
+                  <div key={`out-${t.name}`} className="fact">
+                    <dt>Output {t.name}</dt>
+                    <dd className="mono">
+                      {shape(t.shape)} {t.dtype}
+                    </dd>
+                  </div>
+                ))}
+              </dl>
+            </section>
+            <section className="card" aria-labelledby="versions-title">
+              <h2 id="versions-title">Versions</h2>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Version</th>
+                      <th scope="col">File</th>
+                      <th scope="col">Size</th>
+                      <th scope="col">Added</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {(m.versions ?? []).map((x) => (
+                      <tr key={x.id}>
+                        <td>{x.version}</td>
+                        <td className="mono">{x.file_name}</td>
+                        <td>{bytes(x.size)}</td>
+                        <td>{new Date(x.created_at).toLocaleString()}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </section>
+            <section className="card wide" aria-labelledby="layers-title">
+              <h2 id="layers-title">Layers</h2>
+              <div className="table-wrap">
+                <table>
+                  <thead>
+                    <tr>
+                      <th scope="col">Name</th>
+                      <th scope="col">Class</th>
+                      <th scope="col" className="num">
+                        Parameters
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {v.layers.map((l) => (
+                      <tr key={l.name}>
+                        <td className="mono">{l.name}</td>
+                        <td>{l.class_name}</td>
+                        <td className="num">{l.params.toLocaleString('en')}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            </section>
+          </div>
+        )}
+        {active === 'deployments' && <DeploymentsList modelId={m.id} onAdd={() => go('add')} />}
+        {active === 'add' && v && <AddDeployment model={m} version={v} />}
+      </Tabs>
+    </div>
+  );
+}
+
+function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => void }) {
+  const list = useLoad(
+    () => api<Page<Deployment>>('GET', `/api/v1/deployments?limit=1000&model=${encodeURIComponent(modelId)}`),
+    [modelId],
+  );
+  return (
+    <section aria-labelledby="deps-title">
+      <div className="row-between">
+        <h2 id="deps-title">Deployments</h2>
+        <button type="button" onClick={onAdd}>
+          Add Deployment
+        </button>
+      </div>
+      {list.loading && !list.data && <Loading what="deployments" />}
+      {list.error && <ErrorBox error={list.error} retry={list.reload} />}
+      {list.data && list.data.items.length === 0 && (
+        <Empty>
+          <p>
+            This model has no deployments. Add a batch deployment to score a bucket of inputs, or an online
+            one.
+          </p>
+        </Empty>
+      )}
+      {list.data && list.data.items.length > 0 && (
+        <div className="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Type</th>
+                <th scope="col">Status</th>
+                <th scope="col">Version</th>
+                <th scope="col">Last job</th>
+              </tr>
+            </thead>
+            <tbody>
+              {list.data.items.map((d) => (
+                <tr key={d.id}>
+                  <td>
+                    <a href={`#/deployments/${encodeURIComponent(d.id)}`}>{d.name}</a>
+                  </td>
+                  <td>{d.type === 'batch' ? 'Batch' : 'Online'}</td>
+                  <td>
+                    <Badge status={deploymentStatus(d)} />
+                  </td>
+                  <td>{d.model_version}</td>
+                  <td>
+                    {d.last_job ? (
+                      <a href={`#/jobs/${encodeURIComponent(d.last_job.id)}`}>
+                        {d.last_job.counts.scored + d.last_job.counts.skipped} of {d.last_job.counts.total}{' '}
+                        scored
+                        {d.last_job.counts.failed ? `, ${d.last_job.counts.failed} failed` : ''}
+                      </a>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}

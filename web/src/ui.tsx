@@ -1,0 +1,253 @@
+import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
+import { ApiFailure } from './api';
+
+export const navigate = (hash: string) => {
+  window.location.hash = hash;
+};
+
+/** The current `#/...` route, split on '/'. */
+const readRoute = () =>
+  window.location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
+
+export function useRoute(): string[] {
+  const [route, setRoute] = useState(readRoute);
+  useEffect(() => {
+    const on = () => setRoute(readRoute());
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return route;
+}
+
+export const message = (err: unknown) =>
+  err instanceof ApiFailure ? err.message : err instanceof Error ? err.message : String(err);
+
+/** Loads data once (and again on `reload()`), with loading and error states. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
+  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+  const [tick, setTick] = useState(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to reload
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (data) => live && setState({ data, loading: false }),
+      (err: unknown) => live && setState({ error: message(err), loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, tick]);
+  const reload = useCallback(() => setTick((t) => t + 1), []);
+  return { ...state, reload };
+}
+
+export function Loading({ what }: { what: string }) {
+  return (
+    <p className="loading" role="status">
+      <span className="spinner" aria-hidden="true" /> Loading {what}…
+    </p>
+  );
+}
+
+export function ErrorBox({ error, retry }: { error: string; retry?: () => void }) {
+  return (
+    <div className="alert error" role="alert">
+      <span>{error}</span>
+      {retry && (
+        <button type="button" className="secondary" onClick={retry}>
+          Try again
+        </button>
+      )}
+    </div>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <div className="empty">{children}</div>;
+}
+
+const BADGE: Record<string, string> = {
+  queued: 'neutral',
+  running: 'info',
+  completed: 'ok',
+  failed: 'bad',
+  canceled: 'warn',
+  online: 'ok',
+};
+
+export function Badge({ status }: { status: string }) {
+  return <span className={`badge ${BADGE[status] ?? 'neutral'}`}>{status}</span>;
+}
+
+/** A labelled input with its error (aria-describedby, aria-invalid). */
+export function Field(props: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  error?: string;
+  hint?: string;
+  type?: string;
+  placeholder?: string;
+  autoComplete?: string;
+  required?: boolean;
+  multiline?: boolean;
+}) {
+  const id = useId();
+  const described = [props.hint ? `${id}-hint` : '', props.error ? `${id}-err` : '']
+    .filter(Boolean)
+    .join(' ');
+  const common = {
+    id,
+    value: props.value,
+    'aria-invalid': props.error ? true : undefined,
+    'aria-describedby': described || undefined,
+    required: props.required,
+    placeholder: props.placeholder,
+  };
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        {props.label}
+        {props.required && <span className="req"> (required)</span>}
+      </label>
+      {props.multiline ? (
+        <textarea {...common} rows={3} onChange={(e) => props.onChange(e.target.value)} />
+      ) : (
+        <input
+          {...common}
+          type={props.type ?? 'text'}
+          autoComplete={props.autoComplete ?? 'off'}
+          onChange={(e) => props.onChange(e.target.value)}
+        />
+      )}
+      {props.hint && (
+        <small id={`${id}-hint`} className="hint">
+          {props.hint}
+        </small>
+      )}
+      {props.error && (
+        <small id={`${id}-err`} className="field-error">
+          {props.error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+export function Select(props: {
+  label: string;
+  value: string;
+  onChange: (v: string) => void;
+  options: { value: string; label: string }[];
+  error?: string;
+  placeholder?: string;
+  required?: boolean;
+}) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>
+        {props.label}
+        {props.required && <span className="req"> (required)</span>}
+      </label>
+      <select
+        id={id}
+        value={props.value}
+        aria-invalid={props.error ? true : undefined}
+        aria-describedby={props.error ? `${id}-err` : undefined}
+        onChange={(e) => props.onChange(e.target.value)}
+      >
+        <option value="">{props.placeholder ?? 'Choose…'}</option>
+        {props.options.map((o) => (
+          <option key={o.value} value={o.value}>
+            {o.label}
+          </option>
+        ))}
+      </select>
+      {props.error && (
+        <small id={`${id}-err`} className="field-error">
+          {props.error}
+        </small>
+      )}
+    </div>
+  );
+}
+
+/** Accessible tabs (roving focus with the arrow keys). */
+export function Tabs<K extends string>(props: {
+  label: string;
+  tabs: { key: K; label: string }[];
+  active: K;
+  onChange: (k: K) => void;
+  children: ReactNode;
+}) {
+  const id = useId();
+  const keys = props.tabs.map((t) => t.key);
+  const move = (delta: number) => {
+    const next = keys[(keys.indexOf(props.active) + delta + keys.length) % keys.length];
+    props.onChange(next);
+    document.getElementById(`${id}-tab-${next}`)?.focus();
+  };
+  return (
+    <div>
+      <div role="tablist" aria-label={props.label} className="tabs">
+        {props.tabs.map((t) => (
+          <button
+            key={t.key}
+            type="button"
+            role="tab"
+            id={`${id}-tab-${t.key}`}
+            aria-selected={t.key === props.active}
+            aria-controls={`${id}-panel`}
+            tabIndex={t.key === props.active ? 0 : -1}
+            onClick={() => props.onChange(t.key)}
+            onKeyDown={(e) => {
+              if (e.key === 'ArrowRight') move(1);
+              if (e.key === 'ArrowLeft') move(-1);
+            }}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      <div
+        role="tabpanel"
+        id={`${id}-panel`}
+        aria-labelledby={`${id}-tab-${props.active}`}
+        className="tabpanel"
+      >
+        {props.children}
+      </div>
+    </div>
+  );
+}
+
+export function ProgressBar({ value, label }: { value: number; label: string }) {
+  const pct = Math.max(0, Math.min(100, Math.round(value * 1000) / 10));
+  return (
+    <div
+      className="progress"
+      role="progressbar"
+      aria-label={label}
+      aria-valuemin={0}
+      aria-valuemax={100}
+      aria-valuenow={pct}
+      aria-valuetext={`${pct}%`}
+    >
+      <div className="progress-fill" style={{ width: `${pct}%` }} />
+    </div>
+  );
+}
+
+export const bytes = (n: number) =>
+  n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
+
+export const shape = (s: (number | null)[]) => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`;
+
+export const duration = (ms: number) => {
+  const s = Math.round(ms / 100) / 10;
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${Math.round(s - m * 60)} s`;
+};
