@@ -70,7 +70,15 @@ export const versionSchema = {
     outputs: { type: 'array', items: tensor },
     layers: {
       type: 'array',
-      items: { type: 'object', properties: { name: str, class_name: str, params: int } },
+      items: {
+        type: 'object',
+        properties: {
+          name: str,
+          class_name: str,
+          output_shapes: { type: 'array', items: shape },
+          params: int,
+        },
+      },
     },
     params: int,
     size: int,

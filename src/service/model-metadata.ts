@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createEngine } from '../engine/index.js';
+import { compileToOnnx, createEngine } from '../engine/index.js';
 import type { Engine } from '../engine/types.js';
 import { countParams, loadModel, type ModelDescription } from '../keras/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
@@ -47,9 +47,16 @@ export async function validateModel(
       },
     );
   }
+  // The compiler knows every layer's output shapes (the engine above compiled the same graph).
+  const shapes = compileToOnnx(description).layerShapes;
   const layers = description.layers
     .filter((l) => l.className !== 'InputLayer')
-    .map((l) => ({ name: l.name, class_name: l.className, params: countParams(l) }));
+    .map((l) => ({
+      name: l.name,
+      class_name: l.className,
+      output_shapes: shapes.get(l.name) ?? [],
+      params: countParams(l),
+    }));
   return {
     description,
     engine,

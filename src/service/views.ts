@@ -21,6 +21,8 @@ export interface TensorView {
 export interface LayerView {
   name: string;
   class_name: string;
+  /** Each output's shape (batch axis first, null where open); empty for layers loaded before shapes were kept. */
+  output_shapes?: (number | null)[][];
   params: number;
 }
 

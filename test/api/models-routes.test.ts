@@ -35,6 +35,8 @@ describe('/api/v1/models', () => {
     expect(version.inputs[0].shape).toEqual([null, 28, 28, 1]);
     expect(version.outputs[0].shape).toEqual([null, 10]);
     expect(version.layers.length).toBeGreaterThan(2);
+    expect(version.layers[0]).toMatchObject({ class_name: 'Conv2D', output_shapes: [[null, 26, 26, 16]] });
+    expect(version.layers.at(-1).output_shapes).toEqual([[null, 10]]);
     expect(version.params).toBeGreaterThan(1000);
 
     res = await h.call({

@@ -102,6 +102,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
                     <tr>
                       <th scope="col">Name</th>
                       <th scope="col">Class</th>
+                      <th scope="col">Output shape</th>
                       <th scope="col" className="num">
                         Parameters
                       </th>
@@ -112,6 +113,11 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
                       <tr key={l.name}>
                         <td className="mono">{l.name}</td>
                         <td>{l.class_name}</td>
+                        <td className="mono">
+                          {(l.output_shapes ?? [])
+                            .map((s) => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`)
+                            .join(' ') || '—'}
+                        </td>
                         <td className="num">{l.params.toLocaleString('en')}</td>
                       </tr>
                     ))}

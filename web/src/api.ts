@@ -134,7 +134,7 @@ export interface Version {
   format: string;
   inputs: Tensor[];
   outputs: Tensor[];
-  layers: { name: string; class_name: string; params: number }[];
+  layers: { name: string; class_name: string; output_shapes?: (number | null)[][]; params: number }[];
   params: number;
   size: number;
   sha256: string;
