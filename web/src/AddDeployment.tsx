@@ -1,4 +1,4 @@
-import { type FormEvent, useEffect, useState } from 'react';
+import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import {
   api,
   type Connection,
@@ -90,10 +90,22 @@ export function BatchDeploymentForm({ model }: { model: Model }) {
   const [errors, setErrors] = useState<Errors<BatchField>>({});
   const [submitError, setSubmitError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const kinds = Object.fromEntries((conns.data?.items ?? []).map((c) => [c.id, c.type]));
+  const kinds = useMemo(
+    () => Object.fromEntries((conns.data?.items ?? []).map((c) => [c.id, c.type])),
+    [conns.data],
+  );
   const set = <K extends keyof BatchForm>(k: K, v: BatchForm[K]) => setForm((f) => ({ ...f, [k]: v }));
+  const [tried, setTried] = useState(false);
+  // After a first save attempt, messages follow the fields as they are fixed (no stale errors on valid input).
+  useEffect(() => {
+    if (!tried) return;
+    const found = validateBatch(form, kinds);
+    setErrors(found);
+    if (Object.keys(found).length === 0) setSubmitError(undefined);
+  }, [tried, form, kinds]);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
+    setTried(true);
     const found = validateBatch(form, kinds);
     setErrors(found);
     setSubmitError(undefined);
