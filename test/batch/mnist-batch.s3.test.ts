@@ -11,7 +11,7 @@ import { type JobReport, runBatchJob } from '../../src/batch/index.js';
 import { openModel } from '../../src/engine/open-model.js';
 import { type BucketDriver, createS3Driver } from '../../src/storage/index.js';
 import { checkOutput, listKeys, mapLimit, range, splitTargetKeys } from '../helpers/batch-files.js';
-import { type Mnist, mnistBatch, readMnist } from '../helpers/mnist.js';
+import { engineCorrect, type Mnist, readMnist } from '../helpers/mnist.js';
 import { type MnistLayout, mnistInputText } from '../helpers/mnist-files.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 import { describeShared, sharedDir } from '../helpers/shared.js';
@@ -152,20 +152,9 @@ describeShared('10,000 seed-format MNIST files scored bucket to bucket (S3) with
         lap('read back');
         const jobCorrect = classes.filter((c, i) => c === mnist.labels[i]).length;
 
-        let engineCorrect = 0;
-        const inner = model.engine.inputs[0].shape.slice(1) as number[];
-        for (let first = 0; first < mnist.count; first += 500) {
-          const data = mnistBatch(mnist, first, 500, layout.scale === 1 ? 1 : 1 / 255);
-          const [out] = await model.engine.predict([
-            { data: Float32Array.from(data, (v) => Math.fround(v)), dims: [500, ...inner] },
-          ]);
-          for (let r = 0; r < 500; r += 1) {
-            const row = out.data.subarray(r * 10, r * 10 + 10);
-            if (row.indexOf(Math.max(...row)) === mnist.labels[first + r]) engineCorrect += 1;
-          }
-        }
+        const engineRight = await engineCorrect(model.engine, mnist, layout.scale === 1 ? 1 : 1 / 255);
         console.info(`${entry.file}: ${lap('engine')}`);
-        expect(jobCorrect).toBe(engineCorrect);
+        expect(jobCorrect).toBe(engineRight);
         expect(jobCorrect / mnist.count).toBeGreaterThan(0.95);
       } finally {
         await model.engine.dispose();

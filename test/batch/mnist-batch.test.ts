@@ -5,7 +5,7 @@ import { afterAll, expect, it } from 'vitest';
 import { runBatchJob } from '../../src/batch/index.js';
 import { openModel } from '../../src/engine/open-model.js';
 import { createFsDriver } from '../../src/storage/index.js';
-import { mnistBatch, readMnist } from '../helpers/mnist.js';
+import { engineCorrect, readMnist } from '../helpers/mnist.js';
 import { type MnistLayout, writeMnistFiles } from '../helpers/mnist-files.js';
 import { describeShared, sharedDir } from '../helpers/shared.js';
 
@@ -75,19 +75,8 @@ describeShared('10,000 seed-format MNIST files scored folder to folder with each
           expect(Object.keys(out)).toEqual([name]);
           if (out[name].values[1] === mnist.labels[i]) jobCorrect += 1;
         }
-        let engineCorrect = 0;
-        const inner = model.engine.inputs[0].shape.slice(1) as number[];
-        for (let first = 0; first < mnist.count; first += 500) {
-          const data = mnistBatch(mnist, first, 500, layout.scale === 1 ? 1 : 1 / 255);
-          const [out] = await model.engine.predict([
-            { data: Float32Array.from(data, (v) => Math.fround(v)), dims: [500, ...inner] },
-          ]);
-          for (let r = 0; r < 500; r += 1) {
-            const row = out.data.subarray(r * 10, r * 10 + 10);
-            if (row.indexOf(Math.max(...row)) === mnist.labels[first + r]) engineCorrect += 1;
-          }
-        }
-        expect(jobCorrect).toBe(engineCorrect);
+        const engineRight = await engineCorrect(model.engine, mnist, layout.scale === 1 ? 1 : 1 / 255);
+        expect(jobCorrect).toBe(engineRight);
         expect(jobCorrect / mnist.count).toBeGreaterThan(0.95);
       } finally {
         await model.engine.dispose();

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { createEngine } from '../../src/engine/index.js';
 import { loadModel } from '../../src/keras/index.js';
-import { mnistBatch, readMnist } from '../helpers/mnist.js';
+import { engineCorrect, readMnist } from '../helpers/mnist.js';
 import { describeShared, sharedDir } from '../helpers/shared.js';
 
 interface ManifestModel {
@@ -30,20 +30,7 @@ describeShared('MNIST models reach the accuracy MANIFEST.json records, over all 
       const model = await loadModel(join(dir, entry.file), { architecture });
       const engine = await createEngine(model);
       try {
-        const inner = model.inputs[0].shape.slice(1) as number[];
-        let correct = 0;
-        const batch = 500;
-        for (let first = 0; first < mnist.count; first += batch) {
-          const data = mnistBatch(mnist, first, batch, raw ? 1 : 1 / 255);
-          const [out] = await engine.predict([{ data, dims: [batch, ...inner] }]);
-          const classes = out.dims[1];
-          for (let r = 0; r < batch; r += 1) {
-            let best = 0;
-            for (let c = 1; c < classes; c += 1)
-              if (out.data[r * classes + c] > out.data[r * classes + best]) best = c;
-            if (best === mnist.labels[first + r]) correct += 1;
-          }
-        }
+        const correct = await engineCorrect(engine, mnist, raw ? 1 : 1 / 255);
         const accuracy = correct / mnist.count;
         expect(Math.abs(accuracy - expected), `accuracy ${accuracy} vs ${expected}`).toBeLessThanOrEqual(
           0.003,

@@ -26,3 +26,29 @@ export function mnistBatch(mnist: Mnist, first: number, n: number, scale: number
   for (let i = 0; i < src.length; i += 1) out[i] = src[i] * scale;
   return out;
 }
+
+/** How many of the 10,000 images the engine classifies right when fed directly (the reference for batch jobs). */
+export async function engineCorrect(
+  engine: {
+    inputs: { shape: (number | null)[] }[];
+    predict(t: { data: Float32Array; dims: number[] }[]): Promise<{ data: Float32Array; dims: number[] }[]>;
+  },
+  mnist: Mnist,
+  scale: number,
+  batch = 500,
+): Promise<number> {
+  const inner = engine.inputs[0].shape.slice(1) as number[];
+  let correct = 0;
+  for (let first = 0; first < mnist.count; first += batch) {
+    const data = mnistBatch(mnist, first, batch, scale);
+    const [out] = await engine.predict([{ data, dims: [batch, ...inner] }]);
+    const classes = out.dims[1];
+    for (let r = 0; r < batch; r += 1) {
+      let best = 0;
+      for (let c = 1; c < classes; c += 1)
+        if (out.data[r * classes + c] > out.data[r * classes + best]) best = c;
+      if (best === mnist.labels[first + r]) correct += 1;
+    }
+  }
+  return correct;
+}
