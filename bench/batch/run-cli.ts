@@ -30,9 +30,7 @@ export function runScore(repoRoot: string, args: string[], env: NodeJS.ProcessEn
   const gnuTime = existsSync('/usr/bin/time');
   const node = [
     process.execPath,
-    '--import',
-    'tsx',
-    join(repoRoot, 'src', 'cli', 'entry.ts'),
+    join(repoRoot, 'bin', 'keras-batch.js'),
     'score',
     ...args,
     '--quiet',

@@ -57,6 +57,8 @@ export interface BatchJobOptions {
   batchSize?: number;
   /** Concurrent storage requests. Default 16. */
   concurrency?: number;
+  /** Worker threads that read and write local folders (0: all on the job's thread). Default: cores, at most 4. */
+  ioThreads?: number;
   /** Inputs larger than this fail with "over the size limit". Default 64 MiB. */
   maxFileBytes?: number;
   /** Glob patterns (matched on the key) of the inputs; others fail as "not an input file". Default `**\/*.json`. */

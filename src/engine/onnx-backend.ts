@@ -54,7 +54,9 @@ export const onnxBackend: Backend = {
         intraOpNumThreads: threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
-        enableCpuMemArena: process.env.KERAS_BATCH_ORT_ARENA === '1',
+        // onnxruntime's arena keeps the intermediates of one batch shape for the next run; without it every run
+        // mallocs and frees tens of MiB, which glibc's heap fragments into hundreds of MiB of resident memory.
+        enableCpuMemArena: process.env.KERAS_BATCH_ORT_ARENA !== '0',
         // Idle intra-op threads would spin for work and steal the cores that read, parse and write files.
         extra: {
           session: { intra_op: { allow_spinning: process.env.KERAS_BATCH_ORT_SPIN === '1' ? '1' : '0' } },

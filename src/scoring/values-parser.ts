@@ -301,7 +301,10 @@ export class ValuesParser {
     let value: number;
     const e = scale + exponent;
     if (digits <= 15 && e >= -22 && e <= 22) value = e < 0 ? mantissa / POW10[-e] : mantissa * POW10[e];
-    else value = Number(new TextDecoder().decode(b.subarray(negative ? start + 1 : start, p)));
+    else
+      value = Number(
+        String.fromCharCode.apply(null, b.subarray(negative ? start + 1 : start, p) as unknown as number[]),
+      );
     if (!Number.isFinite(value) || Math.abs(value) > 3.4028234663852886e38) {
       this.fail('INPUT_NOT_FINITE', `${label} holds a number too large for float32 (at ${this.where()})`);
     }

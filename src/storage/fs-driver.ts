@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { lstat, mkdir, open, readdir, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { StorageError } from './errors.js';
 import { errnoCode, fsError } from './fs-errors.js';
 import { fsEntry, fsEtag, isInside, walkFolder } from './fs-list.js';
+import { type FsIoMode, type FsOps, fsOps } from './fs-ops.js';
 import { checkKey, checkPrefix, FS_TEMP_PREFIX, toBytes } from './keys.js';
 import type {
   BucketDriver,
@@ -29,21 +29,26 @@ export interface FsDriverOptions {
   pageSize?: number;
   /** `fsync` each file before renaming it into place (survives power loss, costs time). Default `false`. */
   fsync?: boolean;
+  /**
+   * How get/put/head/delete call the file system: `async` (libuv's thread pool; never blocks the event loop)
+   * or `blocking` (on the calling thread: only for a worker thread dedicated to file I/O). Default `async`.
+   */
+  io?: FsIoMode;
 }
 
 /** Temp files older than this are leftovers of a killed writer (a live put finishes in far less). */
 const STALE_TEMP_MS = 10 * 60 * 1000;
 
 /** Removes temp files a killed process left in a folder this driver is about to write into. */
-async function sweepStaleTemps(dir: string): Promise<void> {
+async function sweepStaleTemps(ops: FsOps, dir: string): Promise<void> {
   try {
-    const names = await readdir(dir);
+    const names = await ops.readdir(dir);
     const cutoff = Date.now() - STALE_TEMP_MS;
     for (const name of names) {
       if (!name.startsWith(FS_TEMP_PREFIX)) continue;
       const path = join(dir, name);
-      const stats = await lstat(path).catch(() => null);
-      if (stats?.isFile() && stats.mtimeMs < cutoff) await unlink(path).catch(() => undefined);
+      const stats = await ops.lstat(path).catch(() => null);
+      if (stats?.isFile() && stats.mtimeMs < cutoff) await ops.unlink(path).catch(() => undefined);
     }
   } catch {
     // Best effort: a folder we cannot list will fail the put itself with a clear error.
@@ -51,7 +56,7 @@ async function sweepStaleTemps(dir: string): Promise<void> {
 }
 
 /** Defaults of {@link FsDriverOptions}. */
-export const FS_DRIVER_DEFAULTS = { create: false, pageSize: 1000, fsync: false } as const;
+export const FS_DRIVER_DEFAULTS = { create: false, pageSize: 1000, fsync: false, io: 'async' } as const;
 
 /**
  * A local folder as a bucket (the embedded default). Keys are '/'-separated paths relative to the folder.
@@ -66,6 +71,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     throw new StorageError('STORAGE_CONFIG', `pageSize must be a positive integer, got ${opts.pageSize}`);
   }
   const root = resolve(opts.root);
+  const ops = fsOps(opts.io);
   let realRootCache: string | undefined;
   let closed = false;
 
@@ -77,9 +83,9 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
   const realRoot = async (key?: string): Promise<string> => {
     if (realRootCache) return realRootCache;
     try {
-      if (opts.create) await mkdir(root, { recursive: true });
-      const real = await realpath(root);
-      if (!(await stat(real)).isDirectory()) {
+      if (opts.create) await ops.mkdir(root);
+      const real = await ops.realpath(root);
+      if (!(await ops.stat(real)).isDirectory()) {
         throw new StorageError('STORAGE_NOT_FOUND', `${root} is not a folder`, { key });
       }
       realRootCache = real;
@@ -119,7 +125,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     const path = pathOf(real, key, action);
     let target: string;
     try {
-      target = await realpath(path);
+      target = await ops.realpath(path);
     } catch (error) {
       throw fsError(error, `${action} ${JSON.stringify(key)} in ${root}`, key);
     }
@@ -132,7 +138,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     let probe = dir;
     for (;;) {
       try {
-        const target = await realpath(probe);
+        const target = await ops.realpath(probe);
         if (!isInside(real, target)) throw escapes(key);
         return;
       } catch (error) {
@@ -155,7 +161,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
       throw error;
     }
     try {
-      const stats = await stat(target, { bigint: true });
+      const stats = await ops.stat(target);
       if (!stats.isFile()) return null;
       const entry = fsEntry(key, stats);
       return { size: entry.size, etag: entry.etag, lastModified: entry.lastModified };
@@ -173,23 +179,23 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
   const safeDir = async (real: string, dir: string, key: string): Promise<string> => {
     const known = safeDirs.get(dir);
     if (known) return known;
-    const target = await realpath(dir);
+    const target = await ops.realpath(dir);
     if (!isInside(real, target)) throw escapes(key);
     safeDirs.set(dir, target);
     return target;
   };
 
   const readWhole = async (path: string, flags: number, key: string): Promise<StoredObject> => {
-    const handle = await open(path, flags);
+    const fd = await ops.open(path, flags);
     try {
-      const stats = await handle.stat({ bigint: true });
+      const stats = await ops.fstat(fd);
       if (!stats.isFile()) throw Object.assign(new Error('not a file'), { code: 'EISDIR' });
       // Read the size fstat gave in one call (readFile would fstat again): the body matches the etag's version.
       const size = Number(stats.size);
       const buffer = Buffer.allocUnsafe(size);
       let filled = 0;
       while (filled < size) {
-        const { bytesRead } = await handle.read(buffer, filled, size - filled, filled);
+        const bytesRead = await ops.read(fd, buffer, filled, size - filled, filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
@@ -202,7 +208,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
         lastModified: new Date(Number(stats.mtimeMs)),
       };
     } finally {
-      await handle.close();
+      await ops.close(fd);
     }
   };
 
@@ -248,29 +254,29 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     if (!dir) {
       await checkAncestors(real, lexicalDir, key);
       try {
-        await mkdir(lexicalDir, { recursive: true });
+        await ops.mkdir(lexicalDir);
       } catch (error) {
         throw fsError(error, `put ${JSON.stringify(key)} in ${root}`, key);
       }
       await checkAncestors(real, lexicalDir, key);
-      dir = await realpath(lexicalDir);
+      dir = await ops.realpath(lexicalDir);
       writableDirs.set(lexicalDir, dir);
-      await sweepStaleTemps(dir);
+      await sweepStaleTemps(ops, dir);
     }
     tempCounter += 1;
     const temp = join(dir, `${tempStem}${tempCounter}`);
     try {
-      const handle = await open(temp, 'wx');
+      const fd = await ops.open(temp, 'wx');
       try {
-        await handle.writeFile(bytes);
-        if (opts.fsync) await handle.sync();
+        await ops.writeAll(fd, bytes);
+        if (opts.fsync) await ops.fsync(fd);
       } finally {
-        await handle.close();
+        await ops.close(fd);
       }
-      await rename(temp, join(dir, path.slice(lexicalDir.length + 1)));
+      await ops.rename(temp, join(dir, path.slice(lexicalDir.length + 1)));
       return {};
     } catch (error) {
-      await unlink(temp).catch(() => undefined);
+      await ops.unlink(temp).catch(() => undefined);
       if (error instanceof StorageError) throw error;
       throw fsError(error, `put ${JSON.stringify(key)} in ${root}`, key);
     }
@@ -282,9 +288,9 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     const real = await realRoot(key);
     const path = pathOf(real, key, 'delete');
     try {
-      const parent = await realpath(dirname(path));
+      const parent = await ops.realpath(dirname(path));
       if (!isInside(real, parent)) throw escapes(key);
-      await unlink(join(parent, key.split('/').pop()!));
+      await ops.unlink(join(parent, key.split('/').pop()!));
     } catch (error) {
       const code = errnoCode(error);
       if (code === 'ENOENT' || code === 'ENOTDIR') return;
@@ -308,6 +314,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
 
   return {
     kind: 'fs',
+    fsOptions: { root, create: opts.create, pageSize: opts.pageSize, fsync: opts.fsync },
     list,
     get,
     put,

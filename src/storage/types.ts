@@ -3,6 +3,8 @@
  * Keys are '/'-separated and relative to the driver's scope (the folder, or the bucket prefix).
  */
 
+import type { FsDriverOptions } from './fs-driver.js';
+
 /** One object found by {@link BucketDriver.list}. */
 export interface ObjectEntry {
   /** The key relative to the driver's scope, '/'-separated, never starting with '/'. */
@@ -72,6 +74,12 @@ export type DriverKind = 'fs' | 's3';
 export interface BucketDriver {
   /** The implementation behind this driver. */
   readonly kind: DriverKind;
+
+  /**
+   * For a local folder: the options with which another thread of this process opens the same folder
+   * (`createFsDriver`), so file I/O can run on worker threads. Absent for other drivers.
+   */
+  readonly fsOptions?: FsDriverOptions;
 
   /**
    * Lists the objects whose key starts with `prefix` (a plain string prefix, as in S3: `a/b` matches

@@ -12,11 +12,13 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-registerConformanceTests({
-  name: 'fs',
-  create: async () => createFsDriver({ root: join(base, `scope-${++n}`), create: true }),
-  createMissing: async () => createFsDriver({ root: join(base, 'does-not-exist') }),
-});
+for (const io of ['async', 'blocking'] as const) {
+  registerConformanceTests({
+    name: `fs (${io} calls)`,
+    create: async () => createFsDriver({ root: join(base, `scope-${++n}`), create: true, io }),
+    createMissing: async () => createFsDriver({ root: join(base, 'does-not-exist'), io }),
+  });
+}
 
 // Make sure no temporary file is ever left behind by the suite above.
 afterAll(async () => {

@@ -1,0 +1,102 @@
+import type { TensorSpec } from '../engine/types.js';
+import { type InputRecords, readInputFile } from '../scoring/index.js';
+import type { BucketDriver, ObjectEntry } from '../storage/index.js';
+import { KerasBatchError } from '../util/errors.js';
+import type { Semaphore } from './semaphore.js';
+
+/** An input read and parsed, with the version it was read at and the time each step took. */
+export interface InputRead {
+  ok: true;
+  records: InputRecords;
+  version: string;
+  readMs: number;
+  parseMs: number;
+}
+
+/** An input that could not be read (`read`) or is not a valid input for the model (`parse`). */
+export interface InputUnread {
+  ok: false;
+  stage: 'read' | 'parse';
+  error: unknown;
+}
+
+/**
+ * The per-file I/O of a job around the engine: read + parse an input, write an output. Run on the job's own
+ * thread ({@link inThreadStages}) or spread over worker threads (`file-threads/`), with the same results.
+ */
+export interface FileStages {
+  read(entry: ObjectEntry): Promise<InputRead | InputUnread>;
+  /** Writes one output whole; resolves with the milliseconds it took. */
+  write(key: string, text: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** What reading an input needs: where from, the model's inputs, the size limit. */
+export interface ReadSpec {
+  specs: TensorSpec[];
+  maxFileBytes: number;
+}
+
+/** Gets one input, checks its size and parses it for the model. Never throws: failures say their stage. */
+export async function readInput(
+  source: Pick<BucketDriver, 'get'>,
+  entry: Pick<ObjectEntry, 'key' | 'etag'>,
+  spec: ReadSpec,
+  guard: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
+): Promise<InputRead | InputUnread> {
+  let stage: 'read' | 'parse' = 'read';
+  try {
+    let readMs = 0;
+    const object = await guard(async () => {
+      const t = performance.now();
+      const got = await source.get(entry.key);
+      readMs = performance.now() - t;
+      return got;
+    });
+    if (object.body.length === 0) throw new KerasBatchError('scoring', 'INPUT_EMPTY', 'the file is empty');
+    if (object.body.length > spec.maxFileBytes) {
+      throw new KerasBatchError(
+        'scoring',
+        'INPUT_TOO_LARGE',
+        `over the size limit: ${object.body.length} bytes, the limit is ${spec.maxFileBytes}`,
+      );
+    }
+    stage = 'parse';
+    const mark = performance.now();
+    const records = readInputFile(object.body, spec.specs);
+    return {
+      ok: true,
+      records,
+      version: object.etag || entry.etag,
+      readMs,
+      parseMs: performance.now() - mark,
+    };
+  } catch (error) {
+    return { ok: false, stage, error };
+  }
+}
+
+/** Writes one output whole and times it. */
+export async function writeOutput(
+  target: Pick<BucketDriver, 'put'>,
+  key: string,
+  text: string,
+): Promise<number> {
+  const t = performance.now();
+  await target.put(key, text, { contentType: 'application/json' });
+  return performance.now() - t;
+}
+
+/** The stages on the job's own thread, storage requests bounded by `io`. */
+export function inThreadStages(
+  source: BucketDriver,
+  target: BucketDriver,
+  spec: ReadSpec,
+  io: Semaphore,
+): FileStages {
+  return {
+    read: (entry) => readInput(source, entry, spec, (task) => io.run(task)),
+    write: (key, text) => io.run(() => writeOutput(target, key, text)),
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,23 @@
+import type { BucketDriver } from '../../storage/index.js';
+import { type FileStages, inThreadStages, type ReadSpec } from '../file-stages.js';
+import type { Semaphore } from '../semaphore.js';
+import { FileThreads } from './pool.js';
+
+/** Where a job's file stages run: `threads` worker threads for the sides that are local folders, else here. */
+export interface FileStagesOptions {
+  source: BucketDriver;
+  target: BucketDriver;
+  spec: ReadSpec;
+  /** Bounds storage requests made on the job's own thread. */
+  io: Semaphore;
+  /** Worker threads for folder I/O; 0 keeps everything on the job's thread. */
+  threads: number;
+}
+
+export function openFileStages(o: FileStagesOptions): FileStages {
+  const here = inThreadStages(o.source, o.target, o.spec, o.io);
+  const source = o.source.fsOptions ?? null;
+  const target = o.target.fsOptions ?? null;
+  if (o.threads <= 0 || (!source && !target)) return here;
+  return new FileThreads({ source, target, spec: o.spec }, o.threads, here);
+}
