@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InputRead, type InputUnread, inThreadStages } from '../../src/batch/file-stages.js';
-import { FileThreads } from '../../src/batch/file-threads/pool.js';
+import { FileThreads, stopFileThreads } from '../../src/batch/file-threads/pool.js';
 import { Semaphore } from '../../src/batch/semaphore.js';
 import type { TensorSpec } from '../../src/engine/types.js';
 import { createFsDriver, type ObjectEntry } from '../../src/storage/index.js';
@@ -112,7 +112,7 @@ describe('file threads', () => {
     }
   });
 
-  it('hand reads to the job thread once the threads are gone', async () => {
+  it('hand reads to the job thread once the job is closed', async () => {
     const src = createFsDriver({ root: source });
     const here = inThreadStages(src, src, spec, new Semaphore(4));
     const threads = new FileThreads({ source: src.fsOptions ?? null, target: null, spec }, 1, here);
@@ -120,5 +120,49 @@ describe('file threads', () => {
     const outcome = await threads.read(entry('good.json'));
     expect(outcome.ok).toBe(true);
     expect(threads.sentToThreads).toBe(0);
+  });
+
+  it('lose nothing when the threads stop mid-flight: their requests finish on the job thread', async () => {
+    const src = createFsDriver({ root: source });
+    const here = inThreadStages(src, src, spec, new Semaphore(4));
+    const threads = new FileThreads({ source: src.fsOptions ?? null, target: null, spec }, 2, here);
+    try {
+      const keys = Array.from({ length: 2000 }, (_, i) => (i % 2 === 0 ? 'good.json' : 'batch.json'));
+      const reads = keys.map((k) => threads.read(entry(k)));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      await stopFileThreads();
+      const outcomes = await Promise.all(reads);
+      expect(outcomes.map((o) => o.ok && o.records.count)).toEqual(
+        keys.map((k) => (k === 'good.json' ? 1 : 2)),
+      );
+      expect(threads.sentToThreads).toBe(2000);
+    } finally {
+      await threads.close();
+    }
+  });
+
+  it('serve several jobs at once from the same threads, each with its own folders', async () => {
+    const a = createFsDriver({ root: source });
+    const other = join(work, 'other');
+    mkdirSync(other, { recursive: true });
+    writeFileSync(join(other, 'good.json'), '{"values": [[9, 9, 9], [9, 9, 9]]}');
+    const b = createFsDriver({ root: other });
+    const jobA = new FileThreads(
+      { source: a.fsOptions ?? null, target: null, spec },
+      2,
+      inThreadStages(a, a, spec, new Semaphore(4)),
+    );
+    const jobB = new FileThreads(
+      { source: b.fsOptions ?? null, target: null, spec },
+      2,
+      inThreadStages(b, b, spec, new Semaphore(4)),
+    );
+    try {
+      const [ra, rb] = await Promise.all([jobA.read(entry('good.json')), jobB.read(entry('good.json'))]);
+      expect(ra.ok && Array.from(ra.records.tensors[0].data)[0]).toBe(1);
+      expect(rb.ok && Array.from(rb.records.tensors[0].data)[0]).toBe(9);
+    } finally {
+      await Promise.all([jobA.close(), jobB.close()]);
+    }
   });
 });

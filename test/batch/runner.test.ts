@@ -113,7 +113,7 @@ describe('runBatchJob on folders', () => {
       expect(a.fields).toEqual(b.fields);
       expect(a.values[1]).toBe(b.values[1]);
       expect(a.values[0]).toHaveLength(10);
-      a.values[0].forEach((v: number, j: number) => expect(v).toBeCloseTo(b.values[0][j], 6));
+      for (const [j, v] of (a.values[0] as number[]).entries()) expect(v).toBeCloseTo(b.values[0][j], 6);
     }
   });
 

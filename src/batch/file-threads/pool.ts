@@ -8,7 +8,7 @@ import { receiveError, type ThreadRequest, type ThreadResult, type ThreadSetup }
 /** Requests per message: enough to make the hand-off cheap, few enough that replies stream back. */
 const CHUNK = 32;
 
-type Pending =
+type Pending = { fallback: FileStages } & (
   | { kind: 'read'; entry: ObjectEntry; resolve: (outcome: InputRead | InputUnread) => void }
   | {
       kind: 'write';
@@ -16,7 +16,8 @@ type Pending =
       text: string;
       resolve: (ms: number) => void;
       reject: (error: unknown) => void;
-    };
+    }
+);
 
 interface Lane {
   worker: Worker;
@@ -25,113 +26,116 @@ interface Lane {
 }
 
 /** Starts a worker thread from the compiled `thread.js`, or from `thread.ts` through tsx when run from source. */
-function startThread(setup: ThreadSetup): Worker {
+function startThread(): Worker {
   const here = import.meta.url;
   // Small heaps: a thread's garbage (one read buffer per file) is collected often, so memory stays flat.
-  const options = {
-    workerData: setup,
-    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 },
-  };
+  const options = { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } };
   if (!here.endsWith('.ts')) return new Worker(new URL('./thread.js', here), options);
   const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
   return new Worker(new URL('./thread.ts', here), { ...options, execArgv: ['--import', tsx] });
 }
 
 /**
- * Spreads reading + parsing inputs and writing outputs of local folders over worker threads that make plain
- * blocking file-system calls: the job's thread keeps only listing, batching and the engine, and each file
- * costs a few system calls instead of a dozen thread-pool round trips. Requests made in one turn of the event
- * loop travel in one message per thread. A side without a folder (S3), and any request of a thread that dies,
- * goes to `fallback` (the in-thread stages), so nothing is lost.
+ * The process's file threads, shared by every job it runs (a server's jobs, a queue worker's shards): a job
+ * opens a context on each thread and sends its requests; threads start once, on first use, and do not keep
+ * the process alive while idle. Requests made in one turn of the event loop travel in one message per thread,
+ * to the thread with the least work. The requests of a thread that dies go to their job's `fallback`.
  */
-export class FileThreads implements FileStages {
+class FileThreadPool {
   private readonly lanes: Lane[] = [];
-  private readonly queued: { read: [number, Pending][]; write: [number, Pending][] } = {
-    read: [],
-    write: [],
-  };
+  private readonly contexts = new Map<number, ThreadSetup>();
+  private readonly queued = new Map<number, { read: [number, Pending][]; write: [number, Pending][] }>();
   private nextId = 1;
+  private nextCtx = 1;
   private scheduled = false;
-  /** Requests handed to threads so far (the rest ran on the job's thread). */
-  sentToThreads = 0;
 
-  constructor(
-    private readonly setup: ThreadSetup,
-    threads: number,
-    private readonly fallback: FileStages,
-  ) {
-    for (let i = 0; i < threads; i += 1) {
-      const lane: Lane = { worker: startThread(setup), outstanding: new Map(), alive: true };
-      lane.worker.on('message', (results: ThreadResult[]) => this.settle(lane, results));
-      lane.worker.on('error', () => this.lose(lane));
-      lane.worker.on('exit', () => this.lose(lane));
-      this.lanes.push(lane);
+  /** Opens a job's context, starting (or replacing lost) threads up to `threads`. */
+  open(setup: ThreadSetup, threads: number): number {
+    const ctx = this.nextCtx++;
+    this.contexts.set(ctx, setup);
+    for (const lane of this.lanes) if (lane.alive) this.post(lane, { kind: 'open', ctx, setup });
+    while (this.alive().length < threads) this.addLane();
+    return ctx;
+  }
+
+  close(ctx: number): void {
+    this.contexts.delete(ctx);
+    const queue = this.queued.get(ctx);
+    this.queued.delete(ctx);
+    for (const [, pending] of [...(queue?.read ?? []), ...(queue?.write ?? [])]) viaFallback(pending);
+    for (const lane of this.alive()) this.post(lane, { kind: 'close', ctx });
+  }
+
+  hasThreads(): boolean {
+    return this.alive().length > 0;
+  }
+
+  enqueue(ctx: number, pending: Pending): number {
+    let queue = this.queued.get(ctx);
+    if (!queue) {
+      queue = { read: [], write: [] };
+      this.queued.set(ctx, queue);
     }
+    queue[pending.kind].push([this.nextId, pending]);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    return this.nextId++;
   }
 
-  read(entry: ObjectEntry): Promise<InputRead | InputUnread> {
-    if (!this.setup.source || !this.anyAlive()) return this.fallback.read(entry);
-    return new Promise((resolve) => this.enqueue({ kind: 'read', entry, resolve }));
-  }
-
-  write(key: string, text: string): Promise<number> {
-    if (!this.setup.target || !this.anyAlive()) return this.fallback.write(key, text);
-    return new Promise((resolve, reject) => this.enqueue({ kind: 'write', key, text, resolve, reject }));
-  }
-
-  async close(): Promise<void> {
+  /** Stops every thread; their outstanding requests go to their jobs' fallbacks. */
+  async terminate(): Promise<void> {
     const lanes = this.lanes.splice(0);
-    for (const lane of lanes) lane.alive = false;
     await Promise.all(lanes.map((lane) => lane.worker.terminate()));
+    for (const lane of lanes) this.lose(lane);
   }
 
-  private anyAlive(): boolean {
-    return this.lanes.some((lane) => lane.alive);
+  private alive(): Lane[] {
+    return this.lanes.filter((lane) => lane.alive);
   }
 
-  private enqueue(pending: Pending): void {
-    this.queued[pending.kind].push([this.nextId++, pending]);
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => this.flush());
+  private addLane(): void {
+    const lane: Lane = { worker: startThread(), outstanding: new Map(), alive: true };
+    lane.worker.unref();
+    lane.worker.on('message', (results: ThreadResult[]) => this.settle(lane, results));
+    lane.worker.on('error', () => this.lose(lane));
+    lane.worker.on('exit', () => this.lose(lane));
+    this.lanes.push(lane);
+    for (const [ctx, setup] of this.contexts) this.post(lane, { kind: 'open', ctx, setup });
+  }
+
+  private post(lane: Lane, request: ThreadRequest): void {
+    lane.worker.postMessage(request);
   }
 
   private flush(): void {
     this.scheduled = false;
-    for (const kind of ['read', 'write'] as const) {
-      const items = this.queued[kind].splice(0);
-      for (let i = 0; i < items.length; i += CHUNK) this.send(kind, items.slice(i, i + CHUNK));
+    for (const [ctx, queue] of this.queued) {
+      for (const kind of ['read', 'write'] as const) {
+        const items = queue[kind].splice(0);
+        for (let i = 0; i < items.length; i += CHUNK) this.send(ctx, kind, items.slice(i, i + CHUNK));
+      }
     }
+    this.queued.clear();
   }
 
-  private send(kind: 'read' | 'write', items: [number, Pending][]): void {
-    const lane = this.lanes
-      .filter((l) => l.alive)
-      .reduce<Lane | null>(
-        (best, l) => (!best || l.outstanding.size < best.outstanding.size ? l : best),
-        null,
-      );
+  private send(ctx: number, kind: 'read' | 'write', items: [number, Pending][]): void {
+    const lane = this.alive().reduce<Lane | null>(
+      (best, l) => (!best || l.outstanding.size < best.outstanding.size ? l : best),
+      null,
+    );
     if (!lane) {
-      for (const [, pending] of items) this.viaFallback(pending);
+      for (const [, pending] of items) viaFallback(pending);
       return;
     }
+    if (lane.outstanding.size === 0) lane.worker.ref(); // a job waits on this thread: keep the process up
     for (const [id, pending] of items) lane.outstanding.set(id, pending);
-    this.sentToThreads += items.length;
     const request: ThreadRequest =
       kind === 'read'
-        ? {
-            kind,
-            items: items.map(([id, p]) => [
-              id,
-              (p as { entry: ObjectEntry }).entry.key,
-              (p as { entry: ObjectEntry }).entry.etag,
-            ]),
-          }
-        : {
-            kind,
-            items: items.map(([id, p]) => [id, (p as { key: string }).key, (p as { text: string }).text]),
-          };
-    lane.worker.postMessage(request);
+        ? { kind, ctx, items: items.map(([id, p]) => [id, readOf(p).key, readOf(p).etag]) }
+        : { kind, ctx, items: items.map(([id, p]) => [id, writeOf(p).key, writeOf(p).text]) };
+    this.post(lane, request);
   }
 
   private settle(lane: Lane, results: ThreadResult[]): void {
@@ -151,19 +155,80 @@ export class FileThreads implements FileStages {
       } else if ('writeMs' in result) pending.resolve(result.writeMs);
       else if ('writeError' in result) pending.reject(receiveError(result.writeError));
     }
+    if (lane.outstanding.size === 0) lane.worker.unref();
   }
 
-  /** A thread that died (a bug, or out of memory): its requests are done here instead. */
+  /** A thread that died (a bug, out of memory, terminated): its requests are done on their job's thread. */
   private lose(lane: Lane): void {
-    if (!lane.alive && lane.outstanding.size === 0) return;
     lane.alive = false;
     const left = [...lane.outstanding.values()];
     lane.outstanding.clear();
-    for (const pending of left) this.viaFallback(pending);
+    for (const pending of left) viaFallback(pending);
+  }
+}
+
+const readOf = (p: Pending) => (p as Extract<Pending, { kind: 'read' }>).entry;
+const writeOf = (p: Pending) => p as Extract<Pending, { kind: 'write' }>;
+
+function viaFallback(pending: Pending): void {
+  if (pending.kind === 'read') void pending.fallback.read(pending.entry).then(pending.resolve);
+  else pending.fallback.write(pending.key, pending.text).then(pending.resolve, pending.reject);
+}
+
+let shared: FileThreadPool | null = null;
+const pool = () => {
+  shared ??= new FileThreadPool();
+  return shared;
+};
+
+/** Stops the process's file threads (they restart on the next job). Requests in flight finish on job threads. */
+export async function stopFileThreads(): Promise<void> {
+  await shared?.terminate();
+}
+
+/**
+ * One job's file stages on the process's file threads: reading + parsing inputs and writing outputs of local
+ * folders with plain blocking file-system calls, so the job's thread keeps only listing, batching and the
+ * engine, and each file costs a few system calls instead of a dozen thread-pool round trips. A side that is
+ * not a folder (S3), and every request once the job is closed or the threads are gone, goes to `fallback`.
+ */
+export class FileThreads implements FileStages {
+  private readonly ctx: number;
+  private closed = false;
+  /** Requests handed to threads so far (the rest ran on the job's thread). */
+  sentToThreads = 0;
+
+  constructor(
+    private readonly setup: ThreadSetup,
+    threads: number,
+    private readonly fallback: FileStages,
+  ) {
+    this.ctx = pool().open(setup, threads);
   }
 
-  private viaFallback(pending: Pending): void {
-    if (pending.kind === 'read') void this.fallback.read(pending.entry).then(pending.resolve);
-    else this.fallback.write(pending.key, pending.text).then(pending.resolve, pending.reject);
+  read(entry: ObjectEntry): Promise<InputRead | InputUnread> {
+    if (!this.setup.source || !this.usable()) return this.fallback.read(entry);
+    this.sentToThreads += 1;
+    return new Promise((resolve) =>
+      pool().enqueue(this.ctx, { kind: 'read', entry, resolve, fallback: this.fallback }),
+    );
+  }
+
+  write(key: string, text: string): Promise<number> {
+    if (!this.setup.target || !this.usable()) return this.fallback.write(key, text);
+    this.sentToThreads += 1;
+    return new Promise((resolve, reject) =>
+      pool().enqueue(this.ctx, { kind: 'write', key, text, resolve, reject, fallback: this.fallback }),
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    pool().close(this.ctx);
+  }
+
+  private usable(): boolean {
+    return !this.closed && pool().hasThreads();
   }
 }

@@ -9,10 +9,16 @@ export interface ThreadSetup {
   spec: ReadSpec;
 }
 
-/** Requests go in chunks (one message per chunk): `[id, key, etag]` reads or `[id, key, text]` writes. */
+/**
+ * Messages to a thread. Threads serve every job of the process: a job opens a context (its folders and model
+ * inputs) on each thread, sends requests in chunks (one message per chunk: `[id, key, etag]` reads or
+ * `[id, key, text]` writes) and closes the context when it ends.
+ */
 export type ThreadRequest =
-  | { kind: 'read'; items: [id: number, key: string, etag: string][] }
-  | { kind: 'write'; items: [id: number, key: string, text: string][] };
+  | { kind: 'open'; ctx: number; setup: ThreadSetup }
+  | { kind: 'close'; ctx: number }
+  | { kind: 'read'; ctx: number; items: [id: number, key: string, etag: string][] }
+  | { kind: 'write'; ctx: number; items: [id: number, key: string, text: string][] };
 
 /** An error as it crosses threads: enough to rebuild a {@link KerasBatchError} with its code and retryability. */
 export interface SentError {

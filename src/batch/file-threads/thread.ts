@@ -1,19 +1,40 @@
 /** A file thread: reads + parses inputs and writes outputs with blocking calls, for the pool in `pool.ts`. */
-import { parentPort, workerData } from 'node:worker_threads';
-import { createFsDriver } from '../../storage/index.js';
-import { readInput, writeOutput } from '../file-stages.js';
-import { sendError, type ThreadRequest, type ThreadResult, type ThreadSetup } from './protocol.js';
+import { parentPort } from 'node:worker_threads';
+import { createFsDriver } from '../../storage/fs-driver.js';
+import type { BucketDriver } from '../../storage/types.js';
+import { type ReadSpec, readInput, writeOutput } from '../file-stages.js';
+import { sendError, type ThreadRequest, type ThreadResult } from './protocol.js';
 
-const setup = workerData as ThreadSetup;
-const source = setup.source ? createFsDriver({ ...setup.source, io: 'blocking' }) : null;
-const target = setup.target ? createFsDriver({ ...setup.target, io: 'blocking' }) : null;
+interface Context {
+  source: BucketDriver | null;
+  target: BucketDriver | null;
+  spec: ReadSpec;
+}
+
+const contexts = new Map<number, Context>();
+
+function context(ctx: number): Context {
+  const found = contexts.get(ctx);
+  if (!found) throw new Error(`file thread: no open job context ${ctx}`);
+  return found;
+}
 
 async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
   const results: ThreadResult[] = [];
-  if (request.kind === 'read') {
+  if (request.kind === 'open') {
+    const { source, target, spec } = request.setup;
+    contexts.set(request.ctx, {
+      source: source ? createFsDriver({ ...source, io: 'blocking' }) : null,
+      target: target ? createFsDriver({ ...target, io: 'blocking' }) : null,
+      spec,
+    });
+  } else if (request.kind === 'close') {
+    contexts.delete(request.ctx);
+  } else if (request.kind === 'read') {
+    const { source, spec } = context(request.ctx);
+    if (!source) throw new Error('file thread: this job reads no folder');
     for (const [id, key, etag] of request.items) {
-      if (!source) throw new Error('this file thread reads no source');
-      const outcome = await readInput(source, { key, etag }, setup.spec);
+      const outcome = await readInput(source, { key, etag }, spec);
       results.push(
         outcome.ok
           ? { id, read: outcome }
@@ -21,8 +42,9 @@ async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
       );
     }
   } else {
+    const { target } = context(request.ctx);
+    if (!target) throw new Error('file thread: this job writes no folder');
     for (const [id, key, text] of request.items) {
-      if (!target) throw new Error('this file thread writes no target');
       try {
         results.push({ id, writeMs: await writeOutput(target, key, text) });
       } catch (error) {
@@ -34,5 +56,7 @@ async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
 }
 
 parentPort?.on('message', (request: ThreadRequest) => {
-  void handle(request).then((results) => parentPort?.postMessage(results));
+  void handle(request).then((results) => {
+    if (results.length > 0) parentPort?.postMessage(results);
+  });
 });
