@@ -8,6 +8,7 @@ import { createInputFilter } from './input-filter.js';
 import { newJobId } from './job-id.js';
 import { ResumeLedger } from './ledger.js';
 import { MicroBatcher } from './micro-batcher.js';
+import { readAhead } from './read-ahead.js';
 import { buildReport, writeReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, FileFailure, JobCounts, JobReport, Stage, StageTimes } from './types.js';
@@ -175,7 +176,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
 
   try {
     let mark = performance.now();
-    for await (const page of options.source.list()) {
+    for await (const page of readAhead(options.source.list())) {
       stageMs.list += performance.now() - mark;
       for (const entry of page) {
         if (options.signal?.aborted) canceled = true;
