@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { notFound, RepositoryError } from './errors.js';
+import { newestFirst } from './paging.js';
 import type { ConnectionsTable, Database } from './types.js';
 
 export type ConnectionRow = Selectable<ConnectionsTable>;
@@ -32,19 +33,7 @@ export class ConnectionStore {
   }
 
   async list(page: { limit: number; offset: number }): Promise<{ items: ConnectionRow[]; total: number }> {
-    const items = await this.db
-      .selectFrom('connections')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute();
-    const { n } = await this.db
-      .selectFrom('connections')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return { items, total: Number(n) };
+    return newestFirst(this.db.selectFrom('connections'), page);
   }
 
   /** Deletes a connection; `REPO_IN_USE` while a deployment reads or writes through it. */

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { notFound } from './errors.js';
+import { newestFirst } from './paging.js';
 import type { Database, DeploymentsTable } from './types.js';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
@@ -27,15 +28,7 @@ export class DeploymentStore {
   }): Promise<{ items: DeploymentRow[]; total: number }> {
     let q = this.db.selectFrom('deployments');
     if (filter.modelId) q = q.where('model_id', '=', filter.modelId);
-    const items = await q
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .limit(filter.limit)
-      .offset(filter.offset)
-      .execute();
-    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { items, total: Number(n) };
+    return newestFirst(q, filter);
   }
 
   /** Deletes a deployment and its jobs. */

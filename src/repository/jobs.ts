@@ -1,5 +1,6 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { notFound } from './errors.js';
+import { newestFirst } from './paging.js';
 import type { Database, JobFailuresTable, JobsTable } from './types.js';
 
 export type JobRow = Selectable<JobsTable>;
@@ -59,15 +60,7 @@ export class JobStore {
     let q = this.db.selectFrom('jobs');
     if (filter.deploymentId) q = q.where('deployment_id', '=', filter.deploymentId);
     if (filter.status?.length) q = q.where('status', 'in', filter.status);
-    const items = await q
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id', 'desc')
-      .limit(filter.limit)
-      .offset(filter.offset)
-      .execute();
-    const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    return { items, total: Number(n) };
+    return newestFirst(q, filter, 'desc');
   }
 
   /** The newest job of a deployment, or undefined. */

@@ -1,5 +1,6 @@
 import type { Kysely, Selectable } from 'kysely';
 import { notFound, RepositoryError } from './errors.js';
+import { newestFirst } from './paging.js';
 import type { Database, ModelsTable, ModelVersionsTable } from './types.js';
 
 export type ModelRow = Selectable<ModelsTable>;
@@ -44,19 +45,7 @@ export class ModelStore {
   }
 
   async listModels(page: { limit: number; offset: number }): Promise<{ items: ModelRow[]; total: number }> {
-    const items = await this.db
-      .selectFrom('models')
-      .selectAll()
-      .orderBy('created_at', 'desc')
-      .orderBy('id')
-      .limit(page.limit)
-      .offset(page.offset)
-      .execute();
-    const { n } = await this.db
-      .selectFrom('models')
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    return { items, total: Number(n) };
+    return newestFirst(this.db.selectFrom('models'), page);
   }
 
   /** Adds a version with the next number, atomically. */
