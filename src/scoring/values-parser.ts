@@ -37,6 +37,13 @@ const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
  */
 let scratch = new Float32Array(1 << 16);
 
+/** The text of ASCII bytes (a number's characters), decoded natively when they are a Buffer (most inputs). */
+function asciiText(bytes: Uint8Array, start: number, end: number): string {
+  return Buffer.isBuffer(bytes)
+    ? bytes.toString('latin1', start, end)
+    : String.fromCharCode.apply(null, bytes.subarray(start, end) as unknown as number[]);
+}
+
 /**
  * A single-pass JSON reader for seed input files (`{"values": [...]}`) that writes the numbers of `values`
  * straight into a Float32Array, never building intermediate JS arrays. Other keys are skipped (but still
@@ -301,10 +308,7 @@ export class ValuesParser {
     let value: number;
     const e = scale + exponent;
     if (digits <= 15 && e >= -22 && e <= 22) value = e < 0 ? mantissa / POW10[-e] : mantissa * POW10[e];
-    else
-      value = Number(
-        String.fromCharCode.apply(null, b.subarray(negative ? start + 1 : start, p) as unknown as number[]),
-      );
+    else value = Number(asciiText(b, negative ? start + 1 : start, p));
     if (!Number.isFinite(value) || Math.abs(value) > 3.4028234663852886e38) {
       this.fail('INPUT_NOT_FINITE', `${label} holds a number too large for float32 (at ${this.where()})`);
     }
