@@ -14,6 +14,7 @@ export function shardSource(source: BucketDriver, entries: readonly ShardEntry[]
   }));
   return {
     kind: source.kind,
+    fsOptions: source.fsOptions,
     async *list() {
       if (page.length > 0) yield page;
     },
