@@ -1,5 +1,5 @@
 /**
- * Child processes of the distributed bench: `keras-batch worker`s and `score` runs from source, with their CPU
+ * Child processes of the distributed bench: `keras-batch worker`s and `score` runs, with their CPU
  * time read from /proc/<pid>/stat (utime + stime, in clock ticks) while they live.
  */
 
@@ -19,19 +19,15 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
-/** Spawns `keras-batch ARGS` from source (tsx), output collected. */
+/** Spawns `keras-batch ARGS` (the compiled CLI, as users run it), output collected. */
 export function spawnCli(
   repoRoot: string,
   args: string[],
 ): { child: ChildProcess; output: () => string; stdout: () => string } {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(repoRoot, 'src', 'cli', 'entry.ts'), ...args],
-    {
-      cwd: repoRoot,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'keras-batch.js'), ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let stdout = '';
   child.stdout?.on('data', (d) => {

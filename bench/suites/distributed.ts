@@ -1,7 +1,8 @@
 /**
  * Distributed suite (`npm run bench -- --suite distributed`; not in the default run): the 10,000-file MNIST job
  * folder to folder, run by the local runner and by `score --redis` over 1, 2 and 4 `keras-batch worker`
- * processes (one engine thread each) on a real redis-server. Files/s end to end and in the steady 10%–90%
+ * processes of one core each (one engine thread, no file threads), and one worker with the defaults, on a real
+ * redis-server. Files/s end to end and in the steady 10%–90%
  * window, and CPU per file of the workers, the coordinator and Redis (utime + stime from /proc/<pid>/stat).
  * Targets (issue 6): the queue adds < 5% CPU per file over the local runner; 2 workers >= 1.6x one.
  */
@@ -12,6 +13,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestRedis } from '../../test/helpers/redis-server.js';
 import { writeInputs } from '../batch/inputs.js';
+import { buildCli } from '../batch/run-cli.js';
 import { exited, measuredScore, spawnCli } from '../distributed/processes.js';
 import type { BenchContext, Suite, SuiteResult, TargetResult } from '../lib/suite.js';
 import { formatTable } from '../lib/table.js';
@@ -49,23 +51,24 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
   const warm = join(work, 'warm');
   writeInputs(ctx.sharedDir, warm, 400);
   notes.push(`inputs: ${FILES} seed-format files of ${origin}`);
+  ctx.log('building the CLI (tsc)');
+  buildCli(ctx.repoRoot);
   const redis = await startTestRedis();
   const rows: Row[] = [];
   const perFile = (cpu: number, files: number) => (cpu * 1e6) / files;
   try {
-    for (const threads of ['1', null] as const) {
-      const target = join(work, `local-${threads ?? 'all'}`);
-      ctx.log(`local runner, ${threads ?? 'all'} engine thread(s)`);
-      const args = ['--model', model, '--source', source, '--target', target];
-      const m = await measuredScore(
-        ctx.repoRoot,
-        threads ? [...args, '--threads', threads] : args,
-        FILES,
-        countOutputs(target),
-        {},
-      );
+    // One core's worth: one engine thread and no file threads (everything on the job's thread).
+    const single = ['--threads', '1', '--io-threads', '0'];
+    for (const [label, flags] of [
+      ['local runner (1 engine thread, no file threads)', single],
+      ['local runner (defaults: all cores, file threads)', []],
+    ] as const) {
+      const target = join(work, `local-${rows.length}`);
+      ctx.log(label);
+      const args = ['--model', model, '--source', source, '--target', target, ...flags];
+      const m = await measuredScore(ctx.repoRoot, args, FILES, countOutputs(target), {});
       rows.push({
-        runner: `local runner (${threads ? '1 thread' : 'all cores'})`,
+        runner: label,
         wallFilesPerSecond: FILES / m.wallSeconds,
         jobFilesPerSecond: m.jobFilesPerSecond,
         steadyFilesPerSecond: m.window.files / m.window.seconds,
@@ -74,14 +77,20 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
         redisUs: 0,
       });
     }
-    for (const n of [1, 2, 4]) {
-      ctx.log(`${n} worker(s) over Redis`);
+    const workerRuns: [number, readonly string[], string][] = [
+      [1, single, '1 worker (1 thread, no file threads)'],
+      [2, single, '2 workers (1 thread each, no file threads)'],
+      [4, single, '4 workers (1 thread each, no file threads)'],
+      [1, [], '1 worker (defaults: all cores, file threads)'],
+    ];
+    for (const [n, flags, label] of workerRuns) {
+      ctx.log(label);
       const workers = Array.from({ length: n }, () =>
-        spawnCli(ctx.repoRoot, ['worker', '--redis', redis.url, '--threads', '1', '--log-level', 'warn']),
+        spawnCli(ctx.repoRoot, ['worker', '--redis', redis.url, ...flags, '--log-level', 'warn']),
       );
       try {
         // Every worker loads the model on a warm-up job first: the measured job starts with warm workers.
-        const warmTarget = join(work, `warm-${n}`);
+        const warmTarget = join(work, `warm-${rows.length}`);
         const warmRun = spawnCli(ctx.repoRoot, [
           'score',
           ...['--model', model, '--source', warm, '--target', warmTarget],
@@ -89,7 +98,7 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
         ]);
         if ((await exited(warmRun.child)) !== 0)
           throw new Error(`warm-up failed: ${warmRun.output().slice(-400)}`);
-        const target = join(work, `dist-${n}`);
+        const target = join(work, `dist-${rows.length}`);
         const m = await measuredScore(
           ctx.repoRoot,
           ['--model', model, '--source', source, '--target', target, '--redis', redis.url],
@@ -98,7 +107,7 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
           { workers: workers.map((w) => w.child.pid as number), redis: [redis.pid()] },
         );
         rows.push({
-          runner: `${n} worker${n > 1 ? 's' : ''} (1 thread each)`,
+          runner: label,
           wallFilesPerSecond: FILES / m.wallSeconds,
           jobFilesPerSecond: m.jobFilesPerSecond,
           steadyFilesPerSecond: m.window.files / m.window.seconds,
@@ -136,27 +145,29 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
     ]),
   );
   const local1 = rows[0];
-  const one = rows.find((r) => r.runner.startsWith('1 worker')) as Row;
-  const two = rows.find((r) => r.runner.startsWith('2 workers')) as Row;
+  const one = rows.find((r) => r.runner.startsWith('1 worker (1 thread')) as Row;
+  const two = rows.find((r) => r.runner.startsWith('2 workers (1 thread')) as Row;
   // The queue's own cost: what the coordinator and Redis spend per file, against what scoring a file costs.
   const queueUs = one.coordinatorUs + one.redisUs;
   const overhead = queueUs / local1.workerUs;
   const workerVsLocal = one.workerUs / local1.workerUs - 1;
   const targets: TargetResult[] = [
     {
-      name: 'queue adds < 5% CPU per file over the local runner (coordinator + Redis vs local, 1 thread)',
+      name: 'queue adds < 5% CPU per file over the local runner (coordinator + Redis vs local, one core)',
       measured: `${fmt(100 * overhead, 1)}% (${fmt(queueUs, 1)} vs ${fmt(local1.workerUs)} µs/file)`,
       pass: overhead < 0.05,
       note: `a worker itself spends ${fmt(100 * workerVsLocal, 0)}% vs the local runner (shared-machine noise)`,
     },
     {
-      name: '2 workers (1 thread each) >= 1.6x one worker',
+      name: '2 workers (one core each: 1 engine thread, no file threads) >= 1.6x one such worker',
       measured: `${fmt(two.steadyFilesPerSecond / one.steadyFilesPerSecond, 2)}x (steady files/s)`,
       pass: two.steadyFilesPerSecond / one.steadyFilesPerSecond >= 1.6,
       note: `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores at the end`,
     },
   ];
-  notes.push('every process runs the CLI from source (tsx); CPU per file is measured in the 10%-90% window');
+  notes.push(
+    'every process runs the compiled CLI (bin/keras-batch.js); CPU per file is measured in the 10%-90% window',
+  );
   return { lines, data: rows, targets, notes };
 }
 

@@ -1,7 +1,7 @@
 export { failureLimitExceeded, parseFailureLimit } from './failure-limit.js';
 export { DEFAULT_INCLUDE } from './input-filter.js';
 export { newJobId } from './job-id.js';
-export { JOB_PREFIX } from './ledger.js';
+export { JOB_PREFIX, ResumeLedger } from './ledger.js';
 export { summarize } from './report.js';
 export { BATCH_DEFAULTS, runBatchJob } from './runner.js';
 export type {

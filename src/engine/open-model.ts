@@ -25,14 +25,30 @@ export interface OpenModelOptions extends EngineOptions {
 export async function openModel(path: string, options: OpenModelOptions = {}): Promise<OpenModel> {
   const started = performance.now();
   const bytes = new Uint8Array(await readModelFile(path, 'model'));
-  const hash = createHash('sha256').update(bytes);
-  let architecture: Uint8Array | undefined;
-  if (options.architecture) {
-    architecture = new Uint8Array(await readModelFile(options.architecture, 'architecture'));
-    hash.update(architecture);
-  }
+  const architecture = options.architecture
+    ? new Uint8Array(await readModelFile(options.architecture, 'architecture'))
+    : undefined;
   const name = path.split(/[\\/]/).pop() ?? path;
-  const description = await loadModel(bytes, { architecture, name });
+  return openModelBytes(bytes, { architecture, name, threads: options.threads }, started);
+}
+
+/** Options of {@link openModelBytes}. */
+export interface OpenModelBytesOptions extends EngineOptions {
+  /** The architecture JSON's bytes for a weights-only `.h5`. */
+  architecture?: Uint8Array;
+  /** The file name (for messages). */
+  name: string;
+}
+
+/** Normalizes and compiles a model held in memory (a stored model version); hashed as {@link openModel} does. */
+export async function openModelBytes(
+  bytes: Uint8Array,
+  options: OpenModelBytesOptions,
+  started = performance.now(),
+): Promise<OpenModel> {
+  const hash = createHash('sha256').update(bytes);
+  if (options.architecture) hash.update(options.architecture);
+  const description = await loadModel(bytes, { architecture: options.architecture, name: options.name });
   const engine = await createEngine(description, { threads: options.threads });
   return { description, engine, sha256: hash.digest('hex'), loadMs: performance.now() - started };
 }

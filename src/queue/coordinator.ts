@@ -1,18 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
-import { BATCH_DEFAULTS } from '../batch/index.js';
+import { BATCH_DEFAULTS, failureLimitExceeded } from '../batch/index.js';
 import { createInputFilter } from '../batch/input-filter.js';
 import { newJobId } from '../batch/job-id.js';
 import { writeReport } from '../batch/report.js';
-import type { FileFailure, JobCounts, JobReport, ProgressEvent } from '../batch/types.js';
+import type { FailureLimit, FileFailure, JobCounts, ProgressEvent } from '../batch/types.js';
 import type { BucketDriver } from '../storage/index.js';
+import { buildDistributedReport, type DistributedReport } from './distributed-report.js';
 import { QueueError } from './errors.js';
 import { redisOptions } from './redis.js';
+import { KEEP_SECONDS, ShardResults } from './shard-results.js';
 import {
   SHARD_QUEUE,
   type ShardBucketOptions,
   type ShardData,
   type ShardEntry,
   type ShardModelRef,
+  type ShardPlace,
   type ShardResult,
   shardJobId,
   UNRECOVERABLE_PREFIX,
@@ -21,7 +25,13 @@ import {
 /** Options of {@link runDistributedJob}. */
 export interface DistributedJobOptions {
   redisUrl: string;
+  /**
+   * The job's id: its shards are `<jobId>-<n>`. Run again with the same id (a restarted server), the job
+   * re-attaches: shards already counted are skipped, shards still in Redis are awaited, the rest enqueued.
+   */
   jobId?: string;
+  /** The id of this run in the report (`_keras-batch/<reportJobId>/report.json`). Default `jobId`. */
+  reportJobId?: string;
   model: ShardModelRef;
   /** The coordinator's own drivers: it lists the source and writes the report to the target. */
   source: BucketDriver;
@@ -30,6 +40,8 @@ export interface DistributedJobOptions {
   sourceText: string;
   targetText: string;
   bucket?: ShardBucketOptions;
+  /** Stored connections' places: workers open these through their repository (`sourceText` is then for logs). */
+  places?: { source: ShardPlace; target: ShardPlace };
   /** Inputs per shard. Default 512. */
   shardSize?: number;
   /** Shards of this job queued or running at once; listing waits while this many are out. Default 32. */
@@ -38,36 +50,37 @@ export interface DistributedJobOptions {
   concurrency?: number;
   maxFileBytes?: number;
   include?: string[];
+  /** Stop early (no more shards enqueued, waiting ones removed) once more inputs than this failed. */
+  maxFailures?: FailureLimit;
+  /** Workers skip inputs whose output was written from the same input version by the same model. */
+  resume?: boolean;
   /** Attempts per shard (exponential backoff from `backoffMs`). Default 5. */
   attempts?: number;
   backoffMs?: number;
   writeReport?: boolean;
+  /** Cancel: stop enqueuing, remove the job's waiting shards, report `canceled`. */
   signal?: AbortSignal;
+  /** Detach: stop coordinating and leave every shard in Redis (the process stops; a rerun re-attaches). */
+  detach?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
 }
 
-/** The job report of a distributed job: the local report plus how it was spread. */
-export interface DistributedReport extends JobReport {
-  shards: number;
-  /** Shards that were retried (attempt > 1) before they completed. */
-  retriedShards: number;
-  /** Inputs a retried shard found already written by its earlier attempt (counted once, in `scored`). */
-  recovered: number;
-  workers: string[];
-}
+export type { DistributedReport } from './distributed-report.js';
 
 interface Outstanding {
   entries: ShardEntry[];
-  data?: ShardData;
+  data: ShardData;
 }
 
 /**
  * Runs a batch job over BullMQ workers: lists the source page by page, cuts the inputs into shards of
- * `shardSize` keys, enqueues each as a job (payload: job id, model reference, locations, keys — no secrets),
- * pauses the listing while `maxQueuedShards` of its shards are out (backpressure), and aggregates each shard's
- * result once, by shard id, however many times the shard ran. Resolves with the job's report when every shard
- * finished; fails with `QUEUE_JOB_FAILED` (after removing the job's waiting shards) when a shard fails for an
- * unrecoverable reason (a model the workers cannot load). An abort stops enqueuing and removes waiting shards.
+ * `shardSize` keys, enqueues each as a job (payload: job id, model reference, locations or stored places,
+ * keys — no secrets), pauses the listing while `maxQueuedShards` of its shards are out (backpressure), and
+ * counts each shard's result once, by shard number, however many times the shard ran (results are kept in
+ * Redis until the job ends, so a restarted coordinator counts nothing twice). Resolves with the job's report
+ * when every shard finished; fails with `QUEUE_JOB_FAILED` (after removing the job's waiting shards) when a
+ * shard fails for an unrecoverable reason. A cancel or `maxFailures` stops enqueuing and removes waiting shards
+ * (after `maxFailures`, shards already taken are awaited and counted, as the local runner finishes its files).
  */
 export async function runDistributedJob(o: DistributedJobOptions): Promise<DistributedReport> {
   const jobId = o.jobId ?? newJobId();
@@ -77,6 +90,7 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
   const concurrency = o.concurrency ?? BATCH_DEFAULTS.concurrency;
   const maxFileBytes = o.maxFileBytes ?? BATCH_DEFAULTS.maxFileBytes;
   const classify = createInputFilter(o.include, maxFileBytes);
+  const run = `${jobId}.${randomBytes(4).toString('hex')}`;
   const started = new Date();
   const t0 = performance.now();
   const connection = redisOptions(o.redisUrl);
@@ -84,16 +98,19 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
   const events = new QueueEvents(SHARD_QUEUE, { connection });
   queue.on('error', () => undefined);
   events.on('error', () => undefined);
+  const results = new ShardResults(queue as unknown as Queue, jobId);
 
   const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0 };
   const failures: FileFailure[] = [];
   const outstanding = new Map<string, Outstanding>();
-  const finished = new Set<string>();
   const workers = new Set<string>();
+  const removals = new Set<Promise<unknown>>();
+  let counted = new Map<number, ShardResult>();
   let shards = 0;
   let retriedShards = 0;
   let recovered = 0;
   let fatal: string | null = null;
+  let stoppedReason: string | null = null;
   let listingDone = false;
   let wake: (() => void) | null = null;
   const notify = () => {
@@ -108,29 +125,67 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
         resolve();
       };
     });
+  const canceled = () => o.signal?.aborted === true;
+  const detached = () => o.detach?.aborted === true;
+  /** No more shards are enqueued (the job failed, was canceled or detached, or too many inputs failed). */
+  const stopped = () => fatal !== null || stoppedReason !== null || canceled() || detached();
+  const checkLimit = () => {
+    stoppedReason ??= failureLimitExceeded(
+      o.maxFailures,
+      counts.failed,
+      counts.scored + counts.failed,
+      false,
+    );
+    if (stoppedReason) notify();
+  };
+  for (const signal of [o.signal, o.detach]) signal?.addEventListener('abort', notify, { once: true });
 
-  /** Counts a shard's result once, by shard id. */
+  const add = (result: ShardResult) => {
+    counts.scored += result.scored;
+    counts.failed += result.failed;
+    counts.skipped += result.skipped ?? 0;
+    counts.records += result.records;
+    recovered += result.recovered;
+    if (result.attempt > 1 || result.recovered > 0) retriedShards += 1;
+    if (result.worker) workers.add(result.worker);
+    failures.push(...result.failures);
+  };
+
+  /** Counts a shard's result once, by shard id; a failed shard counts each of its inputs as failed. */
   const settle = (id: string, result: ShardResult | null, failedReason?: string) => {
     const out = outstanding.get(id);
-    if (!out || finished.has(id)) return;
-    finished.add(id);
+    if (!out || detached()) return;
     outstanding.delete(id);
-    if (result) {
-      counts.scored += result.scored;
-      counts.failed += result.failed;
-      counts.records += result.records;
-      recovered += result.recovered;
-      if (result.attempt > 1 || result.recovered > 0) retriedShards += 1;
-      workers.add(result.worker);
-      failures.push(...result.failures);
-    } else {
+    let final = result;
+    if (!final) {
       const reason = failedReason ?? 'the shard failed';
       if (reason.startsWith(UNRECOVERABLE_PREFIX)) fatal ??= reason.slice(UNRECOVERABLE_PREFIX.length);
-      counts.failed += out.entries.length;
-      for (const [key] of out.entries)
-        failures.push({ file: key, stage: 'score', code: 'QUEUE_SHARD_FAILED', reason });
+      final = {
+        shard: out.data.shard,
+        scored: 0,
+        failed: out.entries.length,
+        recovered: 0,
+        records: 0,
+        failures: out.entries.map(([key]) => ({
+          file: key,
+          stage: 'score',
+          code: 'QUEUE_SHARD_FAILED',
+          reason,
+        })),
+        attempt: 1,
+        worker: '',
+      };
     }
-    void queue.remove(id).catch(() => undefined);
+    add(final);
+    counted.set(out.data.shard, final);
+    checkLimit();
+    // Recorded as counted before the shard leaves Redis: a restarted coordinator finds one or the other.
+    const removal = results
+      .save(final)
+      .then(() => queue.remove(id))
+      .catch(() => undefined)
+      .finally(() => removals.delete(removal));
+    removals.add(removal);
     notify();
   };
   const parse = (value: unknown): ShardResult =>
@@ -139,16 +194,16 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
     if (outstanding.has(id)) settle(id, parse(returnvalue));
   });
   events.on('failed', ({ jobId: id }) => {
-    if (outstanding.has(id)) void reconcileOne(id);
+    if (outstanding.has(id)) void reconcileOne(id).catch(() => undefined);
   });
 
-  /** Looks a shard up in Redis (events can be missed across a Redis restart). */
+  /** Looks a shard up in Redis (events can be missed across a Redis or coordinator restart). */
   const reconcileOne = async (id: string) => {
     const job = await queue.getJob(id);
     const out = outstanding.get(id);
     if (!job) {
       // Lost with a Redis that restarted without its data: enqueue it again (same id, so never twice).
-      if (out?.data) await addShard(out.data);
+      if (out && !stopped()) await addShard(out.data);
       return;
     }
     if (job.finishedOn && job.returnvalue) settle(id, parse(job.returnvalue));
@@ -178,45 +233,64 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
   };
   const ticker = o.onProgress ? setInterval(progress, 250) : null;
 
-  const stopped = () => fatal !== null || o.signal?.aborted === true;
   let pending: ShardEntry[] = [];
   const enqueue = async () => {
     while (outstanding.size >= maxOut && !stopped()) await waitChange(500);
     if (stopped() || pending.length === 0) return;
     const shard = shards;
     shards += 1;
-    const id = shardJobId(jobId, shard);
     const entries = pending;
     pending = [];
+    if (counted.has(shard)) return; // counted by an earlier run of this job
     const data: ShardData = {
       jobId,
+      run,
       shard,
       model: o.model,
       source: o.sourceText,
       target: o.targetText,
+      places: o.places,
       bucket: o.bucket ?? {},
       batchSize,
       concurrency,
       maxFileBytes,
       include: o.include,
+      resume: o.resume,
       entries,
     };
-    outstanding.set(id, { entries, data });
+    outstanding.set(shardJobId(jobId, shard), { entries, data });
     await addShard(data);
   };
 
   const addShard = async (data: ShardData) => {
+    // A shard still in Redis from an earlier run of this job is not added again (same id): it is awaited.
     await queue.add('shard', data, {
       jobId: shardJobId(jobId, data.shard),
       attempts: o.attempts ?? 5,
       backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 },
-      removeOnComplete: false,
-      removeOnFail: false,
+      // The coordinator removes each shard once counted; these bounds only clean up after abandoned jobs.
+      removeOnComplete: { age: KEEP_SECONDS },
+      removeOnFail: { age: KEEP_SECONDS },
     });
+  };
+
+  /** Removes the job's shards no worker has taken; they and the inputs not yet enqueued count as never listed. */
+  const abandonWaiting = async () => {
+    counts.listed -= pending.length;
+    pending = [];
+    for (const id of await removeWaiting(queue, [...outstanding.keys()])) {
+      const out = outstanding.get(id);
+      if (!out) continue;
+      outstanding.delete(id);
+      counts.listed -= out.entries.length;
+    }
   };
 
   try {
     await events.waitUntilReady();
+    counted = await results.load();
+    for (const result of counted.values()) add(result);
+    checkLimit();
     for await (const page of o.source.list(undefined, { signal: o.signal })) {
       for (const entry of page) {
         const kind = classify(entry);
@@ -225,6 +299,7 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
         if (kind.kind === 'fail') {
           counts.failed += 1;
           failures.push({ file: entry.key, stage: 'list', code: kind.code, reason: kind.reason });
+          checkLimit();
           continue;
         }
         pending.push([entry.key, entry.etag, entry.size]);
@@ -236,88 +311,66 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
     await enqueue();
     listingDone = !stopped();
     while (outstanding.size > 0 && !stopped()) await waitChange(1000);
+    if (!stopped())
+      stoppedReason = failureLimitExceeded(o.maxFailures, counts.failed, counts.scored + counts.failed, true);
+    // Too many failures: the shards no worker has taken are removed; those taken finish and are counted.
+    while (stoppedReason && !fatal && !canceled() && !detached() && outstanding.size > 0) {
+      await abandonWaiting();
+      if (outstanding.size > 0) await waitChange(1000);
+    }
   } catch (error) {
-    if (!o.signal?.aborted) throw error;
+    if (!canceled() && !detached()) throw error;
   } finally {
     clearInterval(reconciler);
     if (ticker) clearInterval(ticker);
     // Canceled or failed: the job's shards no worker has taken yet are removed (taken ones finish).
-    if (stopped()) await removeWaiting(queue, [...outstanding.keys()]).catch(() => undefined);
+    if ((fatal || canceled() || stoppedReason) && !detached()) await abandonWaiting().catch(() => undefined);
     await events.close().catch(() => undefined);
+    await Promise.all(removals);
+    if (!detached()) await results.clear().catch(() => undefined);
   }
   await queue.close().catch(() => undefined);
+  if (detached())
+    throw new QueueError('QUEUE_DETACHED', `job ${jobId} detached: its shards stay queued for a rerun`);
   if (fatal) throw new QueueError('QUEUE_JOB_FAILED', `job ${jobId} failed: ${fatal}`);
   progress();
-  const canceled = o.signal?.aborted === true;
   const report = buildDistributedReport({
-    jobId,
-    o,
+    jobId: o.reportJobId ?? jobId,
+    model: o.model,
+    source: o.sourceText,
+    target: o.targetText,
     started,
     durationMs: performance.now() - t0,
     counts,
     failures,
-    canceled,
+    canceled: canceled(),
+    stoppedReason,
     batchSize,
     concurrency,
+    shards,
+    retriedShards,
+    recovered,
+    workers: [...workers].sort(),
   });
-  Object.assign(report, { shards, retriedShards, recovered, workers: [...workers].sort() });
   if (o.writeReport ?? true) report.reportKey = await writeReport(o.target, report);
   return report;
 }
 
-/** Removes a job's shards that no worker has taken yet (active ones finish; their results are ignored). */
-async function removeWaiting(queue: Queue<ShardData, ShardResult>, ids: string[]): Promise<void> {
+/** Removes a job's shards that no worker has taken yet (active ones finish); returns the ids removed. */
+async function removeWaiting(queue: Queue<ShardData, ShardResult>, ids: string[]): Promise<string[]> {
+  const removed: string[] = [];
   await Promise.all(
     ids.map(async (id) => {
       const job = await queue.getJob(id);
       const state = job ? await job.getState() : 'unknown';
-      if (job && (state === 'waiting' || state === 'delayed' || state === 'prioritized'))
-        await job.remove().catch(() => undefined);
+      if (!job || (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized')) return;
+      try {
+        await job.remove();
+        removed.push(id);
+      } catch {
+        // taken by a worker meanwhile: it finishes and is counted (or ignored after a cancel)
+      }
     }),
   );
-}
-
-function buildDistributedReport(input: {
-  jobId: string;
-  o: DistributedJobOptions;
-  started: Date;
-  durationMs: number;
-  counts: JobCounts;
-  failures: FileFailure[];
-  canceled: boolean;
-  batchSize: number;
-  concurrency: number;
-}): DistributedReport {
-  const { counts, durationMs } = input;
-  const total = counts.scored + counts.failed + counts.skipped;
-  const seconds = durationMs / 1000;
-  const round = (v: number) => Math.round(v * 10) / 10;
-  return {
-    jobId: input.jobId,
-    status: input.canceled ? 'canceled' : counts.failed > 0 ? 'completed_with_failures' : 'completed',
-    stoppedReason: input.canceled ? 'canceled' : null,
-    model: {
-      name: input.o.model.name,
-      sha256: input.o.model.sha256,
-      backend: 'onnxruntime (bullmq workers)',
-    },
-    source: input.o.sourceText,
-    target: input.o.targetText,
-    startedAt: input.started.toISOString(),
-    finishedAt: new Date(input.started.getTime() + durationMs).toISOString(),
-    durationMs: Math.round(durationMs),
-    counts: { ...counts, total },
-    filesPerSecond: seconds > 0 ? round(total / seconds) : 0,
-    recordsPerSecond: seconds > 0 ? round(counts.records / seconds) : 0,
-    batchSize: input.batchSize,
-    concurrency: input.concurrency,
-    stageMs: { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 },
-    failures: input.failures,
-    peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
-    reportKey: null,
-    shards: 0,
-    retriedShards: 0,
-    recovered: 0,
-    workers: [],
-  };
+  return removed;
 }

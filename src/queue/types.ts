@@ -6,12 +6,38 @@ export const SHARD_QUEUE = 'keras-batch-shards';
 /** Prefix of an unrecoverable shard failure's reason: the job fails once with it instead of retrying. */
 export const UNRECOVERABLE_PREFIX = 'UNRECOVERABLE ';
 
-/** How a worker finds the model: a file path every worker can read, and the sha256 it must have. */
-export interface ShardModelRef {
+/** A model file every worker can read at the same path, and the sha256 it must have (`score --redis`). */
+export interface ShardModelFile {
   path: string;
   architecture?: string;
   sha256: string;
   name: string;
+}
+
+/**
+ * A model version stored in the repository (`serve --redis`): workers with repository access read its file
+ * from the artifact store (or the server) and check the sha256.
+ */
+export interface ShardModelVersion {
+  versionId: string;
+  sha256: string;
+  name: string;
+}
+
+/** How a worker finds the model. */
+export type ShardModelRef = ShardModelFile | ShardModelVersion;
+
+/** Whether a model reference names a stored version (else a file path). */
+export const isModelVersion = (ref: ShardModelRef): ref is ShardModelVersion => 'versionId' in ref;
+
+/**
+ * A bucket and prefix of a stored connection: the worker reads the connection (endpoint, sealed keys) from the
+ * repository and unseals the keys in memory. Only ids travel through Redis, never keys.
+ */
+export interface ShardPlace {
+  connectionId: string;
+  bucket: string | null;
+  prefix: string;
 }
 
 /** S3 settings a worker needs to open a location; never credentials (workers use their own environment). */
@@ -27,15 +53,22 @@ export type ShardEntry = [key: string, etag: string, size: number];
 /** The payload of one shard job. Holds no secret. */
 export interface ShardData {
   jobId: string;
+  /** The coordinator run that enqueued it (a restarted server's run has another): keys per-run caches. */
+  run?: string;
   shard: number;
   model: ShardModelRef;
+  /** The locations' text: opened as is, or (with `places`) shown in logs only. */
   source: string;
   target: string;
+  /** Stored connections' places (`serve --redis`): opened through the worker's repository. */
+  places?: { source: ShardPlace; target: ShardPlace };
   bucket: ShardBucketOptions;
   batchSize: number;
   concurrency: number;
   maxFileBytes: number;
   include?: string[];
+  /** Skip inputs whose output was written from the same input version by the same model (`--resume`). */
+  resume?: boolean;
   entries: ShardEntry[];
 }
 
@@ -44,6 +77,8 @@ export interface ShardResult {
   shard: number;
   scored: number;
   failed: number;
+  /** Inputs skipped with `resume`: written by an earlier job with the same model. */
+  skipped?: number;
   /** Inputs already scored by an earlier attempt of this shard (counted in `scored`, not scored again). */
   recovered: number;
   records: number;

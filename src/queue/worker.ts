@@ -1,17 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
-import { runBatchJob } from '../batch/index.js';
-import { type BucketDriver, openBucket, type S3Credentials } from '../storage/index.js';
+import { ResumeLedger, runBatchJob } from '../batch/index.js';
+import { openModel, openModelBytes } from '../engine/open-model.js';
+import type { BucketDriver, S3Credentials } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
-import { ModelCache, modelFailure } from './model-cache.js';
+import { isTransient, ModelCache, modelFailure } from './model-cache.js';
 import { redisOptions } from './redis.js';
-import { loadShardLedger } from './shard-ledger.js';
+import { noRepository, ShardBuckets } from './shard-buckets.js';
+import { shardInputs } from './shard-inputs.js';
+import type { ShardRepository } from './shard-repository.js';
 import { shardSource } from './shard-source.js';
 import {
+  isModelVersion,
   SHARD_QUEUE,
   type ShardData,
-  type ShardEntry,
+  type ShardModelRef,
   type ShardResult,
   shardRunId,
   UNRECOVERABLE_PREFIX,
@@ -24,12 +28,16 @@ export interface ShardWorkerOptions {
   concurrency?: number;
   /** onnxruntime intra-op threads. Default: all cores. */
   threads?: number;
+  /** Threads reading and writing local folders (0: on the shard's thread). Default: the batch runner's. */
+  ioThreads?: number;
   /** Models kept loaded (LRU by sha256). Default 2. */
   models?: number;
   /** How long a shard's lock lasts without renewal: a killed worker's shard is retried after about this. */
   lockDurationMs?: number;
   /** S3 credentials from this worker's own configuration (else the AWS environment/profile chain). */
   credentials?: S3Credentials;
+  /** The model repository, for shards of `serve --redis` jobs (stored model versions and connections). */
+  repository?: ShardRepository;
   /** Called with a line about each shard and each Redis error (for logs). */
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
 }
@@ -40,32 +48,48 @@ export interface ShardWorker {
   close(): Promise<void>;
 }
 
+/** Fails the shard without retry (the job fails once with this reason), or lets BullMQ retry a transient fault. */
+const giveUp = (reason: string, error: unknown): Error =>
+  isTransient(error)
+    ? new Error(`${reason}: ${errorMessage(error)}`)
+    : new UnrecoverableError(`${UNRECOVERABLE_PREFIX}${reason}: ${errorMessage(error)}`);
+
 /**
- * Starts a BullMQ worker that scores shards: loads the shard's model once (cached by sha256), skips inputs an
- * earlier attempt of the same shard already wrote (its ledger), scores the rest with the batch runner and
- * returns the per-file outcomes as the job's return value. A model that cannot be loaded fails the shard
- * without retry (BullMQ's UnrecoverableError); any other error is retried with backoff by BullMQ.
+ * Starts a BullMQ worker that scores shards: loads the shard's model once (cached by sha256; a file path, or a
+ * stored version through the repository), skips inputs already done (an earlier attempt of the same shard, or
+ * with `resume` an earlier job with the same model), scores the rest with the batch runner and returns the
+ * per-file outcomes as the job's return value. A model that cannot be loaded, or a stored reference the worker
+ * cannot resolve, fails the shard without retry (BullMQ's UnrecoverableError); other errors are retried.
  */
 export async function startShardWorker(options: ShardWorkerOptions): Promise<ShardWorker> {
   const id = `${hostname()}:${process.pid}`;
   const log = options.log ?? (() => undefined);
-  const models = new ModelCache(options.models ?? 2, options.threads);
-  const buckets = new Map<string, BucketDriver>();
-  const bucket = (location: string, data: ShardData, create: boolean) => {
-    const key = `${location}\u0000${data.bucket.endpoint ?? ''}\u0000${create}`;
-    let driver = buckets.get(key);
-    if (!driver) {
-      driver = openBucket(location, {
-        fs: { create },
-        s3: {
-          ...data.bucket,
-          credentials: options.credentials,
-          maxSockets: Math.max(64, data.concurrency * 2),
-        },
-      });
-      buckets.set(key, driver);
+  const repository = options.repository;
+  const load = async (ref: ShardModelRef) => {
+    if (!isModelVersion(ref))
+      return openModel(ref.path, { architecture: ref.architecture, threads: options.threads });
+    if (!repository) throw noRepository();
+    const files = await repository.modelFiles(ref);
+    return openModelBytes(files.file, {
+      architecture: files.architecture,
+      name: files.fileName,
+      threads: options.threads,
+    });
+  };
+  const models = new ModelCache(options.models ?? 2, load);
+  const buckets = new ShardBuckets(options.credentials, repository);
+  const resumeLedgers = new Map<string, Promise<Map<string, string>>>();
+  /** The resume ledger of a run, read once per worker (shards are disjoint: later chunks change nothing). */
+  const resumeDone = (data: ShardData, target: BucketDriver) => {
+    const key = `${data.run ?? data.jobId}\u0000${data.model.sha256}`;
+    let done = resumeLedgers.get(key);
+    if (!done) {
+      done = ResumeLedger.load(target, data.model.sha256);
+      resumeLedgers.set(key, done);
+      done.catch(() => resumeLedgers.delete(key));
+      while (resumeLedgers.size > 2) resumeLedgers.delete(resumeLedgers.keys().next().value as string);
     }
-    return driver;
+    return done;
   };
 
   const processShard = async (job: Job<ShardData, ShardResult>): Promise<ShardResult> => {
@@ -74,45 +98,55 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
     try {
       model = await models.get(data.model);
     } catch (error) {
+      if (isTransient(error)) throw error;
       throw new UnrecoverableError(`${UNRECOVERABLE_PREFIX}${modelFailure(data.model, error)}`);
     }
-    const source = bucket(data.source, data, false);
-    const target = bucket(data.target, data, true);
+    let source: BucketDriver;
+    let target: BucketDriver;
+    try {
+      [source, target] = await Promise.all([buckets.open(data, 'source'), buckets.open(data, 'target')]);
+    } catch (error) {
+      throw giveUp(`the source or target of job ${data.jobId} cannot be opened`, error);
+    }
     const shardId = shardRunId(data.jobId, data.shard);
     // Each attempt writes its own ledger chunks (a new name), and reads every earlier attempt's.
     const runId = `${shardId}-${randomBytes(4).toString('hex')}`;
-    const done = await loadShardLedger(target, shardId, data.model.sha256);
-    let recovered = 0;
-    let todo: ShardEntry[] = data.entries;
-    if (done.size > 0) {
-      todo = [];
-      for (const entry of data.entries) {
-        if (done.get(entry[0]) === entry[1] && (await target.head(entry[0]))) recovered += 1;
-        else todo.push(entry);
-      }
-    }
+    const inputs = await shardInputs(
+      target,
+      data,
+      shardId,
+      data.resume ? await resumeDone(data, target) : null,
+    );
     const report = await runBatchJob({
       model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
-      source: shardSource(source, todo),
+      source: shardSource(source, inputs.todo),
       target,
       jobId: runId,
       batchSize: data.batchSize,
       concurrency: data.concurrency,
+      ioThreads: options.ioThreads,
       maxFileBytes: data.maxFileBytes,
       include: data.include,
       writeReport: false,
     });
     const result: ShardResult = {
       shard: data.shard,
-      scored: report.counts.scored + recovered,
+      scored: report.counts.scored + inputs.recovered,
       failed: report.counts.failed,
-      recovered,
+      skipped: inputs.skipped,
+      recovered: inputs.recovered,
       records: report.counts.records,
       failures: report.failures,
       attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),
       worker: id,
     };
-    log('info', 'shard done', { job: data.jobId, shard: data.shard, scored: result.scored, recovered });
+    log('info', 'shard done', {
+      job: data.jobId,
+      shard: data.shard,
+      scored: result.scored,
+      skipped: inputs.skipped,
+      recovered: inputs.recovered,
+    });
     return result;
   };
 
@@ -139,7 +173,8 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
     async close() {
       await worker.close();
       await models.close();
-      await Promise.all([...buckets.values()].map((b) => b.close().catch(() => undefined)));
+      await buckets.close();
+      await repository?.close();
     },
   };
 }

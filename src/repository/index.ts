@@ -28,7 +28,14 @@ export {
   JobStore,
 } from './jobs.js';
 export { type ModelRow, ModelStore, type ModelVersionRow, type NewModelVersion } from './models.js';
-export { loadSecretKey, maskHint, SECRET_KEY_ENV, SECRET_KEY_FILE, SecretBox } from './secrets.js';
+export {
+  loadSecretKey,
+  maskHint,
+  readSecretKey,
+  SECRET_KEY_ENV,
+  SECRET_KEY_FILE,
+  SecretBox,
+} from './secrets.js';
 export type * from './types.js';
 
 /** Every store over one open database. */

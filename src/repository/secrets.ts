@@ -36,6 +36,21 @@ export function loadSecretKey(dataDir: string, env: NodeJS.ProcessEnv = process.
 }
 
 /**
+ * The key as {@link loadSecretKey} finds it, but never generated: null when neither `KERAS_BATCH_SECRET_KEY` nor
+ * `<dataDir>/secret.key` exists (a worker must use the server's key, not make its own).
+ */
+export function readSecretKey(
+  dataDir: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Buffer | null {
+  const fromEnv = env[SECRET_KEY_ENV];
+  if (fromEnv) return decodeKey(fromEnv, SECRET_KEY_ENV);
+  if (!dataDir) return null;
+  const file = join(dataDir, SECRET_KEY_FILE);
+  return existsSync(file) ? decodeKey(readFileSync(file, 'utf8'), file) : null;
+}
+
+/**
  * AES-256-GCM sealing of small secrets (connection keys). A sealed value is `v1.<iv>.<tag>.<data>` in
  * base64url; the record id is bound as associated data, so a sealed value copied to another row fails.
  */

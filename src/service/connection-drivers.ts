@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import type { ConnectionRow, SecretBox } from '../repository/index.js';
+import { type ConnectionRow, SECRET_KEY_ENV, type SecretBox } from '../repository/index.js';
 import { type BucketDriver, type Location, openBucket } from '../storage/index.js';
 import { ServiceError } from './errors.js';
 
@@ -36,18 +36,27 @@ export function placeLocation(connection: ConnectionRow, place: ConnectionPlace)
   return { kind: 's3', bucket: place.bucket, prefix, endpoint: connection.endpoint ?? undefined };
 }
 
-/** Opens a driver for a place of a stored connection, unsealing its keys in memory only. */
+/**
+ * Opens a driver for a place of a stored connection, unsealing its keys in memory only. Without a secret key
+ * (`box` null: a worker that has none), a connection with sealed keys fails with `SERVICE_NO_SECRET_KEY`.
+ */
 export function openPlace(
   connection: ConnectionRow,
   place: ConnectionPlace,
-  box: SecretBox,
+  box: SecretBox | null,
   options: { create?: boolean; concurrency?: number } = {},
 ): BucketDriver {
   const location = placeLocation(connection, place);
   if (location.kind === 'fs') return openBucket(location, { fs: { create: options.create ?? false } });
-  const keys = connection.secret
-    ? (JSON.parse(box.open(connection.secret, connection.id)) as ConnectionKeys)
-    : null;
+  if (connection.secret && !box)
+    throw new ServiceError(
+      'SERVICE_NO_SECRET_KEY',
+      `connection ${connection.name} has sealed keys and this process has no secret key: set ${SECRET_KEY_ENV} to the server's key`,
+    );
+  const keys =
+    connection.secret && box
+      ? (JSON.parse(box.open(connection.secret, connection.id)) as ConnectionKeys)
+      : null;
   return openBucket(location, {
     s3: {
       endpoint: connection.endpoint ?? undefined,

@@ -7,13 +7,20 @@ export type ServiceErrorCode =
   | 'SERVICE_NOT_BATCH'
   | 'SERVICE_JOB_FINAL'
   | 'SERVICE_OVERLAP'
-  | 'SERVICE_CLOSED';
+  | 'SERVICE_CLOSED'
+  | 'SERVICE_NO_SECRET_KEY'
+  | 'SERVICE_NO_REPOSITORY'
+  | 'SERVICE_UNAVAILABLE';
 
 /** A request the service refuses (bad input, wrong state). */
 export class ServiceError extends KerasBatchError {
   declare readonly code: ServiceErrorCode;
 
-  constructor(code: ServiceErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(
+    code: ServiceErrorCode,
+    message: string,
+    options: { cause?: unknown; retryable?: boolean } = {},
+  ) {
     super('service', code, message, options);
   }
 }

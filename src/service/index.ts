@@ -8,3 +8,4 @@ export type * from './inputs.js';
 export { KerasBatchService, openService, type ServiceOptions } from './service.js';
 export type * from './views.js';
 export { wmlStatus } from './views.js';
+export { openWorkerRepository, type WorkerRepositoryOptions } from './worker-repository.js';

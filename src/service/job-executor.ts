@@ -1,12 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { parseFailureLimit, runBatchJob } from '../batch/index.js';
+import { parseFailureLimit } from '../batch/index.js';
 import type { JobReport, ProgressEvent } from '../batch/types.js';
 import { type JobStatus, now, type Repository, type SecretBox } from '../repository/index.js';
 import { formatLocation, locationsOverlap } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
-import type { EngineCache } from './engine-cache.js';
+import type { AbortReason, JobRunner } from './job-runner.js';
 import { type JobView, jobView } from './views.js';
 
 /** Events of {@link JobExecutor}: a job's view after every change (progress, status). */
@@ -17,14 +17,15 @@ export interface JobEvents {
 interface Running {
   controller: AbortController;
   /** Why it was aborted: a user's cancel, or the server shutting down (the job resumes on restart). */
-  reason: 'cancel' | 'shutdown' | null;
+  reason: AbortReason | null;
   done: Promise<void>;
 }
 
 /** Options of {@link JobExecutor}. */
 export interface JobExecutorOptions {
   repository: Repository;
-  engines: EngineCache;
+  /** Where jobs run: in this process, or over queue workers. */
+  runner: JobRunner;
   box: SecretBox;
   logger: Logger;
   /** Jobs run at once (each uses every core for scoring). Default 1. */
@@ -34,8 +35,9 @@ export interface JobExecutorOptions {
 }
 
 /**
- * Runs batch jobs in this process through the batch runner: a FIFO of queued jobs, `maxConcurrentJobs` at a
- * time, counts persisted while they run, every change published as a `job` event (for SSE and metrics).
+ * Runs batch jobs through a {@link JobRunner} (in this process, or over queue workers): a FIFO of queued jobs,
+ * `maxConcurrentJobs` at a time, counts persisted while they run, every change published as a `job` event (for
+ * SSE and metrics).
  */
 export class JobExecutor extends EventEmitter<JobEvents> {
   private readonly queue: { id: string; resume: boolean }[] = [];
@@ -82,7 +84,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     const run = this.running.get(id);
     if (run) {
       run.reason = 'cancel';
-      run.controller.abort();
+      run.controller.abort(run.reason);
       await run.done;
       return true;
     }
@@ -110,7 +112,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     this.queue.length = 0;
     for (const run of this.running.values()) {
       run.reason ??= 'shutdown';
-      run.controller.abort();
+      run.controller.abort(run.reason);
     }
     await Promise.all([...this.running.values()].map((r) => r.done));
   }
@@ -172,7 +174,6 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         });
         return;
       }
-      const model = await this.o.engines.get(version);
       const source = openPlace(sourceConn, sourcePlace, this.o.box, { concurrency: options.concurrency });
       const target = openPlace(targetConn, targetPlace, this.o.box, {
         create: true,
@@ -199,20 +200,17 @@ export class JobExecutor extends EventEmitter<JobEvents> {
           .then((row) => this.emit('job', jobView({ ...row, ...patch })))
           .catch(() => undefined);
       };
-      logger.info({ job: id, deployment: deployment.id, attempt, resume }, 'job started');
-      const report = await runBatchJob({
-        model: {
-          engine: model.engine,
-          sha256: model.sha256,
-          name: version.file_name,
-          format: version.format,
-          kerasVersion: version.keras_version,
-        },
-        source,
-        target,
-        sourceText: formatLocation(sourceLoc),
-        targetText: formatLocation(targetLoc),
-        jobId: `${id}-${attempt}`,
+      const runner = this.o.runner;
+      logger.info(
+        { job: id, deployment: deployment.id, attempt, resume, runner: runner.kind },
+        'job started',
+      );
+      const report = await runner.run({
+        jobId: id,
+        runId: `${id}-${attempt}`,
+        version,
+        source: { driver: source, location: sourceLoc, connection: sourceConn, place: sourcePlace },
+        target: { driver: target, location: targetLoc, connection: targetConn, place: targetPlace },
         batchSize: options.batch_size,
         concurrency: options.concurrency,
         maxFailures: options.max_failures ? parseFailureLimit(options.max_failures) : undefined,

@@ -18,6 +18,7 @@ import type { BucketDriver } from '../storage/index.js';
 import { artifactKey, openArtifactStore } from './artifacts.js';
 import { checkPlace } from './connection-drivers.js';
 import { connectionRow } from './connection-row.js';
+import { type DistributedRunnerOptions, distributedJobRunner } from './distributed-runner.js';
 import { EngineCache } from './engine-cache.js';
 import { ServiceError } from './errors.js';
 import type {
@@ -28,6 +29,7 @@ import type {
   PlaceInput,
 } from './inputs.js';
 import { JobExecutor } from './job-executor.js';
+import { localJobRunner } from './job-runner.js';
 import { valuesFromJson } from './json-values.js';
 import { validateModel } from './model-metadata.js';
 import {
@@ -62,6 +64,8 @@ export interface ServiceOptions {
   threads?: number;
   /** Environment for the secret key (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** Run batch jobs over queue workers through this Redis (`serve --redis`) instead of in this process. */
+  queue?: DistributedRunnerOptions;
 }
 
 const text = (v: string | undefined) => (v ?? '').trim();
@@ -72,7 +76,8 @@ const page = (p: PageInput = {}) => ({
 
 /**
  * Everything the API, the CLI and the server do, over one repository: models (validated and compiled at
- * upload), connections (keys sealed), deployments, jobs (run in this process) and online scoring.
+ * upload), connections (keys sealed), deployments, jobs (run in this process, or over queue workers) and online
+ * scoring.
  */
 export class KerasBatchService {
   readonly engines: EngineCache;
@@ -87,12 +92,12 @@ export class KerasBatchService {
     private readonly box: SecretBox,
     private readonly artifacts: BucketDriver,
     readonly logger: Logger,
-    options: { maxConcurrentJobs?: number; threads?: number },
+    options: { maxConcurrentJobs?: number; threads?: number; queue?: DistributedRunnerOptions },
   ) {
     this.engines = new EngineCache(artifacts, options.threads);
     this.jobs = new JobExecutor({
       repository: repo,
-      engines: this.engines,
+      runner: options.queue ? distributedJobRunner(options.queue) : localJobRunner(this.engines),
       box,
       logger,
       maxConcurrentJobs: options.maxConcurrentJobs,
@@ -208,6 +213,20 @@ export class KerasBatchService {
       architecture: v.architecture_key ? (await this.artifacts.get(v.architecture_key)).body : undefined,
       fileName: v.file_name,
     };
+  }
+
+  /** A version's stored file (`part: 'architecture'`: its architecture JSON), as uploaded. */
+  async versionFile(
+    model: string,
+    version: string,
+    part: 'model' | 'architecture' = 'model',
+  ): Promise<{ bytes: Uint8Array; fileName: string }> {
+    const v = await this.getVersion(model, version);
+    const row = await this.repo.models.getVersion(v.id);
+    const key = part === 'model' ? row.artifact_key : row.architecture_key;
+    if (!key) throw new RepositoryError('REPO_NOT_FOUND', `version ${v.id} has no architecture JSON`);
+    const fileName = part === 'model' ? row.file_name : 'architecture.json';
+    return { bytes: (await this.artifacts.get(key)).body, fileName };
   }
 
   async deleteModel(idOrName: string): Promise<void> {

@@ -69,6 +69,19 @@ describe('/api/v1/models', () => {
     res = await h.call({ method: 'GET', url: `/api/v1/models/digits/versions/7` });
     expect(res.statusCode).toBe(404);
 
+    // The file as uploaded (queue workers download models here); a version has no architecture JSON here.
+    res = await h.call({ method: 'GET', url: `/api/v1/models/${model.id}/versions/${version.id}/file` });
+    expect(res.statusCode).toBe(200);
+    expect(res.headers['content-type']).toBe('application/octet-stream');
+    expect(res.headers['content-disposition']).toBe('attachment; filename="mnist-cnn.keras"');
+    expect(Buffer.compare(res.rawPayload, Buffer.from(bytes))).toBe(0);
+    res = await h.call({ method: 'GET', url: `/api/v1/models/digits/versions/1/file?part=architecture` });
+    expect(res.statusCode).toBe(404);
+    res = await h.call({ method: 'GET', url: `/api/v1/models/digits/versions/1/file?part=weights` });
+    expect(res.statusCode).toBe(400);
+    res = await h.app.inject({ method: 'GET', url: `/api/v1/models/digits/versions/1/file` });
+    expect(res.statusCode).toBe(401);
+
     res = await h.call({ method: 'DELETE', url: `/api/v1/models/${model.id}` });
     expect(res.statusCode).toBe(204);
     res = await h.call({ method: 'GET', url: `/api/v1/models/${model.id}` });

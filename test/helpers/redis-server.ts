@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -87,4 +87,34 @@ export async function startTestRedis(options: { persistent?: boolean } = {}): Pr
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A MONITOR session: every command Redis runs, as Redis prints it. */
+export interface RedisMonitor {
+  text(): string;
+  close(): void;
+}
+
+/**
+ * Starts MONITOR over a plain socket (a client library's monitor mode races its own handshake replies against
+ * the monitor stream); resolves once Redis has acknowledged it.
+ */
+export function monitorRedis(url: string): Promise<RedisMonitor> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    let started = false;
+    const socket = connect(Number(port), hostname, () => socket.write('MONITOR\r\n'));
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (!started && text.startsWith('+OK')) {
+        started = true;
+        resolve({ text: () => text, close: () => socket.destroy() });
+      }
+    });
+    socket.on('error', (error) => {
+      if (!started) reject(error);
+    });
+  });
 }

@@ -28,10 +28,12 @@ export async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
+/** Starts `keras-batch serve` on `port` (default a free one) with `args` after the usual options. */
 export async function startServe(
   dataDir: string,
   env: NodeJS.ProcessEnv = {},
   port?: number,
+  args: string[] = [],
 ): Promise<ServeProcess> {
   const p = port ?? (await freePort());
   const child = spawn(
@@ -47,6 +49,7 @@ export async function startServe(
       dataDir,
       '--log-level',
       'info',
+      ...args,
     ],
     { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );

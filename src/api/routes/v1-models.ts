@@ -100,23 +100,47 @@ export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService):
     },
   );
 
+  const versionParams = {
+    type: 'object',
+    properties: { id: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
+    required: ['id', 'version'],
+    additionalProperties: false,
+  };
   app.get(
     '/api/v1/models/:id/versions/:version',
-    {
-      schema: {
-        tags,
-        params: {
-          type: 'object',
-          properties: { id: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
-          required: ['id', 'version'],
-          additionalProperties: false,
-        },
-        response: { 200: versionSchema, ...errorResponses },
-      },
-    },
+    { schema: { tags, params: versionParams, response: { 200: versionSchema, ...errorResponses } } },
     async (req) => {
       const { id, version } = req.params as { id: string; version: string };
       return service.getVersion(id, version);
+    },
+  );
+
+  app.get(
+    '/api/v1/models/:id/versions/:version/file',
+    {
+      schema: {
+        tags,
+        summary:
+          "A version's model file as uploaded (`part=architecture`: its architecture JSON); queue workers download models here",
+        params: versionParams,
+        querystring: {
+          type: 'object',
+          properties: { part: { type: 'string', enum: ['model', 'architecture'], default: 'model' } },
+          additionalProperties: false,
+        },
+        produces: ['application/octet-stream'],
+        response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const { id, version } = req.params as { id: string; version: string };
+      const { part } = req.query as { part: 'model' | 'architecture' };
+      const file = await service.versionFile(id, version, part);
+      const name = file.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model';
+      return reply
+        .type('application/octet-stream')
+        .header('content-disposition', `attachment; filename="${name}"`)
+        .send(Buffer.from(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength));
     },
   );
 }

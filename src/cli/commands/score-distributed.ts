@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { FailureLimit } from '../../batch/index.js';
 import type { BucketDriver, Location } from '../../storage/index.js';
 import { formatLocation } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
@@ -22,6 +23,8 @@ export interface DistributedScoreInput {
   concurrency: number;
   maxFileBytes: number;
   include?: string[];
+  maxFailures?: FailureLimit;
+  resume?: boolean;
   writeReport: boolean;
   signal: AbortSignal;
   onProgress: Parameters<typeof import('../../queue/index.js').runDistributedJob>[0]['onProgress'];
@@ -69,6 +72,8 @@ export async function runDistributedScore(input: DistributedScoreInput) {
     concurrency: input.concurrency,
     maxFileBytes: input.maxFileBytes,
     include: input.include,
+    maxFailures: input.maxFailures,
+    resume: input.resume,
     writeReport: input.writeReport,
     signal: input.signal,
     onProgress: input.onProgress,

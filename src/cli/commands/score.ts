@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { parseFailureLimit, runBatchJob, summarize } from '../../batch/index.js';
+import { type FailureLimit, parseFailureLimit, runBatchJob, summarize } from '../../batch/index.js';
 import { openModel } from '../../engine/open-model.js';
 import { formatLocation, locationsOverlap } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
@@ -21,6 +21,7 @@ interface ScoreOptions {
   batchSize: string;
   concurrency: string;
   threads?: string;
+  ioThreads?: string;
   maxFileSize: string;
   include?: string[];
   maxFailures?: string;
@@ -43,6 +44,8 @@ const positiveInt = (name: string, text: string) => {
     throw new KerasBatchError('cli', 'CLI_BAD_OPTION', `${name} must be a whole number >= 1, got "${text}"`);
   return n;
 };
+
+const nonNegativeInt = (name: string, text: string) => (text === '0' ? 0 : positiveInt(name, text));
 
 function parseSize(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim());
@@ -82,13 +85,23 @@ export function registerScore(program: Command): void {
     .option('--batch-size <n>', 'records per engine call, gathered across files', '256')
     .option('--concurrency <n>', 'concurrent storage requests', '16')
     .option('--threads <n>', 'inference threads (default: all cores)')
+    .option(
+      '--io-threads <n>',
+      'threads reading and writing local folders, 0 = none (default: cores, at most 4)',
+    )
     .option('--max-file-size <size>', 'inputs larger than this fail', '64MiB')
     .option(
       '--include <glob...>',
       'which keys are inputs (default **/*.json); others fail as "not an input file"',
     )
-    .option('--max-failures <n|p%>', 'stop early when more inputs than this fail')
-    .option('--resume', 'skip inputs already scored from the same input version by the same model')
+    .option(
+      '--max-failures <n|p%>',
+      'stop early when more inputs than this fail (with --redis: no more shards, waiting ones removed)',
+    )
+    .option(
+      '--resume',
+      'skip inputs already scored from the same input version by the same model (with --redis: by the workers)',
+    )
     .option('--no-report', 'do not write _keras-batch/<job-id>/report.json and errors.jsonl in the target')
     .option('--json', 'print the job report as JSON')
     .option('-q, --quiet', 'no progress bar')
@@ -114,7 +127,14 @@ export function registerScore(program: Command): void {
       }
       const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
       if (options.redis) {
-        await scoreDistributed(options, stored, { source, target, batchSize, concurrency, maxFileBytes });
+        await scoreDistributed(options, stored, {
+          source,
+          target,
+          batchSize,
+          concurrency,
+          maxFileBytes,
+          maxFailures,
+        });
         return;
       }
       const model = await openModel(stored.path, {
@@ -146,6 +166,8 @@ export function registerScore(program: Command): void {
           targetText: formatLocation(target.location),
           batchSize,
           concurrency,
+          ioThreads:
+            options.ioThreads === undefined ? undefined : nonNegativeInt('--io-threads', options.ioThreads),
           maxFileBytes,
           include: options.include,
           maxFailures,
@@ -182,15 +204,9 @@ async function scoreDistributed(
     batchSize: number;
     concurrency: number;
     maxFileBytes: number;
+    maxFailures?: FailureLimit;
   },
 ) {
-  if (options.maxFailures || options.resume) {
-    throw new KerasBatchError(
-      'cli',
-      'CLI_BAD_OPTION',
-      '--max-failures and --resume are not supported with --redis (a retried shard skips what it wrote)',
-    );
-  }
   await preflight(o.source.driver, o.target.driver);
   const { runDistributedScore } = await import('./score-distributed.js');
   const bar = createProgressBar(!options.quiet && !options.json && Boolean(process.stderr.isTTY));
@@ -214,6 +230,8 @@ async function scoreDistributed(
       concurrency: o.concurrency,
       maxFileBytes: o.maxFileBytes,
       include: options.include,
+      maxFailures: o.maxFailures,
+      resume: options.resume,
       writeReport: options.report,
       signal: controller.signal,
       onProgress: (e) => bar.update(e),

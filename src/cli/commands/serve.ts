@@ -11,7 +11,17 @@ interface ServeOptions {
   maxJobs: string;
   publicDocs?: boolean;
   logLevel: string;
+  redis?: string;
+  shardSize: string;
+  maxQueuedShards: string;
 }
+
+const positiveInt = (name: string, text: string) => {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new KerasBatchError('cli', 'CLI_BAD_OPTION', `${name} must be a whole number >= 1, got "${text}"`);
+  return n;
+};
 
 function parseBytes(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim());
@@ -31,7 +41,9 @@ function parseBytes(text: string): number {
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the REST API (WML v3-compatible and /api/v1); jobs run in this process')
+    .description(
+      'serve the REST API (WML v3-compatible and /api/v1); batch jobs run in this process, or with --redis on keras-batch workers',
+    )
     .option('-p, --port <port>', 'port', '8080')
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'data dir: SQLite database, secret key, model files', '.keras-batch')
@@ -41,6 +53,12 @@ export function registerServe(program: Command): void {
     )
     .option('--max-upload <size>', 'largest model upload', '512MiB')
     .option('--max-jobs <n>', 'batch jobs run at once', '1')
+    .option(
+      '--redis <url>',
+      'run batch jobs on `keras-batch worker` processes through this Redis (they read models and connections from this repository)',
+    )
+    .option('--shard-size <n>', 'with --redis: inputs per shard', '512')
+    .option('--max-queued-shards <n>', "with --redis: a job's shards out at once (listing waits)", '32')
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
     .action(async (o: ServeOptions) => {
@@ -50,11 +68,20 @@ export function registerServe(program: Command): void {
         import('../../api/index.js'),
         import('../../service/index.js'),
       ]);
+      const queue = o.redis
+        ? {
+            redisUrl: o.redis,
+            shardSize: positiveInt('--shard-size', o.shardSize),
+            maxQueuedShards: positiveInt('--max-queued-shards', o.maxQueuedShards),
+          }
+        : undefined;
+      if (queue) (await import('../../queue/index.js')).redisOptions(queue.redisUrl); // a bad URL fails now
       const service = await openService({
         dataDir: o.dataDir,
         artifacts: o.artifacts,
         logger,
         maxConcurrentJobs: Number(o.maxJobs) || 1,
+        queue,
       });
       if ((await service.repo.apiKeys.count()) === 0) {
         const { key } = await service.repo.apiKeys.create('first start');
@@ -72,6 +99,14 @@ export function registerServe(program: Command): void {
       process.stdout.write(
         `keras-batch serving on ${address} (${service.repo.dialect}: ${service.repo.where})\n`,
       );
+      if (queue) {
+        const { describeRedis } = await import('../../queue/index.js');
+        logger.info(
+          { redis: describeRedis(queue.redisUrl), database: service.repo.where },
+          'batch jobs run on keras-batch workers: start them with `keras-batch worker --redis URL` and this ' +
+            'repository (--data-dir here, or DATABASE_URL and KERAS_BATCH_SECRET_KEY; see docs/scaling.md)',
+        );
+      }
       const resumed = await service.start();
       if (resumed.length) logger.info({ jobs: resumed }, 'queued jobs left by the last run');
       await new Promise<void>((resolve) => {

@@ -7,9 +7,13 @@ interface WorkerOptions {
   redis: string;
   concurrency: string;
   threads?: string;
+  ioThreads?: string;
   models: string;
   lockDuration: string;
   connection?: string;
+  dataDir?: string;
+  artifacts?: string;
+  server?: string;
   logLevel: string;
 }
 
@@ -23,41 +27,100 @@ const positiveInt = (name: string, text: string) => {
   return n;
 };
 
+/** The repository a worker reads (for `serve --redis` jobs), when it was given one: as `serve` finds it. */
+async function openRepositoryOption(o: WorkerOptions) {
+  // (The repository module is not imported for this test: it loads the database drivers.)
+  const postgres = /^postgres(ql)?:\/\//i.test(process.env.DATABASE_URL ?? '');
+  if (!o.dataDir && !postgres) {
+    if (o.server || o.artifacts)
+      throw new KerasBatchError(
+        'cli',
+        'CLI_BAD_OPTION',
+        '--server and --artifacts need the repository: --data-dir (SQLite) or DATABASE_URL (PostgreSQL)',
+      );
+    return undefined;
+  }
+  let server: { url: string; apiKey: string } | undefined;
+  if (o.server) {
+    // From the environment only: a long-running process's command line is visible to every user.
+    const apiKey = process.env.KERAS_BATCH_API_KEY;
+    if (!apiKey)
+      throw new KerasBatchError('cli', 'CLI_NO_API_KEY', '--server needs an API key: KERAS_BATCH_API_KEY');
+    server = { url: o.server, apiKey };
+  }
+  // Database drivers load only for a worker with a repository.
+  const { openWorkerRepository } = await import('../../service/index.js');
+  return openWorkerRepository({ dataDir: o.dataDir, artifacts: o.artifacts, server });
+}
+
 /**
- * `keras-batch worker --redis URL`: scores shards of distributed batch jobs (`score --redis`) until SIGTERM or
- * SIGINT, then finishes the shards in hand and exits. BullMQ and ioredis load only for this command.
+ * `keras-batch worker --redis URL`: scores shards of distributed batch jobs (`score --redis`, `serve --redis`)
+ * until SIGTERM or SIGINT, then finishes the shards in hand and exits. BullMQ and ioredis load only for this
+ * command.
  */
 export function registerWorker(program: Command): void {
   program
     .command('worker')
-    .description('score shards of distributed batch jobs (score --redis) taken from Redis, until SIGTERM')
+    .description(
+      'score shards of distributed batch jobs (score --redis, serve --redis) taken from Redis, until SIGTERM',
+    )
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
     .option('--concurrency <n>', 'shards scored at once by this process', '1')
     .option('--threads <n>', 'inference threads (default: all cores)')
+    .option(
+      '--io-threads <n>',
+      'threads reading and writing local folders, 0 = none (default: cores, at most 4)',
+    )
     .option('--models <n>', 'models kept loaded (least recently used evicted)', '2')
     .option(
       '--lock-duration <ms>',
       "a shard's lock: a crashed worker's shard is retried after about this",
       '30000',
     )
-    .option('--connection <file>', 'JSON file with WML-style COS keys for S3 sources and targets')
+    .option(
+      '--connection <file>',
+      'JSON file with WML-style COS keys for S3 sources and targets (score --redis)',
+    )
+    .option(
+      '--data-dir <dir>',
+      "for serve --redis jobs: the server's data dir (SQLite database, secret.key, artifacts); with PostgreSQL set DATABASE_URL and KERAS_BATCH_SECRET_KEY instead",
+    )
+    .option('--artifacts <location>', "the server's --artifacts (a shared folder or s3://bucket/prefix)")
+    .option(
+      '--server <url>',
+      'download model files from this server (API key in KERAS_BATCH_API_KEY) instead of the artifact store',
+    )
     .option('--log-level <level>', 'pino log level on stderr', 'info')
     .action(async (options: WorkerOptions) => {
       const logger = createLogger(options.logLevel);
       const connection = options.connection ? await readConnection(options.connection) : undefined;
+      const repository = await openRepositoryOption(options);
       const { describeRedis, startShardWorker } = await import('../../queue/index.js');
       const worker = await startShardWorker({
         redisUrl: options.redis,
         concurrency: positiveInt('--concurrency', options.concurrency),
         threads: options.threads ? positiveInt('--threads', options.threads) : undefined,
+        ioThreads:
+          options.ioThreads === undefined
+            ? undefined
+            : options.ioThreads === '0'
+              ? 0
+              : positiveInt('--io-threads', options.ioThreads),
         models: positiveInt('--models', options.models),
         lockDurationMs: positiveInt('--lock-duration', options.lockDuration),
         credentials: connection
           ? { accessKeyId: connection.access_key, secretAccessKey: connection.secret_key }
           : undefined,
+        repository,
         log: (level, message, fields) => logger[level](fields ?? {}, message),
+      }).catch(async (error) => {
+        await repository?.close();
+        throw error;
       });
-      logger.info({ worker: worker.id, redis: describeRedis(options.redis) }, 'worker ready');
+      logger.info(
+        { worker: worker.id, redis: describeRedis(options.redis), repository: repository?.where ?? null },
+        'worker ready',
+      );
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           logger.info({ signal }, 'finishing the shards in hand, then stopping (signal again to stop now)');

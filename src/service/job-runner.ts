@@ -1,0 +1,74 @@
+import { runBatchJob } from '../batch/index.js';
+import type { FailureLimit, JobReport, ProgressEvent } from '../batch/types.js';
+import type { ConnectionRow, ModelVersionRow } from '../repository/index.js';
+import { type BucketDriver, formatLocation, type Location } from '../storage/index.js';
+import type { ConnectionPlace } from './connection-drivers.js';
+import type { EngineCache } from './engine-cache.js';
+
+/** A job's source or target: the driver the executor opened, and where it points. */
+export interface JobPlace {
+  driver: BucketDriver;
+  location: Location;
+  connection: ConnectionRow;
+  place: ConnectionPlace;
+}
+
+/** Why a run is aborted: a user's cancel, or the server stopping (the job resumes on the next start). */
+export type AbortReason = 'cancel' | 'shutdown';
+
+/** One run of a deployment's job, prepared by the executor. */
+export interface JobRunContext {
+  /** The repository job id. */
+  jobId: string;
+  /** This run's id, `<job id>-<attempt>`: its report folder (and, locally, its ledger chunks). */
+  runId: string;
+  version: ModelVersionRow;
+  source: JobPlace;
+  target: JobPlace;
+  batchSize?: number;
+  concurrency?: number;
+  maxFailures?: FailureLimit;
+  /** Skip inputs already scored from the same input version by the same model. */
+  resume: boolean;
+  /** Aborted with an {@link AbortReason} as its reason. */
+  signal: AbortSignal;
+  onProgress(event: ProgressEvent): void;
+  onWarning(message: string): void;
+}
+
+/** Runs a job: in this process (the default) or over queue workers (`serve --redis`). */
+export interface JobRunner {
+  readonly kind: 'local' | 'distributed';
+  run(context: JobRunContext): Promise<JobReport>;
+}
+
+/** Runs jobs in this process with the batch runner, on the server's compiled engines. */
+export function localJobRunner(engines: EngineCache): JobRunner {
+  return {
+    kind: 'local',
+    async run(c) {
+      const model = await engines.get(c.version);
+      return runBatchJob({
+        model: {
+          engine: model.engine,
+          sha256: model.sha256,
+          name: c.version.file_name,
+          format: c.version.format,
+          kerasVersion: c.version.keras_version,
+        },
+        source: c.source.driver,
+        target: c.target.driver,
+        sourceText: formatLocation(c.source.location),
+        targetText: formatLocation(c.target.location),
+        jobId: c.runId,
+        batchSize: c.batchSize,
+        concurrency: c.concurrency,
+        maxFailures: c.maxFailures,
+        resume: c.resume,
+        signal: c.signal,
+        onProgress: c.onProgress,
+        onWarning: c.onWarning,
+      });
+    },
+  };
+}
