@@ -19,15 +19,18 @@ export function cpuSeconds(pid: number): number | null {
   }
 }
 
-/** Spawns `keras-batch ARGS` (the compiled CLI, as users run it), output collected. */
+/**
+ * Spawns `keras-batch ARGS` (the compiled CLI, as users run it), output collected; with `cpu`, pinned to that
+ * core (taskset execs the command, so the pid is the CLI's).
+ */
 export function spawnCli(
   repoRoot: string,
   args: string[],
+  cpu?: number,
 ): { child: ChildProcess; output: () => string; stdout: () => string } {
-  const child = spawn(process.execPath, [join(repoRoot, 'bin', 'keras-batch.js'), ...args], {
-    cwd: repoRoot,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const command = [process.execPath, join(repoRoot, 'bin', 'keras-batch.js'), ...args];
+  const [file, ...rest] = cpu === undefined ? command : ['taskset', '-c', String(cpu), ...command];
+  const child = spawn(file, rest, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let stdout = '';
   child.stdout?.on('data', (d) => {
@@ -55,8 +58,8 @@ export interface Window {
 }
 
 /**
- * Runs `score ...` to completion while sampling every 200 ms the outputs in `target` and the CPU time of the
- * coordinator and of `watch` (name → pid); returns the 10%–90% window (start-up and tail excluded) and the wall
+ * Runs `score ...` to completion while sampling every 150 ms the outputs in `target` and the CPU time of the
+ * coordinator and of `watch` (name → pid); returns the window from 10% to the last sample at or below 90% (start-up and tail excluded) and the wall
  * time of the whole run.
  */
 export async function measuredScore(
@@ -86,9 +89,10 @@ export async function measuredScore(
   while (!done) {
     const n = await countOutputs();
     const point = { t: performance.now(), n, cpu: sample() };
+    // The window ends at the last sample at or below 90%: a fast run may leave no sample beyond it.
     if (!first && n >= files * 0.1) first = point;
-    if (first && !last && n >= files * 0.9) last = point;
-    await new Promise((r) => setTimeout(r, 200));
+    else if (first && n <= files * 0.9 && n > first.n) last = point;
+    await new Promise((r) => setTimeout(r, 150));
   }
   const exit = await code;
   const wallSeconds = (performance.now() - t0) / 1000;
