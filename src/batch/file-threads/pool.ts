@@ -97,10 +97,11 @@ class FileThreadPool {
 
   private addLane(): void {
     const lane: Lane = { worker: startThread(), outstanding: new Map(), alive: true };
-    lane.worker.unref();
     lane.worker.on('message', (results: ThreadResult[]) => this.settle(lane, results));
     lane.worker.on('error', () => this.lose(lane));
     lane.worker.on('exit', () => this.lose(lane));
+    // After the listeners: adding a 'message' listener refs the thread's port again.
+    lane.worker.unref();
     this.lanes.push(lane);
     for (const [ctx, setup] of this.contexts) this.post(lane, { kind: 'open', ctx, setup });
   }
