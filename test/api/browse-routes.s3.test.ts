@@ -6,8 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Driver } from '../../src/storage/index.js';
-import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
+import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
 import { type Harness, startHarness } from './api-harness.js';
 
 describe('/api/v1 connection browsing', () => {
@@ -18,12 +17,7 @@ describe('/api/v1 connection browsing', () => {
     s3 = await startS3Server();
     await s3.createBucket('browse-in');
     await s3.createBucket('browse-empty');
-    const driver = createS3Driver({
-      bucket: 'browse-in',
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const driver = testBucket(s3, 'browse-in');
     for (let i = 0; i < 12; i += 1) await driver.put(`img${i}.json`, `{"values": [${i}]}`);
     await driver.put('sub/deep.json', '{"values": [99]}');
     await driver.close();

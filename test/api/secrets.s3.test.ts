@@ -6,8 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createS3Driver } from '../../src/storage/index.js';
-import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
+import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
 import {
   EXAMPLE_INPUT,
   exampleModelBytes,
@@ -33,12 +32,7 @@ describe('secrets never appear in responses, logs or the database', () => {
     const wrongSecret = 'WRONG-secret-0123456789abcdefXYZ';
     await s3.createBucket('sec-in');
     await s3.createBucket('sec-out');
-    const driver = createS3Driver({
-      bucket: 'sec-in',
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const driver = testBucket(s3, 'sec-in');
     await driver.put('img1.json', readFileSync(EXAMPLE_INPUT));
     await driver.close();
 

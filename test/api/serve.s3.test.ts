@@ -8,10 +8,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createS3Driver, listEntries } from '../../src/storage/index.js';
+import { listEntries } from '../../src/storage/index.js';
 import { type Mnist, readMnist } from '../helpers/mnist.js';
 import { mnistInputText } from '../helpers/mnist-files.js';
-import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
+import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
 import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { describeShared, sharedDir } from '../helpers/shared.js';
 
@@ -33,13 +33,7 @@ describeShared('keras-batch serve end to end (S3)', () => {
     rmSync(work, { recursive: true, force: true });
   });
 
-  const bucket = (name: string) =>
-    createS3Driver({
-      bucket: name,
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+  const bucket = (name: string) => testBucket(s3, name);
   const fill = async (name: string, count: number) => {
     await s3.createBucket(name);
     const driver = bucket(name);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { type BucketDriver, createS3Driver } from '../../src/storage/index.js';
 
 /** A running test server. */
 export interface S3TestServer {
@@ -179,4 +180,14 @@ export async function startS3Server(): Promise<S3TestServer> {
       await rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A driver for one bucket of the test server, with the server's own keys. */
+export function testBucket(server: S3TestServer, bucket: string): BucketDriver {
+  return createS3Driver({
+    bucket,
+    endpoint: server.endpoint,
+    region: server.region,
+    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
+  });
 }

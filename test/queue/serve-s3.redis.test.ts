@@ -17,10 +17,10 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisOptions } from '../../src/queue/index.js';
 import type { DeploymentView, JobView } from '../../src/service/index.js';
-import { createS3Driver, listEntries } from '../../src/storage/index.js';
+import { listEntries } from '../../src/storage/index.js';
 import { checkOutput, exampleInputs, exampleModel, range } from '../helpers/batch-files.js';
 import { monitorRedis, type RedisMonitor, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
-import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
+import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
 import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { startWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
@@ -93,13 +93,7 @@ describe(`serve --redis with an S3 connection (${pgUrl ? 'PostgreSQL' : 'SQLite'
     }
     throw new Error(`job ${id} did not end`);
   };
-  const bucket = (name: string) =>
-    createS3Driver({
-      bucket: name,
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+  const bucket = (name: string) => testBucket(s3, name);
 
   beforeAll(async () => {
     [s3, redis, database] = await Promise.all([startS3Server(), startTestRedis(), freshDatabase()]);

@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createS3Driver } from '../../src/storage/index.js';
 import { type Mnist, readMnist } from '../helpers/mnist.js';
 import { mnistInputText } from '../helpers/mnist-files.js';
-import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
+import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
 import { type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { describeShared, repoRoot, sharedDir } from '../helpers/shared.js';
 
@@ -89,12 +88,7 @@ describeShared('web UI in Chromium', () => {
     s3 = await startS3Server();
     await s3.createBucket('web-in');
     await s3.createBucket('web-out');
-    const driver = createS3Driver({
-      bucket: 'web-in',
-      endpoint: s3.endpoint,
-      region: s3.region,
-      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    });
+    const driver = testBucket(s3, 'web-in');
     const layout = { shape: 'image', scale: 'div255' } as const;
     for (let first = 0; first < GOOD; first += 50)
       await Promise.all(
