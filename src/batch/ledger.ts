@@ -51,10 +51,13 @@ export class ResumeLedger {
     return this.flushing;
   }
 
-  /** Reads every earlier ledger chunk made with this model: input key → input version it was scored from. */
-  static async load(target: BucketDriver, modelSha256: string): Promise<Map<string, string>> {
+  /**
+   * Reads every earlier ledger chunk made with this model (only the runs whose id starts with `runPrefix`, when
+   * given): input key → input version it was scored from.
+   */
+  static async load(target: BucketDriver, modelSha256: string, runPrefix = ''): Promise<Map<string, string>> {
     const done = new Map<string, string>();
-    for await (const page of target.list(LEDGER_PREFIX)) {
+    for await (const page of target.list(`${LEDGER_PREFIX}${runPrefix}`)) {
       for (const entry of page) {
         if (!entry.key.endsWith('.jsonl')) continue;
         const text = new TextDecoder().decode((await target.get(entry.key)).body);
