@@ -15,13 +15,16 @@ export interface ShardModelFile {
 }
 
 /**
- * A model version stored in the repository (`serve --redis`): workers with repository access read its file
- * from the artifact store (or the server) and check the sha256.
+ * A model version stored in the repository (`serve --redis`, `score --redis --model <stored model>`): workers
+ * with repository access read its file from the artifact store (or the server) and check the sha256.
  */
 export interface ShardModelVersion {
   versionId: string;
   sha256: string;
   name: string;
+  /** `score --redis`: the coordinator's copy of the file, read by a worker on its machine without a repository. */
+  path?: string;
+  architecture?: string;
 }
 
 /** How a worker finds the model. */

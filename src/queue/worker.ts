@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { ResumeLedger, runBatchJob } from '../batch/index.js';
@@ -16,6 +17,7 @@ import {
   SHARD_QUEUE,
   type ShardData,
   type ShardModelRef,
+  type ShardModelVersion,
   type ShardResult,
   shardRunId,
   UNRECOVERABLE_PREFIX,
@@ -66,10 +68,14 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   const log = options.log ?? (() => undefined);
   const repository = options.repository;
   const load = async (ref: ShardModelRef) => {
-    if (!isModelVersion(ref))
-      return openModel(ref.path, { architecture: ref.architecture, threads: options.threads });
+    // A stored version is read from the repository; a worker without one reads the coordinator's copy when it
+    // is on the same machine (`score --redis --model <stored model>`).
+    const file =
+      !isModelVersion(ref) || (!repository && ref.path && existsSync(ref.path)) ? ref.path : undefined;
+    log('info', 'loading model', { model: ref.name, sha256: ref.sha256, from: file ? 'file' : 'repository' });
+    if (file) return openModel(file, { architecture: ref.architecture, threads: options.threads });
     if (!repository) throw noRepository();
-    const files = await repository.modelFiles(ref);
+    const files = await repository.modelFiles(ref as ShardModelVersion);
     return openModelBytes(files.file, {
       architecture: files.architecture,
       name: files.fileName,

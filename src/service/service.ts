@@ -203,15 +203,19 @@ export class KerasBatchService {
   }
 
   /** The path or bytes of a stored model's file (for `score --model <id|name>`). */
-  async modelArtifact(
-    model: string,
-  ): Promise<{ file: Uint8Array; architecture?: Uint8Array; fileName: string }> {
+  async modelArtifact(model: string): Promise<{
+    file: Uint8Array;
+    architecture?: Uint8Array;
+    fileName: string;
+    version: { id: string; sha256: string; fileName: string };
+  }> {
     const row = await this.repo.models.getModel(model);
     const v = await this.repo.models.getVersionOf(row.id);
     return {
       file: (await this.artifacts.get(v.artifact_key)).body,
       architecture: v.architecture_key ? (await this.artifacts.get(v.architecture_key)).body : undefined,
       fileName: v.file_name,
+      version: { id: v.id, sha256: v.sha256, fileName: v.file_name },
     };
   }
 

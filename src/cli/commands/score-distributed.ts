@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FailureLimit } from '../../batch/index.js';
+import type { ShardModelRef } from '../../queue/index.js';
 import type { BucketDriver, Location } from '../../storage/index.js';
 import { formatLocation } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
@@ -11,6 +12,8 @@ export interface DistributedScoreInput {
   redis: string;
   modelPath: string;
   architecture?: string;
+  /** The stored version `modelPath` is a copy of: workers load it from the repository. */
+  version?: { id: string; sha256: string; fileName: string };
   modelName: string;
   source: { location: Location; driver: BucketDriver };
   target: { location: Location; driver: BucketDriver };
@@ -35,10 +38,16 @@ const workerLocation = (location: Location): string =>
   location.kind === 'fs' ? resolve(location.path) : formatLocation(location);
 
 /**
- * `score --redis URL`: hashes the model file (workers load it by path and check the hash), then runs the job as
- * a coordinator over BullMQ workers. The S3 credentials stay here and in the workers' own configuration.
+ * The model as workers find it: a stored version by id (from the repository, or this machine's copy for a
+ * worker without one), else the file by path with its sha256 (workers check it).
  */
-export async function runDistributedScore(input: DistributedScoreInput) {
+async function modelReference(input: DistributedScoreInput): Promise<ShardModelRef> {
+  const local = {
+    path: resolve(input.modelPath),
+    architecture: input.architecture ? resolve(input.architecture) : undefined,
+  };
+  if (input.version)
+    return { versionId: input.version.id, sha256: input.version.sha256, name: input.modelName, ...local };
   const read = async (path: string) => {
     try {
       return await readFile(path);
@@ -52,15 +61,19 @@ export async function runDistributedScore(input: DistributedScoreInput) {
   };
   const hash = createHash('sha256').update(await read(input.modelPath));
   if (input.architecture) hash.update(await read(input.architecture));
+  return { ...local, sha256: hash.digest('hex'), name: input.modelName };
+}
+
+/**
+ * `score --redis URL`: runs the job as a coordinator over BullMQ workers. The S3 credentials stay here and in
+ * the workers' own configuration.
+ */
+export async function runDistributedScore(input: DistributedScoreInput) {
+  const model = await modelReference(input);
   const { runDistributedJob } = await import('../../queue/index.js');
   return runDistributedJob({
     redisUrl: input.redis,
-    model: {
-      path: resolve(input.modelPath),
-      architecture: input.architecture ? resolve(input.architecture) : undefined,
-      sha256: hash.digest('hex'),
-      name: input.modelName,
-    },
+    model,
     source: input.source.driver,
     target: input.target.driver,
     sourceText: workerLocation(input.source.location),

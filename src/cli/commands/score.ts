@@ -6,7 +6,7 @@ import { KerasBatchError } from '../../util/errors.js';
 import { openCliBucket } from '../buckets.js';
 import { createLogger } from '../logger.js';
 import { createProgressBar } from '../progress-bar.js';
-import { resolveModelOption } from './stored-model.js';
+import { type ModelOption, resolveModelOption } from './stored-model.js';
 
 interface ScoreOptions {
   model: string;
@@ -127,20 +127,24 @@ export function registerScore(program: Command): void {
       }
       const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
       if (options.redis) {
-        await scoreDistributed(options, stored, {
-          source,
-          target,
-          batchSize,
-          concurrency,
-          maxFileBytes,
-          maxFailures,
-        });
+        try {
+          await scoreDistributed(options, stored, {
+            source,
+            target,
+            batchSize,
+            concurrency,
+            maxFileBytes,
+            maxFailures,
+          });
+        } finally {
+          await stored.dispose();
+        }
         return;
       }
       const model = await openModel(stored.path, {
         architecture: stored.architecture,
         threads: options.threads ? positiveInt('--threads', options.threads) : undefined,
-      });
+      }).finally(() => stored.dispose());
       logger.info(
         { model: options.model, sha256: model.sha256, loadMs: Math.round(model.loadMs) },
         'model loaded',
@@ -197,7 +201,7 @@ export function registerScore(program: Command): void {
 /** `score --redis`: this process lists and enqueues; `keras-batch worker` processes score. */
 async function scoreDistributed(
   options: ScoreOptions,
-  stored: { path: string; architecture?: string },
+  stored: ModelOption,
   o: {
     source: Awaited<ReturnType<typeof openCliBucket>>;
     target: Awaited<ReturnType<typeof openCliBucket>>;
@@ -218,6 +222,7 @@ async function scoreDistributed(
       redis: options.redis ?? '',
       modelPath: stored.path,
       architecture: stored.architecture,
+      version: stored.version,
       modelName: options.model.split(/[\\/]/).pop() ?? options.model,
       source: o.source,
       target: o.target,
