@@ -9,13 +9,14 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createS3Driver, listEntries } from '../../src/storage/index.js';
 import { startS3Server } from '../../test/helpers/s3-server.js';
 import { rawBucketRate, rawFolderRate } from '../batch/baselines.js';
+import { QUIET_CREATES_PER_SECOND, waitForQuietDisk } from '../batch/disk-probe.js';
 import { linkInputs, writeInputs } from '../batch/inputs.js';
 import { buildCli, type CliRun, runScore } from '../batch/run-cli.js';
 import type { BenchContext, Suite, SuiteResult, TargetResult } from '../lib/suite.js';
@@ -132,7 +133,17 @@ export const batchSuite: Suite = {
       // Folder to folder, alternating the raw baseline and our job so machine noise hits both alike. Every run
       // writes a fresh folder and nothing is deleted until the end: on ext4, creating files right after many
       // were deleted is several times slower (the allocator skips recently freed inodes), which would punish
-      // whichever run came after a clean-up.
+      // whichever run came after a clean-up. The probe first waits for earlier deletions to age out.
+      const disk = await waitForQuietDisk(join(work, 'probe'), ctx.log);
+      notes.push(
+        `disk probe before the folder runs: ${fmt(disk.rate)} file creations/s` +
+          (disk.waitedSeconds >= 1
+            ? ` after waiting ${fmt(disk.waitedSeconds)} s for recent deletions on the volume to age out`
+            : '') +
+          (disk.rate < QUIET_CREATES_PER_SECOND
+            ? ' (still slow: folder figures are the disk state, not ours)'
+            : ''),
+      );
       const rawRates: number[] = [];
       const runs: CliRun[] = [];
       const reps = ctx.options.quick ? 1 : 3;
@@ -144,8 +155,6 @@ export const batchSuite: Suite = {
       }
       // The same job with every file read and written on the job's own thread, to show what the file threads buy.
       const oneThread = await scoreFolder('out-no-threads', ['--io-threads', '0']);
-      for (const name of readdirSync(work))
-        if (name !== 'in') rmSync(join(work, name), { recursive: true, force: true });
 
       // The same job in memory (tmpfs), where the file system's state cannot decide: this ext4 volume creates
       // files several times slower for minutes after many were deleted anywhere on it (other runs, tests).
