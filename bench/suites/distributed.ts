@@ -4,7 +4,8 @@
  * processes of one core each (one engine thread, no file threads), and one worker with the defaults, on a real
  * redis-server. Files/s end to end and in the steady 10%–90%
  * window, and CPU per file of the workers, the coordinator and Redis (utime + stime from /proc/<pid>/stat).
- * Targets (issue 6): the queue adds < 5% CPU per file over the local runner; 2 workers >= 1.6x one.
+ * Targets (issue 6): the queue adds < 5% CPU per file over the local runner; 2 workers >= 1.6x one (the pinned
+ * 1- and 2-worker runs alternate over three rounds, the fastest of each kept).
  */
 
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -60,6 +61,8 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
   buildCli(ctx.repoRoot);
   const redis = await startTestRedis();
   const rows: Row[] = [];
+  /** 2 pinned workers' job files/s over 1 pinned worker's, in each alternated round. */
+  const pairRatios: number[] = [];
   const perFile = (cpu: number, files: number) => (cpu * 1e6) / files;
   try {
     // One core's worth: one engine thread and no file threads (everything on the job's thread).
@@ -85,15 +88,9 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
     // Pinned workers (taskset) are one core each, as a one-worker-per-core deployment is: without pinning a
     // one-engine-thread worker still spreads its file system calls over libuv's pool on the other core.
     const cores = availableParallelism();
-    const workerRuns: [number, readonly string[], boolean, string][] = [
-      [1, single, true, '1 worker pinned to 1 core (1 thread, no file threads)'],
-      [2, single, true, '2 workers pinned to 1 core each (1 thread, no file threads)'],
-      [1, single, false, '1 worker (1 thread, no file threads)'],
-      [2, single, false, '2 workers (1 thread each, no file threads)'],
-      [4, single, false, '4 workers (1 thread each, no file threads)'],
-      [1, [], false, '1 worker (defaults: all cores, file threads)'],
-    ];
-    for (const [n, flags, pinned, label] of workerRuns) {
+    let runs = 0;
+    /** Starts `n` workers, warms them up, runs the job twice and keeps the faster run. */
+    const measureWorkers = async (n: number, flags: readonly string[], pinned: boolean, label: string) => {
       ctx.log(label);
       const workers = Array.from({ length: n }, (_, i) =>
         spawnCli(
@@ -104,7 +101,7 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
       );
       try {
         // Every worker loads the model on a warm-up job first: the measured job starts with warm workers.
-        const warmTarget = join(work, `warm-${rows.length}`);
+        const warmTarget = join(work, `warm-${runs}`);
         const warmRun = spawnCli(ctx.repoRoot, [
           'score',
           ...['--model', model, '--source', warm, '--target', warmTarget],
@@ -115,7 +112,7 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
         // Two measured jobs, the faster kept: one noisy moment on a shared 2-core machine should not decide.
         let m: Awaited<ReturnType<typeof measuredScore>> | null = null;
         for (let rep = 0; rep < 2; rep += 1) {
-          const target = join(work, `dist-${rows.length}-${rep}`);
+          const target = join(work, `dist-${runs}-${rep}`);
           const run = await measuredScore(
             ctx.repoRoot,
             ['--model', model, '--source', source, '--target', target, '--redis', redis.url],
@@ -125,8 +122,9 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
           );
           if (!m || run.jobFilesPerSecond > m.jobFilesPerSecond) m = run;
         }
+        runs += 1;
         if (!m) throw new Error('no measured run');
-        rows.push({
+        return {
           runner: label,
           wallFilesPerSecond: FILES / m.wallSeconds,
           jobFilesPerSecond: m.jobFilesPerSecond,
@@ -134,12 +132,34 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
           workerUs: perFile(m.window.cpu.workers, m.window.files),
           coordinatorUs: perFile(m.window.cpu.self, m.window.files),
           redisUs: perFile(m.window.cpu.redis, m.window.files),
-        });
+        };
       } finally {
         for (const w of workers) w.child.kill('SIGTERM');
         await Promise.all(workers.map((w) => exited(w.child)));
       }
+    };
+    const fastest = (a: Row, b: Row) => (b.jobFilesPerSecond > a.jobFilesPerSecond ? b : a);
+    // The scaling target's pair, alternated three times so a slow spell of this shared machine (host load moves
+    // every rate here by up to 50% from one minute to the next) hits both alike; the fastest of each is kept.
+    const onePinned = '1 worker pinned to 1 core (1 thread, no file threads)';
+    const twoPinned = '2 workers pinned to 1 core each (1 thread, no file threads)';
+    let one: Row | null = null;
+    let two: Row | null = null;
+    for (let rep = 0; rep < 3; rep += 1) {
+      const a = await measureWorkers(1, single, true, `${onePinned}, round ${rep + 1} of 3`);
+      const b = await measureWorkers(2, single, true, `${twoPinned}, round ${rep + 1} of 3`);
+      pairRatios.push(b.jobFilesPerSecond / a.jobFilesPerSecond);
+      one = one ? fastest(one, a) : a;
+      two = two ? fastest(two, b) : b;
     }
+    rows.push({ ...(one as Row), runner: onePinned }, { ...(two as Row), runner: twoPinned });
+    const others: [number, readonly string[], string][] = [
+      [1, single, '1 worker (1 thread, no file threads)'],
+      [2, single, '2 workers (1 thread each, no file threads)'],
+      [4, single, '4 workers (1 thread each, no file threads)'],
+      [1, [], '1 worker (defaults: all cores, file threads)'],
+    ];
+    for (const [n, flags, label] of others) rows.push(await measureWorkers(n, flags, false, label));
   } finally {
     await redis.stop();
     rmSync(work, { recursive: true, force: true });
@@ -182,7 +202,7 @@ async function run(ctx: BenchContext): Promise<SuiteResult> {
       name: '2 workers (one core each: pinned, 1 engine thread, no file threads) >= 1.6x one such worker',
       measured: `${fmt(two.jobFilesPerSecond / one.jobFilesPerSecond, 2)}x (job files/s; steady window ${fmt(two.steadyFilesPerSecond / one.steadyFilesPerSecond, 2)}x)`,
       pass: two.jobFilesPerSecond / one.jobFilesPerSecond >= 1.6,
-      note: `load average ${loadavg()[0].toFixed(1)} on ${availableParallelism()} cores at the end`,
+      note: `fastest of 3 alternated rounds each; per round ${pairRatios.map((r) => `${fmt(r, 2)}x`).join(', ')}; load average ${loadavg()[0].toFixed(1)} at the end`,
     },
   ];
   notes.push(
