@@ -204,7 +204,9 @@ describe('forms', () => {
       name: 'mnist',
       description: '',
       author: null,
+      framework: 'keras' as const,
       created_at: '',
+      updated_at: '',
       latest_version: 1,
     };
     await render(createElement(BatchDeploymentForm, { model }));

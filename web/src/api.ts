@@ -112,103 +112,21 @@ export async function followJob(id: string, onJob: (job: Job) => void, signal: A
   }
 }
 
-export interface Page<T> {
-  items: T[];
-  total: number;
-  limit: number;
-  offset: number;
-}
+// The API's JSON shapes, from the server's own definitions (types only: nothing of the server is bundled).
+import type {
+  ConnectionView as Connection,
+  DeploymentView as Deployment,
+  FailureView as Failure,
+  JobView as Job,
+  JobStatus,
+  ModelView as Model,
+  Page,
+  LocationView as Place,
+  TensorView as Tensor,
+  ModelVersionView as Version,
+} from '../../src/service/view-types';
 
-export interface Tensor {
-  name: string;
-  shape: (number | null)[];
-  dtype: string;
-}
-
-export interface Version {
-  id: string;
-  model_id: string;
-  version: number;
-  framework: string;
-  keras_version: string;
-  format: string;
-  inputs: Tensor[];
-  outputs: Tensor[];
-  layers: { name: string; class_name: string; output_shapes?: (number | null)[][]; params: number }[];
-  params: number;
-  size: number;
-  sha256: string;
-  file_name: string;
-  author: string | null;
-  created_at: string;
-}
-
-export interface Model {
-  id: string;
-  name: string;
-  description: string;
-  author: string | null;
-  created_at: string;
-  latest_version: number;
-  versions?: Version[];
-}
-
-export interface Connection {
-  id: string;
-  name: string;
-  type: 's3' | 'local';
-  endpoint: string | null;
-  region: string | null;
-  path: string | null;
-  access_key_hint: string | null;
-  created_at: string;
-}
-
-export type JobStatus = 'queued' | 'running' | 'completed' | 'failed' | 'canceled';
-
-export interface Job {
-  id: string;
-  deployment_id: string;
-  status: JobStatus;
-  status_message: string | null;
-  attempts: number;
-  counts: { total: number; scored: number; failed: number; skipped: number; records: number };
-  listing_done: boolean;
-  progress: number;
-  created_at: string;
-  started_at: string | null;
-  finished_at: string | null;
-  duration_ms: number | null;
-  files_per_second: number | null;
-  records_per_second: number | null;
-}
-
-export interface Place {
-  connection_id: string;
-  bucket: string | null;
-  prefix: string;
-}
-
-export interface Deployment {
-  id: string;
-  name: string;
-  description: string;
-  type: 'batch' | 'online';
-  model_id: string;
-  model_version: number;
-  source: Place | null;
-  target: Place | null;
-  options: { batch_size?: number; max_failures?: string };
-  created_at: string;
-  last_job: Job | null;
-}
-
-export interface Failure {
-  file: string;
-  stage: string;
-  code: string;
-  reason: string;
-}
+export type { Connection, Deployment, Failure, Job, JobStatus, Model, Page, Place, Tensor, Version };
 
 export interface Listing {
   items: { key: string; size: number; last_modified: string }[];
