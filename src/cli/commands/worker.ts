@@ -83,7 +83,7 @@ export function registerWorker(program: Command): void {
     )
     .option(
       '--data-dir <dir>',
-      "for serve --redis jobs: the server's data dir (SQLite database, secret.key, artifacts); with PostgreSQL set DATABASE_URL and KERAS_BATCH_SECRET_KEY instead",
+      "for serve --redis jobs and score --redis with a stored model: the repository's data dir (SQLite database, secret.key, artifacts); with PostgreSQL set DATABASE_URL and KERAS_BATCH_SECRET_KEY instead",
     )
     .option('--artifacts <location>', "the server's --artifacts (a shared folder or s3://bucket/prefix)")
     .option(
