@@ -1,9 +1,10 @@
 /**
  * A `serve --redis` deployment's job in the web UI, in real Chromium (Debian's `/usr/bin/chromium` through
  * playwright-core): redis-server, the server and a `keras-batch worker` are real processes. The job page opened
- * before any worker runs shows the job running with nothing done; once a worker starts, the same page (no
- * reload: the job's event stream) follows the progress to 100% and shows the counts, the failures and an
- * output, as for a local job. The deployment is created through the REST API (the form is covered by
+ * before any worker runs shows the job running with nothing done and the bar indeterminate (the listing waits
+ * for the queue, so the total is not known); once a worker starts, the same page (no reload: the job's event
+ * stream) follows the progress, never backwards, to 100% and shows the counts, the failures and an output, as
+ * for a local job. The deployment is created through the REST API (the form is covered by
  * ui.browser.test.ts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -96,29 +97,42 @@ describe('web UI: a job run by queue workers (serve --redis)', () => {
     await page.goto(`${server.url}/#/jobs/${encodeURIComponent(jobId)}`);
     const bar = page.getByRole('progressbar', { name: 'Job progress' });
     await bar.waitFor();
-    // No worker yet: the shards wait in Redis and the page shows the job running, nothing done.
+    // No worker yet: the shards wait in Redis, the listing waits for them (backpressure) and the page shows the
+    // job running, nothing done, the bar indeterminate (the total is not known yet).
     await page.locator('h1 .badge', { hasText: 'running' }).waitFor();
     await page.getByText('Live: updates as the job runs.').waitFor();
-    expect(await bar.getAttribute('aria-valuenow')).toBe('0');
-    expect(await page.getByTestId('files-done').textContent()).toMatch(/^0 \/ /);
+    await page.getByText('Still listing the inputs, so the total is not known yet.').waitFor();
+    expect(await bar.getAttribute('aria-valuenow')).toBeNull();
+    expect(await bar.getAttribute('aria-valuetext')).toBe('0 done; still listing the inputs');
+    expect(await page.getByTestId('files-done').textContent()).toMatch(/^0 \/ \d+\+$/);
     await page.screenshot({ path: join(SHOTS, 'distributed-01-waiting-for-workers.png'), fullPage: true });
 
-    // Every value the bar shows from here on, recorded in the page.
+    // Every state the bar shows from here on (null: indeterminate), recorded in the page.
     await page.evaluate(() => {
-      const el = document.querySelector('[role=progressbar]') as Element;
-      const w = window as unknown as { seen: number[] };
+      const w = window as unknown as { seen: (number | null)[] };
       w.seen = [];
-      new MutationObserver(() => w.seen.push(Number(el.getAttribute('aria-valuenow')))).observe(el, {
+      const read = () => {
+        const now = document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow');
+        w.seen.push(now === null || now === undefined ? null : Number(now));
+      };
+      new MutationObserver(read).observe(document.body, {
         attributes: true,
-        attributeFilter: ['aria-valuenow'],
+        subtree: true,
+        childList: true,
+        attributeFilter: ['aria-valuenow', 'class'],
       });
     });
     worker = await startWorker(redis.url, ['--data-dir', join(work, 'data'), '--io-threads', '0']);
     await page.locator('h1 .badge', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
-    const seen = await page.evaluate(() => (window as unknown as { seen: number[] }).seen);
+    const seen = await page.evaluate(() => (window as unknown as { seen: (number | null)[] }).seen);
     expect(seen.at(-1)).toBe(100);
-    for (let i = 1; i < seen.length; i += 1) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
+    // Indeterminate until the listing is done, then a fraction of the known total that only grows.
+    const known = seen.findIndex((v) => v !== null);
+    const determinate = seen.slice(known);
+    expect(determinate.every((v) => v !== null)).toBe(true);
+    for (let i = 1; i < determinate.length; i += 1)
+      expect(determinate[i] as number).toBeGreaterThanOrEqual(determinate[i - 1] as number);
     const total = GOOD + BAD.length;
     expect(await page.getByTestId('files-done').textContent()).toBe(
       `${total.toLocaleString('en')} / ${total.toLocaleString('en')}`,

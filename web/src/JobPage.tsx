@@ -107,7 +107,15 @@ export function JobPage({ id }: { id: string }) {
       {actionError && <ErrorBox error={actionError} />}
       <section className="card" aria-labelledby="progress-title">
         <h2 id="progress-title">Progress</h2>
-        <ProgressBar value={final && job.status === 'completed' ? 1 : job.progress} label="Job progress" />
+        <ProgressBar
+          value={final && job.status === 'completed' ? 1 : final || job.listing_done ? job.progress : null}
+          label="Job progress"
+          text={
+            final || job.listing_done
+              ? undefined
+              : `${done.toLocaleString('en')} done; still listing the inputs`
+          }
+        />
         <dl className="stats" aria-live="polite">
           <div>
             <dt>Files done</dt>
@@ -145,7 +153,12 @@ export function JobPage({ id }: { id: string }) {
             </>
           )}
         </dl>
-        {live && <p className="muted">Live: updates as the job runs.</p>}
+        {live && (
+          <p className="muted">
+            Live: updates as the job runs.
+            {job.listing_done ? '' : ' Still listing the inputs, so the total is not known yet.'}
+          </p>
+        )}
         {job.status_message && <p>{job.status_message}</p>}
       </section>
       {final && job.counts.failed > 0 && <Failures jobId={job.id} total={job.counts.failed} />}

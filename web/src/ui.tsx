@@ -223,7 +223,24 @@ export function Tabs<K extends string>(props: {
   );
 }
 
-export function ProgressBar({ value, label }: { value: number; label: string }) {
+/**
+ * A progress bar; `value` null makes it indeterminate (no `aria-valuenow`): the total is not known yet, and a
+ * fraction of what is known so far could only move backwards as more is found. `text` then says where things are.
+ */
+export function ProgressBar({ value, label, text }: { value: number | null; label: string; text?: string }) {
+  if (value === null)
+    return (
+      <div
+        className="progress indeterminate"
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuetext={text}
+      >
+        <div className="progress-fill" />
+      </div>
+    );
   const pct = Math.max(0, Math.min(100, Math.round(value * 1000) / 10));
   return (
     <div
@@ -233,7 +250,7 @@ export function ProgressBar({ value, label }: { value: number; label: string }) 
       aria-valuemin={0}
       aria-valuemax={100}
       aria-valuenow={pct}
-      aria-valuetext={`${pct}%`}
+      aria-valuetext={text ?? `${pct}%`}
     >
       <div className="progress-fill" style={{ width: `${pct}%` }} />
     </div>
