@@ -228,31 +228,18 @@ export function Tabs<K extends string>(props: {
  * fraction of what is known so far could only move backwards as more is found. `text` then says where things are.
  */
 export function ProgressBar({ value, label, text }: { value: number | null; label: string; text?: string }) {
-  if (value === null)
-    return (
-      <div
-        className="progress indeterminate"
-        role="progressbar"
-        aria-label={label}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuetext={text}
-      >
-        <div className="progress-fill" />
-      </div>
-    );
-  const pct = Math.max(0, Math.min(100, Math.round(value * 1000) / 10));
+  const pct = value === null ? null : Math.max(0, Math.min(100, Math.round(value * 1000) / 10));
   return (
     <div
-      className="progress"
+      className={pct === null ? 'progress indeterminate' : 'progress'}
       role="progressbar"
       aria-label={label}
       aria-valuemin={0}
       aria-valuemax={100}
-      aria-valuenow={pct}
-      aria-valuetext={text ?? `${pct}%`}
+      aria-valuenow={pct ?? undefined}
+      aria-valuetext={text ?? (pct === null ? undefined : `${pct}%`)}
     >
-      <div className="progress-fill" style={{ width: `${pct}%` }} />
+      <div className="progress-fill" style={pct === null ? undefined : { width: `${pct}%` }} />
     </div>
   );
 }
