@@ -17,7 +17,6 @@ import {
   SHARD_QUEUE,
   type ShardData,
   type ShardModelRef,
-  type ShardModelVersion,
   type ShardResult,
   shardRunId,
   UNRECOVERABLE_PREFIX,
@@ -67,15 +66,19 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   const id = `${hostname()}:${process.pid}`;
   const log = options.log ?? (() => undefined);
   const repository = options.repository;
+  const fromFile = (path: string, ref: ShardModelRef) => {
+    log('info', 'loading model', { model: ref.name, sha256: ref.sha256, from: 'file' });
+    return openModel(path, { architecture: ref.architecture, threads: options.threads });
+  };
   const load = async (ref: ShardModelRef) => {
-    // A stored version is read from the repository; a worker without one reads the coordinator's copy when it
-    // is on the same machine (`score --redis --model <stored model>`).
-    const file =
-      !isModelVersion(ref) || (!repository && ref.path && existsSync(ref.path)) ? ref.path : undefined;
-    log('info', 'loading model', { model: ref.name, sha256: ref.sha256, from: file ? 'file' : 'repository' });
-    if (file) return openModel(file, { architecture: ref.architecture, threads: options.threads });
-    if (!repository) throw noRepository();
-    const files = await repository.modelFiles(ref as ShardModelVersion);
+    if (!isModelVersion(ref)) return fromFile(ref.path, ref);
+    if (!repository) {
+      // `score --redis --model <stored model>`: on the coordinator's machine its copy of the file is here.
+      if (ref.path && existsSync(ref.path)) return fromFile(ref.path, ref);
+      throw noRepository();
+    }
+    log('info', 'loading model', { model: ref.name, sha256: ref.sha256, from: 'repository' });
+    const files = await repository.modelFiles(ref);
     return openModelBytes(files.file, {
       architecture: files.architecture,
       name: files.fileName,

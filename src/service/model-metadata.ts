@@ -4,20 +4,16 @@ import type { Engine } from '../engine/types.js';
 import { countParams, loadModel, type ModelDescription } from '../keras/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { ServiceError } from './errors.js';
-import type { LayerView, TensorView } from './views.js';
+import type { ModelVersionView } from './view-types.js';
 
 /** What an accepted model file yields: its description, a compiled engine and the stored metadata. */
-export interface ValidatedModel {
+export interface ValidatedModel
+  extends Pick<
+    ModelVersionView,
+    'sha256' | 'size' | 'keras_version' | 'format' | 'inputs' | 'outputs' | 'layers' | 'params'
+  > {
   description: ModelDescription;
   engine: Engine;
-  sha256: string;
-  size: number;
-  keras_version: string;
-  format: string;
-  inputs: TensorView[];
-  outputs: TensorView[];
-  layers: LayerView[];
-  params: number;
 }
 
 /**
