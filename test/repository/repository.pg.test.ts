@@ -35,6 +35,6 @@ if (url) {
   });
 } else {
   describe.skip('repository on PostgreSQL (set KERAS_BATCH_TEST_DATABASE_URL; see scripts/start-postgres.sh)', () => {
-    it('skipped', () => undefined);
+    it('needs a PostgreSQL database to test against', () => undefined);
   });
 }

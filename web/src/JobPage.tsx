@@ -54,6 +54,8 @@ export function JobPage({ id }: { id: string }) {
   const d = deployment.data;
   const final = FINAL.has(job.status);
   const done = job.counts.scored + job.counts.skipped + job.counts.failed;
+  /** Once final or fully listed: before that a fraction of the inputs found so far can only mislead. */
+  const totalKnown = final || job.listing_done;
   const fps = job.files_per_second ?? 0;
   const remaining = Math.max(0, job.counts.total - done);
   const eta = !final && fps > 0 && job.listing_done ? duration((remaining / fps) * 1000) : '—';
@@ -108,13 +110,9 @@ export function JobPage({ id }: { id: string }) {
       <section className="card" aria-labelledby="progress-title">
         <h2 id="progress-title">Progress</h2>
         <ProgressBar
-          value={final && job.status === 'completed' ? 1 : final || job.listing_done ? job.progress : null}
+          value={!totalKnown ? null : job.status === 'completed' ? 1 : job.progress}
           label="Job progress"
-          text={
-            final || job.listing_done
-              ? undefined
-              : `${done.toLocaleString('en')} done; still listing the inputs`
-          }
+          text={totalKnown ? undefined : `${done.toLocaleString('en')} done; still listing the inputs`}
         />
         <dl className="stats" aria-live="polite">
           <div>
