@@ -1,5 +1,6 @@
-import type { LayerSpec, ModelDescription, Shape, TensorRef } from '../keras/model.js';
+import type { InboundNode, LayerSpec, ModelDescription, Shape, TensorRef } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
+import { checkLayerCall } from './call-check.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import './layers/index.js';
 import { converterFor, type LayerContext, type LayerResult, type Sym } from './layers/registry.js';
@@ -88,7 +89,7 @@ function convert(
   layer: LayerSpec,
   inputs: Sym[],
   masks: (Sym | null)[],
-  kwargs: Record<string, unknown>,
+  node: InboundNode,
 ): LayerResult {
   const converter = converterFor(layer.className);
   if (!converter) {
@@ -97,6 +98,8 @@ function convert(
       `layer ${layer.name} (${layer.className}) is not supported by the ONNX engine`,
     );
   }
+  checkLayerCall(layer, converter, node, masks);
+  const kwargs = node.kwargs;
   const ctx: LayerContext = {
     g,
     layer,
@@ -105,10 +108,10 @@ function convert(
     masks,
     kwargs,
     convertNested: (nested, nestedInputs, nestedMasks) =>
-      convert(g, model, nested, nestedInputs, nestedMasks, {}),
+      convert(g, model, nested, nestedInputs, nestedMasks, { inputs: [], kwargs: {} }),
   };
   try {
-    return converter(ctx);
+    return converter.convert(ctx);
   } catch (error) {
     if (error instanceof EngineError) throw error;
     throw new EngineError(
@@ -161,7 +164,7 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
         layer,
         ins.map((p) => p.sym),
         ins.map((p) => p.mask),
-        node.kwargs,
+        node,
       );
       if (nodeIndex === 0)
         layerShapes.set(

@@ -90,6 +90,12 @@ export function flattenModel(root: RawModel, legacyNodeIndices = false): FlatGra
         const inner = layer.model;
         const scopes: Scope[] = [];
         for (const node of layer.inbound) {
+          if (node.kwargs.training === true) {
+            throw loadError(
+              KerasErrorCode.BadGraph,
+              `nested model '${layer.name}' is called with training=True: Keras would run its layers in training mode in predict`,
+            );
+          }
           if (node.inputs.length !== inner.inputs.length) {
             throw loadError(
               KerasErrorCode.BadGraph,
@@ -190,7 +196,7 @@ export function flattenModel(root: RawModel, legacyNodeIndices = false): FlatGra
       } else if (Array.isArray(value)) value.forEach(visit);
       else if (isObject(value)) Object.values(value).forEach(visit);
     };
-    for (const l of scope.model.layers) for (const node of l.inbound) visit([node.inputs, node.kwargs]);
+    for (const l of scope.model.layers) for (const node of l.inbound) visit([node.inputs, node.kwargs, node.args]);
     visit(scope.model.outputs);
     const offset = max >= (scope.calls.get(name)?.length ?? 0) ? 1 : 0;
     byScope.set(name, offset);
@@ -198,7 +204,10 @@ export function flattenModel(root: RawModel, legacyNodeIndices = false): FlatGra
   };
 
   const resolveKwargs = (scope: Scope, value: unknown): unknown => {
-    if (isRef(value)) return resolve(scope, value, 0);
+    if (isRef(value)) {
+      const resolved = resolve(scope, value, 0);
+      return value.dtype === undefined ? resolved : { ...resolved, dtype: value.dtype };
+    }
     if (Array.isArray(value)) return value.map((v) => resolveKwargs(scope, v));
     if (isObject(value)) {
       const out: Record<string, unknown> = {};
@@ -215,6 +224,7 @@ export function flattenModel(root: RawModel, legacyNodeIndices = false): FlatGra
       inputs: p.node.inputs.map((r) => resolve(p.scope, r, 0)),
       kwargs: resolveKwargs(p.scope, p.node.kwargs) as Record<string, unknown>,
     };
+    if (p.node.args) p.spec.inbound[p.slot].args = resolveKwargs(p.scope, p.node.args) as unknown[];
   }
   const inputs: ModelInput[] = root.inputs.map((ref) => {
     const resolved = resolve(top, ref, 0);

@@ -11,15 +11,23 @@ import type { RawLayer, RawModel } from './raw-model.js';
 
 const MAX_DEPTH = 32;
 
-function asRef(value: unknown): TensorRef | null {
+function asRef(value: unknown, dtype?: unknown): TensorRef | null {
   if (Array.isArray(value) && typeof value[0] === 'string') {
     const node = value[1] ?? 0;
     const tensor = value[2] ?? 0;
     if (typeof node === 'number' && typeof tensor === 'number') {
-      return { layer: value[0], nodeIndex: node, tensorIndex: tensor };
+      const ref: TensorRef = { layer: value[0], nodeIndex: node, tensorIndex: tensor };
+      if (typeof dtype === 'string') ref.dtype = dtype;
+      return ref;
     }
   }
   return null;
+}
+
+/** A Keras 3 `__keras_tensor__` entry as a TensorRef (with its recorded dtype), or null. */
+function keras3Ref(value: Record<string, unknown>): TensorRef | null {
+  if (value.class_name !== '__keras_tensor__' || !isObject(value.config)) return null;
+  return asRef(value.config.keras_history, value.config.dtype);
 }
 
 function refList(value: unknown, what: string): TensorRef[] {
@@ -36,9 +44,7 @@ function refList(value: unknown, what: string): TensorRef[] {
 /** Replace Keras 2 `[name, node, tensor]` / Keras 3 `__keras_tensor__` objects in kwargs with TensorRefs. */
 function convertKwargs(value: unknown, keras3: boolean): unknown {
   if (isObject(value)) {
-    if (value.class_name === '__keras_tensor__' && isObject(value.config)) {
-      return asRef(value.config.keras_history) ?? value;
-    }
+    if (value.class_name === '__keras_tensor__') return keras3Ref(value) ?? value;
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = convertKwargs(v, keras3);
     return out;
@@ -52,21 +58,11 @@ function convertKwargs(value: unknown, keras3: boolean): unknown {
 
 function collectKeras3Tensors(value: unknown, out: TensorRef[]): void {
   if (isObject(value)) {
-    if (value.class_name === '__keras_tensor__' && isObject(value.config)) {
-      const ref = asRef(value.config.keras_history);
-      if (ref) out.push(ref);
-    }
+    const ref = keras3Ref(value);
+    if (ref) out.push(ref);
     return;
   }
   if (Array.isArray(value)) for (const v of value) collectKeras3Tensors(v, out);
-}
-
-/** Whether Keras 3 positional args hold anything besides tensors (e.g. `ops.not_equal(x, 0)`). */
-function hasConstantArgs(args: unknown): boolean {
-  if (!Array.isArray(args)) return false;
-  return args.some((a) =>
-    Array.isArray(a) ? hasConstantArgs(a) : !(isObject(a) && a.class_name === '__keras_tensor__'),
-  );
 }
 
 function parseInbound(layer: string, cls: string, value: unknown): InboundNode[] {
@@ -80,8 +76,8 @@ function parseInbound(layer: string, cls: string, value: unknown): InboundNode[]
       const kwargs = isObject(node.kwargs)
         ? (convertKwargs(node.kwargs, true) as Record<string, unknown>)
         : {};
-      if (hasConstantArgs(node.args)) kwargs.__args__ = convertKwargs(node.args, true);
-      return { inputs, kwargs };
+      const args = Array.isArray(node.args) ? (convertKwargs(node.args, true) as unknown[]) : [];
+      return { inputs, kwargs, args };
     }
     if (!Array.isArray(node)) throw layerError(KerasErrorCode.BadConfig, layer, cls, 'invalid inbound node');
     const inputs: TensorRef[] = [];

@@ -24,16 +24,29 @@ export interface TensorRef {
   layer: string;
   nodeIndex: number;
   tensorIndex: number;
+  /** The tensor's Keras dtype where the file records it (Keras 3 `__keras_tensor__` entries). */
+  dtype?: string;
 }
 
 /**
+ * Keras 3 operations recorded in a functional graph (`x + 3.0`, `keras.ops.sum(x, axis=1)`) and tf.keras 2
+ * `TFOpLambda`/`SlicingOpLambda` calls are op layers: their class name is the Keras op class behind this
+ * prefix (`ops.Add`), so an op can never be taken for the layer of the same name (`keras.layers.Add`).
+ */
+export const OP_CLASS_PREFIX = 'ops.';
+
+export const isOpClass = (className: string): boolean => className.startsWith(OP_CLASS_PREFIX);
+
+/**
  * One call of a layer in a functional graph: the tensors it consumed, and keyword arguments (e.g. `mask`).
- * Tensors passed as keyword arguments appear in `kwargs` as {@link TensorRef} objects; Keras 3 positional
- * constants (e.g. `ops.not_equal(x, 0)`) are kept as `kwargs.__args__` (tensors as TensorRefs).
+ * Tensors passed as keyword arguments appear in `kwargs` as {@link TensorRef} objects. Where the file records
+ * the positional arguments as written (Keras 3 nodes, translated TF ops), `args` keeps them in order,
+ * constants included (`x + 3.0` is `[ref, 3]`), with tensors as TensorRefs.
  */
 export interface InboundNode {
   inputs: TensorRef[];
   kwargs: Record<string, unknown>;
+  args?: unknown[];
 }
 
 /** A layer's config as stored by Keras (snake_case keys), normalized to Keras 2 meaning. */

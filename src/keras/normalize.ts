@@ -13,7 +13,7 @@ import {
   MODEL_CLASSES,
   WRAPPER_CLASSES,
 } from './known-layers.js';
-import type { LayerConfig } from './model.js';
+import { type LayerConfig, OP_CLASS_PREFIX } from './model.js';
 
 /** A stored layer entry (`{class_name, config, module?, registered_name?, name?, inbound_nodes?}`). */
 export interface StoredLayer {
@@ -115,8 +115,8 @@ export function normalizeLayer(entry: StoredLayer, keras1: boolean, fallbackName
   }
   if (MODEL_CLASSES.has(rawClass)) return { className: rawClass, config: rawConfig };
   if (typeof entry.module === 'string' && /^keras(\.src)?\.ops(\.|$)/.test(entry.module)) {
-    // A Keras 3 operation recorded in a functional graph (`keras.ops.not_equal` → `NotEqual`): standard Keras.
-    return { className: rawClass, config: { ...rawConfig, name } };
+    // A Keras 3 operation recorded in a functional graph (`keras.ops.not_equal` → `ops.NotEqual`).
+    return { className: `${OP_CLASS_PREFIX}${rawClass}`, config: { ...rawConfig, name } };
   }
   let cls = rawClass;
   let config: LayerConfig = { ...rawConfig };

@@ -99,7 +99,8 @@ describe('keras: graph flattening', () => {
       },
     };
     const g = flattenModel(parseModelConfig(config, { keras1: false, depth: 0 }));
-    expect(g.layers[1].inbound[0].kwargs.__args__).toEqual([{ layer: 'x', nodeIndex: 0, tensorIndex: 0 }, 0]);
+    expect(g.layers[1].className).toBe('ops.NotEqual');
+    expect(g.layers[1].inbound[0].args).toEqual([{ layer: 'x', nodeIndex: 0, tensorIndex: 0 }, 0]);
     expect(g.layers[2].inbound[0].kwargs.mask).toEqual({ layer: 'ne', nodeIndex: 0, tensorIndex: 0 });
     expect(g.outputs).toEqual([{ name: 'd', ref: { layer: 'd', nodeIndex: 0, tensorIndex: 0 } }]);
     expect(g.inputs).toEqual([{ name: 'x', shape: [null, 2], dtype: 'float32' }]);

@@ -120,4 +120,4 @@ registerLayer('Softmax', ({ g, layer, inputs, kwargs }) => {
   const e = g.op('Exp', [shifted]);
   const sum = g.op('ReduceSum', [e, g.constInt64('axes', axes)], { keepdims: { i: 1 } });
   return same(x, g.op('Div', [e, sum]));
-});
+}, { kwargs: ['mask'] });

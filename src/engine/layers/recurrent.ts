@@ -99,4 +99,6 @@ function recurrentConverter(ctx: LayerContext): LayerResult {
   };
 }
 
-registerLayer(Object.keys(RECURRENT_CLASSES), recurrentConverter);
+registerLayer(Object.keys(RECURRENT_CLASSES), recurrentConverter, {
+  kwargs: ['initial_state', 'constants'],
+});

@@ -30,14 +30,30 @@ export interface LayerResult {
 
 export type LayerConverter = (ctx: LayerContext) => LayerResult;
 
-const converters = new Map<string, LayerConverter>();
-
-/** Registers a converter under one or more Keras class names (next to its implementation, as tfjs-layers does). */
-export function registerLayer(classNames: string | string[], converter: LayerConverter): void {
-  for (const name of Array.isArray(classNames) ? classNames : [classNames]) converters.set(name, converter);
+/** What a converter understands of a call beyond its input tensors (anything else is refused, never dropped). */
+export interface CallSupport {
+  /** Keyword arguments the converter reads itself (`training` and `mask` are judged by the compiler). */
+  kwargs?: readonly string[];
 }
 
-export function converterFor(className: string): LayerConverter | undefined {
+export interface RegisteredConverter {
+  convert: LayerConverter;
+  kwargs: ReadonlySet<string>;
+}
+
+const converters = new Map<string, RegisteredConverter>();
+
+/** Registers a converter under one or more Keras class names (next to its implementation, as tfjs-layers does). */
+export function registerLayer(
+  classNames: string | string[],
+  converter: LayerConverter,
+  support: CallSupport = {},
+): void {
+  const entry = { convert: converter, kwargs: new Set(support.kwargs ?? []) };
+  for (const name of Array.isArray(classNames) ? classNames : [classNames]) converters.set(name, entry);
+}
+
+export function converterFor(className: string): RegisteredConverter | undefined {
   return converters.get(className);
 }
 

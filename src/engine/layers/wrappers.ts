@@ -154,7 +154,7 @@ registerLayer('Bidirectional', (ctx: LayerContext): LayerResult => {
     outMasks.push(...fwdStates.map(() => null), ...bwdStates.map(() => null));
   }
   return { outputs, masks: outMasks };
-});
+}, { kwargs: ['initial_state'] });
 
 /** `Shape(t)[start:end]` as an int64 tensor. */
 function shapeSlice(g: GraphBuilder, t: string, start: number, end?: number): string {
