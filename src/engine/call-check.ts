@@ -45,7 +45,10 @@ export function checkLayerCall(
     if (converter.kwargs.has(key) || value === undefined || value === null) continue;
     if (key === 'training') {
       if (value === false || !TRAINING_SENSITIVE.test(layer.className)) continue;
-      refuse(layer, `called with training=${shortJson(value)}: Keras would run it in training mode in predict`);
+      refuse(
+        layer,
+        `called with training=${shortJson(value)}: Keras would run it in training mode in predict`,
+      );
     }
     if (key === 'mask' && masks.some((m) => m !== null)) continue;
     refuse(layer, `call argument ${key}=${shortJson(value)} is not understood`);

@@ -1,7 +1,16 @@
-import type { InboundNode, LayerSpec, ModelDescription, Shape, TensorRef } from '../keras/model.js';
+import {
+  type InboundNode,
+  isOpClass,
+  type LayerSpec,
+  type ModelDescription,
+  type Shape,
+  type TensorRef,
+} from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
 import { checkLayerCall } from './call-check.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
+import { convertOpCall, opClassOf } from './ops/convert.js';
+import { opConverterFor } from './ops/registry.js';
 import './layers/index.js';
 import { converterFor, type LayerContext, type LayerResult, type Sym } from './layers/registry.js';
 
@@ -60,6 +69,16 @@ export function unsupportedLayers(
 ): { layer: string; className: string; reason: string }[] {
   const missing: { layer: string; className: string; reason: string }[] = [];
   const visit = (layer: LayerSpec) => {
+    if (isOpClass(layer.className)) {
+      if (!opConverterFor(opClassOf(layer))) {
+        missing.push({
+          layer: layer.name,
+          className: layer.className,
+          reason: 'no ONNX converter for this op',
+        });
+      }
+      return;
+    }
     if (!converterFor(layer.className)) {
       missing.push({
         layer: layer.name,
@@ -147,25 +166,33 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
     if (layer.className === 'InputLayer' || (inputLayers.has(layer.name) && layer.inbound.length === 0))
       continue;
     if (unused.has(layer.name)) continue;
+    const lookup = (ref: TensorRef): Produced => {
+      const found = produced.get(refKey(ref));
+      if (!found) {
+        throw new EngineError(
+          'ENGINE_BAD_GRAPH',
+          `layer ${layer.name} uses ${ref.layer}[${ref.nodeIndex}][${ref.tensorIndex}], which is not computed before it`,
+        );
+      }
+      return found;
+    };
     layer.inbound.forEach((node, nodeIndex) => {
-      const ins = [...node.inputs, ...keywordStates(node.kwargs)].map((ref) => {
-        const found = produced.get(refKey(ref));
-        if (!found) {
-          throw new EngineError(
-            'ENGINE_BAD_GRAPH',
-            `layer ${layer.name} uses ${ref.layer}[${ref.nodeIndex}][${ref.tensorIndex}], which is not computed before it`,
-          );
-        }
-        return found;
-      });
-      const result = convert(
-        g,
-        model,
-        layer,
-        ins.map((p) => p.sym),
-        ins.map((p) => p.mask),
-        node,
-      );
+      let ins: Produced[] = [];
+      let result: LayerResult;
+      if (isOpClass(layer.className)) {
+        const outputs = convertOpCall(g, model, layer, node, (ref) => lookup(ref).sym);
+        result = { outputs, masks: outputs.map(() => null) };
+      } else {
+        ins = [...node.inputs, ...keywordStates(node.kwargs)].map(lookup);
+        result = convert(
+          g,
+          model,
+          layer,
+          ins.map((p) => p.sym),
+          ins.map((p) => p.mask),
+          node,
+        );
+      }
       if (nodeIndex === 0)
         layerShapes.set(
           layer.name,

@@ -196,7 +196,8 @@ export function flattenModel(root: RawModel, legacyNodeIndices = false): FlatGra
       } else if (Array.isArray(value)) value.forEach(visit);
       else if (isObject(value)) Object.values(value).forEach(visit);
     };
-    for (const l of scope.model.layers) for (const node of l.inbound) visit([node.inputs, node.kwargs, node.args]);
+    for (const l of scope.model.layers)
+      for (const node of l.inbound) visit([node.inputs, node.kwargs, node.args]);
     visit(scope.model.outputs);
     const offset = max >= (scope.calls.get(name)?.length ?? 0) ? 1 : 0;
     byScope.set(name, offset);

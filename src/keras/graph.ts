@@ -97,12 +97,14 @@ function parseInbound(layer: string, cls: string, value: unknown): InboundNode[]
 /** Context shared while parsing one file's config. */
 export interface ParseContext {
   keras1: boolean;
+  /** The file was written by Keras 3 (its HDF5 drops the `module` that tells ops from layers). */
+  keras3?: boolean;
   depth: number;
 }
 
 function makeLayer(entry: StoredLayer, ctx: ParseContext, index: number): RawLayer {
   if (!isObject(entry)) throw loadError(KerasErrorCode.BadConfig, `layer #${index} is not an object`);
-  const n = normalizeLayer(entry, ctx.keras1, `layer_${index}`);
+  const n = normalizeLayer(entry, ctx.keras1, `layer_${index}`, ctx.keras3 === true);
   const cfg = n.config;
   const name =
     typeof cfg.name === 'string' ? cfg.name : typeof entry.name === 'string' ? entry.name : `layer_${index}`;

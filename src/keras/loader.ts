@@ -101,7 +101,7 @@ interface Parsed {
 function parse(config: unknown, major: 1 | 2 | 3, what: string): Parsed {
   const entry = typeof config === 'string' ? parsePythonJson(config, what) : config;
   if (!isObject(entry)) throw loadError(KerasErrorCode.BadConfig, `${what} is not a JSON object`);
-  const raw = parseModelConfig(entry, { keras1: major === 1, depth: 0 });
+  const raw = parseModelConfig(entry, { keras1: major === 1, keras3: major === 3, depth: 0 });
   return { raw, modelClass: String(entry.class_name) };
 }
 

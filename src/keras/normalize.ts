@@ -4,6 +4,7 @@
  * objects → names, `batch_shape` → `batch_input_shape`), code layers and custom classes refused.
  */
 import { KerasErrorCode, layerError } from './errors.js';
+import { KERAS_OP_CLASSES } from './keras-ops.js';
 import { convertKeras1Layer, KERAS1_REMOVED, looksLikeKeras1 } from './keras1-config.js';
 import {
   CODE_LAYERS,
@@ -76,6 +77,22 @@ function reduceActivation(layer: string, cls: string, key: string, value: unknow
   return name;
 }
 
+/**
+ * Whether a stored entry is a Keras 3 operation rather than a layer. `.keras` files name the op's module
+ * (`keras.src.ops.numpy`); Keras 3's legacy HDF5 drops every module, so there an entry of an op class whose
+ * config lacks `trainable` (which every Keras 3 layer's config has, and no op's) is an op: `Multiply` with
+ * config `{name}` is `ops.multiply(x, 0.5)`, never the merge layer.
+ */
+function isKeras3Op(
+  entry: StoredLayer,
+  cls: string,
+  config: Record<string, unknown>,
+  keras3: boolean,
+): boolean {
+  if (typeof entry.module === 'string') return /^keras(\.src)?\.ops(\.|$)/.test(entry.module);
+  return keras3 && KERAS_OP_CLASSES.has(cls) && !Object.hasOwn(config, 'trainable');
+}
+
 /** Result of normalizing one layer entry. */
 export interface NormalizedLayer {
   className: string;
@@ -87,7 +104,12 @@ export interface NormalizedLayer {
  * uses Keras 1 parameter names. Model classes are returned with their config untouched (the graph
  * reader recurses into them).
  */
-export function normalizeLayer(entry: StoredLayer, keras1: boolean, fallbackName = '?'): NormalizedLayer {
+export function normalizeLayer(
+  entry: StoredLayer,
+  keras1: boolean,
+  fallbackName = '?',
+  keras3 = false,
+): NormalizedLayer {
   const rawClass = typeof entry.class_name === 'string' ? entry.class_name : '';
   const rawConfig = isObject(entry.config) ? entry.config : {};
   const name =
@@ -114,7 +136,7 @@ export function normalizeLayer(entry: StoredLayer, keras1: boolean, fallbackName
     );
   }
   if (MODEL_CLASSES.has(rawClass)) return { className: rawClass, config: rawConfig };
-  if (typeof entry.module === 'string' && /^keras(\.src)?\.ops(\.|$)/.test(entry.module)) {
+  if (isKeras3Op(entry, rawClass, rawConfig, keras3)) {
     // A Keras 3 operation recorded in a functional graph (`keras.ops.not_equal` → `ops.NotEqual`).
     return { className: `${OP_CLASS_PREFIX}${rawClass}`, config: { ...rawConfig, name } };
   }
