@@ -8,6 +8,7 @@ import { MODEL_CLASSES } from './known-layers.js';
 import type { InboundNode, TensorRef } from './model.js';
 import { isObject, normalizeLayer, reduceDtype, type StoredLayer } from './normalize.js';
 import type { RawLayer, RawModel } from './raw-model.js';
+import { isTfOpEntry, tfOpLayer } from './tf-ops.js';
 
 const MAX_DEPTH = 32;
 
@@ -213,6 +214,7 @@ function parseFunctional(
   }
   const name = typeof entryConfig.name === 'string' ? entryConfig.name : fallbackName;
   const layers = entryConfig.layers.map((e, i) => {
+    if (isObject(e) && isTfOpEntry(e)) return tfOpLayer(e, i);
     const layer = makeLayer(e as StoredLayer, ctx, i);
     layer.inbound = parseInbound(layer.name, layer.className, (e as StoredLayer).inbound_nodes);
     return layer;

@@ -6,11 +6,12 @@
  * Source: `dir(keras.layers)` of Keras 3.15 and tf-keras 2.21, and Keras 1.2 `keras/layers/*.py`.
  */
 
-/** Layer classes that run arbitrary Python code: always refused, their config is never decoded. */
+/**
+ * Layer classes that run arbitrary Python code: always refused, their config is never decoded. (tf.keras'
+ * `TFOpLambda`/`SlicingOpLambda` store a TF function's name and arguments, no code: see tf-ops.ts.)
+ */
 export const CODE_LAYERS: ReadonlySet<string> = new Set([
   'Lambda',
-  'TFOpLambda',
-  'SlicingOpLambda',
   'TFSMLayer',
   'TorchModuleWrapper',
   'JaxLayer',

@@ -89,8 +89,9 @@ export function axisOf(ctx: OpContext, value: unknown, rank: number, what = 'axi
 /** Axes that must leave the batch axis alone: refuses axis 0 (a result that would depend on the batching). */
 export function featureAxes(ctx: OpContext, value: unknown, rank: number, what = 'axis'): number[] {
   const list = Array.isArray(value) ? value : [value];
-  const axes = list.map((a) => axisOf(ctx, a, rank, what));
-  if (axes.includes(0) || value === null || value === undefined) {
+  const all = value === null || value === undefined;
+  const axes = all ? [0] : list.map((a) => axisOf(ctx, a, rank, what));
+  if (axes.includes(0)) {
     unsupportedOp(
       ctx,
       `${what} ${JSON.stringify(value ?? null)} includes the batch axis (the result would depend on how records are batched)`,
