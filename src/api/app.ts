@@ -40,7 +40,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
   const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
   const app = Fastify({
-    loggerInstance: logger as unknown as FastifyBaseLogger,
+    loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
     ajv: { customOptions: { removeAdditional: false } },
@@ -106,9 +106,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     url === '/health' ||
     isWebAsset(url) ||
     (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
-  app.addHook('onRequest', createAuthHook(service.repo, open));
+  app.addHook('onRequest', createAuthHook(service.keys, open));
 
-  const metrics = createMetrics(service, service.repo);
+  const metrics = createMetrics(service);
   const observe = metrics.observeOnline;
 
   app.get(
@@ -122,7 +122,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         },
       },
     },
-    async () => ({ status: 'ok', database: service.repo.dialect }),
+    async () => ({ status: 'ok', database: service.database.dialect }),
   );
   app.get(
     '/metrics',

@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { hashApiKey, type Repository } from '../repository/index.js';
+import type { KeysService } from '../service/index.js';
 
 /** How long a verified key is trusted without asking the database again (a deleted key stops within this). */
 const CACHE_MS = 30_000;
@@ -8,7 +9,7 @@ const CACHE_MS = 30_000;
  * Bearer API key check for every route but the open ones. A missing, malformed or unknown key gets the same
  * 401 with no detail. Verified keys are cached briefly so online scoring does not pay a database lookup.
  */
-export function createAuthHook(repo: Repository, open: (url: string) => boolean) {
+export function createAuthHook(keys: KeysService, open: (url: string) => boolean) {
   const cache = new Map<string, { id: string; until: number }>();
   const touched = new Map<string, number>();
   return async (request: FastifyRequest, reply: FastifyReply) => {
@@ -17,17 +18,17 @@ export function createAuthHook(repo: Repository, open: (url: string) => boolean)
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S{8,200})$/i.exec(header) : null;
     if (match) {
-      const hash = hashApiKey(match[1]);
+      const hash = createHash('sha256').update(match[1], 'utf8').digest('hex');
       const t = Date.now();
       const hit = cache.get(hash);
       if (hit && hit.until > t) return;
-      const row = await repo.apiKeys.verify(match[1]);
-      if (row) {
+      const id = await keys.verify(match[1]);
+      if (id) {
         if (cache.size > 1000) cache.clear();
-        cache.set(hash, { id: row.id, until: t + CACHE_MS });
-        if ((touched.get(row.id) ?? 0) + 60_000 < t) {
-          touched.set(row.id, t);
-          void repo.apiKeys.touch(row.id).catch(() => undefined);
+        cache.set(hash, { id, until: t + CACHE_MS });
+        if ((touched.get(id) ?? 0) + 60_000 < t) {
+          touched.set(id, t);
+          void keys.touch(id).catch(() => undefined);
         }
         return;
       }

@@ -27,11 +27,14 @@ const STATUS: Record<string, number> = {
   SERVICE_MODEL_REJECTED: 422,
   SERVICE_NOT_BATCH: 409,
   SERVICE_JOB_FINAL: 409,
-  SERVICE_OVERLAP: 400,
+  SERVICE_OVERLAP: 409,
   BATCH_BAD_OPTION: 400,
   STORAGE_INVALID_LOCATION: 400,
   STORAGE_CONFIG: 400,
 };
+
+/** The user's storage while browsing it: not found, or it refused or could not be reached. */
+const SERVICE_STORAGE: Record<string, number> = { STORAGE_NOT_FOUND: 404, STORAGE_UNREACHABLE: 400 };
 
 const FASTIFY: Record<string, [number, string, string?]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'the request body is over the size limit'],
@@ -55,7 +58,10 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
   if (error instanceof ApiError)
     return { status: error.statusCode, body: wrap(error.code, error.message.replace(/^\[api\] /, '')) };
   if (error instanceof KerasBatchError) {
-    const status = STATUS[error.code] ?? (error.part === 'scoring' ? 400 : 500);
+    const status =
+      (error.part === 'service' ? SERVICE_STORAGE[error.code] : undefined) ??
+      STATUS[error.code] ??
+      (error.part === 'scoring' ? 400 : 500);
     if (status === 500) return { status, body: wrap('INTERNAL', 'internal error') };
     return { status, body: wrap(error.code, error.message.replace(/^\[[a-z]+\] /, '')) };
   }

@@ -1,5 +1,4 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { JOB_STATUSES, type Repository } from '../repository/index.js';
 import type { KerasBatchService } from '../service/index.js';
 import type { JobView } from '../service/views.js';
 
@@ -9,7 +8,7 @@ export interface ApiMetrics {
   observeOnline(seconds: number, records: number): void;
 }
 
-export function createMetrics(service: KerasBatchService, repo: Repository): ApiMetrics {
+export function createMetrics(service: KerasBatchService): ApiMetrics {
   const registry = new Registry();
   new Gauge({
     name: 'keras_batch_jobs',
@@ -17,8 +16,8 @@ export function createMetrics(service: KerasBatchService, repo: Repository): Api
     labelNames: ['status'],
     registers: [registry],
     async collect() {
-      const counts = await repo.jobs.countByStatus();
-      for (const s of JOB_STATUSES) this.set({ status: s }, counts[s]);
+      const counts = await service.jobCounts();
+      for (const [s, n] of Object.entries(counts)) this.set({ status: s }, n);
     },
   });
   const files = new Counter({

@@ -10,7 +10,10 @@ export type ServiceErrorCode =
   | 'SERVICE_CLOSED'
   | 'SERVICE_NO_SECRET_KEY'
   | 'SERVICE_NO_REPOSITORY'
-  | 'SERVICE_UNAVAILABLE';
+  | 'SERVICE_UNAVAILABLE'
+  // The user's storage refused or failed while it was browsed (not a fault of the server).
+  | 'STORAGE_NOT_FOUND'
+  | 'STORAGE_UNREACHABLE';
 
 /** A request the service refuses (bad input, wrong state). */
 export class ServiceError extends KerasBatchError {

@@ -3,8 +3,12 @@
  * scoring, over the repository.
  * @module
  */
+
+export { JOB_STATUSES, type JobStatus } from '../repository/index.js';
+export type { ObjectListing, ObjectPreview } from './connections-service.js';
 export { ServiceError, type ServiceErrorCode } from './errors.js';
 export type * from './inputs.js';
+export type { ApiKeyView, KeysService } from './keys-service.js';
 export { KerasBatchService, openService, type ServiceOptions } from './service.js';
 export type * from './views.js';
 export { wmlStatus } from './views.js';

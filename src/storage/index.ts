@@ -4,6 +4,7 @@
  */
 export { isStorageError, StorageError, type StorageErrorCode, type StorageErrorOptions } from './errors.js';
 export { createFsDriver, FS_DRIVER_DEFAULTS, type FsDriverOptions } from './fs-driver.js';
+export { type BucketListing, listBuckets } from './list-buckets.js';
 export {
   type FsLocation,
   formatLocation,

@@ -44,7 +44,7 @@ export async function startHarness(
   const logger = pino({ level: 'debug' }, sink);
   const service = await openService({ dataDir: join(dir, 'data'), logger, env: {} });
   const app = await buildApp({ service, logger, ...options });
-  const { key } = await service.repo.apiKeys.create('test');
+  const { key } = await service.keys.create('test');
   const auth = { authorization: `Bearer ${key}` };
   return {
     app,

@@ -136,22 +136,42 @@ describe('/api/v1 deployments, jobs and online scoring', () => {
     expect(res.json().status).toBe('completed');
   });
 
-  it('a deployment whose target overlaps its source fails its job with a clear message', async () => {
-    const res = await h.call({
+  it('a deployment whose target overlaps its source is refused with 409 before anything is saved', async () => {
+    const before = (await h.call({ method: 'GET', url: '/api/v1/deployments' })).json().total;
+    const refuse = async (source: object, target: object) => {
+      const res = await h.call({
+        method: 'POST',
+        url: '/api/v1/deployments',
+        payload: { name: 'loop', type: 'batch', model: modelId, source, target },
+      });
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.code).toBe('SERVICE_OVERLAP');
+      expect(res.json().error.message).toMatch(/overlaps the source/);
+    };
+    await refuse({ connection: 'local', bucket: 'in' }, { connection: 'local', bucket: 'in', prefix: 'out' });
+    await refuse({ connection: 'local', bucket: 'in', prefix: 'a/b' }, { connection: 'local', bucket: 'in' });
+    // Another connection to a folder inside the source's folder: the service compares real locations.
+    const inner = await h.call({
+      method: 'POST',
+      url: '/api/v1/connections',
+      payload: { name: 'nested', type: 'local', path: join(folder, 'in', 'deeper') },
+    });
+    expect(inner.statusCode).toBe(201);
+    await refuse({ connection: 'local', bucket: 'in' }, { connection: 'nested' });
+    expect((await h.call({ method: 'GET', url: '/api/v1/deployments' })).json().total).toBe(before);
+    const apart = await h.call({
       method: 'POST',
       url: '/api/v1/deployments',
       payload: {
-        name: 'loop',
+        name: 'apart',
         type: 'batch',
         model: modelId,
-        source: { connection: 'local', bucket: 'in' },
-        target: { connection: 'local', bucket: 'in', prefix: 'out' },
+        start: false,
+        source: { connection: 'local', bucket: 'in', prefix: 'a' },
+        target: { connection: 'local', bucket: 'in', prefix: 'ab' },
       },
     });
-    await h.service.jobs.idle();
-    const job = (await h.call({ method: 'GET', url: `/api/v1/jobs/${res.json().last_job.id}` })).json();
-    expect(job.status).toBe('failed');
-    expect(job.status_message).toMatch(/overlaps the source/);
+    expect(apart.statusCode).toBe(201);
   });
 
   it('online scoring: one record with or without the batch axis, or several; bad shapes are 400', async () => {

@@ -188,6 +188,19 @@ describeShared('web UI in Chromium', () => {
   });
 
   it('creates a batch deployment: browses the source, refuses an overlapping target, saves', async () => {
+    // A second connection to the same endpoint: only the server can tell that its bucket is the source's.
+    const copy = await fetch(`${server.url}/api/v1/connections`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: 'test-s3-copy',
+        type: 's3',
+        endpoint: s3.endpoint,
+        access_key: s3.accessKeyId,
+        secret_key: s3.secretAccessKey,
+      }),
+    });
+    expect(copy.status).toBe(201);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Models' }).click();
     await page.getByRole('link', { name: 'mnist-cnn' }).click();
     await page.getByRole('tab', { name: 'Deployments' }).click();
@@ -209,8 +222,13 @@ describeShared('web UI in Chromium', () => {
     await page.getByText('A whole number from 1 to 65536.').waitFor();
     expect(await axe(page)).toEqual([]);
     await shot('08-deployment-form-errors');
-    await page.getByRole('combobox', { name: /^Target bucket/ }).selectOption('web-out');
     await page.getByLabel('Batch size').fill('64');
+    await page.getByLabel('Target connection').selectOption({ label: 'test-s3-copy (S3)' });
+    await page.getByRole('combobox', { name: /^Target bucket/ }).selectOption('web-in');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByText(/The deployment was not saved: .*overlaps the source/).waitFor();
+    await page.getByLabel('Target connection').selectOption({ label: 'test-s3 (S3)' });
+    await page.getByRole('combobox', { name: /^Target bucket/ }).selectOption('web-out');
     await page.getByLabel('Max failures').fill('5%');
     await shot('09-deployment-form');
     await page.getByRole('button', { name: 'Save' }).click();

@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { JOB_STATUSES, type JobStatus } from '../../repository/index.js';
-import type { JobView, KerasBatchService } from '../../service/index.js';
+import { JOB_STATUSES, type JobStatus, type JobView, type KerasBatchService } from '../../service/index.js';
 import { errorResponses, failureSchema, idParams, jobSchema, pageOf, pageQuery } from '../schemas.js';
 
 const FINAL = new Set(['completed', 'failed', 'canceled']);

@@ -4,24 +4,23 @@ import { printTable } from './client.js';
 /** `keras-batch apikey create|list|delete`: bearer keys of the server (stored hashed; shown once). */
 export function registerApiKey(program: Command): void {
   const apikey = program.command('apikey').description('API keys of the server (stored hashed)');
-  // The repository (and its database drivers) load only when a key command runs.
-  const open = async (o: { dataDir?: string }) =>
-    (await import('../../repository/index.js')).openRepository({
-      dataDir: o.dataDir ?? '.keras-batch',
-      databaseUrl: process.env.DATABASE_URL,
-    });
+  // The service (and its database drivers) load only when a key command runs.
+  const open = async (o: { dataDir?: string }) => {
+    const [{ openService }, { pino }] = await Promise.all([import('../../service/index.js'), import('pino')]);
+    return openService({ dataDir: o.dataDir ?? '.keras-batch', logger: pino({ level: 'silent' }) });
+  };
   apikey
     .command('create')
     .description('create an API key and print it (it is shown once)')
     .option('-n, --name <name>', 'what the key is for', 'cli')
     .option('--data-dir <dir>', 'data dir (default ./.keras-batch); DATABASE_URL selects PostgreSQL')
     .action(async (o: { name: string; dataDir?: string }) => {
-      const repo = await open(o);
+      const service = await open(o);
       try {
-        const { key } = await repo.apiKeys.create(o.name);
+        const { key } = await service.keys.create(o.name);
         process.stdout.write(`${key}\n`);
       } finally {
-        await repo.close();
+        await service.close();
       }
     });
   apikey
@@ -29,18 +28,11 @@ export function registerApiKey(program: Command): void {
     .description('list API keys (their first characters only)')
     .option('--data-dir <dir>', 'data dir')
     .action(async (o: { dataDir?: string }) => {
-      const repo = await open(o);
+      const service = await open(o);
       try {
-        const rows = await repo.apiKeys.list();
-        printTable(rows as unknown as Record<string, unknown>[], [
-          'id',
-          'name',
-          'prefix',
-          'created_at',
-          'last_used_at',
-        ]);
+        printTable(await service.keys.list(), ['id', 'name', 'prefix', 'created_at', 'last_used_at']);
       } finally {
-        await repo.close();
+        await service.close();
       }
     });
   apikey
@@ -48,12 +40,12 @@ export function registerApiKey(program: Command): void {
     .description('delete an API key')
     .option('--data-dir <dir>', 'data dir')
     .action(async (id: string, o: { dataDir?: string }) => {
-      const repo = await open(o);
+      const service = await open(o);
       try {
-        await repo.apiKeys.delete(id);
+        await service.keys.delete(id);
         process.stdout.write(`deleted API key ${id}\n`);
       } finally {
-        await repo.close();
+        await service.close();
       }
     });
 }

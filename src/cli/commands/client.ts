@@ -91,9 +91,7 @@ class EmbeddedClient implements Client {
   }) {
     const file = { name: basename(i.file), bytes: new Uint8Array(await readFile(i.file)) };
     const architecture = i.architecture ? new Uint8Array(await readFile(i.architecture)) : undefined;
-    const existing = await this.s.repo.models.findModel(i.name);
-    if (existing) return this.s.addVersion(existing.id, { file, architecture, author: i.author });
-    return this.s.createModel({
+    return this.s.models.createOrAddVersion({
       name: i.name,
       description: i.description,
       author: i.author,
@@ -235,8 +233,8 @@ export const printJson = (value: unknown): void => {
 };
 
 /** Prints rows as aligned columns. */
-export function printTable(rows: Record<string, unknown>[], columns: string[]): void {
-  const cells = [columns, ...rows.map((r) => columns.map((c) => String(r[c] ?? '')))];
+export function printTable<T extends object>(rows: readonly T[], columns: string[]): void {
+  const cells = [columns, ...rows.map((r) => columns.map((c) => String(Reflect.get(r, c) ?? '')))];
   const widths = columns.map((_, i) => Math.max(...cells.map((row) => row[i].length)));
   for (const row of cells)
     process.stdout.write(

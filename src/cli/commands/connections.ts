@@ -70,10 +70,7 @@ export function registerConnections(program: Command): void {
       const page = await c.listConnections();
       if (o.json) return printJson(page);
       printTable(
-        page.items.map((x) => ({ ...x, where: x.path ?? x.endpoint ?? '' })) as unknown as Record<
-          string,
-          unknown
-        >[],
+        page.items.map((x) => ({ ...x, where: x.path ?? x.endpoint ?? '' })),
         ['id', 'name', 'type', 'where', 'access_key_hint'],
       );
     }),

@@ -94,10 +94,7 @@ export function registerDeployments(program: Command): void {
       const page = await c.listDeployments(o.model);
       if (o.json) return printJson(page);
       printTable(
-        page.items.map((d) => ({ ...d, status: d.last_job?.status ?? '' })) as unknown as Record<
-          string,
-          unknown
-        >[],
+        page.items.map((d) => ({ ...d, status: d.last_job?.status ?? '' })),
         ['id', 'name', 'type', 'model_version', 'status', 'created_at'],
       );
     }),

@@ -14,16 +14,10 @@ export function registerJobs(program: Command): void {
     withClient(o, async (c) => {
       const page = await c.listJobs(o.deployment);
       if (o.json) return printJson(page);
-      printTable(page.items.map((j) => ({ ...j, ...j.counts })) as unknown as Record<string, unknown>[], [
-        'id',
-        'deployment_id',
-        'status',
-        'total',
-        'scored',
-        'failed',
-        'skipped',
-        'created_at',
-      ]);
+      printTable(
+        page.items.map((j) => ({ ...j, ...j.counts })),
+        ['id', 'deployment_id', 'status', 'total', 'scored', 'failed', 'skipped', 'created_at'],
+      );
     }),
   );
   targetOptions(jobs.command('show <id>').description('a job: status, counts, progress, times')).action(

@@ -25,13 +25,7 @@ export function registerModels(program: Command): void {
       withClient(o, async (c) => {
         const page = await c.listModels();
         if (o.json) return printJson(page);
-        printTable(page.items as unknown as Record<string, unknown>[], [
-          'id',
-          'name',
-          'latest_version',
-          'author',
-          'created_at',
-        ]);
+        printTable(page.items, ['id', 'name', 'latest_version', 'author', 'created_at']);
       }),
   );
   targetOptions(models.command('show <model>').description('a model (id or name) with its versions')).action(

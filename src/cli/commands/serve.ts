@@ -83,8 +83,8 @@ export function registerServe(program: Command): void {
         maxConcurrentJobs: Number(o.maxJobs) || 1,
         queue,
       });
-      if ((await service.repo.apiKeys.count()) === 0) {
-        const { key } = await service.repo.apiKeys.create('first start');
+      if ((await service.keys.count()) === 0) {
+        const { key } = await service.keys.create('first start');
         process.stdout.write(
           `API key (shown once; create more with \`keras-batch apikey create\`): ${key}\n`,
         );
@@ -97,12 +97,12 @@ export function registerServe(program: Command): void {
       });
       const address = await app.listen({ port: Number(o.port), host: o.host });
       process.stdout.write(
-        `keras-batch serving on ${address} (${service.repo.dialect}: ${service.repo.where})\n`,
+        `keras-batch serving on ${address} (${service.database.dialect}: ${service.database.where})\n`,
       );
       if (queue) {
         const { describeRedis } = await import('../../queue/index.js');
         logger.info(
-          { redis: describeRedis(queue.redisUrl), database: service.repo.where },
+          { redis: describeRedis(queue.redisUrl), database: service.database.where },
           'batch jobs run on keras-batch workers: start them with `keras-batch worker --redis URL` and this ' +
             'repository (--data-dir here, or DATABASE_URL and KERAS_BATCH_SECRET_KEY; see docs/scaling.md)',
         );

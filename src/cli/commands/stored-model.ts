@@ -28,9 +28,8 @@ export async function resolveModelOption(
   const { openService } = await import('../../service/index.js');
   const service = await openService({ dataDir, logger: pino({ level: 'silent' }) });
   try {
-    const row = await service.repo.models.findModel(model);
-    if (!row) return asFile;
-    const stored = await service.modelArtifact(row.id);
+    if (!(await service.models.exists(model))) return asFile;
+    const stored = await service.models.artifact(model);
     const dir = await mkdtemp(join(tmpdir(), 'kb-model-'));
     const path = join(dir, stored.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model.h5');
     await writeFile(path, stored.file);

@@ -1,0 +1,187 @@
+import { parseFailureLimit } from '../batch/index.js';
+import { FINAL_STATUSES, type JobStatus, newId, now, type Repository } from '../repository/index.js';
+import { formatLocation, locationsOverlap } from '../storage/index.js';
+import { checkPlace, placeLocation } from './connection-drivers.js';
+import { ServiceError } from './errors.js';
+import type { NewDeploymentInput, PageInput, PlaceInput } from './inputs.js';
+import type { JobExecutor } from './job-executor.js';
+import { page, text } from './paging.js';
+import {
+  type DeploymentView,
+  deploymentView,
+  type FailureView,
+  failureView,
+  type JobView,
+  jobView,
+  type Page,
+} from './views.js';
+
+/**
+ * Batch and online deployments of model versions, and the jobs of batch deployments. Every rule of a
+ * deployment is checked here, before anything is saved: a name, a bucket for S3 places, no `.`/`..`, and a
+ * target that does not overlap its source (`SERVICE_OVERLAP`).
+ */
+export class DeploymentsService {
+  constructor(
+    private readonly repo: Repository,
+    private readonly jobs: JobExecutor,
+    private readonly onDelete: (deploymentId: string) => void,
+  ) {}
+
+  private async place(p: PlaceInput | undefined, what: string) {
+    if (!p) throw new ServiceError('SERVICE_INVALID', `a batch deployment needs a ${what}`);
+    const connection = await this.repo.connections.get(p.connection);
+    const place = checkPlace({ bucket: p.bucket ?? null, prefix: p.prefix ?? '' }, what);
+    if (connection.kind === 's3' && !place.bucket)
+      throw new ServiceError('SERVICE_INVALID', `the ${what} needs a bucket (its connection is S3)`);
+    return { connection, place, location: placeLocation(connection, place) };
+  }
+
+  /** Creates a deployment; a batch deployment starts a job at once (unless `start: false`). */
+  async create(input: NewDeploymentInput): Promise<DeploymentView> {
+    const name = text(input.name);
+    if (!name) throw new ServiceError('SERVICE_INVALID', 'a deployment needs a name');
+    const model = await this.repo.models.getModel(input.model);
+    const version = await this.repo.models.getVersionOf(model.id, input.version);
+    if (input.options?.max_failures) parseFailureLimit(input.options.max_failures);
+    const row = {
+      id: newId(),
+      name,
+      description: input.description ?? '',
+      type: input.type,
+      model_id: model.id,
+      model_version_id: version.id,
+      source_connection_id: null as string | null,
+      source_bucket: null as string | null,
+      source_prefix: null as string | null,
+      target_connection_id: null as string | null,
+      target_bucket: null as string | null,
+      target_prefix: null as string | null,
+      options: JSON.stringify(input.options ?? {}),
+      created_at: now(),
+    };
+    if (input.type === 'batch') {
+      const source = await this.place(input.source, 'source');
+      const target = await this.place(input.target, 'target');
+      if (locationsOverlap(source.location, target.location)) {
+        throw new ServiceError(
+          'SERVICE_OVERLAP',
+          `the target ${formatLocation(target.location)} overlaps the source ${formatLocation(source.location)}: choose a target outside the source`,
+        );
+      }
+      Object.assign(row, {
+        source_connection_id: source.connection.id,
+        source_bucket: source.place.bucket,
+        source_prefix: source.place.prefix,
+        target_connection_id: target.connection.id,
+        target_bucket: target.place.bucket,
+        target_prefix: target.place.prefix,
+      });
+    } else if (input.source || input.target) {
+      throw new ServiceError('SERVICE_INVALID', 'an online deployment has no source or target');
+    }
+    await this.repo.deployments.insert(row);
+    if (input.type === 'batch' && input.start !== false) await this.run(row.id);
+    return this.get(row.id);
+  }
+
+  async get(id: string): Promise<DeploymentView> {
+    const row = await this.repo.deployments.get(id);
+    const version = await this.repo.models.getVersion(row.model_version_id);
+    return deploymentView(row, Number(version.version), await this.repo.jobs.latest(id));
+  }
+
+  async list(filter: PageInput & { model?: string } = {}): Promise<Page<DeploymentView>> {
+    const q = page(filter);
+    const modelId = filter.model ? (await this.repo.models.getModel(filter.model)).id : undefined;
+    const { items, total } = await this.repo.deployments.list({ ...q, modelId });
+    const views = [];
+    for (const row of items) {
+      const version = await this.repo.models.getVersion(row.model_version_id);
+      views.push(deploymentView(row, Number(version.version), await this.repo.jobs.latest(row.id)));
+    }
+    return { items: views, total, ...q };
+  }
+
+  /** Starts a new job of a batch deployment. */
+  async run(id: string): Promise<JobView> {
+    const deployment = await this.repo.deployments.get(id);
+    if (deployment.type !== 'batch')
+      throw new ServiceError('SERVICE_NOT_BATCH', `deployment ${id} is an online deployment: it has no jobs`);
+    const job = await this.repo.jobs.insert({
+      id: newId(),
+      deployment_id: id,
+      status: 'queued',
+      status_message: null,
+      interrupted: 0,
+      attempts: 0,
+      total: 0,
+      scored: 0,
+      failed: 0,
+      skipped: 0,
+      records: 0,
+      listing_done: 0,
+      created_at: now(),
+      started_at: null,
+      finished_at: null,
+      duration_ms: null,
+      files_per_second: null,
+      records_per_second: null,
+    });
+    this.jobs.enqueue(job.id);
+    return jobView(job);
+  }
+
+  /** Deletes a deployment, canceling its unfinished jobs first. */
+  async delete(id: string): Promise<void> {
+    await this.repo.deployments.get(id);
+    const open = await this.repo.jobs.list({
+      deploymentId: id,
+      status: ['queued', 'running'],
+      limit: 1000,
+      offset: 0,
+    });
+    for (const job of open.items) await this.jobs.cancel(job.id);
+    await this.repo.deployments.delete(id);
+    this.onDelete(id);
+  }
+
+  async listJobs(
+    filter: PageInput & { deployment?: string; status?: JobStatus[] } = {},
+  ): Promise<Page<JobView>> {
+    const q = page(filter);
+    const { items, total } = await this.repo.jobs.list({
+      ...q,
+      deploymentId: filter.deployment,
+      status: filter.status,
+    });
+    return { items: items.map(jobView), total, ...q };
+  }
+
+  async getJob(id: string): Promise<JobView> {
+    return jobView(await this.repo.jobs.get(id));
+  }
+
+  async jobFailures(id: string, p?: PageInput): Promise<Page<FailureView>> {
+    await this.repo.jobs.get(id);
+    const q = page(p);
+    const { items, total } = await this.repo.jobs.failures(id, q);
+    return { items: items.map(failureView), total, ...q };
+  }
+
+  /** Cancels a queued or running job; a final job fails with `SERVICE_JOB_FINAL`. */
+  async cancelJob(id: string): Promise<JobView> {
+    const job = await this.repo.jobs.get(id);
+    if ((FINAL_STATUSES as string[]).includes(job.status) || !(await this.jobs.cancel(id)))
+      throw new ServiceError(
+        'SERVICE_JOB_FINAL',
+        `job ${id} is already ${(await this.repo.jobs.get(id)).status}`,
+      );
+    return this.getJob(id);
+  }
+
+  /** Runs a job's deployment again (a new job). */
+  async rerunJob(id: string): Promise<JobView> {
+    return this.run((await this.repo.jobs.get(id)).deployment_id);
+  }
+}

@@ -1,0 +1,56 @@
+import { readdir, stat } from 'node:fs/promises';
+import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
+import { StorageError } from './errors.js';
+
+/** Where to list buckets: a server folder (its sub-folders) or an S3-compatible endpoint with its keys. */
+export type BucketListing =
+  | { kind: 'fs'; path: string }
+  | {
+      kind: 's3';
+      endpoint?: string;
+      region?: string;
+      credentials?: { accessKeyId: string; secretAccessKey: string };
+    };
+
+async function subFolders(root: string): Promise<string[]> {
+  const info = await stat(root).catch(() => null);
+  if (!info?.isDirectory())
+    throw new StorageError('STORAGE_NOT_FOUND', `the folder ${root} does not exist on the server`);
+  const entries = await readdir(root, { withFileTypes: true });
+  return entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
+}
+
+async function s3Buckets(target: Extract<BucketListing, { kind: 's3' }>): Promise<string[]> {
+  const client = new S3Client({
+    endpoint: target.endpoint,
+    region: target.region ?? 'us-east-1',
+    forcePathStyle: Boolean(target.endpoint),
+    credentials: target.credentials,
+    maxAttempts: 1,
+  });
+  try {
+    const out = await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(10_000) });
+    return (out.Buckets ?? []).map((b) => b.Name ?? '').filter(Boolean);
+  } catch (error) {
+    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const status = e.$metadata?.httpStatusCode;
+    const refused = status === 403 || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch';
+    throw new StorageError(
+      'STORAGE_UNREACHABLE',
+      refused
+        ? 'the endpoint refused the keys (check the access key and secret key)'
+        : `the endpoint could not list buckets (${e.name ?? 'error'}${status ? `, HTTP ${status}` : ''})`,
+      { retryable: false },
+    );
+  } finally {
+    client.destroy();
+  }
+}
+
+/** The buckets of an S3 endpoint, or the sub-folders of a server folder (for choosing a place). */
+export function listBuckets(target: BucketListing): Promise<string[]> {
+  return target.kind === 'fs' ? subFolders(target.path) : s3Buckets(target);
+}
