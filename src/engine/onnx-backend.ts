@@ -1,6 +1,6 @@
 import os from 'node:os';
 import ort from 'onnxruntime-node';
-import type { ModelDescription } from '../keras/model.js';
+import type { ModelDescription, Shape } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
 import { compileToOnnx, unsupportedLayers } from './compile.js';
 import type { Backend, Engine, EngineOptions, Tensor, TensorSpec } from './types.js';
@@ -14,6 +14,7 @@ class OnnxEngine implements Engine {
     private readonly outputNames: string[],
     readonly inputs: TensorSpec[],
     readonly outputs: TensorSpec[],
+    readonly layerShapes: ReadonlyMap<string, Shape[]>,
   ) {}
 
   async predict(inputs: Tensor[]): Promise<Tensor[]> {
@@ -74,6 +75,13 @@ export const onnxBackend: Backend = {
       name: output.name,
       shape: compiled.outputShapes[i],
     }));
-    return new OnnxEngine(session, compiled.inputNames, compiled.outputNames, inputs, outputs);
+    return new OnnxEngine(
+      session,
+      compiled.inputNames,
+      compiled.outputNames,
+      inputs,
+      outputs,
+      compiled.layerShapes,
+    );
   },
 };

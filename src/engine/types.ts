@@ -26,6 +26,8 @@ export interface Engine {
   readonly backend: string;
   readonly inputs: TensorSpec[];
   readonly outputs: TensorSpec[];
+  /** Each layer's output shapes (its first call), as the compiler computed them, for `inspect` and uploads. */
+  readonly layerShapes: ReadonlyMap<string, Shape[]>;
   predict(inputs: Tensor[]): Promise<Tensor[]>;
   dispose(): Promise<void>;
 }

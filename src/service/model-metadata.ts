@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { compileToOnnx, createEngine } from '../engine/index.js';
+import { createEngine } from '../engine/index.js';
 import type { Engine } from '../engine/types.js';
 import { countParams, loadModel, type ModelDescription } from '../keras/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
@@ -43,8 +43,7 @@ export async function validateModel(
       },
     );
   }
-  // The compiler knows every layer's output shapes (the engine above compiled the same graph).
-  const shapes = compileToOnnx(description).layerShapes;
+  const shapes = engine.layerShapes;
   const layers = description.layers
     .filter((l) => l.className !== 'InputLayer')
     .map((l) => ({
