@@ -1,0 +1,96 @@
+/**
+ * The floors of src/ and what each may import (docs/architecture.md): a new upward or sideways import fails
+ * here, naming the file and the import.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const src = join(import.meta.dirname, '..', 'src');
+const web = join(import.meta.dirname, '..', 'web', 'src');
+
+/** Each part of src/ and the parts it may import (docs/architecture.md keeps the same table). */
+export const MAY_IMPORT: Record<string, string[]> = {
+  util: [],
+  keras: ['util'],
+  engine: ['keras', 'util'],
+  scoring: ['engine', 'util'],
+  storage: ['util'],
+  repository: ['util'],
+  batch: ['engine', 'keras', 'scoring', 'storage', 'util'],
+  queue: ['batch', 'engine', 'keras', 'scoring', 'storage', 'util'],
+  service: ['batch', 'engine', 'keras', 'queue', 'repository', 'scoring', 'storage', 'util'],
+  api: ['service', 'util'],
+  cli: ['api', 'batch', 'engine', 'keras', 'queue', 'scoring', 'service', 'storage', 'util'],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : /\.tsx?$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
+}
+
+/** Relative module specifiers of a file: static, type-only, re-exports and dynamic `import()`. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)'(\.{1,2}\/[^']+)'/gm)];
+  return found.map((m) => m[1]);
+}
+
+const partOf = (file: string, root: string) => relative(root, file).split('/')[0];
+
+/** Every import of a file under `root` that crosses floors outside the table. */
+function violations(root: string): string[] {
+  const out: string[] = [];
+  for (const file of files(root)) {
+    const from = partOf(file, root);
+    for (const spec of importsOf(file)) {
+      const to = partOf(resolve(dirname(file), spec), root);
+      if (to.startsWith('..')) out.push(`${relative(root, file)} imports ${spec} (outside src/)`);
+      else if (to !== from && !MAY_IMPORT[from]?.includes(to))
+        out.push(`${relative(root, file)} (${from}) imports ${spec} (${to})`);
+    }
+  }
+  return out;
+}
+
+describe('architecture: the floors of src/ import only what docs/architecture.md allows', () => {
+  const all = files(src);
+
+  it('knows every part of src/', () => {
+    const parts = new Set(all.map((f) => partOf(f, src)).filter((p) => !p.endsWith('.ts')));
+    expect([...parts].sort()).toEqual(Object.keys(MAY_IMPORT).sort());
+  });
+
+  it('has no import across floors outside the table', () => {
+    expect(violations(src)).toEqual([]);
+  });
+
+  it('the web UI takes only the API view types from src/ (type-only)', () => {
+    const violations: string[] = [];
+    for (const file of files(web)) {
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/import\s+(type\s+)?[^;]*?from\s*'((?:\.\.\/)+src\/[^']+)'/g)) {
+        if (!m[1] || !m[2].endsWith('service/view-types')) violations.push(`${relative(web, file)}: ${m[0]}`);
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('catches an upward import (the check itself can fail)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'kb-layers-'));
+    try {
+      mkdirSync(join(root, 'keras'));
+      mkdirSync(join(root, 'repository'));
+      writeFileSync(join(root, 'keras', 'a.ts'), "import { x } from '../repository/b.js';\n");
+      writeFileSync(join(root, 'repository', 'b.ts'), "export const x = await import('../keras/a.js');\n");
+      expect(violations(root)).toEqual([
+        'keras/a.ts (keras) imports ../repository/b.js (repository)',
+        'repository/b.ts (repository) imports ../keras/a.js (keras)',
+      ]);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
