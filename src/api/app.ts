@@ -4,6 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
 import type { KerasBatchService } from '../service/index.js';
+import { VERSION } from '../util/version.js';
 import { createAuthHook } from './auth.js';
 import { errorHandler } from './errors.js';
 import { createMetrics } from './metrics.js';
@@ -81,7 +82,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       openapi: '3.0.3',
       info: {
         title: 'keras-batch',
-        version: '0.1.0',
+        version: VERSION,
         description:
           'Deploy Keras models and score them in batch or online. WML v3-compatible routes under /v3, our own under /api/v1.',
       },

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { KerasBatchError } from '../util/errors.js';
+import { VERSION } from '../util/version.js';
 import { registerApiKey } from './commands/apikey.js';
 import { registerConnections } from './commands/connections.js';
 import { registerDeployments } from './commands/deployments.js';
@@ -18,7 +19,7 @@ export const EXIT_USAGE = 2;
 export function buildProgram(): Command {
   const program = new Command('keras-batch')
     .description('Deploy trained Keras models and score them in batch')
-    .version('0.1.0')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
   registerInspect(program);

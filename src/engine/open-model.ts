@@ -46,11 +46,20 @@ export async function openModelBytes(
   options: OpenModelBytesOptions,
   started = performance.now(),
 ): Promise<OpenModel> {
-  const hash = createHash('sha256').update(bytes);
-  if (options.architecture) hash.update(options.architecture);
+  const sha256 = modelSha256(bytes, options.architecture);
   const description = await loadModel(bytes, { architecture: options.architecture, name: options.name });
   const engine = await createEngine(description, { threads: options.threads });
-  return { description, engine, sha256: hash.digest('hex'), loadMs: performance.now() - started };
+  return { description, engine, sha256, loadMs: performance.now() - started };
+}
+
+/**
+ * What identifies a model everywhere (stored versions, the compiled-model cache, the resume ledger, shards):
+ * sha256 of the file's bytes, then of the architecture JSON's when there is one.
+ */
+export function modelSha256(bytes: Uint8Array, architecture?: Uint8Array): string {
+  const hash = createHash('sha256').update(bytes);
+  if (architecture) hash.update(architecture);
+  return hash.digest('hex');
 }
 
 async function readModelFile(path: string, what: string): Promise<Buffer> {

@@ -1,6 +1,6 @@
 export { type DistributedJobOptions, type DistributedReport, runDistributedJob } from './coordinator.js';
 export { QueueError } from './errors.js';
-export { ModelCache, type ModelLoader } from './model-cache.js';
+export { type ModelLoader, WorkerModels } from './model-cache.js';
 export { describeRedis, redisOptions } from './redis.js';
 export type { ShardRepository, StoredModelFiles } from './shard-repository.js';
 export * from './types.js';

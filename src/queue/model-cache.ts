@@ -1,3 +1,4 @@
+import { ModelCache, type ModelCacheOptions, type ModelLease } from '../engine/model-cache.js';
 import type { OpenModel } from '../engine/open-model.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { QueueError } from './errors.js';
@@ -7,53 +8,51 @@ import type { ShardModelRef } from './types.js';
 export type ModelLoader = (ref: ShardModelRef) => Promise<OpenModel>;
 
 /**
- * The models a worker has loaded, by sha256: each loaded once, the least recently used one disposed when more
- * than `capacity` are held. A model that failed to load is remembered as failed (its error is rethrown at once),
- * unless the failure was transient (a repository or store that did not answer): that one is tried again.
+ * A worker's models, by sha256, in the process's one compiled-model cache (engine/model-cache.ts: least
+ * recently used evicted beyond the count or bytes budget, disposed once no shard uses it). What a worker adds:
+ * the file it read must be the model the job names (`QUEUE_MODEL_MISMATCH`), and a model that failed to load
+ * is remembered as failed (its error rethrown at once) unless the failure was transient (a repository or store
+ * that did not answer): that one is tried again.
  */
-export class ModelCache {
-  private readonly models = new Map<string, Promise<OpenModel>>();
+export class WorkerModels {
+  private readonly cache: ModelCache<OpenModel>;
+  private readonly failed = new Map<string, unknown>();
 
   constructor(
-    private readonly capacity: number,
+    options: ModelCacheOptions,
     private readonly load: ModelLoader,
-  ) {}
-
-  /** The compiled model for a reference; fails with `QUEUE_MODEL_MISMATCH` when the file is not that model. */
-  get(ref: ShardModelRef): Promise<OpenModel> {
-    const hit = this.models.get(ref.sha256);
-    if (hit) {
-      this.models.delete(ref.sha256);
-      this.models.set(ref.sha256, hit);
-      return hit;
-    }
-    const loading = this.load(ref).then(async (model) => {
-      if (model.sha256 !== ref.sha256) {
-        await model.engine.dispose();
-        throw new QueueError(
-          'QUEUE_MODEL_MISMATCH',
-          `${ref.name}: the model file this worker reads has sha256 ${model.sha256}, the job wants ${ref.sha256}`,
-        );
-      }
-      return model;
-    });
-    loading.catch((error) => {
-      if (isTransient(error) && this.models.get(ref.sha256) === loading) this.models.delete(ref.sha256);
-    });
-    this.models.set(ref.sha256, loading);
-    while (this.models.size > this.capacity) {
-      const [oldest, model] = this.models.entries().next().value as [string, Promise<OpenModel>];
-      this.models.delete(oldest);
-      void model.then((m) => m.engine.dispose()).catch(() => undefined);
-    }
-    return loading;
+  ) {
+    this.cache = new ModelCache(options);
   }
 
-  /** Disposes every model. */
+  /** The compiled model for a reference, leased for one shard. */
+  async acquire(ref: ShardModelRef): Promise<ModelLease<OpenModel>> {
+    if (this.failed.has(ref.sha256)) throw this.failed.get(ref.sha256);
+    try {
+      return await this.cache.acquire(ref.sha256, async () => {
+        const model = await this.load(ref);
+        if (model.sha256 !== ref.sha256) {
+          await model.engine.dispose();
+          throw new QueueError(
+            'QUEUE_MODEL_MISMATCH',
+            `${ref.name}: the model file this worker reads has sha256 ${model.sha256}, the job wants ${ref.sha256}`,
+          );
+        }
+        return model;
+      });
+    } catch (error) {
+      if (!isTransient(error)) {
+        if (this.failed.size >= 100) this.failed.delete(this.failed.keys().next().value as string);
+        this.failed.set(ref.sha256, error);
+      }
+      throw error;
+    }
+  }
+
+  /** Disposes every model (those in use when their shard ends). */
   async close(): Promise<void> {
-    const all = [...this.models.values()];
-    this.models.clear();
-    await Promise.all(all.map((m) => m.then((x) => x.engine.dispose()).catch(() => undefined)));
+    this.failed.clear();
+    await this.cache.close();
   }
 }
 

@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, Worker } from 'bullmq';
 import { ResumeLedger, runBatchJob } from '../batch/index.js';
-import { openModel, openModelBytes } from '../engine/open-model.js';
+import { type OpenModel, openModel, openModelBytes } from '../engine/open-model.js';
 import type { BucketDriver, S3Credentials } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
-import { isTransient, ModelCache, modelFailure } from './model-cache.js';
+import { isTransient, modelFailure, WorkerModels } from './model-cache.js';
 import { redisOptions } from './redis.js';
 import { noRepository, ShardBuckets } from './shard-buckets.js';
 import { shardInputs } from './shard-inputs.js';
@@ -33,6 +33,8 @@ export interface ShardWorkerOptions {
   ioThreads?: number;
   /** Models kept loaded (LRU by sha256). Default 2. */
   models?: number;
+  /** Most bytes of weights kept compiled (default: the model cache's, 2 GiB). */
+  modelBytes?: number;
   /** How long a shard's lock lasts without renewal: a killed worker's shard is retried after about this. */
   lockDurationMs?: number;
   /** S3 credentials from this worker's own configuration (else the AWS environment/profile chain). */
@@ -85,7 +87,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       threads: options.threads,
     });
   };
-  const models = new ModelCache(options.models ?? 2, load);
+  const models = new WorkerModels({ maxModels: options.models ?? 2, maxBytes: options.modelBytes }, load);
   const buckets = new ShardBuckets(options.credentials, repository);
   const resumeLedgers = new Map<string, Promise<Map<string, string>>>();
   /** The resume ledger of a run, read once per worker (shards are disjoint: later chunks change nothing). */
@@ -103,13 +105,22 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
 
   const processShard = async (job: Job<ShardData, ShardResult>): Promise<ShardResult> => {
     const data = job.data;
-    let model: Awaited<ReturnType<ModelCache['get']>>;
+    let lease: Awaited<ReturnType<WorkerModels['acquire']>>;
     try {
-      model = await models.get(data.model);
+      lease = await models.acquire(data.model);
     } catch (error) {
       if (isTransient(error)) throw error;
       throw new UnrecoverableError(`${UNRECOVERABLE_PREFIX}${modelFailure(data.model, error)}`);
     }
+    try {
+      return await scoreShard(job, lease.model);
+    } finally {
+      lease.release();
+    }
+  };
+
+  const scoreShard = async (job: Job<ShardData, ShardResult>, model: OpenModel): Promise<ShardResult> => {
+    const data = job.data;
     let source: BucketDriver;
     let target: BucketDriver;
     try {

@@ -1,74 +1,61 @@
-import { createEngine } from '../engine/index.js';
-import type { Engine } from '../engine/types.js';
-import { loadModel, type ModelDescription } from '../keras/index.js';
+import { ModelCache, type ModelCacheOptions, type ModelLease } from '../engine/model-cache.js';
+import { type OpenModel, openModelBytes } from '../engine/open-model.js';
 import type { ModelVersionRow } from '../repository/index.js';
-import type { BucketDriver } from '../storage/index.js';
+import type { ModelFileSource } from './model-files.js';
 import { OnlineBatcher } from './online-batcher.js';
 
 /** A compiled model version kept in memory: what batch jobs and online scoring run. */
-export interface CachedModel {
-  versionId: string;
-  description: ModelDescription;
-  engine: Engine;
-  sha256: string;
+export interface CachedModel extends OpenModel {
   batcher: OnlineBatcher;
 }
 
 /**
- * Compiled engines by model version, loaded once from the artifact store and kept (online scoring must not
- * reload). Concurrent requests for the same version share one load.
+ * The server's compiled model versions, in the process's one compiled-model cache (engine/model-cache.ts)
+ * keyed by the file's sha256: read once from the model files (the one reader of stored models), bounded by
+ * count and bytes, each in use by a job or a request until released.
  */
 export class EngineCache {
-  private readonly entries = new Map<string, Promise<CachedModel>>();
+  private readonly cache: ModelCache<CachedModel>;
 
   constructor(
-    private readonly artifacts: BucketDriver,
+    private readonly files: ModelFileSource,
     private readonly threads?: number,
-  ) {}
-
-  /** Puts an engine compiled elsewhere (at upload) in the cache. */
-  put(versionId: string, model: Omit<CachedModel, 'batcher' | 'versionId'>): void {
-    this.entries.set(
-      versionId,
-      Promise.resolve({ ...model, versionId, batcher: new OnlineBatcher(model.engine) }),
-    );
+    options: ModelCacheOptions = {},
+  ) {
+    this.cache = new ModelCache(options);
   }
 
-  /** The engine of a version, loading it on first use. */
-  get(version: ModelVersionRow): Promise<CachedModel> {
-    let entry = this.entries.get(version.id);
-    if (!entry) {
-      entry = this.load(version);
-      this.entries.set(version.id, entry);
-      entry.catch(() => this.entries.delete(version.id));
-    }
-    return entry;
+  /** Keeps an engine compiled elsewhere (at upload). */
+  put(model: Omit<OpenModel, 'loadMs'>): void {
+    this.cache.put(model.sha256, { ...model, loadMs: 0, batcher: new OnlineBatcher(model.engine) });
+  }
+
+  /** The engine of a version, compiled on first use; release the lease when done. */
+  acquire(version: ModelVersionRow): Promise<ModelLease<CachedModel>> {
+    return this.cache.acquire(version.sha256, () => this.load(version));
+  }
+
+  /** Runs `fn` with a version's engine. */
+  use<R>(version: ModelVersionRow, fn: (model: CachedModel) => Promise<R>): Promise<R> {
+    return this.cache.use(version.sha256, () => this.load(version), fn);
   }
 
   private async load(version: ModelVersionRow): Promise<CachedModel> {
-    const bytes = (await this.artifacts.get(version.artifact_key)).body;
-    const architecture = version.architecture_key
-      ? (await this.artifacts.get(version.architecture_key)).body
-      : undefined;
-    const description = await loadModel(bytes, { architecture, name: version.file_name });
-    const engine = await createEngine(description, { threads: this.threads });
-    return {
-      versionId: version.id,
-      description,
-      engine,
-      sha256: version.sha256,
-      batcher: new OnlineBatcher(engine),
-    };
+    const files = await this.files.get(version);
+    const model = await openModelBytes(files.file, {
+      architecture: files.architecture,
+      name: files.fileName,
+      threads: this.threads,
+    });
+    return { ...model, batcher: new OnlineBatcher(model.engine) };
   }
 
-  /** Drops and disposes a version's engine (its model was deleted). */
-  async evict(versionId: string): Promise<void> {
-    const entry = this.entries.get(versionId);
-    this.entries.delete(versionId);
-    if (entry) await entry.then((m) => m.engine.dispose()).catch(() => undefined);
+  /** Drops a model file's engine (its version was deleted); disposed once no job uses it. */
+  evict(sha256: string): Promise<void> {
+    return this.cache.evict(sha256);
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.entries.keys()].map((id) => this.evict(id)));
+    await this.cache.close();
   }
 }

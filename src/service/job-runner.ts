@@ -47,7 +47,8 @@ export function localJobRunner(engines: EngineCache): JobRunner {
   return {
     kind: 'local',
     async run(c) {
-      const model = await engines.get(c.version);
+      const lease = await engines.acquire(c.version);
+      const model = lease.model;
       return runBatchJob({
         model: {
           engine: model.engine,
@@ -68,7 +69,7 @@ export function localJobRunner(engines: EngineCache): JobRunner {
         signal: c.signal,
         onProgress: c.onProgress,
         onWarning: c.onWarning,
-      });
+      }).finally(() => lease.release());
     },
   };
 }

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import { createEngine } from '../engine/index.js';
+import { modelSha256 } from '../engine/open-model.js';
 import type { Engine } from '../engine/types.js';
 import { countParams, loadModel, type ModelDescription } from '../keras/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
@@ -26,8 +26,6 @@ export async function validateModel(
   architecture?: Uint8Array,
   threads?: number,
 ): Promise<ValidatedModel> {
-  const hash = createHash('sha256').update(bytes);
-  if (architecture) hash.update(architecture);
   let description: ModelDescription;
   let engine: Engine;
   try {
@@ -55,7 +53,7 @@ export async function validateModel(
   return {
     description,
     engine,
-    sha256: hash.digest('hex'),
+    sha256: modelSha256(bytes, architecture),
     size: bytes.length + (architecture?.length ?? 0),
     keras_version: description.kerasVersion,
     format: description.format,

@@ -5,6 +5,7 @@ import { artifactKey } from './artifacts.js';
 import type { EngineCache } from './engine-cache.js';
 import { ServiceError } from './errors.js';
 import type { NewModelInput, PageInput } from './inputs.js';
+import type { ModelFileSource } from './model-files.js';
 import { type ValidatedModel, validateModel } from './model-metadata.js';
 import { page, text } from './paging.js';
 import { type ModelVersionView, type ModelView, modelView, type Page, versionView } from './views.js';
@@ -25,6 +26,7 @@ export class ModelsService {
   constructor(
     private readonly repo: Repository,
     private readonly artifacts: BucketDriver,
+    private readonly files: ModelFileSource,
     private readonly engines: EngineCache,
     private readonly logger: Logger,
     private readonly threads?: number,
@@ -108,7 +110,7 @@ export class ModelsService {
       author: input.author ?? null,
       created_at: now(),
     });
-    this.engines.put(id, { description: v.description, engine: v.engine, sha256: v.sha256 });
+    this.engines.put({ description: v.description, engine: v.engine, sha256: v.sha256 });
     this.logger.info({ model: modelId, version: row.version, sha256: v.sha256 }, 'model version stored');
     return versionView(row);
   }
@@ -147,12 +149,8 @@ export class ModelsService {
   async artifact(model: string): Promise<StoredModelFile> {
     const row = await this.repo.models.getModel(model);
     const v = await this.repo.models.getVersionOf(row.id);
-    return {
-      file: (await this.artifacts.get(v.artifact_key)).body,
-      architecture: v.architecture_key ? (await this.artifacts.get(v.architecture_key)).body : undefined,
-      fileName: v.file_name,
-      version: { id: v.id, sha256: v.sha256, fileName: v.file_name },
-    };
+    const files = await this.files.get(v);
+    return { ...files, version: { id: v.id, sha256: v.sha256, fileName: v.file_name } };
   }
 
   /** A version's stored file (`part: 'architecture'`: its architecture JSON), as uploaded. */
@@ -163,17 +161,18 @@ export class ModelsService {
   ): Promise<{ bytes: Uint8Array; fileName: string }> {
     const v = await this.getVersion(model, version);
     const row = await this.repo.models.getVersion(v.id);
-    const key = part === 'model' ? row.artifact_key : row.architecture_key;
-    if (!key) throw new RepositoryError('REPO_NOT_FOUND', `version ${v.id} has no architecture JSON`);
-    const fileName = part === 'model' ? row.file_name : 'architecture.json';
-    return { bytes: (await this.artifacts.get(key)).body, fileName };
+    if (part === 'architecture' && !row.architecture_key)
+      throw new RepositoryError('REPO_NOT_FOUND', `version ${v.id} has no architecture JSON`);
+    const files = await this.files.get(row);
+    if (part === 'model') return { bytes: files.file, fileName: row.file_name };
+    return { bytes: files.architecture ?? new Uint8Array(), fileName: 'architecture.json' };
   }
 
   async delete(idOrName: string): Promise<void> {
     const row = await this.repo.models.getModel(idOrName);
     const versions = await this.repo.models.deleteModel(row.id);
     for (const v of versions) {
-      await this.engines.evict(v.id);
+      await this.engines.evict(v.sha256);
       await this.artifacts.delete(v.artifact_key).catch(() => undefined);
       if (v.architecture_key) await this.artifacts.delete(v.architecture_key).catch(() => undefined);
     }

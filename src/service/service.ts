@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { ModelCacheOptions } from '../engine/model-cache.js';
 import {
   isPostgresUrl,
   type JobStatus,
@@ -18,6 +19,7 @@ import type { NewConnectionInput, NewDeploymentInput, NewModelInput, PageInput }
 import { JobExecutor } from './job-executor.js';
 import { localJobRunner } from './job-runner.js';
 import { KeysService } from './keys-service.js';
+import { storeModelFiles } from './model-files.js';
 import { ModelsService } from './models-service.js';
 import { OnlineService } from './online-service.js';
 
@@ -37,6 +39,8 @@ export interface ServiceOptions {
   threads?: number;
   /** Environment for the secret key (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** How many compiled models (and bytes of weights) the server keeps. */
+  modelCache?: ModelCacheOptions;
   /** Run batch jobs over queue workers through this Redis (`serve --redis`) instead of in this process. */
   queue?: DistributedRunnerOptions;
 }
@@ -61,9 +65,15 @@ export class KerasBatchService {
     box: SecretBox,
     private readonly artifacts: BucketDriver,
     readonly logger: Logger,
-    options: { maxConcurrentJobs?: number; threads?: number; queue?: DistributedRunnerOptions },
+    options: {
+      maxConcurrentJobs?: number;
+      threads?: number;
+      queue?: DistributedRunnerOptions;
+      modelCache?: ModelCacheOptions;
+    },
   ) {
-    this.engines = new EngineCache(artifacts, options.threads);
+    const files = storeModelFiles(artifacts);
+    this.engines = new EngineCache(files, options.threads, options.modelCache);
     this.jobs = new JobExecutor({
       repository: repo,
       runner: options.queue ? distributedJobRunner(options.queue) : localJobRunner(this.engines),
@@ -71,7 +81,7 @@ export class KerasBatchService {
       logger,
       maxConcurrentJobs: options.maxConcurrentJobs,
     });
-    this.models = new ModelsService(repo, artifacts, this.engines, logger, options.threads);
+    this.models = new ModelsService(repo, artifacts, files, this.engines, logger, options.threads);
     this.connections = new ConnectionsService(repo, box);
     this.online = new OnlineService(repo, this.engines);
     this.deployments = new DeploymentsService(repo, this.jobs, (id) => this.online.forget(id));

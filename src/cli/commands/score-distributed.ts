@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { FailureLimit } from '../../batch/index.js';
+import { modelSha256 } from '../../engine/open-model.js';
 import type { ShardModelRef } from '../../queue/index.js';
 import type { BucketDriver, Location } from '../../storage/index.js';
 import { formatLocation } from '../../storage/index.js';
@@ -59,9 +59,8 @@ async function modelReference(input: DistributedScoreInput): Promise<ShardModelR
       );
     }
   };
-  const hash = createHash('sha256').update(await read(input.modelPath));
-  if (input.architecture) hash.update(await read(input.architecture));
-  return { ...local, sha256: hash.digest('hex'), name: input.modelName };
+  const architecture = input.architecture ? await read(input.architecture) : undefined;
+  return { ...local, sha256: modelSha256(await read(input.modelPath), architecture), name: input.modelName };
 }
 
 /**

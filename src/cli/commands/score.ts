@@ -3,6 +3,7 @@ import { type FailureLimit, parseFailureLimit, runBatchJob, summarize } from '..
 import { openModel } from '../../engine/open-model.js';
 import { formatLocation, locationsOverlap } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
+import { byteSize, nonNegativeInteger, positiveInteger } from '../arg-parsers.js';
 import { openCliBucket } from '../buckets.js';
 import { createLogger } from '../logger.js';
 import { createProgressBar } from '../progress-bar.js';
@@ -18,11 +19,11 @@ interface ScoreOptions {
   region?: string;
   profile?: string;
   connection?: string;
-  batchSize: string;
-  concurrency: string;
-  threads?: string;
-  ioThreads?: string;
-  maxFileSize: string;
+  batchSize: number;
+  concurrency: number;
+  threads?: number;
+  ioThreads?: number;
+  maxFileSize: number;
   include?: string[];
   maxFailures?: string;
   resume?: boolean;
@@ -31,34 +32,12 @@ interface ScoreOptions {
   quiet?: boolean;
   logLevel: string;
   redis?: string;
-  shardSize: string;
-  maxQueuedShards: string;
+  shardSize: number;
+  maxQueuedShards: number;
 }
 
 /** Exit code when some inputs failed (the others were scored). */
 export const EXIT_SOME_FAILED = 3;
-
-const positiveInt = (name: string, text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new KerasBatchError('cli', 'CLI_BAD_OPTION', `${name} must be a whole number >= 1, got "${text}"`);
-  return n;
-};
-
-const nonNegativeInt = (name: string, text: string) => (text === '0' ? 0 : positiveInt(name, text));
-
-function parseSize(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim());
-  if (!m)
-    throw new KerasBatchError(
-      'cli',
-      'CLI_BAD_OPTION',
-      `--max-file-size must be a size like 64MiB or 500kB, got "${text}"`,
-    );
-  const unit = (m[2] ?? '').toLowerCase()[0];
-  const factor = unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1;
-  return Math.floor(Number(m[1]) * factor);
-}
 
 /** `keras-batch score`: the batch job — every input of the source scored into the target. */
 export function registerScore(program: Command): void {
@@ -82,14 +61,20 @@ export function registerScore(program: Command): void {
     .option('--region <region>', 'S3 signing region')
     .option('--profile <name>', 'AWS shared-config profile')
     .option('--connection <file>', 'JSON file with WML-style COS keys {"access_key","secret_key","url"}')
-    .option('--batch-size <n>', 'records per engine call, gathered across files', '256')
-    .option('--concurrency <n>', 'concurrent storage requests', '16')
-    .option('--threads <n>', 'inference threads (default: all cores)')
+    .option('--batch-size <n>', 'records per engine call, gathered across files', positiveInteger, 256)
+    .option('--concurrency <n>', 'concurrent storage requests', positiveInteger, 16)
+    .option('--threads <n>', 'inference threads (default: all cores)', positiveInteger)
     .option(
       '--io-threads <n>',
       'threads reading and writing local folders, 0 = none (default: cores, at most 4)',
+      nonNegativeInteger,
     )
-    .option('--max-file-size <size>', 'inputs larger than this fail', '64MiB')
+    .option(
+      '--max-file-size <size>',
+      'inputs larger than this fail (default 64MiB)',
+      byteSize,
+      64 * 1024 ** 2,
+    )
     .option(
       '--include <glob...>',
       'which keys are inputs (default **/*.json); others fail as "not an input file"',
@@ -107,13 +92,17 @@ export function registerScore(program: Command): void {
     .option('-q, --quiet', 'no progress bar')
     .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', 'warn')
     .option('--redis <url>', 'run the job over worker processes (keras-batch worker) through this Redis')
-    .option('--shard-size <n>', 'with --redis: inputs per shard', '512')
-    .option('--max-queued-shards <n>', 'with --redis: shards of this job out at once (listing waits)', '32')
+    .option('--shard-size <n>', 'with --redis: inputs per shard', positiveInteger, 512)
+    .option(
+      '--max-queued-shards <n>',
+      'with --redis: shards of this job out at once (listing waits)',
+      positiveInteger,
+      32,
+    )
     .action(async (options: ScoreOptions) => {
       const logger = createLogger(options.logLevel);
-      const batchSize = positiveInt('--batch-size', options.batchSize);
-      const concurrency = positiveInt('--concurrency', options.concurrency);
-      const maxFileBytes = parseSize(options.maxFileSize);
+      const { batchSize, concurrency } = options;
+      const maxFileBytes = options.maxFileSize;
       const maxFailures = options.maxFailures ? parseFailureLimit(options.maxFailures) : undefined;
       const bucketOptions = { ...options, concurrency };
       const source = await openCliBucket(options.source, bucketOptions);
@@ -143,7 +132,7 @@ export function registerScore(program: Command): void {
       }
       const model = await openModel(stored.path, {
         architecture: stored.architecture,
-        threads: options.threads ? positiveInt('--threads', options.threads) : undefined,
+        threads: options.threads,
       }).finally(() => stored.dispose());
       logger.info(
         { model: options.model, sha256: model.sha256, loadMs: Math.round(model.loadMs) },
@@ -170,8 +159,7 @@ export function registerScore(program: Command): void {
           targetText: formatLocation(target.location),
           batchSize,
           concurrency,
-          ioThreads:
-            options.ioThreads === undefined ? undefined : nonNegativeInt('--io-threads', options.ioThreads),
+          ioThreads: options.ioThreads,
           maxFileBytes,
           include: options.include,
           maxFailures,
@@ -229,8 +217,8 @@ async function scoreDistributed(
       endpoint: options.endpoint,
       region: options.region,
       profile: options.profile,
-      shardSize: positiveInt('--shard-size', options.shardSize),
-      maxQueuedShards: positiveInt('--max-queued-shards', options.maxQueuedShards),
+      shardSize: options.shardSize,
+      maxQueuedShards: options.maxQueuedShards,
       batchSize: o.batchSize,
       concurrency: o.concurrency,
       maxFileBytes: o.maxFileBytes,

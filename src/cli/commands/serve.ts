@@ -1,40 +1,21 @@
 import type { Command } from 'commander';
-import { KerasBatchError } from '../../util/errors.js';
+import { byteSize, port, positiveInteger } from '../arg-parsers.js';
 import { createLogger } from '../logger.js';
 
 interface ServeOptions {
-  port: string;
+  port: number;
   host: string;
   dataDir: string;
   artifacts?: string;
-  maxUpload: string;
-  maxJobs: string;
+  maxUpload: number;
+  maxJobs: number;
+  maxModels?: number;
+  modelMemory?: number;
   publicDocs?: boolean;
   logLevel: string;
   redis?: string;
-  shardSize: string;
-  maxQueuedShards: string;
-}
-
-const positiveInt = (name: string, text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new KerasBatchError('cli', 'CLI_BAD_OPTION', `${name} must be a whole number >= 1, got "${text}"`);
-  return n;
-};
-
-function parseBytes(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmg]i?b?)?$/i.exec(text.trim());
-  if (!m)
-    throw new KerasBatchError(
-      'cli',
-      'CLI_BAD_OPTION',
-      `--max-upload must be a size like 512MiB, got "${text}"`,
-    );
-  const unit = (m[2] ?? '').toLowerCase()[0];
-  return Math.floor(
-    Number(m[1]) * (unit === 'k' ? 1024 : unit === 'm' ? 1024 ** 2 : unit === 'g' ? 1024 ** 3 : 1),
-  );
+  shardSize: number;
+  maxQueuedShards: number;
 }
 
 /** `keras-batch serve`: the REST API over the embedded data dir (or PostgreSQL with DATABASE_URL). */
@@ -44,21 +25,36 @@ export function registerServe(program: Command): void {
     .description(
       'serve the REST API (WML v3-compatible and /api/v1); batch jobs run in this process, or with --redis on keras-batch workers',
     )
-    .option('-p, --port <port>', 'port', '8080')
+    .option('-p, --port <port>', 'port', port, 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--data-dir <dir>', 'data dir: SQLite database, secret key, model files', '.keras-batch')
     .option(
       '--artifacts <location>',
       'model files in a shared folder or s3://bucket/prefix (with DATABASE_URL)',
     )
-    .option('--max-upload <size>', 'largest model upload', '512MiB')
-    .option('--max-jobs <n>', 'batch jobs run at once', '1')
+    .option('--max-upload <size>', 'largest model upload (default 512MiB)', byteSize, 512 * 1024 ** 2)
+    .option('--max-jobs <n>', 'batch jobs run at once', positiveInteger, 1)
+    .option(
+      '--max-models <n>',
+      'compiled models kept in memory (least recently used evicted; default 8)',
+      positiveInteger,
+    )
+    .option(
+      '--model-memory <size>',
+      'weights of compiled models kept in memory, all together (default 2GiB)',
+      byteSize,
+    )
     .option(
       '--redis <url>',
       'run batch jobs on `keras-batch worker` processes through this Redis (they read models and connections from this repository)',
     )
-    .option('--shard-size <n>', 'with --redis: inputs per shard', '512')
-    .option('--max-queued-shards <n>', "with --redis: a job's shards out at once (listing waits)", '32')
+    .option('--shard-size <n>', 'with --redis: inputs per shard', positiveInteger, 512)
+    .option(
+      '--max-queued-shards <n>',
+      "with --redis: a job's shards out at once (listing waits)",
+      positiveInteger,
+      32,
+    )
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
     .action(async (o: ServeOptions) => {
@@ -71,8 +67,8 @@ export function registerServe(program: Command): void {
       const queue = o.redis
         ? {
             redisUrl: o.redis,
-            shardSize: positiveInt('--shard-size', o.shardSize),
-            maxQueuedShards: positiveInt('--max-queued-shards', o.maxQueuedShards),
+            shardSize: o.shardSize,
+            maxQueuedShards: o.maxQueuedShards,
           }
         : undefined;
       if (queue) (await import('../../queue/index.js')).redisOptions(queue.redisUrl); // a bad URL fails now
@@ -80,7 +76,8 @@ export function registerServe(program: Command): void {
         dataDir: o.dataDir,
         artifacts: o.artifacts,
         logger,
-        maxConcurrentJobs: Number(o.maxJobs) || 1,
+        maxConcurrentJobs: o.maxJobs,
+        modelCache: { maxModels: o.maxModels, maxBytes: o.modelMemory },
         queue,
       });
       if ((await service.keys.count()) === 0) {
@@ -92,10 +89,10 @@ export function registerServe(program: Command): void {
       const app = await buildApp({
         service,
         logger,
-        maxUploadBytes: parseBytes(o.maxUpload),
+        maxUploadBytes: o.maxUpload,
         publicDocs: o.publicDocs,
       });
-      const address = await app.listen({ port: Number(o.port), host: o.host });
+      const address = await app.listen({ port: o.port, host: o.host });
       process.stdout.write(
         `keras-batch serving on ${address} (${service.database.dialect}: ${service.database.where})\n`,
       );

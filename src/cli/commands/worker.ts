@@ -1,15 +1,17 @@
 import type { Command } from 'commander';
 import { KerasBatchError } from '../../util/errors.js';
+import { byteSize, nonNegativeInteger, positiveInteger } from '../arg-parsers.js';
 import { readConnection } from '../buckets.js';
 import { createLogger } from '../logger.js';
 
 interface WorkerOptions {
   redis: string;
-  concurrency: string;
-  threads?: string;
-  ioThreads?: string;
-  models: string;
-  lockDuration: string;
+  concurrency: number;
+  threads?: number;
+  ioThreads?: number;
+  models: number;
+  modelMemory?: number;
+  lockDuration: number;
   connection?: string;
   dataDir?: string;
   artifacts?: string;
@@ -19,13 +21,6 @@ interface WorkerOptions {
 
 /** Exit code of a worker stopped by a second signal before its shards were finished. */
 const EXIT_INTERRUPTED = 130;
-
-const positiveInt = (name: string, text: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1)
-    throw new KerasBatchError('cli', 'CLI_BAD_OPTION', `${name} must be a whole number >= 1, got "${text}"`);
-  return n;
-};
 
 /** The repository a worker reads (for `serve --redis` jobs), when it was given one: as `serve` finds it. */
 async function openRepositoryOption(o: WorkerOptions) {
@@ -65,17 +60,24 @@ export function registerWorker(program: Command): void {
       'score shards of distributed batch jobs (score --redis, serve --redis) taken from Redis, until SIGTERM',
     )
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
-    .option('--concurrency <n>', 'shards scored at once by this process', '1')
-    .option('--threads <n>', 'inference threads (default: all cores)')
+    .option('--concurrency <n>', 'shards scored at once by this process', positiveInteger, 1)
+    .option('--threads <n>', 'inference threads (default: all cores)', positiveInteger)
     .option(
       '--io-threads <n>',
       'threads reading and writing local folders, 0 = none (default: cores, at most 4)',
+      nonNegativeInteger,
     )
-    .option('--models <n>', 'models kept loaded (least recently used evicted)', '2')
+    .option('--models <n>', 'models kept loaded (least recently used evicted)', positiveInteger, 2)
+    .option(
+      '--model-memory <size>',
+      'weights of the models kept loaded, all together (default 2GiB)',
+      byteSize,
+    )
     .option(
       '--lock-duration <ms>',
       "a shard's lock: a crashed worker's shard is retried after about this",
-      '30000',
+      positiveInteger,
+      30000,
     )
     .option(
       '--connection <file>',
@@ -98,16 +100,12 @@ export function registerWorker(program: Command): void {
       const { describeRedis, startShardWorker } = await import('../../queue/index.js');
       const worker = await startShardWorker({
         redisUrl: options.redis,
-        concurrency: positiveInt('--concurrency', options.concurrency),
-        threads: options.threads ? positiveInt('--threads', options.threads) : undefined,
-        ioThreads:
-          options.ioThreads === undefined
-            ? undefined
-            : options.ioThreads === '0'
-              ? 0
-              : positiveInt('--io-threads', options.ioThreads),
-        models: positiveInt('--models', options.models),
-        lockDurationMs: positiveInt('--lock-duration', options.lockDuration),
+        concurrency: options.concurrency,
+        threads: options.threads,
+        ioThreads: options.ioThreads,
+        models: options.models,
+        modelBytes: options.modelMemory,
+        lockDurationMs: options.lockDuration,
         credentials: connection
           ? { accessKeyId: connection.access_key, secretAccessKey: connection.secret_key }
           : undefined,
