@@ -1,0 +1,172 @@
+import type { LayerSpec } from '../../keras/model.js';
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { ConfigReader, unsupported } from './config.js';
+import { configArray } from './preprocessing-numeric.js';
+import { registerLayer, type Sym } from './registry.js';
+
+const TO_FLOAT = { to: { i: 1 } };
+const TO_INT64 = { to: { i: 7 } };
+type OutputMode = 'int' | 'one_hot' | 'multi_hot' | 'count';
+
+function outputMode(layer: LayerSpec, fallback: OutputMode): OutputMode {
+  const mode = new ConfigReader(layer).string('output_mode', fallback);
+  if (mode !== 'int' && mode !== 'one_hot' && mode !== 'multi_hot' && mode !== 'count') {
+    unsupported(layer, `output_mode "${mode}"`);
+  }
+  if (new ConfigReader(layer).bool('sparse', false)) unsupported(layer, 'sparse=True (a sparse output)');
+  return mode;
+}
+
+/** `x[..., None] == values` as float 0/1, shape `[...x, values.length]`. */
+function matches(g: GraphBuilder, x: string, values: number[], base: string): string {
+  const expanded = g.op('Unsqueeze', [x, g.constInt64('last_axis', [-1])]);
+  const eq = g.op('Equal', [expanded, g.constFloat(base, [values.length], values)]);
+  return g.op('Cast', [eq], TO_FLOAT);
+}
+
+/**
+ * Keras' `encode_categorical_inputs` on integer indices (keras/src/utils/numerical_utils.py and the TF
+ * bincount fast path in tf_utils.py): `one_hot` drops a last axis of size 1 and appends `depth`;
+ * `multi_hot`/`count` on a `[batch, n]` input give `[batch, depth]` (the bincount of each row). Indices outside
+ * `[0, depth)` count nowhere, as TF's bincount drops them. Rank-1 inputs (one bincount over the whole batch)
+ * and rank 3+ are refused for `multi_hot`/`count`.
+ */
+function encode(g: GraphBuilder, layer: LayerSpec, x: Sym, mode: OutputMode, depth: number): Sym {
+  if (mode === 'int') return x;
+  const range = Array.from({ length: depth }, (_, i) => i);
+  if (mode === 'one_hot') {
+    let src = x;
+    if (x.shape.length > 1 && x.shape[x.shape.length - 1] === 1) {
+      const squeezed = g.op('Squeeze', [x.name, g.constInt64('last_axis', [-1])]);
+      src = { name: squeezed, shape: x.shape.slice(0, -1) };
+    }
+    return { name: matches(g, src.name, range, `${layer.name}_range`), shape: [...src.shape, depth] };
+  }
+  if (x.shape.length !== 2) unsupported(layer, `output_mode "${mode}" on an input of rank ${x.shape.length}`);
+  const hot = matches(g, x.name, range, `${layer.name}_range`);
+  const y =
+    mode === 'multi_hot'
+      ? g.op('ReduceMax', [hot], { axes: { ints: [1] }, keepdims: { i: 0 } })
+      : g.op('ReduceSum', [hot, g.constInt64('axis_1', [1])], { keepdims: { i: 0 } });
+  return { name: y, shape: [x.shape[0], depth] };
+}
+
+/**
+ * Discretization (keras/src/layers/preprocessing/discretization.py; tf_keras the same): the bucket index
+ * `digitize(x, bin_boundaries)` (the number of float32 boundaries <= x, TF's Bucketize), then encoded.
+ */
+registerLayer('Discretization', ({ g, layer, inputs }) => {
+  const x = inputs[0];
+  const mode = outputMode(layer, 'int');
+  const bins = configArray(layer.config.bin_boundaries);
+  if (bins?.shape.length !== 1) {
+    unsupported(layer, `bin_boundaries ${JSON.stringify(layer.config.bin_boundaries)} (not adapted?)`);
+  }
+  const expanded = g.op('Unsqueeze', [x.name, g.constInt64('last_axis', [-1])]);
+  const ge = g.op('GreaterOrEqual', [expanded, g.constFloat(`${layer.name}_bins`, bins.shape, bins.data)]);
+  const idx = g.op('ReduceSum', [g.op('Cast', [ge], TO_FLOAT), g.constInt64('last_axis', [-1])], {
+    keepdims: { i: 0 },
+  });
+  return { outputs: [encode(g, layer, { name: idx, shape: x.shape }, mode, bins.data.length + 1)] };
+});
+
+/** CategoryEncoding (category_encoding.py): integer inputs encoded to `num_tokens` (no `count_weights`). */
+registerLayer('CategoryEncoding', ({ g, layer, inputs }) => {
+  const depth = new ConfigReader(layer).number('num_tokens');
+  return { outputs: [encode(g, layer, inputs[0], outputMode(layer, 'multi_hot'), depth)] };
+});
+
+/** `sum(onehot(x == keys) * values)` and whether any key matched. */
+function tableLookup(g: GraphBuilder, x: string, keys: number[], values: number[], base: string) {
+  const hot = matches(g, x, keys, `${base}_keys`);
+  const found = g.op('ReduceMax', [hot], { axes: { ints: [-1] }, keepdims: { i: 0 } });
+  const picked = g.op('MatMul', [hot, g.constFloat(`${base}_values`, [values.length, 1], values)]);
+  const value = g.op('Squeeze', [picked, g.constInt64('last_axis', [-1])]);
+  return { value, found: g.op('Cast', [found], { to: { i: 9 } }) };
+}
+
+const optionalInt = (layer: LayerSpec, key: string, fallback: number | null): number | null => {
+  const v = layer.config[key];
+  if (v === undefined) return fallback;
+  if (v === null) return null;
+  if (typeof v !== 'number' || !Number.isInteger(v)) unsupported(layer, `${key} ${JSON.stringify(v)}`);
+  return v;
+};
+
+/**
+ * IntegerLookup (keras/src/layers/preprocessing/index_lookup.py, integer_lookup.py; tf_keras the same) with
+ * its vocabulary in the config. Forward: the mask token gives 0 (`int`) or counts nowhere, a vocabulary
+ * token its index after the mask/OOV slots, an OOV value the OOV slot (`floormod(x, num_oov_indices)` for
+ * several; NaN where Keras would raise with `num_oov_indices=0`). Inverse: index to token, `oov_token` else.
+ * Refused: an adapted vocabulary (saved as an asset), `farmhash` OOV hashing, `tf_idf`, sparse outputs.
+ */
+registerLayer('IntegerLookup', ({ g, layer, inputs }) => {
+  const cfg = new ConfigReader(layer);
+  const x = inputs[0];
+  const mode = outputMode(layer, 'int');
+  const invert = cfg.bool('invert', false);
+  const numOov = cfg.number('num_oov_indices', 1);
+  const mask = optionalInt(layer, 'mask_token', null);
+  const oovToken = optionalInt(layer, 'oov_token', -1);
+  const vocab = configArray(layer.config.vocabulary);
+  if (!vocab)
+    unsupported(layer, 'an adapted vocabulary (Keras saves it as an asset file, which is not read)');
+  if (vocab.shape.length !== 1 || !vocab.data.every(Number.isInteger))
+    unsupported(layer, 'a vocabulary that is not a list of integers');
+  if (invert && mode !== 'int') unsupported(layer, `invert=True with output_mode "${mode}"`);
+  const oovStart = mask !== null && mode === 'int' ? 1 : 0;
+  const tokenStart = oovStart + numOov;
+  const special = [...Array(oovStart).fill(mask), ...Array(numOov).fill(oovToken)];
+  const tokens = special.every((t, i) => vocab.data[i] === t) ? vocab.data.slice(tokenStart) : vocab.data;
+  const indices = tokens.map((_, i) => tokenStart + i);
+  const c = (name: string, v: number) => g.constFloat(`${layer.name}_${name}`, [], [v]);
+  if (invert) {
+    const { value, found } = tableLookup(g, x.name, indices, tokens, layer.name);
+    let y = g.op('Where', [found, value, c('oov_token', oovToken ?? Number.NaN)]);
+    if (mask !== null) y = g.op('Where', [g.op('Equal', [x.name, c('zero', 0)]), c('mask_token', mask), y]);
+    return { outputs: [{ name: y, shape: x.shape }] };
+  }
+  const method = cfg.string('oov_method', 'floormod');
+  if (numOov > 1 && method !== 'floormod') unsupported(layer, `oov_method "${method}" (farmhash)`);
+  let oov: string;
+  if (numOov === 0) oov = c('nan', Number.NaN);
+  else if (numOov === 1) oov = c('oov_start', oovStart);
+  else {
+    const asInt = g.op('Cast', [x.name], TO_INT64);
+    const mod = g.op('Mod', [asInt, g.constInt64('num_oov', [numOov], [])], { fmod: { i: 0 } });
+    oov = g.op('Add', [g.op('Cast', [mod], TO_FLOAT), c('oov_start', oovStart)]);
+  }
+  const { value, found } = tableLookup(g, x.name, tokens, indices, layer.name);
+  let y = g.op('Where', [found, value, oov]);
+  // the mask token maps to 0 for `int`; otherwise to int64 max, which the bincount drops
+  if (mask !== null)
+    y = g.op('Where', [g.op('Equal', [x.name, c('mask', mask)]), c('masked', mode === 'int' ? 0 : -1), y]);
+  const depth = cfg.bool('pad_to_max_tokens', false) ? cfg.number('max_tokens') : tokenStart + tokens.length;
+  const out = encode(g, layer, { name: y, shape: x.shape }, mode, depth);
+  if (numOov !== 0 || mode === 'int') return { outputs: [out] };
+  // Keras raises on an OOV value with num_oov_indices=0: that record's output becomes NaN, never a count
+  const rank = x.shape.length;
+  const zeroed = g.op('Mul', [y, c('zero', 0)]);
+  const perRecord =
+    rank > 1
+      ? g.op('ReduceSum', [zeroed, g.constInt64('axes', range(1, rank))], { keepdims: { i: 0 } })
+      : zeroed;
+  const shape = g.constInt64('record_shape', [-1, ...Array(out.shape.length - 1).fill(1)]);
+  const nan = g.op('Reshape', [perRecord, shape]);
+  return { outputs: [{ name: g.op('Add', [out.name, nan]), shape: out.shape }] };
+});
+
+const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
+
+const refuse =
+  (what: string) =>
+  ({ layer }: { layer: LayerSpec }) =>
+    unsupported(layer, what);
+
+registerLayer('Hashing', refuse('Hashing (FarmHash64 of the values as strings cannot be computed in ONNX)'));
+registerLayer(
+  'HashedCrossing',
+  refuse('HashedCrossing (FarmHash64 of string crosses cannot be computed in ONNX)'),
+);
+registerLayer('StringLookup', refuse('StringLookup (string inputs)'));
+registerLayer('TextVectorization', refuse('TextVectorization (string inputs)'));

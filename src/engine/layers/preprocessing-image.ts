@@ -1,0 +1,141 @@
+import type { LayerSpec, ModelDescription } from '../../keras/model.js';
+import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { ConfigReader, unsupported } from './config.js';
+import { toChannelsFirst, toChannelsLast } from './layout.js';
+import { RESIZE_METHODS, type ResizeMethod, resizeNhwc } from './preprocessing-resize.js';
+import { registerLayer, type Sym } from './registry.js';
+
+/** A batch of images `[N, H, W, C]` (channels-last) with static H and W; converts channels-first inputs. */
+function imagesNhwc(g: GraphBuilder, layer: LayerSpec, x: Sym, channelsFirst: boolean): Sym {
+  if (x.shape.length !== 4)
+    unsupported(layer, `an input of rank ${x.shape.length} (a batch of images is rank 4)`);
+  const nhwc = channelsFirst ? toChannelsLast(g, x) : x;
+  if (nhwc.shape[1] === null || nhwc.shape[2] === null) {
+    unsupported(layer, `images of open height or width [${x.shape}] (the resize is built for a static size)`);
+  }
+  return nhwc;
+}
+
+const back = (g: GraphBuilder, y: Sym, channelsFirst: boolean): Sym =>
+  channelsFirst ? toChannelsFirst(g, y) : y;
+
+/** `x[:, top:top+h, left:left+w, :]`. */
+function cropNhwc(g: GraphBuilder, x: Sym, top: number, left: number, h: number, w: number): Sym {
+  const [inH, inW] = [x.shape[1] as number, x.shape[2] as number];
+  if (top === 0 && left === 0 && h === inH && w === inW) return x;
+  const y = g.op('Slice', [
+    x.name,
+    g.constInt64('crop_starts', [top, left]),
+    g.constInt64('crop_ends', [top + h, left + w]),
+    g.constInt64('crop_axes', [1, 2]),
+  ]);
+  return { name: y, shape: [x.shape[0], h, w, x.shape[3]] };
+}
+
+/**
+ * The centred crop to the target aspect ratio that `smart_resize` and Resizing(crop_to_aspect_ratio) take
+ * (keras/src/utils/image_utils.py, keras/src/backend/tensorflow/image.py `resize`).
+ */
+function cropToAspect(g: GraphBuilder, x: Sym, th: number, tw: number): Sym {
+  const [h, w] = [x.shape[1] as number, x.shape[2] as number];
+  const ch = Math.max(Math.min(h, Math.trunc((w * th) / tw)), 1);
+  const cw = Math.max(Math.min(w, Math.trunc((h * tw) / th)), 1);
+  return cropNhwc(g, x, Math.trunc((h - ch) / 2), Math.trunc((w - cw) / 2), ch, cw);
+}
+
+/** Keras' `smart_resize`: crop to the aspect ratio, then a bilinear resize. */
+function smartResize(g: GraphBuilder, x: Sym, th: number, tw: number, base: string): Sym {
+  return resizeNhwc(g, cropToAspect(g, x, th, tw), th, tw, 'bilinear', base);
+}
+
+/**
+ * Resizing (keras/src/layers/preprocessing/image_preprocessing/resizing.py and the TF backend's
+ * `image.resize`; tf_keras image_preprocessing.py): optional crop or constant pad to the target aspect ratio,
+ * then `tf.image.resize` without antialiasing. Refused: lanczos3/lanczos5/gaussian/mitchellcubic (TF's
+ * scale_and_translate kernels), `antialias=True`, a `fill_mode` other than constant, open image sizes.
+ */
+registerLayer('Resizing', ({ g, layer, inputs }) => {
+  const cfg = new ConfigReader(layer);
+  const th = cfg.number('height');
+  const tw = cfg.number('width');
+  const method = cfg.string('interpolation', 'bilinear');
+  if (!RESIZE_METHODS.includes(method)) unsupported(layer, `interpolation "${method}"`);
+  if (cfg.bool('antialias', false)) unsupported(layer, 'antialias=True');
+  const crop = cfg.bool('crop_to_aspect_ratio', false);
+  const pad = cfg.bool('pad_to_aspect_ratio', false);
+  if (crop && pad) unsupported(layer, 'both crop_to_aspect_ratio and pad_to_aspect_ratio');
+  const fillMode = cfg.string('fill_mode', 'constant');
+  if (fillMode !== 'constant') unsupported(layer, `fill_mode "${fillMode}"`);
+  const cf = cfg.channelsFirst();
+  let x = imagesNhwc(g, layer, inputs[0], cf);
+  if (crop) x = cropToAspect(g, x, th, tw);
+  if (pad) {
+    const [h, w] = [x.shape[1] as number, x.shape[2] as number];
+    const ph = Math.max(h, Math.trunc((w * th) / tw));
+    const pw = Math.max(w, Math.trunc((h * tw) / th));
+    const top = Math.trunc((ph - h) / 2);
+    const left = Math.trunc((pw - w) / 2);
+    if (top > 0 && left > 0) unsupported(layer, 'padding both height and width'); // TF's concat would fail
+    if (top > 0 || left > 0) {
+      const fill = g.constFloat(`${layer.name}_fill`, [], [cfg.number('fill_value', 0)]);
+      const pads = g.constInt64('pads', [0, top, left, 0, 0, top, left, 0]);
+      const y = g.op('Pad', [x.name, pads, fill], { mode: { s: 'constant' } });
+      x = { name: y, shape: [x.shape[0], h + 2 * top, w + 2 * left, x.shape[3]] };
+    }
+  }
+  const y = resizeNhwc(g, x, th, tw, method as ResizeMethod, layer.name);
+  return { outputs: [back(g, y, cf)] };
+});
+
+/**
+ * CenterCrop (keras/src/layers/preprocessing/image_preprocessing/center_crop.py; tf_keras the same): a
+ * centred crop when the image is at least the target size on both axes, otherwise `smart_resize` to the
+ * target (a crop to the aspect ratio, then a bilinear resize).
+ */
+registerLayer('CenterCrop', ({ g, layer, inputs }) => {
+  const cfg = new ConfigReader(layer);
+  const th = cfg.number('height');
+  const tw = cfg.number('width');
+  const cf = cfg.channelsFirst();
+  const x = imagesNhwc(g, layer, inputs[0], cf);
+  const [h, w] = [x.shape[1] as number, x.shape[2] as number];
+  const y =
+    h >= th && w >= tw
+      ? cropNhwc(g, x, Math.floor((h - th) / 2), Math.floor((w - tw) / 2), th, tw)
+      : smartResize(g, x, th, tw, layer.name);
+  return { outputs: [back(g, y, cf)] };
+});
+
+/** Whether the file's Keras version is at least `major.minor`. */
+function versionAtLeast(model: ModelDescription, major: number, minor: number): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(model.kerasVersion);
+  if (!m) return false;
+  return Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor);
+}
+
+/**
+ * RandomCrop in predict (training=False). tf_keras: `smart_resize` to the target size, whatever the input
+ * size. Keras 3.15: the images pass through unchanged (random_crop.py `transform_images` crops only when
+ * training); files from earlier Keras 3 releases are refused unless the input already has the target size.
+ */
+registerLayer('RandomCrop', ({ g, layer, inputs, model }) => {
+  const cfg = new ConfigReader(layer);
+  const th = cfg.number('height');
+  const tw = cfg.number('width');
+  const x = inputs[0];
+  if (model.kerasMajor >= 3) {
+    const cf = cfg.channelsFirst();
+    const hw = cf ? x.shape.slice(2, 4) : x.shape.slice(1, 3);
+    if (hw[0] === th && hw[1] === tw) return { outputs: [x] };
+    if (!versionAtLeast(model, 3, 15)) {
+      unsupported(
+        layer,
+        `a ${th}x${tw} crop of [${x.shape}] images saved by Keras ${model.kerasVersion} (Keras 3.15 passes the images through in predict; earlier releases may crop)`,
+      );
+    }
+    return { outputs: [x] };
+  }
+  if (cfg.channelsFirst()) unsupported(layer, 'data_format channels_first');
+  const nhwc = imagesNhwc(g, layer, x, false);
+  return { outputs: [smartResize(g, nhwc, th, tw, layer.name)] };
+});
