@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { compileToOnnx } from '../../src/engine/compile.js';
+import type { LayerConfig, Shape } from '../../src/keras/model.js';
+import { expectTensor, random, runLayer, singleLayerModel, type T } from './layer-harness.js';
+
+const image = random([2, 4, 5, 3], 71);
+const ints = (dims: number[], values: number[]): T => ({ dims, data: Float32Array.from(values) });
+
+function refusal(className: string, config: LayerConfig, shape: Shape, kerasVersion = '3.15.1'): string {
+  try {
+    compileToOnnx(singleLayerModel({ className, config }, [shape], { kerasVersion }));
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return 'compiled';
+}
+
+describe('preprocessing layers: refusals', () => {
+  it.each([
+    ['Hashing', { num_bins: 4 }, /FarmHash64/],
+    ['HashedCrossing', { num_bins: 4 }, /FarmHash64/],
+    ['StringLookup', { vocabulary: ['a'] }, /string inputs/],
+    ['TextVectorization', {}, /string inputs/],
+    ['ContrastLimitedAdaptiveHistogramEqualization', { value_range: [0, 255] }, /CLAHE/],
+  ])('%s is refused with its reason', (className, config, reason) => {
+    expect(refusal(className, config, [null, 4, 5, 3])).toMatch(reason);
+  });
+
+  it.each([
+    [{ height: 3, width: 3, interpolation: 'lanczos3' }, /interpolation "lanczos3"/],
+    [{ height: 3, width: 3, antialias: true }, /antialias=True/],
+    [{ height: 3, width: 3, pad_to_aspect_ratio: true, fill_mode: 'reflect' }, /fill_mode "reflect"/],
+  ])('Resizing %j is refused', (config, reason) => {
+    expect(refusal('Resizing', config, [null, 4, 5, 3])).toMatch(reason);
+  });
+
+  it('Resizing of images of open size is refused', () => {
+    expect(refusal('Resizing', { height: 3, width: 3 }, [null, null, null, 3])).toMatch(/open height/);
+  });
+
+  it.each([
+    [{ vocabulary: null }, /adapted vocabulary/],
+    [{ vocabulary: [1, 2], output_mode: 'tf_idf' }, /output_mode "tf_idf"/],
+    [{ vocabulary: [1, 2], num_oov_indices: 2, oov_method: 'farmhash' }, /farmhash/],
+    [{ vocabulary: [1, 2], output_mode: 'multi_hot', sparse: true }, /sparse=True/],
+  ])('IntegerLookup %j is refused', (config, reason) => {
+    expect(refusal('IntegerLookup', config, [null, 4])).toMatch(reason);
+  });
+
+  it('multi_hot/count on a rank-3 input and sparse CategoryEncoding are refused', () => {
+    expect(refusal('CategoryEncoding', { num_tokens: 4, output_mode: 'count' }, [null, 2, 3])).toMatch(
+      /rank 3/,
+    );
+    expect(refusal('CategoryEncoding', { num_tokens: 4, sparse: true }, [null, 2])).toMatch(/sparse/);
+  });
+
+  it('RandomCrop of another size in a file before Keras 3.15 is refused (its predict may crop)', () => {
+    expect(refusal('RandomCrop', { height: 2, width: 2 }, [null, 4, 5, 3], '3.5.0')).toMatch(/Keras 3\.5\.0/);
+    expect(refusal('RandomCrop', { height: 2, width: 2 }, [null, 4, 5, 3], '3.15.1')).toBe('compiled');
+    expect(refusal('RandomCrop', { height: 4, width: 5 }, [null, 4, 5, 3], '3.5.0')).toBe('compiled');
+  });
+
+  it('an adapted Normalization without its weights is refused', () => {
+    expect(refusal('Normalization', { axis: [-1] }, [null, 4])).toMatch(/adapted weights/);
+  });
+});
+
+describe('preprocessing layers: predict semantics', () => {
+  it.each(['Equalization', 'RandomShear', 'Solarization', 'RandomFlip'])(
+    '%s passes images through in predict',
+    async (className) => {
+      expectTensor(await runLayer({ className, config: { value_range: [0, 255] } }, [image]), image, 0);
+    },
+  );
+
+  it('a recorded training=True is overridden in Keras 3 files and refused in tf.keras ones', () => {
+    const model = (kerasMajor: 2 | 3) => {
+      const m = singleLayerModel({ className: 'RandomFlip', config: {} }, [[null, 4, 5, 3]], { kerasMajor });
+      m.layers[m.layers.length - 1].inbound[0].kwargs = { training: true };
+      return m;
+    };
+    expect(() => compileToOnnx(model(3))).not.toThrow();
+    expect(() => compileToOnnx(model(2))).toThrow(/training=true/);
+  });
+
+  it('IntegerLookup with num_oov_indices=0 gives NaN for an OOV value, where Keras raises', async () => {
+    const x = ints([2, 3], [5, 7, 5, 7, 9, 5]);
+    const lookup = { className: 'IntegerLookup', config: { vocabulary: [5, 7], num_oov_indices: 0 } };
+    const y = await runLayer(lookup, [x]);
+    expect(Array.from(y.data.slice(0, 3))).toEqual([0, 1, 0]);
+    expect(Number.isNaN(y.data[4])).toBe(true);
+    const hot = await runLayer({ ...lookup, config: { ...lookup.config, output_mode: 'multi_hot' } }, [x]);
+    expect(Array.from(hot.data.slice(0, 2))).toEqual([1, 1]);
+    expect(Array.from(hot.data.slice(2)).every(Number.isNaN)).toBe(true);
+  });
+
+  it('IntegerLookup with pad_to_max_tokens encodes to max_tokens', async () => {
+    const y = await runLayer(
+      {
+        className: 'IntegerLookup',
+        config: { vocabulary: [5, 7], output_mode: 'count', pad_to_max_tokens: true, max_tokens: 6 },
+      },
+      [ints([1, 4], [5, 5, 8, 7])],
+    );
+    expect(Array.from(y.data)).toEqual([1, 2, 1, 0, 0, 0]);
+  });
+});
