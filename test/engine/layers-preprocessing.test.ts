@@ -39,7 +39,7 @@ describe('preprocessing layers: refusals', () => {
   });
 
   it.each([
-    [{ vocabulary: null }, /adapted vocabulary/],
+    [{ vocabulary: null }, /without its vocabulary/],
     [{ vocabulary: [1, 2], output_mode: 'tf_idf' }, /output_mode "tf_idf"/],
     [{ vocabulary: [1, 2], num_oov_indices: 2, oov_method: 'farmhash' }, /farmhash/],
     [{ vocabulary: [1, 2], output_mode: 'multi_hot', sparse: true }, /sparse=True/],

@@ -110,7 +110,10 @@ registerLayer('IntegerLookup', ({ g, layer, inputs }) => {
   const oovToken = optionalInt(layer, 'oov_token', -1);
   const vocab = configArray(layer.config.vocabulary);
   if (!vocab)
-    unsupported(layer, 'an adapted vocabulary (Keras saves it as an asset file, which is not read)');
+    unsupported(
+      layer,
+      'an IntegerLookup without its vocabulary (an adapted one is kept only as an asset of a .keras zip, not in a .h5)',
+    );
   if (vocab.shape.length !== 1 || !vocab.data.every(Number.isInteger))
     unsupported(layer, 'a vocabulary that is not a list of integers');
   if (invert && mode !== 'int') unsupported(layer, `invert=True with output_mode "${mode}"`);
