@@ -94,6 +94,26 @@ describe('preprocessing layers: predict semantics', () => {
     expect(Array.from(hot.data.slice(2)).every(Number.isNaN)).toBe(true);
   });
 
+  it('IntegerLookup refuses tokens that float32 inputs cannot tell apart', () => {
+    expect(refusal('IntegerLookup', { vocabulary: [1, 2 ** 24 + 1] }, [null, 4])).toMatch(/2\^24/);
+  });
+
+  it('CategoryEncoding gives NaN records where Keras raises, zeros where it drops', async () => {
+    const x = ints([2, 3], [1, -1, 2, 1, 7, 2]);
+    const count = { className: 'CategoryEncoding', config: { num_tokens: 4, output_mode: 'count' } };
+    const k3 = await runLayer(count, [x], { kerasMajor: 3 });
+    expect(Array.from(k3.data.slice(0, 4)).every(Number.isNaN)).toBe(true);
+    expect(Array.from(k3.data.slice(4))).toEqual([0, 1, 1, 0]);
+    const tf2 = await runLayer(count, [x], { kerasMajor: 2 });
+    expect(Array.from(tf2.data).every(Number.isNaN)).toBe(true);
+    const oneHot = await runLayer(
+      { className: 'CategoryEncoding', config: { num_tokens: 4, output_mode: 'one_hot' } },
+      [x],
+      { kerasMajor: 3 },
+    );
+    expect(Array.from(oneHot.data.slice(4, 8))).toEqual([0, 0, 0, 0]);
+  });
+
   it('IntegerLookup with pad_to_max_tokens encodes to max_tokens', async () => {
     const y = await runLayer(
       {

@@ -70,10 +70,37 @@ registerLayer('Discretization', ({ g, layer, inputs }) => {
   return { outputs: [encode(g, layer, { name: idx, shape: x.shape }, mode, bins.data.length + 1)] };
 });
 
-/** CategoryEncoding (category_encoding.py): integer inputs encoded to `num_tokens` (no `count_weights`). */
-registerLayer('CategoryEncoding', ({ g, layer, inputs }) => {
+/**
+ * NaN in every output of a record where the boolean `bad` (shaped like the input `x`) holds anywhere: where
+ * Keras raises in predict, the record's output is NaN, never a number.
+ */
+function poisonRecords(g: GraphBuilder, layer: LayerSpec, out: Sym, bad: string, x: Sym): Sym {
+  const c = (name: string, v: number) => g.constFloat(`${layer.name}_${name}`, [], [v]);
+  const nanOrZero = g.op('Where', [bad, c('nan', Number.NaN), c('zero', 0)]);
+  const rank = x.shape.length;
+  const axes = Array.from({ length: rank - 1 }, (_, i) => i + 1);
+  const perRecord =
+    rank > 1 ? g.op('ReduceSum', [nanOrZero, g.constInt64('axes', axes)], { keepdims: { i: 0 } }) : nanOrZero;
+  const shape = g.constInt64('record_shape', [-1, ...Array(out.shape.length - 1).fill(1)]);
+  return { name: g.op('Add', [out.name, g.op('Reshape', [perRecord, shape])]), shape: out.shape };
+}
+
+/**
+ * CategoryEncoding (category_encoding.py; tf_keras the same but it asserts every value is in range):
+ * integer inputs encoded to `num_tokens` (no `count_weights`). Where Keras raises (a negative value under
+ * Keras 3's bincount for multi_hot/count; any value outside [0, num_tokens) in tf.keras) the record is NaN.
+ */
+registerLayer('CategoryEncoding', ({ g, layer, inputs, model }) => {
+  const x = inputs[0];
   const depth = new ConfigReader(layer).number('num_tokens');
-  return { outputs: [encode(g, layer, inputs[0], outputMode(layer, 'multi_hot'), depth)] };
+  const mode = outputMode(layer, 'multi_hot');
+  const out = encode(g, layer, x, mode, depth);
+  const negative = g.op('Less', [x.name, g.constFloat(`${layer.name}_zero`, [], [0])]);
+  if (model.kerasMajor < 3) {
+    const beyond = g.op('GreaterOrEqual', [x.name, g.constFloat(`${layer.name}_depth`, [], [depth])]);
+    return { outputs: [poisonRecords(g, layer, out, g.op('Or', [negative, beyond]), x)] };
+  }
+  return { outputs: [mode === 'one_hot' ? out : poisonRecords(g, layer, out, negative, x)] };
 });
 
 /** `sum(onehot(x == keys) * values)` and whether any key matched. */
@@ -116,6 +143,10 @@ registerLayer('IntegerLookup', ({ g, layer, inputs }) => {
     );
   if (vocab.shape.length !== 1 || !vocab.data.every(Number.isInteger))
     unsupported(layer, 'a vocabulary that is not a list of integers');
+  // inputs arrive as float32: beyond 2^24 two integers can read as one and match the wrong token
+  const exact = (v: number | null) => v === null || Math.abs(v) < 2 ** 24;
+  if (![...vocab.data, mask, oovToken].every(exact))
+    unsupported(layer, 'tokens of magnitude 2^24 or more (not exact as float32 inputs)');
   if (invert && mode !== 'int') unsupported(layer, `invert=True with output_mode "${mode}"`);
   const oovStart = mask !== null && mode === 'int' ? 1 : 0;
   const tokenStart = oovStart + numOov;
@@ -148,18 +179,8 @@ registerLayer('IntegerLookup', ({ g, layer, inputs }) => {
   const out = encode(g, layer, { name: y, shape: x.shape }, mode, depth);
   if (numOov !== 0 || mode === 'int') return { outputs: [out] };
   // Keras raises on an OOV value with num_oov_indices=0: that record's output becomes NaN, never a count
-  const rank = x.shape.length;
-  const zeroed = g.op('Mul', [y, c('zero', 0)]);
-  const perRecord =
-    rank > 1
-      ? g.op('ReduceSum', [zeroed, g.constInt64('axes', range(1, rank))], { keepdims: { i: 0 } })
-      : zeroed;
-  const shape = g.constInt64('record_shape', [-1, ...Array(out.shape.length - 1).fill(1)]);
-  const nan = g.op('Reshape', [perRecord, shape]);
-  return { outputs: [{ name: g.op('Add', [out.name, nan]), shape: out.shape }] };
+  return { outputs: [poisonRecords(g, layer, out, g.op('IsNaN', [y]), x)] };
 });
-
-const range = (from: number, to: number): number[] => Array.from({ length: to - from }, (_, i) => from + i);
 
 const refuse =
   (what: string) =>
