@@ -2,7 +2,7 @@ import type { LayerSpec, ModelDescription } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { ConfigReader, unsupported } from './config.js';
 import { toChannelsFirst, toChannelsLast } from './layout.js';
-import { RESIZE_METHODS, type ResizeMethod, resizeNhwc } from './preprocessing-resize.js';
+import { RESIZE_METHODS, resizeNhwc } from './preprocessing-resize.js';
 import { registerLayer, type Sym } from './registry.js';
 
 /** A batch of images `[N, H, W, C]` (channels-last) with static H and W; converts channels-first inputs. */
@@ -51,8 +51,8 @@ function smartResize(g: GraphBuilder, x: Sym, th: number, tw: number, base: stri
 /**
  * Resizing (keras/src/layers/preprocessing/image_preprocessing/resizing.py and the TF backend's
  * `image.resize`; tf_keras image_preprocessing.py): optional crop or constant pad to the target aspect ratio,
- * then `tf.image.resize` without antialiasing. Refused: lanczos3/lanczos5/gaussian/mitchellcubic (TF's
- * scale_and_translate kernels), `antialias=True`, a `fill_mode` other than constant, open image sizes.
+ * then `tf.image.resize` (every method, `antialias` too). Refused: a `fill_mode` other than constant (the TF
+ * backend raises), open image sizes.
  */
 registerLayer('Resizing', ({ g, layer, inputs }) => {
   const cfg = new ConfigReader(layer);
@@ -60,7 +60,6 @@ registerLayer('Resizing', ({ g, layer, inputs }) => {
   const tw = cfg.number('width');
   const method = cfg.string('interpolation', 'bilinear');
   if (!RESIZE_METHODS.includes(method)) unsupported(layer, `interpolation "${method}"`);
-  if (cfg.bool('antialias', false)) unsupported(layer, 'antialias=True');
   const crop = cfg.bool('crop_to_aspect_ratio', false);
   const pad = cfg.bool('pad_to_aspect_ratio', false);
   if (crop && pad) unsupported(layer, 'both crop_to_aspect_ratio and pad_to_aspect_ratio');
@@ -83,7 +82,7 @@ registerLayer('Resizing', ({ g, layer, inputs }) => {
       x = { name: y, shape: [x.shape[0], h + 2 * top, w + 2 * left, x.shape[3]] };
     }
   }
-  const y = resizeNhwc(g, x, th, tw, method as ResizeMethod, layer.name);
+  const y = resizeNhwc(g, x, th, tw, method, layer.name, cfg.bool('antialias', false));
   return { outputs: [back(g, y, cf)] };
 });
 

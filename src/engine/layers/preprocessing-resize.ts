@@ -8,13 +8,26 @@
  * - bicubic: ResizeBicubic(half_pixel_centers=True): Keys cubic a=-0.5 from a 1024-entry table, taps outside
  *   the image dropped and the weights renormalized (resize_bicubic_op.cc)
  * - area: ResizeArea(align_corners=False) (resize_area_op.cc)
+ * - lanczos3/lanczos5/gaussian/mitchellcubic, and bilinear/bicubic with antialias: ScaleAndTranslate
+ *   (preprocessing-kernels.ts)
  */
 import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { scaleAndTranslateKernel, scaleAndTranslateWeights } from './preprocessing-kernels.js';
 import type { Sym } from './registry.js';
 
 export type ResizeMethod = 'bilinear' | 'nearest' | 'bicubic' | 'area';
 
-export const RESIZE_METHODS: readonly string[] = ['bilinear', 'nearest', 'bicubic', 'area'];
+/** Methods of `tf.image.resize` that Keras 3 (the first six) and tf.keras Resizing accept. */
+export const RESIZE_METHODS: readonly string[] = [
+  'bilinear',
+  'nearest',
+  'bicubic',
+  'area',
+  'lanczos3',
+  'lanczos5',
+  'gaussian',
+  'mitchellcubic',
+];
 
 const f = Math.fround;
 
@@ -117,8 +130,9 @@ export function resizeNhwc(
   x: Sym,
   outH: number,
   outW: number,
-  method: ResizeMethod,
+  method: string,
   base: string,
+  antialias = false,
 ): Sym {
   const [n, inH, inW, c] = x.shape as [null, number, number, number | null];
   const shape = [n, outH, outW, c];
@@ -131,10 +145,15 @@ export function resizeNhwc(
     });
     return { name: cols, shape };
   }
+  const kernel = scaleAndTranslateKernel(method, antialias);
   // ResizeArea multiplies the patch sum by 1 / (height_scale * width_scale), in float32
   const factor = method === 'area' ? f(1 / f(resizeScale(inH, outH) * resizeScale(inW, outW))) : 1;
-  const wh = resizeWeights(method, inH, outH);
-  const ww = resizeWeights(method, inW, outW);
+  const axisWeights = (inSize: number, outSize: number) =>
+    kernel
+      ? scaleAndTranslateWeights(kernel, inSize, outSize, antialias)
+      : resizeWeights(method as Exclude<ResizeMethod, 'nearest'>, inSize, outSize);
+  const wh = axisWeights(inH, outH);
+  const ww = axisWeights(inW, outW);
   const whC = g.constFloat(
     `${base}_wh`,
     [outH, inH],
