@@ -1,7 +1,8 @@
 import type { LayerSpec } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { ConfigReader, unsupported } from './config.js';
-import { configArray } from './preprocessing-numeric.js';
+import { type ConfigArray, configArray } from './preprocessing-numeric.js';
+import { summaryBoundaries } from './preprocessing-quantiles.js';
 import { registerLayer, type Sym } from './registry.js';
 
 const TO_FLOAT = { to: { i: 1 } };
@@ -51,16 +52,27 @@ function encode(g: GraphBuilder, layer: LayerSpec, x: Sym, mode: OutputMode, dep
   return { name: y, shape: [x.shape[0], depth] };
 }
 
+/** tf.keras' adapted boundaries, from the quantile summary it keeps as its one weight. */
+function adaptedBoundaries(layer: LayerSpec): ConfigArray | null {
+  const numBins = layer.config.num_bins;
+  const summary = layer.weights[0];
+  if (typeof numBins !== 'number' || layer.weights.length !== 1 || summary.shape.length !== 2) return null;
+  if (summary.shape[0] !== 2) return null;
+  const data = summaryBoundaries(summary.data, summary.shape[1], numBins);
+  return { shape: [data.length], data };
+}
+
 /**
  * Discretization (keras/src/layers/preprocessing/discretization.py; tf_keras the same): the bucket index
- * `digitize(x, bin_boundaries)` (the number of float32 boundaries <= x, TF's Bucketize), then encoded.
+ * `digitize(x, bin_boundaries)` (the number of float32 boundaries <= x, TF's Bucketize), then encoded. The
+ * boundaries are in the config (given, or adapted in Keras 3) or, adapted in tf.keras, from its summary weight.
  */
 registerLayer('Discretization', ({ g, layer, inputs }) => {
   const x = inputs[0];
   const mode = outputMode(layer, 'int');
-  const bins = configArray(layer.config.bin_boundaries);
+  const bins = configArray(layer.config.bin_boundaries) ?? adaptedBoundaries(layer);
   if (bins?.shape.length !== 1) {
-    unsupported(layer, `bin_boundaries ${JSON.stringify(layer.config.bin_boundaries)} (not adapted?)`);
+    unsupported(layer, `bin_boundaries ${JSON.stringify(layer.config.bin_boundaries)}`);
   }
   const expanded = g.op('Unsqueeze', [x.name, g.constInt64('last_axis', [-1])]);
   const ge = g.op('GreaterOrEqual', [expanded, g.constFloat(`${layer.name}_bins`, bins.shape, bins.data)]);
