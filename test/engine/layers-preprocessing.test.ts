@@ -93,6 +93,13 @@ describe('preprocessing layers: predict semantics', () => {
     expect(Array.from(hot.data.slice(2)).every(Number.isNaN)).toBe(true);
   });
 
+  it('AutoContrast keeps a constant channel as it is (Keras 3.15 output)', async () => {
+    const x = ints([2, 2, 2, 2], [5, 1, 5, 2, 5, 3, 5, 4, 0, 1, 0, 2, 0, 3, 0, 9]);
+    const y = await runLayer({ className: 'AutoContrast', config: { value_range: [0, 255] } }, [x]);
+    const keras = [5, 0, 5, 85, 5, 170, 5, 255, 0, 0, 0, 31.875, 0, 63.75, 0, 255];
+    expectTensor(y, ints([2, 2, 2, 2], keras), 1e-6);
+  });
+
   it('IntegerLookup refuses tokens that float32 inputs cannot tell apart', () => {
     expect(refusal('IntegerLookup', { vocabulary: [1, 2 ** 24 + 1] }, [null, 4])).toMatch(/2\^24/);
   });
