@@ -94,6 +94,7 @@ const NO_WEIGHTS = new Set([
   'CutMix',
   'AugMix',
   'RandAugment',
+  'MaxNumBoundingBoxes',
 ]);
 
 const KERNEL_BIAS = new Set([

@@ -53,10 +53,31 @@ describe('preprocessing layers: refusals', () => {
     expect(refusal('CategoryEncoding', { num_tokens: 4, sparse: true }, [null, 2])).toMatch(/sparse/);
   });
 
-  it('RandomCrop of another size in a file before Keras 3.15 is refused (its predict may crop)', () => {
-    expect(refusal('RandomCrop', { height: 2, width: 2 }, [null, 4, 5, 3], '3.5.0')).toMatch(/Keras 3\.5\.0/);
-    expect(refusal('RandomCrop', { height: 2, width: 2 }, [null, 4, 5, 3], '3.15.1')).toBe('compiled');
-    expect(refusal('RandomCrop', { height: 4, width: 5 }, [null, 4, 5, 3], '3.5.0')).toBe('compiled');
+  it('RandomCrop of another size is refused outside Keras 3.15 and tf.keras 2.7+ (predict differs)', () => {
+    const crop = (version: string, height = 2, width = 2) =>
+      refusal('RandomCrop', { height, width }, [null, 4, 5, 3], version);
+    expect(crop('3.5.0')).toMatch(/Keras 3\.5\.0/);
+    expect(crop('3.16.0')).toMatch(/Keras 3\.16\.0/);
+    expect(crop('3.15.1')).toBe('compiled');
+    expect(crop('3.5.0', 4, 5)).toBe('compiled');
+  });
+
+  it('tf.keras before 2.7: RandomCrop resized then cropped, CenterCrop raised on small images', () => {
+    const old = (className: string, height: number) => {
+      try {
+        const m = singleLayerModel({ className, config: { height, width: 2 } }, [[null, 4, 5, 3]], {
+          kerasMajor: 2,
+          kerasVersion: '2.4.0',
+        });
+        compileToOnnx(m);
+        return 'compiled';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    };
+    expect(old('RandomCrop', 2)).toMatch(/Keras 2\.4\.0/);
+    expect(old('CenterCrop', 6)).toMatch(/smaller than 6x2/);
+    expect(old('CenterCrop', 3)).toBe('compiled');
   });
 
   it('an adapted Normalization without its weights is refused', () => {

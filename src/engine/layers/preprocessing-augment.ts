@@ -37,6 +37,8 @@ const IDENTITY_AT_INFERENCE = [
   'CutMix',
   'AugMix',
   'RandAugment',
+  // not random: pads bounding boxes only, images pass through (max_num_bounding_box.py)
+  'MaxNumBoundingBoxes',
 ];
 
 registerLayer(IDENTITY_AT_INFERENCE, ({ inputs }) => ({ outputs: [inputs[0]] }));

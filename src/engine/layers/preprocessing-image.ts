@@ -86,55 +86,61 @@ registerLayer('Resizing', ({ g, layer, inputs }) => {
   return { outputs: [back(g, y, cf)] };
 });
 
+/** The file's Keras `major.minor`, or null when the version is not recorded. */
+function version(model: ModelDescription): [number, number] | null {
+  const m = /^(\d+)\.(\d+)/.exec(model.kerasVersion);
+  return m ? [Number(m[1]), Number(m[2])] : null;
+}
+
+/** tf.keras before 2.7 asserted CenterCrop inputs at least the target and resized-then-cropped in RandomCrop. */
+function smartResizeAtInference(model: ModelDescription): boolean {
+  const v = version(model);
+  return model.kerasMajor >= 3 || (v !== null && (v[0] > 2 || (v[0] === 2 && v[1] >= 7)));
+}
+
 /**
- * CenterCrop (keras/src/layers/preprocessing/image_preprocessing/center_crop.py; tf_keras the same): a
+ * CenterCrop (keras/src/layers/preprocessing/image_preprocessing/center_crop.py; tf_keras 2.7+ the same): a
  * centred crop when the image is at least the target size on both axes, otherwise `smart_resize` to the
- * target (a crop to the aspect ratio, then a bilinear resize).
+ * target (a crop to the aspect ratio, then a bilinear resize; older tf.keras raised instead: refused).
  */
-registerLayer('CenterCrop', ({ g, layer, inputs }) => {
+registerLayer('CenterCrop', ({ g, layer, inputs, model }) => {
   const cfg = new ConfigReader(layer);
   const th = cfg.number('height');
   const tw = cfg.number('width');
   const cf = cfg.channelsFirst();
   const x = imagesNhwc(g, layer, inputs[0], cf);
   const [h, w] = [x.shape[1] as number, x.shape[2] as number];
-  const y =
-    h >= th && w >= tw
-      ? cropNhwc(g, x, Math.floor((h - th) / 2), Math.floor((w - tw) / 2), th, tw)
-      : smartResize(g, x, th, tw, layer.name);
-  return { outputs: [back(g, y, cf)] };
+  if (h >= th && w >= tw) {
+    const top = Math.floor((h - th) / 2);
+    return { outputs: [back(g, cropNhwc(g, x, top, Math.floor((w - tw) / 2), th, tw), cf)] };
+  }
+  if (!smartResizeAtInference(model)) {
+    unsupported(layer, `[${x.shape}] images smaller than ${th}x${tw} in a Keras ${model.kerasVersion} file`);
+  }
+  return { outputs: [back(g, smartResize(g, x, th, tw, layer.name), cf)] };
 });
 
-/** Whether the file's Keras version is at least `major.minor`. */
-function versionAtLeast(model: ModelDescription, major: number, minor: number): boolean {
-  const m = /^(\d+)\.(\d+)/.exec(model.kerasVersion);
-  if (!m) return false;
-  return Number(m[1]) > major || (Number(m[1]) === major && Number(m[2]) >= minor);
-}
-
 /**
- * RandomCrop in predict (training=False). tf_keras: `smart_resize` to the target size, whatever the input
+ * RandomCrop in predict (training=False). tf_keras 2.7+: `smart_resize` to the target size, whatever the input
  * size. Keras 3.15: the images pass through unchanged (random_crop.py `transform_images` crops only when
- * training); files from earlier Keras 3 releases are refused unless the input already has the target size.
+ * training, keras-team/keras#21868). Other releases (older tf.keras resized then cropped; other Keras 3
+ * releases may crop) are refused unless the input already has the target size, where all agree.
  */
 registerLayer('RandomCrop', ({ g, layer, inputs, model }) => {
   const cfg = new ConfigReader(layer);
   const th = cfg.number('height');
   const tw = cfg.number('width');
   const x = inputs[0];
-  if (model.kerasMajor >= 3) {
-    const cf = cfg.channelsFirst();
-    const hw = cf ? x.shape.slice(2, 4) : x.shape.slice(1, 3);
-    if (hw[0] === th && hw[1] === tw) return { outputs: [x] };
-    if (!versionAtLeast(model, 3, 15)) {
-      unsupported(
-        layer,
-        `a ${th}x${tw} crop of [${x.shape}] images saved by Keras ${model.kerasVersion} (Keras 3.15 passes the images through in predict; earlier releases may crop)`,
-      );
-    }
-    return { outputs: [x] };
+  const cf = model.kerasMajor >= 3 && cfg.channelsFirst();
+  const hw = cf ? x.shape.slice(2, 4) : x.shape.slice(1, 3);
+  if (hw[0] === th && hw[1] === tw) return { outputs: [x] };
+  const v = version(model);
+  if (model.kerasMajor >= 3 && v?.[0] === 3 && v[1] === 15) return { outputs: [x] };
+  if (model.kerasMajor >= 3 || !smartResizeAtInference(model)) {
+    unsupported(
+      layer,
+      `a ${th}x${tw} crop of [${x.shape}] images in a Keras ${model.kerasVersion} file (its predict behaviour differs across releases; Keras 3.15 and tf.keras 2.7+ are supported)`,
+    );
   }
-  if (cfg.channelsFirst()) unsupported(layer, 'data_format channels_first');
-  const nhwc = imagesNhwc(g, layer, x, false);
-  return { outputs: [smartResize(g, nhwc, th, tw, layer.name)] };
+  return { outputs: [smartResize(g, imagesNhwc(g, layer, x, false), th, tw, layer.name)] };
 });
