@@ -33,8 +33,13 @@ describe('preprocessing layers: refusals', () => {
     expect(refusal('Resizing', config, [null, 4, 5, 3])).toMatch(reason);
   });
 
-  it('Resizing of images of open size is refused', () => {
-    expect(refusal('Resizing', { height: 3, width: 3 }, [null, null, null, 3])).toMatch(/open height/);
+  it('Resizing of images of open size: bilinear and nearest only, without crop or pad', () => {
+    const open: Shape = [null, null, null, 3];
+    expect(refusal('Resizing', { height: 3, width: 3, interpolation: 'area' }, open)).toMatch(/open height/);
+    expect(refusal('Resizing', { height: 3, width: 3, crop_to_aspect_ratio: true }, open)).toMatch(
+      /open height/,
+    );
+    expect(refusal('Resizing', { height: 3, width: 3 }, open)).toBe('compiled');
   });
 
   it.each([

@@ -1,16 +1,16 @@
 import type { LayerSpec, ModelDescription } from '../../keras/model.js';
-import type { GraphBuilder } from '../onnx/graph-builder.js';
+import type { Attr, GraphBuilder } from '../onnx/graph-builder.js';
 import { ConfigReader, unsupported } from './config.js';
 import { toChannelsFirst, toChannelsLast } from './layout.js';
 import { RESIZE_METHODS, resizeNhwc } from './preprocessing-resize.js';
 import { registerLayer, type Sym } from './registry.js';
 
 /** A batch of images `[N, H, W, C]` (channels-last) with static H and W; converts channels-first inputs. */
-function imagesNhwc(g: GraphBuilder, layer: LayerSpec, x: Sym, channelsFirst: boolean): Sym {
+function imagesNhwc(g: GraphBuilder, layer: LayerSpec, x: Sym, channelsFirst: boolean, open = false): Sym {
   if (x.shape.length !== 4)
     unsupported(layer, `an input of rank ${x.shape.length} (a batch of images is rank 4)`);
   const nhwc = channelsFirst ? toChannelsLast(g, x) : x;
-  if (nhwc.shape[1] === null || nhwc.shape[2] === null) {
+  if (!open && (nhwc.shape[1] === null || nhwc.shape[2] === null)) {
     unsupported(layer, `images of open height or width [${x.shape}] (the resize is built for a static size)`);
   }
   return nhwc;
@@ -49,10 +49,42 @@ function smartResize(g: GraphBuilder, x: Sym, th: number, tw: number, base: stri
 }
 
 /**
+ * A resize of images whose size is only known when the model runs, with ONNX Resize: bilinear is TF's
+ * ResizeBilinear (half-pixel centres, positions clamped to the image) and nearest TF's ResizeNearestNeighbor
+ * (`tf_half_pixel_for_nn`, floor). Other methods need per-size weights: refused.
+ */
+function resizeOpenSize(g: GraphBuilder, layer: LayerSpec, x: Sym, th: number, tw: number, method: string) {
+  if (method !== 'bilinear' && method !== 'nearest') {
+    unsupported(layer, `interpolation "${method}" on images of open height or width [${x.shape}]`);
+  }
+  if (layer.config.antialias === true) unsupported(layer, 'antialias on images of open height or width');
+  const nchw = g.op('Transpose', [x.name], { perm: { ints: [0, 3, 1, 2] } });
+  const batchAndChannels = g.op('Slice', [
+    g.op('Shape', [nchw]),
+    g.constInt64('zero', [0]),
+    g.constInt64('two', [2]),
+  ]);
+  const sizes = g.op('Concat', [batchAndChannels, g.constInt64(`${layer.name}_size`, [th, tw])], {
+    axis: { i: 0 },
+  });
+  const attrs: Record<string, Attr> =
+    method === 'bilinear'
+      ? { mode: { s: 'linear' }, coordinate_transformation_mode: { s: 'half_pixel' } }
+      : {
+          mode: { s: 'nearest' },
+          coordinate_transformation_mode: { s: 'tf_half_pixel_for_nn' },
+          nearest_mode: { s: 'floor' },
+        };
+  const y = g.op('Resize', [nchw, '', '', sizes], attrs);
+  const out = g.op('Transpose', [y], { perm: { ints: [0, 2, 3, 1] } });
+  return { name: out, shape: [x.shape[0], th, tw, x.shape[3]] };
+}
+
+/**
  * Resizing (keras/src/layers/preprocessing/image_preprocessing/resizing.py and the TF backend's
  * `image.resize`; tf_keras image_preprocessing.py): optional crop or constant pad to the target aspect ratio,
- * then `tf.image.resize` (every method, `antialias` too). Refused: a `fill_mode` other than constant (the TF
- * backend raises), open image sizes.
+ * then `tf.image.resize` (every method, `antialias` too). Images of open size: bilinear and nearest without
+ * a crop or pad only. Refused: a `fill_mode` other than constant (the TF backend raises).
  */
 registerLayer('Resizing', ({ g, layer, inputs }) => {
   const cfg = new ConfigReader(layer);
@@ -66,6 +98,11 @@ registerLayer('Resizing', ({ g, layer, inputs }) => {
   const fillMode = cfg.string('fill_mode', 'constant');
   if (fillMode !== 'constant') unsupported(layer, `fill_mode "${fillMode}"`);
   const cf = cfg.channelsFirst();
+  const open = inputs[0].shape.length === 4 && inputs[0].shape.slice(1).some((d) => d === null);
+  if (open && !crop && !pad) {
+    const y = resizeOpenSize(g, layer, imagesNhwc(g, layer, inputs[0], cf, true), th, tw, method);
+    return { outputs: [back(g, y, cf)] };
+  }
   let x = imagesNhwc(g, layer, inputs[0], cf);
   if (crop) x = cropToAspect(g, x, th, tw);
   if (pad) {
