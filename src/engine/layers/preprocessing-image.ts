@@ -98,7 +98,8 @@ registerLayer('Resizing', ({ g, layer, inputs }) => {
   const fillMode = cfg.string('fill_mode', 'constant');
   if (fillMode !== 'constant') unsupported(layer, `fill_mode "${fillMode}"`);
   const cf = cfg.channelsFirst();
-  const open = inputs[0].shape.length === 4 && inputs[0].shape.slice(1).some((d) => d === null);
+  const s = inputs[0].shape;
+  const open = s.length === 4 && (cf ? [s[2], s[3]] : [s[1], s[2]]).some((d) => d === null);
   if (open && !crop && !pad) {
     const y = resizeOpenSize(g, layer, imagesNhwc(g, layer, inputs[0], cf, true), th, tw, method);
     return { outputs: [back(g, y, cf)] };
