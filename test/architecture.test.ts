@@ -11,7 +11,7 @@ const src = join(import.meta.dirname, '..', 'src');
 const web = join(import.meta.dirname, '..', 'web', 'src');
 
 /** Each part of src/ and the parts it may import (docs/architecture.md keeps the same table). */
-export const MAY_IMPORT: Record<string, string[]> = {
+const MAY_IMPORT: Record<string, string[]> = {
   util: [],
   keras: ['util'],
   engine: ['keras', 'util'],

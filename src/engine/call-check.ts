@@ -29,7 +29,8 @@ function refuse(layer: LayerSpec, what: string): never {
 
 /**
  * Refuses a layer call whose stored arguments the converter would not use: a constant positional argument,
- * an unknown keyword, `training=True` on a layer it changes, or an explicit mask where Keras propagates none.
+ * an unknown keyword, `training=True` on a layer it changes (tf.keras honours it; Keras 3 overrides it), or an
+ * explicit mask where Keras propagates none.
  * Anything the engine does not understand is refused, never dropped (a dropped `+ 3.0` is a wrong number).
  */
 export function checkLayerCall(
@@ -37,6 +38,7 @@ export function checkLayerCall(
   converter: RegisteredConverter,
   node: InboundNode,
   masks: (Sym | null)[],
+  kerasMajor = 2,
 ): void {
   if (node.args?.some(holdsConstant)) {
     refuse(layer, `positional call arguments ${shortJson(node.args)} are not understood`);
@@ -44,7 +46,10 @@ export function checkLayerCall(
   for (const [key, value] of Object.entries(node.kwargs)) {
     if (converter.kwargs.has(key) || value === undefined || value === null) continue;
     if (key === 'training') {
-      if (value === false || !TRAINING_SENSITIVE.test(layer.className)) continue;
+      // Keras 3 functional models pass predict's training=False to every layer call, overriding the
+      // recorded value (keras/src/models/functional.py `operation_fn`); image augmentation layers record
+      // their signature's default training=True.
+      if (value === false || kerasMajor >= 3 || !TRAINING_SENSITIVE.test(layer.className)) continue;
       refuse(
         layer,
         `called with training=${shortJson(value)}: Keras would run it in training mode in predict`,

@@ -117,7 +117,7 @@ function convert(
       `layer ${layer.name} (${layer.className}) is not supported by the ONNX engine`,
     );
   }
-  checkLayerCall(layer, converter, node, masks);
+  checkLayerCall(layer, converter, node, masks, model.kerasMajor);
   const kwargs = node.kwargs;
   const ctx: LayerContext = {
     g,

@@ -90,7 +90,8 @@ export function flattenModel(root: RawModel, legacyNodeIndices = false): FlatGra
         const inner = layer.model;
         const scopes: Scope[] = [];
         for (const node of layer.inbound) {
-          if (node.kwargs.training === true) {
+          // tf.keras honours a recorded training=True in predict; Keras 3 passes predict's training=False.
+          if (legacyNodeIndices && node.kwargs.training === true) {
             throw loadError(
               KerasErrorCode.BadGraph,
               `nested model '${layer.name}' is called with training=True: Keras would run its layers in training mode in predict`,

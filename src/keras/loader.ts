@@ -5,6 +5,7 @@
 import { open, readFile } from 'node:fs/promises';
 import { unzipSync } from 'fflate';
 import { KerasBatchError } from '../util/errors.js';
+import { assignKeras3Assets, isVocabularyAsset } from './assets-keras3.js';
 import { KerasErrorCode, loadError } from './errors.js';
 import { flattenModel } from './flatten.js';
 import { parseModelConfig } from './graph.js';
@@ -179,7 +180,8 @@ async function loadZip(bytes: Uint8Array, label: string): Promise<Loaded> {
   try {
     files = unzipSync(bytes, {
       filter: (f) =>
-        ['config.json', 'metadata.json', 'model.weights.h5'].includes(f.name) &&
+        (['config.json', 'metadata.json', 'model.weights.h5'].includes(f.name) ||
+          isVocabularyAsset(f.name)) &&
         f.originalSize <= MAX_ZIP_MEMBER,
     });
   } catch (error) {
@@ -209,6 +211,7 @@ async function loadZip(bytes: Uint8Array, label: string): Promise<Loaded> {
   } else {
     assignByLayer(parsed.raw, { names: [], weights: new Map() });
   }
+  assignKeras3Assets(parsed.raw, files);
   return { parsed, format: 'keras3-zip', kerasVersion: version, major, backend: null };
 }
 

@@ -61,6 +61,40 @@ const NO_WEIGHTS = new Set([
   'Resizing',
   'CenterCrop',
   'UnitNormalization',
+  // preprocessing: random layers keep no seed state in the saved weights
+  'CategoryEncoding',
+  'Hashing',
+  'HashedCrossing',
+  'RandomCrop',
+  'RandomFlip',
+  'RandomRotation',
+  'RandomZoom',
+  'RandomTranslation',
+  'RandomContrast',
+  'RandomBrightness',
+  'RandomHeight',
+  'RandomWidth',
+  'RandomGrayscale',
+  'RandomHue',
+  'RandomSaturation',
+  'RandomSharpness',
+  'RandomShear',
+  'RandomColorJitter',
+  'RandomColorDegeneration',
+  'RandomPosterization',
+  'RandomErasing',
+  'RandomGaussianBlur',
+  'RandomInvert',
+  'RandomPerspective',
+  'RandomElasticTransform',
+  'Solarization',
+  'Equalization',
+  'AutoContrast',
+  'MixUp',
+  'CutMix',
+  'AugMix',
+  'RandAugment',
+  'MaxNumBoundingBoxes',
 ]);
 
 const KERNEL_BIAS = new Set([
@@ -106,6 +140,14 @@ export function expectedWeightCount(className: string, config: LayerConfig): num
   if (className === 'CuDNNGRU' || className === 'CuDNNLSTM') return 3;
   if (className in RNN_GATES || className.startsWith('ConvLSTM')) return 2 + flag(config.use_bias);
   if (className === 'MultiHeadAttention') return config.use_bias === false ? 4 : 8;
+  // adapted: [mean, variance, count]; with mean/variance in the config: none
+  if (className === 'Normalization') return config.mean === undefined || config.mean === null ? 3 : 0;
+  // tf.keras keeps an adapted quantile summary as a weight; Keras 3 and given boundaries have none
+  if (className === 'Discretization') return Array.isArray(config.bin_boundaries) ? 0 : null;
+  // vocabularies live in the config or in assets; only tf_idf keeps weights
+  if (className === 'IntegerLookup' || className === 'StringLookup') {
+    return config.output_mode === 'tf_idf' ? null : 0;
+  }
   if (className === 'TimeDistributed') {
     const i = inner(config, 'layer');
     return i ? expectedWeightCount(i.className, i.config) : null;

@@ -13,3 +13,7 @@ import './conv-transpose.js';
 import './global-pooling.js';
 import './normalization.js';
 import './merge.js';
+import './preprocessing-numeric.js';
+import './preprocessing-image.js';
+import './preprocessing-augment.js';
+import './preprocessing-categorical.js';
