@@ -3,7 +3,7 @@
  * sha256), so a worker on another machine reads the model from the repository; a worker without a repository
  * on the coordinator's machine reads the coordinator's temporary copy, which is removed when the job ends.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,6 +21,15 @@ import { monitorRedis, startTestRedis, type TestRedis } from '../helpers/redis-s
 import { startWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 const inputs = exampleInputs();
+
+/** The class real Keras predicted for example digit `i` (fixtures/goldens/example_mnist_cnn.json). */
+function kerasClassOfExample(i: number): number {
+  const golden = JSON.parse(
+    readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'goldens', 'example_mnist_cnn.json'), 'utf8'),
+  ) as { outputs: Record<string, { data: number[] }[]> };
+  const row = golden.outputs['mnist-cnn.keras'][0].data.slice(i * 10, i * 10 + 10);
+  return row.indexOf(Math.max(...row));
+}
 
 describe('score --redis --model <stored model>', () => {
   let redis: TestRedis;
@@ -70,7 +79,8 @@ describe('score --redis --model <stored model>', () => {
     expect(report.counts).toMatchObject({ total: 120, scored: 120, failed: 0 });
     expect(await countFolderOutputs(join(dir, 'out-repo'))).toBe(120);
     const text = await readFile(join(dir, 'out-repo', 'img-3.json'), 'utf8');
-    expect(checkOutput('img-3.json', text)).toBeGreaterThanOrEqual(0);
+    // img-3 is the fourth example digit: the class real Keras predicts for it (its golden).
+    expect(checkOutput('img-3.json', text)).toBe(kerasClassOfExample(3));
 
     // Shards leave Redis once counted: their payloads are read from what Redis was sent.
     const sent = monitor.text().replace(/\\"/g, '"');
