@@ -6,6 +6,7 @@
 import { KerasErrorCode, layerError } from './errors.js';
 import { convertKeras1Layer, KERAS1_REMOVED, looksLikeKeras1 } from './keras1-config.js';
 import {
+  applicationClass,
   CODE_LAYERS,
   canonicalClass,
   isKnownClass,
@@ -13,6 +14,7 @@ import {
   MODEL_CLASSES,
   WRAPPER_CLASSES,
 } from './known-layers.js';
+import { KERAS3_OP_CLASSES } from './known-ops.js';
 import { type LayerConfig, OP_CLASS_PREFIX } from './model.js';
 
 /** A stored layer entry (`{class_name, config, module?, registered_name?, name?, inbound_nodes?}`). */
@@ -49,6 +51,20 @@ function isCustomEntry(entry: StoredLayer): boolean {
   if (typeof reg === 'string' && reg.length > 0 && reg !== entry.class_name) return true;
   const mod = entry.module;
   return typeof mod === 'string' && mod.length > 0 && !mod.startsWith('keras') && !mod.startsWith('tf_keras');
+}
+
+/**
+ * A Keras 3 operation in a Keras 3 legacy `.h5` config, which records no `module`: a Keras 3 op class name,
+ * an operation's config (a layer's always holds `trainable` and `dtype`) and Keras 3 call nodes (objects with
+ * `args`; Keras 2 nodes are lists). Keras 3.15 saves the ops computing `Masking`/`mask_zero` masks this way.
+ */
+function isLegacyH5Op(entry: StoredLayer, cls: string, config: Record<string, unknown>): boolean {
+  if (entry.module !== undefined || entry.registered_name !== undefined || !KERAS3_OP_CLASSES.has(cls)) {
+    return false;
+  }
+  if (Object.hasOwn(config, 'trainable') || Object.hasOwn(config, 'dtype')) return false;
+  const nodes = entry.inbound_nodes;
+  return Array.isArray(nodes) && nodes.length > 0 && nodes.every((n) => isObject(n) && Array.isArray(n.args));
 }
 
 function reduceActivation(layer: string, cls: string, key: string, value: unknown): unknown {
@@ -105,6 +121,12 @@ export function normalizeLayer(entry: StoredLayer, keras1: boolean, fallbackName
       'a Lambda layer holds Python code, which is never decoded or run; rebuild the model with standard layers',
     );
   }
+  const appClass = applicationClass(rawClass, entry.module, entry.registered_name, rawConfig);
+  if (appClass !== null) {
+    const config: LayerConfig = { ...rawConfig, name };
+    if (Object.hasOwn(config, 'dtype')) config.dtype = reduceDtype(config.dtype) ?? 'float32';
+    return { className: appClass, config };
+  }
   if (isCustomEntry(entry)) {
     throw layerError(
       KerasErrorCode.CustomLayer,
@@ -114,7 +136,10 @@ export function normalizeLayer(entry: StoredLayer, keras1: boolean, fallbackName
     );
   }
   if (MODEL_CLASSES.has(rawClass)) return { className: rawClass, config: rawConfig };
-  if (typeof entry.module === 'string' && /^keras(\.src)?\.ops(\.|$)/.test(entry.module)) {
+  if (
+    (typeof entry.module === 'string' && /^keras(\.src)?\.ops(\.|$)/.test(entry.module)) ||
+    isLegacyH5Op(entry, rawClass, rawConfig)
+  ) {
     // A Keras 3 operation recorded in a functional graph (`keras.ops.not_equal` → `ops.NotEqual`).
     return { className: `${OP_CLASS_PREFIX}${rawClass}`, config: { ...rawConfig, name } };
   }

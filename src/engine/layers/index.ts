@@ -13,3 +13,4 @@ import './conv-transpose.js';
 import './global-pooling.js';
 import './normalization.js';
 import './merge.js';
+import './applications.js';
