@@ -1,6 +1,6 @@
 import type { BucketDriver } from '../storage/index.js';
 import { JOB_PREFIX } from './ledger.js';
-import type { BatchJobOptions, FileFailure, JobCounts, JobReport, StageTimes } from './types.js';
+import type { BatchJobOptions, FileFailure, FileWarning, JobCounts, JobReport, StageTimes } from './types.js';
 
 interface ReportInput {
   jobId: string;
@@ -9,6 +9,7 @@ interface ReportInput {
   durationMs: number;
   counts: JobCounts;
   failures: FileFailure[];
+  warnings: FileWarning[];
   stageMs: StageTimes;
   stoppedReason: string | null;
   canceled: boolean;
@@ -52,6 +53,7 @@ export function buildReport(input: ReportInput): JobReport {
       Object.entries(input.stageMs).map(([k, v]) => [k, Math.round(v)]),
     ) as unknown as StageTimes,
     failures: input.failures,
+    warnings: input.warnings,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     reportKey: null,
   };
@@ -78,7 +80,8 @@ export function summarize(report: JobReport): string {
   const c = report.counts;
   const lines = [
     `job ${report.jobId}: ${report.status.replace(/_/g, ' ')}${report.stoppedReason ? ` (${report.stoppedReason})` : ''}`,
-    `  inputs ${c.total}: scored ${c.scored}, failed ${c.failed}, skipped ${c.skipped}; records ${c.records}`,
+    `  inputs ${c.total}: scored ${c.scored}, failed ${c.failed}, skipped ${c.skipped}; records ${c.records}` +
+      (c.nonFinite > 0 ? `; ${c.nonFinite} scored with NaN/Infinity outputs (null)` : ''),
     `  ${(report.durationMs / 1000).toFixed(2)} s, ${report.filesPerSecond} files/s, ${report.recordsPerSecond} records/s, peak memory ${report.peakRssMiB} MiB`,
     `  model ${report.model.name} (sha256 ${report.model.sha256.slice(0, 12)}…, ${report.model.backend})`,
     `  ${report.source} → ${report.target}`,
@@ -90,6 +93,13 @@ export function summarize(report: JobReport): string {
     for (const f of shown) lines.push(`    ${f.file} [${f.stage}] ${f.reason}`);
     if (report.failures.length > shown.length)
       lines.push(`    … and ${report.failures.length - shown.length} more (errors.jsonl)`);
+  }
+  const warned = report.warnings.slice(0, 10);
+  if (warned.length) {
+    lines.push('  warnings:');
+    for (const w of warned) lines.push(`    ${w.file} ${w.reason}`);
+    if (report.warnings.length > warned.length)
+      lines.push(`    … and ${report.warnings.length - warned.length} more (report.json)`);
   }
   return lines.join('\n');
 }

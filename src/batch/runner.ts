@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { formatPrediction, outsideUnitInterval } from '../scoring/index.js';
+import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { failureLimitExceeded } from './failure-limit.js';
@@ -11,7 +11,15 @@ import { MicroBatcher } from './micro-batcher.js';
 import { readAhead } from './read-ahead.js';
 import { buildReport, writeReport } from './report.js';
 import { Semaphore } from './semaphore.js';
-import type { BatchJobOptions, FileFailure, JobCounts, JobReport, Stage, StageTimes } from './types.js';
+import type {
+  BatchJobOptions,
+  FileFailure,
+  FileWarning,
+  JobCounts,
+  JobReport,
+  Stage,
+  StageTimes,
+} from './types.js';
 
 export const BATCH_DEFAULTS = {
   batchSize: 256,
@@ -39,8 +47,9 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
   const started = new Date();
   const t0 = performance.now();
 
-  const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0 };
+  const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0, nonFinite: 0 };
   const failures: FileFailure[] = [];
+  const warnings: FileWarning[] = [];
   const stageMs: StageTimes = { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 };
   const classify = createInputFilter(options.include, maxFileBytes);
   const io = new Semaphore(concurrency);
@@ -143,6 +152,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
         );
       }
       const text = formatPrediction(key, outputs, 0, records.count);
+      const nonFinite = nonFiniteRecords(outputs, 0, records.count);
       stageMs.format += performance.now() - mark;
       stage = 'write';
       const writeMs = await stages.write(key, text); // not `+= await`: that would add to a stale total
@@ -150,6 +160,12 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
       ledger.record(key, version);
       counts.scored += 1;
       counts.records += records.count;
+      if (nonFinite > 0) {
+        const reason = `${nonFinite} of ${records.count} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)`;
+        counts.nonFinite += 1;
+        warnings.push({ file: key, code: 'NON_FINITE_OUTPUT', reason });
+        options.onWarning?.(`${key}: ${reason}`);
+      }
     } catch (error) {
       const transient =
         error instanceof KerasBatchError && error.retryable && (stage === 'read' || stage === 'write');
@@ -239,6 +255,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
     durationMs: performance.now() - t0,
     counts,
     failures,
+    warnings,
     stageMs,
     stoppedReason: canceled ? 'canceled' : stoppedReason,
     canceled,

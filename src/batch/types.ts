@@ -12,6 +12,16 @@ export interface FileFailure {
   reason: string;
 }
 
+/**
+ * A scored input whose outputs hold NaN or ±Infinity for some record: written (those values and the classes
+ * computed from them as `null`) and counted as scored, but reported, since such numbers answer nothing.
+ */
+export interface FileWarning {
+  file: string;
+  code: 'NON_FINITE_OUTPUT';
+  reason: string;
+}
+
 export interface JobCounts {
   /** Inputs found by the listing so far (the total once `listingDone`). */
   listed: number;
@@ -20,6 +30,8 @@ export interface JobCounts {
   skipped: number;
   /** Records scored (a file may hold several). */
   records: number;
+  /** Scored inputs with a NaN or ±Infinity output in some record (also counted in `scored`). */
+  nonFinite: number;
 }
 
 export interface ProgressEvent {
@@ -72,7 +84,10 @@ export interface BatchJobOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** How often `onProgress` fires, in ms. Default 250. */
   progressIntervalMs?: number;
-  /** Called once per job when predictions leave [0, 1] (Keras' predict_proba warned then). */
+  /**
+   * Called once per job when predictions leave [0, 1] (Keras' predict_proba warned then), and once per input
+   * whose outputs hold NaN or ±Infinity.
+   */
   onWarning?: (message: string) => void;
 }
 
@@ -104,6 +119,8 @@ export interface JobReport {
   /** Summed time spent in each stage (ms; stages overlap, so shares are of the sum). */
   stageMs: StageTimes;
   failures: FileFailure[];
+  /** Scored inputs that deserve a look: outputs holding NaN or ±Infinity (`counts.nonFinite` of them). */
+  warnings: FileWarning[];
   /** Peak resident memory of the process so far, in MiB (the whole process, model included). */
   peakRssMiB: number;
   /** Where the report was written in the target, when it was. */

@@ -47,15 +47,20 @@ function keywordStates(kwargs: Record<string, unknown>): TensorRef[] {
 }
 
 /**
- * Layers whose outputs feed no layer input and no model output. Keras 3 functional configs record the ops that
- * computed a mask (`NotEqual(ids, 0)` for `mask_zero`) and pass them as `mask=` keywords; the compiler
- * propagates the same masks itself, so those op layers are never compiled.
+ * Layers no model output depends on (through layer inputs and `initial_state=` tensors). Keras 3 functional
+ * configs record the ops that computed a mask (`NotEqual(ids, 0)` for `mask_zero`, `Any(NotEqual(x, 0), -1)`
+ * for `Masking`) and pass them as `mask=` keywords; the compiler propagates the same masks itself, so those op
+ * layers, and the ops only they consume, are never compiled.
  */
 export function unusedLayers(model: ModelDescription): Set<string> {
-  const used = new Set<string>(model.outputs.map((o) => o.ref.layer));
-  for (const layer of model.layers) {
-    for (const node of layer.inbound) {
-      for (const ref of [...node.inputs, ...keywordStates(node.kwargs)]) used.add(ref.layer);
+  const byName = new Map(model.layers.map((l) => [l.name, l]));
+  const used = new Set<string>();
+  const pending = model.outputs.map((o) => o.ref.layer);
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (used.has(name)) continue;
+    used.add(name);
+    for (const node of byName.get(name)?.inbound ?? []) {
+      for (const ref of [...node.inputs, ...keywordStates(node.kwargs)]) pending.push(ref.layer);
     }
   }
   return new Set(

@@ -61,6 +61,9 @@ export const onnxBackend: Backend = {
         // Idle intra-op threads would spin for work and steal the cores that read, parse and write files.
         extra: {
           session: { intra_op: { allow_spinning: process.env.KERAS_BATCH_ORT_SPIN === '1' ? '1' : '0' } },
+          // onnxruntime's Pad fusion folds a zero Pad into the MaxPool after it, whose pads count as -inf: a
+          // ZeroPadding2D before MaxPooling2D (ResNet50V2's stem) then pools without the zeros Keras pools over.
+          optimization: { disable_specified_optimizers: 'Pad_Fusion' },
         },
       });
     } catch (error) {

@@ -90,6 +90,23 @@ export function childGroup(group: H5Group, name: string): H5Group | null {
   }
 }
 
+/**
+ * The group at a `/`-separated path below a group, or null when absent or not a group. Never throws.
+ * Keras 2/tf.keras write each layer's weights with `f.create_group(layer.name)`, and h5py reads a `/` in a
+ * name as a path: a layer named `conv1/conv` (every tf.keras DenseNet) is the group `conv1` → `conv`.
+ */
+export function groupAt(group: H5Group, path: string): H5Group | null {
+  const parts = path.split('/').filter((p) => p.length > 0);
+  if (parts.length === 0) return null;
+  let node: H5Group = group;
+  for (const part of parts) {
+    const child = childGroup(node, part);
+    if (!child) return null;
+    node = child;
+  }
+  return node;
+}
+
 /** Names of the children of a group, or [] when unreadable. */
 export function childNames(group: H5Group): string[] {
   try {

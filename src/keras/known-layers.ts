@@ -249,3 +249,62 @@ export function canonicalClass(className: string): string {
 export function isKnownClass(className: string): boolean {
   return KNOWN_LAYER_CLASSES.has(className) || MODEL_CLASSES.has(className);
 }
+
+/**
+ * Layer classes that `keras.applications` define in their own modules (not in `keras.layers`) and save inside
+ * the models they build: ConvNeXt's `LayerScale` and `StochasticDepth`, InceptionResNetV2's `CustomScaleLayer`
+ * (Keras 3.15 `keras/src/applications/{convnext,inception_resnet_v2}.py`, tf-keras 2.21 the same under
+ * `tf_keras/src/applications`). They are Keras' own, not custom: the engine names them `applications.<Class>`.
+ *
+ * A `.keras` config names their module (`keras.src.applications.convnext`); an `.h5` config has only the class
+ * name (tf-keras registers `CustomScaleLayer` as `Custom>CustomScaleLayer`), so there the config must also hold
+ * exactly the keys of that class' `get_config()` (`params`, plus the base `name`, `trainable`, `dtype`).
+ */
+export const APPLICATION_CLASSES: Readonly<
+  Record<string, { module: string; storedNames: readonly string[]; params: readonly string[] }>
+> = {
+  'applications.LayerScale': {
+    module: 'convnext',
+    storedNames: ['LayerScale'],
+    params: ['init_values', 'projection_dim'],
+  },
+  'applications.StochasticDepth': {
+    module: 'convnext',
+    storedNames: ['StochasticDepth'],
+    params: ['drop_path_rate'],
+  },
+  'applications.CustomScaleLayer': {
+    module: 'inception_resnet_v2',
+    storedNames: ['CustomScaleLayer', 'Custom>CustomScaleLayer'],
+    params: ['scale'],
+  },
+};
+
+const BASE_LAYER_KEYS: ReadonlySet<string> = new Set(['name', 'trainable', 'dtype']);
+
+/**
+ * The engine's class name (`applications.LayerScale`) for a stored entry of a `keras.applications` layer
+ * class, or null when the entry is not one (see {@link APPLICATION_CLASSES}).
+ */
+export function applicationClass(
+  className: string,
+  module: unknown,
+  registeredName: unknown,
+  config: Record<string, unknown>,
+): string | null {
+  for (const [canonical, spec] of Object.entries(APPLICATION_CLASSES)) {
+    if (!spec.storedNames.includes(className)) continue;
+    if (typeof module === 'string') {
+      const re = new RegExp(`^(tf_)?keras(\\.src)?\\.applications\\.${spec.module}$`);
+      const registered =
+        registeredName === undefined || registeredName === null || registeredName === className;
+      return re.test(module) && registered && !className.includes('>') ? canonical : null;
+    }
+    const keys = Object.keys(config);
+    const exact =
+      spec.params.every((p) => keys.includes(p)) &&
+      keys.every((k) => BASE_LAYER_KEYS.has(k) || spec.params.includes(k));
+    return exact ? canonical : null;
+  }
+  return null;
+}

@@ -4,9 +4,9 @@
  * objects → names, `batch_shape` → `batch_input_shape`), code layers and custom classes refused.
  */
 import { KerasErrorCode, layerError } from './errors.js';
-import { KERAS_OP_CLASSES } from './keras-ops.js';
 import { convertKeras1Layer, KERAS1_REMOVED, looksLikeKeras1 } from './keras1-config.js';
 import {
+  applicationClass,
   CODE_LAYERS,
   canonicalClass,
   isKnownClass,
@@ -14,6 +14,7 @@ import {
   MODEL_CLASSES,
   WRAPPER_CLASSES,
 } from './known-layers.js';
+import { KERAS3_OP_CLASSES } from './known-ops.js';
 import { type LayerConfig, OP_CLASS_PREFIX } from './model.js';
 
 /** A stored layer entry (`{class_name, config, module?, registered_name?, name?, inbound_nodes?}`). */
@@ -50,6 +51,12 @@ function isCustomEntry(entry: StoredLayer): boolean {
   if (typeof reg === 'string' && reg.length > 0 && reg !== entry.class_name) return true;
   const mod = entry.module;
   return typeof mod === 'string' && mod.length > 0 && !mod.startsWith('keras') && !mod.startsWith('tf_keras');
+}
+
+/** Keras 3 call nodes (objects with `args`; Keras 1/2 nodes are lists). */
+function hasKeras3Nodes(entry: StoredLayer): boolean {
+  const nodes = entry.inbound_nodes;
+  return Array.isArray(nodes) && nodes.length > 0 && nodes.every((n) => isObject(n) && Array.isArray(n.args));
 }
 
 function reduceActivation(layer: string, cls: string, key: string, value: unknown): unknown {
@@ -90,7 +97,9 @@ function isKeras3Op(
   keras3: boolean,
 ): boolean {
   if (typeof entry.module === 'string') return /^keras(\.src)?\.ops(\.|$)/.test(entry.module);
-  return keras3 && KERAS_OP_CLASSES.has(cls) && !Object.hasOwn(config, 'trainable');
+  if (entry.registered_name !== undefined || !KERAS3_OP_CLASSES.has(cls)) return false;
+  if (Object.hasOwn(config, 'trainable')) return false;
+  return keras3 || hasKeras3Nodes(entry);
 }
 
 /** Result of normalizing one layer entry. */
@@ -126,6 +135,12 @@ export function normalizeLayer(
       rawClass,
       'a Lambda layer holds Python code, which is never decoded or run; rebuild the model with standard layers',
     );
+  }
+  const appClass = applicationClass(rawClass, entry.module, entry.registered_name, rawConfig);
+  if (appClass !== null) {
+    const config: LayerConfig = { ...rawConfig, name };
+    if (Object.hasOwn(config, 'dtype')) config.dtype = reduceDtype(config.dtype) ?? 'float32';
+    return { className: appClass, config };
   }
   if (isCustomEntry(entry)) {
     throw layerError(

@@ -95,6 +95,8 @@ const NO_WEIGHTS = new Set([
   'AugMix',
   'RandAugment',
   'MaxNumBoundingBoxes',
+  'applications.StochasticDepth',
+  'applications.CustomScaleLayer',
 ]);
 
 const KERNEL_BIAS = new Set([
@@ -132,7 +134,7 @@ export function expectedWeightCount(className: string, config: LayerConfig): num
   if (NO_WEIGHTS.has(className)) return 0;
   if (KERNEL_BIAS.has(className)) return 1 + flag(config.use_bias);
   if (className === 'SeparableConv1D' || className === 'SeparableConv2D') return 2 + flag(config.use_bias);
-  if (className === 'Embedding' || className === 'PReLU') return 1;
+  if (className === 'Embedding' || className === 'PReLU' || className === 'applications.LayerScale') return 1;
   if (className === 'BatchNormalization') return flag(config.scale) + flag(config.center) + 2;
   if (className === 'LayerNormalization' || className === 'GroupNormalization') {
     return flag(config.scale) + flag(config.center);
@@ -211,6 +213,11 @@ function checkShapes(name: string, className: string, config: LayerConfig, weigh
       if (w.shape.length !== 1 || w.shape[0] !== n[0])
         throw mismatch(who, `weight ${fmt(w)} is not a [${n}] vector`);
     }
+  }
+  if (className === 'applications.LayerScale' && weights.length === 1) {
+    const dim = config.projection_dim;
+    if (weights[0].shape.length !== 1 || (typeof dim === 'number' && weights[0].shape[0] !== dim))
+      throw mismatch(who, `gamma ${fmt(weights[0])} is not a [${String(dim)}] vector`);
   }
   const gates = RNN_GATES[className];
   if (gates !== undefined && units !== null && weights.length >= 2) {

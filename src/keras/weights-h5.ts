@@ -3,7 +3,7 @@
  * a group per layer named in `layer_names`, each listing its datasets in `weight_names` order.
  */
 import { KerasErrorCode, loadError } from './errors.js';
-import { childGroup, datasetAt, type H5Group, readFloatDataset, stringListAttr } from './hdf5.js';
+import { datasetAt, groupAt, type H5Group, readFloatDataset, stringListAttr } from './hdf5.js';
 import type { WeightTensor } from './model.js';
 
 /** Per-layer weights of a legacy HDF5 weights group, with the file's layer order. */
@@ -18,7 +18,8 @@ export function readLegacyWeights(group: H5Group): LegacyWeights {
   if (names === null) throw loadError(KerasErrorCode.NotKerasHdf5, 'the weights group has no layer_names');
   const weights = new Map<string, WeightTensor[]>();
   for (const name of names) {
-    const g = childGroup(group, name);
+    // a `/` in a layer name is a nested path (`conv1/conv`), as h5py reads it
+    const g = groupAt(group, name);
     if (!g) {
       throw loadError(KerasErrorCode.BadWeight, `layer '${name}' is listed in layer_names but has no group`);
     }

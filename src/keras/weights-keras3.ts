@@ -121,7 +121,8 @@ function recordedNames(container: H5Group): Map<string, string> {
 
 function pythonClass(layer: RawLayer): string {
   if (layer.className === 'Model') return 'Functional';
-  return layer.className;
+  // keras.applications' own classes (`applications.LayerScale`) are stored under their Python class name
+  return layer.className.replace(/^applications\./, '');
 }
 
 /** Assign weights from a Keras 3 store container to a parsed model's layers (recursing into nested models). */

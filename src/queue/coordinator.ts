@@ -4,7 +4,7 @@ import { BATCH_DEFAULTS, failureLimitExceeded } from '../batch/index.js';
 import { createInputFilter } from '../batch/input-filter.js';
 import { newJobId } from '../batch/job-id.js';
 import { writeReport } from '../batch/report.js';
-import type { FailureLimit, FileFailure, JobCounts, ProgressEvent } from '../batch/types.js';
+import type { FailureLimit, FileFailure, FileWarning, JobCounts, ProgressEvent } from '../batch/types.js';
 import type { BucketDriver } from '../storage/index.js';
 import { buildDistributedReport, type DistributedReport } from './distributed-report.js';
 import { QueueError } from './errors.js';
@@ -100,8 +100,9 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
   events.on('error', () => undefined);
   const results = new ShardResults(queue as unknown as Queue, jobId);
 
-  const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0 };
+  const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0, nonFinite: 0 };
   const failures: FileFailure[] = [];
+  const warnings: FileWarning[] = [];
   const outstanding = new Map<string, Outstanding>();
   const workers = new Set<string>();
   const removals = new Set<Promise<unknown>>();
@@ -145,6 +146,8 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
     counts.failed += result.failed;
     counts.skipped += result.skipped ?? 0;
     counts.records += result.records;
+    counts.nonFinite += result.nonFinite ?? 0;
+    warnings.push(...(result.warnings ?? []));
     recovered += result.recovered;
     if (result.attempt > 1 || result.recovered > 0) retriedShards += 1;
     if (result.worker) workers.add(result.worker);
@@ -343,6 +346,7 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
     durationMs: performance.now() - t0,
     counts,
     failures,
+    warnings,
     canceled: canceled(),
     stoppedReason,
     batchSize,

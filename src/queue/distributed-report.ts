@@ -1,4 +1,4 @@
-import type { FileFailure, JobCounts, JobReport } from '../batch/types.js';
+import type { FileFailure, FileWarning, JobCounts, JobReport } from '../batch/types.js';
 import type { ShardModelRef } from './types.js';
 
 /** The job report of a distributed job: the local report plus how it was spread. */
@@ -21,6 +21,7 @@ export interface DistributedReportInput {
   durationMs: number;
   counts: JobCounts;
   failures: FileFailure[];
+  warnings: FileWarning[];
   canceled: boolean;
   stoppedReason: string | null;
   batchSize: number;
@@ -60,6 +61,7 @@ export function buildDistributedReport(input: DistributedReportInput): Distribut
     concurrency: input.concurrency,
     stageMs: { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 },
     failures: input.failures,
+    warnings: input.warnings,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     reportKey: null,
     shards: input.shards,

@@ -1,4 +1,4 @@
-import type { FileFailure } from '../batch/types.js';
+import type { FileFailure, FileWarning } from '../batch/types.js';
 
 /** The BullMQ queue every coordinator feeds and every worker takes shards from. */
 export const SHARD_QUEUE = 'keras-batch-shards';
@@ -85,6 +85,9 @@ export interface ShardResult {
   /** Inputs already scored by an earlier attempt of this shard (counted in `scored`, not scored again). */
   recovered: number;
   records: number;
+  /** Scored inputs whose outputs hold NaN or ±Infinity (absent from workers of earlier versions). */
+  nonFinite?: number;
+  warnings?: FileWarning[];
   failures: FileFailure[];
   attempt: number;
   worker: string;

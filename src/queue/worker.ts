@@ -148,6 +148,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       maxFileBytes: data.maxFileBytes,
       include: data.include,
       writeReport: false,
+      onWarning: (message) => log('warn', message, { job: data.jobId, shard: data.shard }),
     });
     const result: ShardResult = {
       shard: data.shard,
@@ -156,6 +157,8 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       skipped: inputs.skipped,
       recovered: inputs.recovered,
       records: report.counts.records,
+      nonFinite: report.counts.nonFinite,
+      warnings: report.warnings,
       failures: report.failures,
       attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),
       worker: id,

@@ -1,5 +1,5 @@
 import type { Tensor } from '../engine/types.js';
-import { type Nested, nest, predictClasses } from './classes.js';
+import { type Nested, type NestedClasses, nest, predictClasses } from './classes.js';
 
 /** The fields of every prediction, in the seed's order. */
 export const FIELDS = ['prediction', 'prediction_classes', 'probability'] as const;
@@ -25,7 +25,8 @@ export function formatNumber(v: number): string {
   return fixed.includes('.') ? fixed : `${fixed}.0`;
 }
 
-function writeNested(value: Nested, asFloat: boolean): string {
+function writeNested(value: Nested | NestedClasses, asFloat: boolean): string {
+  if (value === null) return 'null';
   if (typeof value === 'number') return asFloat ? formatNumber(value) : String(value);
   return `[${value.map((v) => writeNested(v, asFloat)).join(', ')}]`;
 }
@@ -60,6 +61,23 @@ export function formatPrediction(fileName: string, outputs: Tensor[], first: num
     values = `[${rows.join(', ')}]`;
   }
   return `{${JSON.stringify(fileName)}: {"fields": ${JSON.stringify(FIELDS).replace(/,/g, ', ')}, "values": ${values}}}`;
+}
+
+/**
+ * How many of the records `first .. first + count - 1` have a NaN or ±Infinity in any output (their values are
+ * written as `null`, and the classes computed from them too).
+ */
+export function nonFiniteRecords(outputs: Tensor[], first: number, count: number): number {
+  let bad = 0;
+  for (let r = first; r < first + count; r += 1) {
+    const hit = outputs.some((out) => {
+      const rowSize = out.dims.slice(1).reduce((a, b) => a * b, 1);
+      for (let i = r * rowSize; i < (r + 1) * rowSize; i += 1) if (!Number.isFinite(out.data[i])) return true;
+      return false;
+    });
+    if (hit) bad += 1;
+  }
+  return bad;
 }
 
 /** True when any prediction value lies outside [0, 1] (Keras' `predict_proba` warned then). */

@@ -258,12 +258,22 @@ function reportCounts(report: JobReport) {
  * `completed` and `completed_with_failures` → completed (failures are in the counts); `stopped` (max
  * failures) → failed; `canceled` → canceled.
  */
+function nonFiniteMessage(report: JobReport): string | null {
+  const n = report.counts.nonFinite;
+  return n > 0 ? `${n} input(s) scored with NaN/Infinity outputs (written as null)` : null;
+}
+
 function finalStatus(report: JobReport): { status: JobStatus; message: string | null } {
   switch (report.status) {
     case 'completed':
-      return { status: 'completed', message: null };
+      return { status: 'completed', message: nonFiniteMessage(report) };
     case 'completed_with_failures':
-      return { status: 'completed', message: `${report.counts.failed} input(s) failed` };
+      return {
+        status: 'completed',
+        message: [`${report.counts.failed} input(s) failed`, nonFiniteMessage(report)]
+          .filter((m) => m !== null)
+          .join('; '),
+      };
     case 'canceled':
       return { status: 'canceled', message: 'canceled' };
     default:

@@ -25,7 +25,10 @@ const inputs = exampleInputs();
 /** The class real Keras predicted for example digit `i` (fixtures/goldens/example_mnist_cnn.json). */
 function kerasClassOfExample(i: number): number {
   const golden = JSON.parse(
-    readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'goldens', 'example_mnist_cnn.json'), 'utf8'),
+    readFileSync(
+      join(import.meta.dirname, '..', '..', 'fixtures', 'goldens', 'example_mnist_cnn.json'),
+      'utf8',
+    ),
   ) as { outputs: Record<string, { data: number[] }[]> };
   const row = golden.outputs['mnist-cnn.keras'][0].data.slice(i * 10, i * 10 + 10);
   return row.indexOf(Math.max(...row));

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatNumber, formatPrediction, predictClasses, shapeRecords } from '../../src/scoring/index.js';
+import {
+  formatNumber,
+  formatPrediction,
+  nonFiniteRecords,
+  predictClasses,
+  shapeRecords,
+} from '../../src/scoring/index.js';
 
 describe('predictClasses (Keras 2 predict_classes)', () => {
   it('takes the argmax of a softmax row, ties to the first', () => {
@@ -12,6 +18,33 @@ describe('predictClasses (Keras 2 predict_classes)', () => {
   });
   it('works per row for sequence outputs', () => {
     expect(predictClasses([0, 1, 1, 0, 0.2, 0.1], 0, [3, 2])).toEqual([1, 0, 0]);
+  });
+  it('is null where a value it is computed from is NaN or Infinity (their prediction is null), per row', () => {
+    const { NaN: nan, POSITIVE_INFINITY: inf } = Number;
+    expect(predictClasses([nan, 0.7, 0.2], 0, [3])).toBeNull();
+    expect(predictClasses([0.1, 0.7, nan], 0, [3])).toBeNull();
+    expect(predictClasses([0.1, inf, 0.2], 0, [3])).toBeNull();
+    expect(predictClasses([nan], 0, [1])).toEqual([null]);
+    expect(predictClasses([-inf, 0.9, inf], 0, [3, 1])).toEqual([[null], [1], [null]]);
+    expect(predictClasses([0, 1, nan, 0, 0.2, 0.1], 0, [3, 2])).toEqual([1, null, 0]);
+  });
+});
+
+describe('nonFiniteRecords', () => {
+  it('counts the records with a NaN or Infinity in any output', () => {
+    const a = { data: Float32Array.from([0.1, 0.9, Number.NaN, 0.5, 0.3, 0.7]), dims: [3, 2] };
+    const b = { data: Float32Array.from([1, 2, Number.NEGATIVE_INFINITY]), dims: [3, 1] };
+    expect(nonFiniteRecords([a, b], 0, 3)).toBe(2);
+    expect(nonFiniteRecords([a, b], 0, 1)).toBe(0);
+    expect(nonFiniteRecords([a], 1, 2)).toBe(1);
+  });
+  it('writes such a record with null values and null classes', () => {
+    const out = { data: Float32Array.from([Number.NaN, 0.5]), dims: [1, 2] };
+    expect(JSON.parse(formatPrediction('n.json', [out], 0, 1))['n.json'].values).toEqual([
+      [null, 0.5],
+      null,
+      [null, 0.5],
+    ]);
   });
 });
 

@@ -2,7 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { openModel } from '../../engine/open-model.js';
-import { formatPrediction, outsideUnitInterval, readInputFile } from '../../scoring/index.js';
+import {
+  formatPrediction,
+  nonFiniteRecords,
+  outsideUnitInterval,
+  readInputFile,
+} from '../../scoring/index.js';
 import { errorMessage } from '../../util/errors.js';
 
 interface PredictOptions {
@@ -39,6 +44,12 @@ export function registerPredict(program: Command): void {
         if (outsideUnitInterval(outputs)) {
           process.stderr.write(
             'warning: some predictions lie outside [0, 1]; "probability" repeats them as Keras predict_proba did\n',
+          );
+        }
+        const nonFinite = nonFiniteRecords(outputs, 0, records.count);
+        if (nonFinite > 0) {
+          process.stderr.write(
+            `warning: ${nonFinite} of ${records.count} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)\n`,
           );
         }
         process.stdout.write(`${formatPrediction(basename(options.input), outputs, 0, records.count)}\n`);

@@ -17,3 +17,4 @@ import './preprocessing-numeric.js';
 import './preprocessing-image.js';
 import './preprocessing-augment.js';
 import './preprocessing-categorical.js';
+import './applications.js';

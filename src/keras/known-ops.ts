@@ -1,9 +1,12 @@
 /**
- * The operation classes of Keras 3.15 (`keras.src.ops.{numpy,nn,math,core,image,linalg}`), as a functional
- * model records them when `keras.ops` (or a Python operator on a KerasTensor) is called on its tensors.
- * Source: the Operation subclasses of those modules in Keras 3.15.1.
+ * The operation classes of Keras 3 (`keras.src.ops.*`: numpy, nn, math, core, linalg, image, einops), as a
+ * functional graph records them when a model applies `keras.ops` to symbolic tensors (Keras 3 builds the masks
+ * of `Masking` and `mask_zero=True` that way: `NotEqual`, `Any`). The `.keras` config names their module; a
+ * Keras 3 legacy `.h5` config does not, so this list tells such an op from a custom layer of the same name.
+ *
+ * Source: every `Operation` subclass defined in `keras/src/ops/*.py` of Keras 3.15.1.
  */
-export const KERAS_OP_CLASSES: ReadonlySet<string> = new Set([
+export const KERAS3_OP_CLASSES: ReadonlySet<string> = new Set([
   'Abs',
   'Absolute',
   'AdaptiveAveragePool',
@@ -241,6 +244,7 @@ export const KERAS_OP_CLASSES: ReadonlySet<string> = new Set([
   'Rad2deg',
   'Ravel',
   'Real',
+  'Rearrange',
   'Reciprocal',
   'Relu',
   'Relu6',
