@@ -3,6 +3,7 @@ import { EngineError, errorMessage } from '../util/errors.js';
 import { checkLayerCall } from './call-check.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import './layers/index.js';
+import { keywordTensorRefs } from './layers/keyword-inputs.js';
 import { converterFor, type LayerContext, type LayerResult, type Sym } from './layers/registry.js';
 
 /** An ONNX model in memory with the names of its graph inputs and outputs, in model order. */
@@ -37,6 +38,14 @@ function keywordStates(kwargs: Record<string, unknown>): TensorRef[] {
   return Array.isArray(states) ? states.filter(isRef) : [];
 }
 
+/** The tensors a call consumes besides its positional inputs: `initial_state=`, then its converter's tensor keywords. */
+function keywordInputs(layer: LayerSpec, kwargs: Record<string, unknown>): TensorRef[] {
+  return [
+    ...keywordStates(kwargs),
+    ...keywordTensorRefs(kwargs, converterFor(layer.className)?.tensorKwargs ?? []),
+  ];
+}
+
 /**
  * Layers whose outputs feed no layer input and no model output. Keras 3 functional configs record the ops that
  * computed a mask (`NotEqual(ids, 0)` for `mask_zero`) and pass them as `mask=` keywords; the compiler
@@ -46,7 +55,7 @@ export function unusedLayers(model: ModelDescription): Set<string> {
   const used = new Set<string>(model.outputs.map((o) => o.ref.layer));
   for (const layer of model.layers) {
     for (const node of layer.inbound) {
-      for (const ref of [...node.inputs, ...keywordStates(node.kwargs)]) used.add(ref.layer);
+      for (const ref of [...node.inputs, ...keywordInputs(layer, node.kwargs)]) used.add(ref.layer);
     }
   }
   return new Set(
@@ -148,7 +157,7 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
       continue;
     if (unused.has(layer.name)) continue;
     layer.inbound.forEach((node, nodeIndex) => {
-      const ins = [...node.inputs, ...keywordStates(node.kwargs)].map((ref) => {
+      const ins = [...node.inputs, ...keywordInputs(layer, node.kwargs)].map((ref) => {
         const found = produced.get(refKey(ref));
         if (!found) {
           throw new EngineError(

@@ -13,3 +13,5 @@ import './conv-transpose.js';
 import './global-pooling.js';
 import './normalization.js';
 import './merge.js';
+import './einsum-dense.js';
+import './multi-head-attention.js';
