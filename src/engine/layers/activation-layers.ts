@@ -108,20 +108,16 @@ function softmaxAxes(layer: LayerSpec, rank: number): number[] {
  * Softmax over one axis or several (`exp(x - logsumexp(x, axes))`, keras/src/activations/activations.py).
  * A `mask` call argument (attention masks) is refused: the compiler does not pass tensors in kwargs.
  */
-registerLayer(
-  'Softmax',
-  ({ g, layer, inputs, kwargs }) => {
-    if (kwargs.mask !== undefined && kwargs.mask !== null) unsupported(layer, 'a mask call argument');
-    const x = inputs[0];
-    const axes = softmaxAxes(layer, x.shape.length);
-    if (axes.length === 1) return same(x, g.op('Softmax', [x.name], { axis: { i: axes[0] } }));
-    const shifted = g.op('Sub', [
-      x.name,
-      g.op('ReduceMax', [x.name], { axes: { ints: axes }, keepdims: { i: 1 } }),
-    ]);
-    const e = g.op('Exp', [shifted]);
-    const sum = g.op('ReduceSum', [e, g.constInt64('axes', axes)], { keepdims: { i: 1 } });
-    return same(x, g.op('Div', [e, sum]));
-  },
-  { kwargs: ['mask'] },
-);
+registerLayer('Softmax', ({ g, layer, inputs, kwargs }) => {
+  if (kwargs.mask !== undefined && kwargs.mask !== null) unsupported(layer, 'a mask call argument');
+  const x = inputs[0];
+  const axes = softmaxAxes(layer, x.shape.length);
+  if (axes.length === 1) return same(x, g.op('Softmax', [x.name], { axis: { i: axes[0] } }));
+  const shifted = g.op('Sub', [
+    x.name,
+    g.op('ReduceMax', [x.name], { axes: { ints: axes }, keepdims: { i: 1 } }),
+  ]);
+  const e = g.op('Exp', [shifted]);
+  const sum = g.op('ReduceSum', [e, g.constInt64('axes', axes)], { keepdims: { i: 1 } });
+  return same(x, g.op('Div', [e, sum]));
+}, { kwargs: ['mask'] });

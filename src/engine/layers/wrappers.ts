@@ -76,89 +76,85 @@ function merge(g: GraphBuilder, mode: string, y: Sym, yRev: Sym): Sym {
  * forward layer's then the backward layer's. Outputs: merged output (two with `merge_mode=None`), then
  * forward states, then backward states.
  */
-registerLayer(
-  'Bidirectional',
-  (ctx: LayerContext): LayerResult => {
-    const { g, layer, model, inputs, masks } = ctx;
-    const cfg = new ConfigReader(layer);
-    const mergeMode = cfg.raw('merge_mode') ?? null;
-    if (mergeMode !== null && !['concat', 'sum', 'mul', 'ave'].includes(String(mergeMode))) {
-      unsupported(layer, `merge_mode "${String(mergeMode)}"`);
-    }
-    const fwdConfig = nestedConfig(layer, 'layer');
-    if (!fwdConfig) unsupported(layer, 'a Bidirectional without a "layer" config');
-    const bwdConfig = nestedConfig(layer, 'backward_layer') ?? {
-      class_name: fwdConfig.class_name,
-      config: { ...fwdConfig.config, go_backwards: !fwdConfig.config.go_backwards },
-    };
-    for (const c of [fwdConfig, bwdConfig]) {
-      if (!RECURRENT_CLASSES[c.class_name]) unsupported(layer, `a wrapped ${c.class_name}`);
-    }
-    const x = inputs[0];
-    const mask = masks[0] ?? null;
-    const nFwd = recurrentWeightCount(fwdConfig.class_name, fwdConfig.config);
-    const fwdSpec = nestedSpec(layer, fwdConfig, layer.weights.slice(0, nFwd));
-    const bwdSpec = nestedSpec(layer, bwdConfig, layer.weights.slice(nFwd));
-    const dim = recurrentInputDim(layer, x);
-    const fwd = readCell(fwdSpec, model, dim);
-    const bwd = readCell(bwdSpec, model, dim);
-    if (fwd.returnSequences !== bwd.returnSequences || fwd.returnState !== bwd.returnState) {
-      unsupported(layer, 'forward and backward layers with different return_sequences/return_state');
-    }
-    const returnSequences = fwd.returnSequences;
-    fwd.zeroOutputForMask = returnSequences;
-    bwd.zeroOutputForMask = returnSequences;
+registerLayer('Bidirectional', (ctx: LayerContext): LayerResult => {
+  const { g, layer, model, inputs, masks } = ctx;
+  const cfg = new ConfigReader(layer);
+  const mergeMode = cfg.raw('merge_mode') ?? null;
+  if (mergeMode !== null && !['concat', 'sum', 'mul', 'ave'].includes(String(mergeMode))) {
+    unsupported(layer, `merge_mode "${String(mergeMode)}"`);
+  }
+  const fwdConfig = nestedConfig(layer, 'layer');
+  if (!fwdConfig) unsupported(layer, 'a Bidirectional without a "layer" config');
+  const bwdConfig = nestedConfig(layer, 'backward_layer') ?? {
+    class_name: fwdConfig.class_name,
+    config: { ...fwdConfig.config, go_backwards: !fwdConfig.config.go_backwards },
+  };
+  for (const c of [fwdConfig, bwdConfig]) {
+    if (!RECURRENT_CLASSES[c.class_name]) unsupported(layer, `a wrapped ${c.class_name}`);
+  }
+  const x = inputs[0];
+  const mask = masks[0] ?? null;
+  const nFwd = recurrentWeightCount(fwdConfig.class_name, fwdConfig.config);
+  const fwdSpec = nestedSpec(layer, fwdConfig, layer.weights.slice(0, nFwd));
+  const bwdSpec = nestedSpec(layer, bwdConfig, layer.weights.slice(nFwd));
+  const dim = recurrentInputDim(layer, x);
+  const fwd = readCell(fwdSpec, model, dim);
+  const bwd = readCell(bwdSpec, model, dim);
+  if (fwd.returnSequences !== bwd.returnSequences || fwd.returnState !== bwd.returnState) {
+    unsupported(layer, 'forward and backward layers with different return_sequences/return_state');
+  }
+  const returnSequences = fwd.returnSequences;
+  fwd.zeroOutputForMask = returnSequences;
+  bwd.zeroOutputForMask = returnSequences;
 
-    const extra = inputs.slice(1);
-    let fwdInit: Sym[] | null = null;
-    let bwdInit: Sym[] | null = null;
-    if (extra.length > 0) {
-      const half = stateCount(fwd.kind);
-      if (extra.length !== half + stateCount(bwd.kind))
-        unsupported(layer, `${extra.length} initial state tensors`);
-      fwdInit = extra.slice(0, half);
-      bwdInit = extra.slice(half);
-    }
+  const extra = inputs.slice(1);
+  let fwdInit: Sym[] | null = null;
+  let bwdInit: Sym[] | null = null;
+  if (extra.length > 0) {
+    const half = stateCount(fwd.kind);
+    if (extra.length !== half + stateCount(bwd.kind))
+      unsupported(layer, `${extra.length} initial state tensors`);
+    fwdInit = extra.slice(0, half);
+    bwdInit = extra.slice(half);
+  }
 
-    let y: Sym;
-    let yRev: Sym;
-    let fwdStates: Sym[];
-    let bwdStates: Sym[];
-    rejectCudnnMask(fwd, mask);
-    rejectCudnnMask(bwd, mask);
-    if (fusable(fwd, bwd)) {
-      const run = emitRecurrent(
-        g,
-        [fwd, bwd],
-        'bidirectional',
-        x,
-        mask,
-        fwdInit && bwdInit ? [fwdInit, bwdInit] : null,
-      );
-      [fwdStates, bwdStates] = run.states;
-      // The reverse direction's sequence is already in input order, i.e. Keras' flipped y_rev.
-      y = returnSequences ? run.sequences[0] : fwdStates[0];
-      yRev = returnSequences ? run.sequences[1] : bwdStates[0];
-    } else {
-      const a = convertRecurrentLayer(g, fwd, x, mask, fwdInit);
-      const b = convertRecurrentLayer(g, bwd, x, mask, bwdInit);
-      fwdStates = a.states;
-      bwdStates = b.states;
-      y = a.output;
-      yRev = returnSequences ? reverseTime(g, b.output) : b.output;
-    }
+  let y: Sym;
+  let yRev: Sym;
+  let fwdStates: Sym[];
+  let bwdStates: Sym[];
+  rejectCudnnMask(fwd, mask);
+  rejectCudnnMask(bwd, mask);
+  if (fusable(fwd, bwd)) {
+    const run = emitRecurrent(
+      g,
+      [fwd, bwd],
+      'bidirectional',
+      x,
+      mask,
+      fwdInit && bwdInit ? [fwdInit, bwdInit] : null,
+    );
+    [fwdStates, bwdStates] = run.states;
+    // The reverse direction's sequence is already in input order, i.e. Keras' flipped y_rev.
+    y = returnSequences ? run.sequences[0] : fwdStates[0];
+    yRev = returnSequences ? run.sequences[1] : bwdStates[0];
+  } else {
+    const a = convertRecurrentLayer(g, fwd, x, mask, fwdInit);
+    const b = convertRecurrentLayer(g, bwd, x, mask, bwdInit);
+    fwdStates = a.states;
+    bwdStates = b.states;
+    y = a.output;
+    yRev = returnSequences ? reverseTime(g, b.output) : b.output;
+  }
 
-    const outMask = returnSequences ? mask : null;
-    const outputs: Sym[] = mergeMode === null ? [y, yRev] : [merge(g, String(mergeMode), y, yRev)];
-    const outMasks: (Sym | null)[] = outputs.map(() => outMask);
-    if (fwd.returnState) {
-      outputs.push(...fwdStates, ...bwdStates);
-      outMasks.push(...fwdStates.map(() => null), ...bwdStates.map(() => null));
-    }
-    return { outputs, masks: outMasks };
-  },
-  { kwargs: ['initial_state'] },
-);
+  const outMask = returnSequences ? mask : null;
+  const outputs: Sym[] = mergeMode === null ? [y, yRev] : [merge(g, String(mergeMode), y, yRev)];
+  const outMasks: (Sym | null)[] = outputs.map(() => outMask);
+  if (fwd.returnState) {
+    outputs.push(...fwdStates, ...bwdStates);
+    outMasks.push(...fwdStates.map(() => null), ...bwdStates.map(() => null));
+  }
+  return { outputs, masks: outMasks };
+}, { kwargs: ['initial_state'] });
 
 /** `Shape(t)[start:end]` as an int64 tensor. */
 function shapeSlice(g: GraphBuilder, t: string, start: number, end?: number): string {
