@@ -15,3 +15,4 @@ import './normalization.js';
 import './merge.js';
 import './einsum-dense.js';
 import './multi-head-attention.js';
+import './attention.js';
