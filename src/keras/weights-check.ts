@@ -100,6 +100,7 @@ export function expectedWeightCount(className: string, config: LayerConfig): num
   if (className === 'SeparableConv1D' || className === 'SeparableConv2D') return 2 + flag(config.use_bias);
   if (className === 'Embedding' || className === 'PReLU') return 1;
   if (className === 'BatchNormalization') return flag(config.scale) + flag(config.center) + 2;
+  if (className === 'LayerNormalization' && config.rms_scaling === true) return 1; // Keras 3: gamma only
   if (className === 'LayerNormalization' || className === 'GroupNormalization') {
     return flag(config.scale) + flag(config.center);
   }

@@ -1,6 +1,6 @@
 import type { LayerSpec, Shape, WeightTensor } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { activationName, applyActivation } from './activations.js';
+import { activationName, applyActivationShaped } from './activations.js';
 import { ConfigReader, requireWeights, unsupported } from './config.js';
 import { type LayerContext, registerLayer, type Sym } from './registry.js';
 
@@ -91,15 +91,16 @@ registerLayer('EinsumDense', ({ g, layer, inputs, model }: LayerContext) => {
   const x = inputs[0];
   const y = einsumProject(g, layer, x, equation, layer.weights[0], hasBias ? layer.weights[1] : null);
   checkOutputShape(layer, cfg.raw('output_shape'), y.shape);
-  const last = y.shape[y.shape.length - 1] ?? null;
-  const act = activationName(cfg.raw('activation'));
-  return { outputs: [{ name: applyActivation(g, act, y.name, model.kerasMajor, -1, last), shape: y.shape }] };
+  return { outputs: [applyActivationShaped(g, activationName(cfg.raw('activation')), y, model.kerasMajor)] };
 });
 
 /** The configured partial output shape (None entries open) must match the computed one (batch axis dropped). */
 function checkOutputShape(layer: LayerSpec, raw: unknown, shape: Shape): void {
   const partial = typeof raw === 'number' ? [raw] : Array.isArray(raw) ? raw : null;
-  if (!partial) return unsupported(layer, `output_shape ${JSON.stringify(raw)}`);
+  if (!partial) {
+    unsupported(layer, `output_shape ${JSON.stringify(raw)}`);
+    return;
+  }
   const tail = shape.slice(1);
   const fits = (axes: Shape) => partial.every((d, i) => d === null || axes[i] === null || d === axes[i]);
   // output_shape names the axes after the batch (or, with a leading `...`, the last ones)

@@ -16,3 +16,4 @@ import './merge.js';
 import './einsum-dense.js';
 import './multi-head-attention.js';
 import './attention.js';
+import './normalization-extra.js';
