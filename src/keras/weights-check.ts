@@ -106,7 +106,10 @@ export function expectedWeightCount(className: string, config: LayerConfig): num
   }
   if (className === 'CuDNNGRU' || className === 'CuDNNLSTM') return 3;
   if (className in RNN_GATES || className.startsWith('ConvLSTM')) return 2 + flag(config.use_bias);
-  if (className === 'MultiHeadAttention') return config.use_bias === false ? 4 : 8;
+  if (className === 'MultiHeadAttention') {
+    const dense = config.use_gate === true ? 5 : 4; // Keras 3 `use_gate` adds a gate projection
+    return config.use_bias === false ? dense : 2 * dense;
+  }
   if (className === 'TimeDistributed') {
     const i = inner(config, 'layer');
     return i ? expectedWeightCount(i.className, i.config) : null;
