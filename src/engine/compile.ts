@@ -52,10 +52,17 @@ function keywordInputs(layer: LayerSpec, kwargs: Record<string, unknown>): Tenso
  * propagates the same masks itself, so those op layers are never compiled.
  */
 export function unusedLayers(model: ModelDescription): Set<string> {
-  const used = new Set<string>(model.outputs.map((o) => o.ref.layer));
-  for (const layer of model.layers) {
-    for (const node of layer.inbound) {
-      for (const ref of [...node.inputs, ...keywordInputs(layer, node.kwargs)]) used.add(ref.layer);
+  // Walk back from the outputs, so ops that only feed unused ops (`LogicalOr(NotEqual(ids, 0), ...)`) drop too.
+  const byName = new Map(model.layers.map((l) => [l.name, l]));
+  const used = new Set<string>();
+  const pending = model.outputs.map((o) => o.ref.layer);
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (used.has(name)) continue;
+    used.add(name);
+    const layer = byName.get(name);
+    for (const node of layer?.inbound ?? []) {
+      for (const ref of [...node.inputs, ...keywordInputs(layer as LayerSpec, node.kwargs)])
+        pending.push(ref.layer);
     }
   }
   return new Set(

@@ -1,8 +1,9 @@
-import type { LayerSpec, Shape, TensorRef } from '../../keras/model.js';
+import type { LayerSpec, Shape } from '../../keras/model.js';
 import { and, causalMask, type MaskedSoftmax, maskedSoftmax, toBool, unsqueeze } from './attention-masks.js';
 import { ConfigReader, requireWeights, unsupported } from './config.js';
 import { einsumProject } from './einsum-dense.js';
 import { type CallTensor, splitCallInputs } from './keyword-inputs.js';
+import { refuseClearedMaskHazards } from './mha-mask-clearing.js';
 import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
 
 const letter = (i: number) => String.fromCharCode(97 + i);
@@ -112,12 +113,11 @@ function convertMha(ctx: LayerContext): LayerResult {
 
   // The merged attention mask, [B, T, S] for rank-3 inputs (`_compute_attention_mask`).
   const masks = [query.mask, value.mask, key?.mask ?? null];
-  if (k3 && masks.some((m) => m)) {
-    refuseSharedMaskedInputs(
+  if (k3 && masks.some((m) => m))
+    refuseClearedMaskHazards(
       ctx,
-      [query.mask, value.mask, key?.mask ?? null].map((m) => m !== null),
+      masks.map((m) => m !== null),
     );
-  }
   if ((masks.some((m) => m) || causal) && rank !== 4)
     unsupported(layer, 'Keras masks or use_causal_mask on inputs of rank above 3');
   let auto: string | null = null;
@@ -165,46 +165,6 @@ function convertMha(ctx: LayerContext): LayerResult {
   checkOutputShape(layer, cfg.raw('output_shape'), q, out.shape);
   const outputs = returnScores ? [out, { name: probs, shape: scoresShape }] : [out];
   return { outputs, masks: outputs.map((_, i) => (i === 0 ? query.mask : null)) };
-}
-
-/**
- * Keras 3's `MultiHeadAttention.call` clears the Keras mask of its query/value/key tensors
- * (`backend.set_keras_mask(query, None)`), so another layer reading the same masked tensor sees a mask or not
- * depending on the order Keras runs the graph in: such a model is refused.
- */
-function refuseSharedMaskedInputs(ctx: LayerContext, masked: boolean[]): void {
-  const { layer, model } = ctx;
-  const key = (r: TensorRef) => `${r.layer}:${r.nodeIndex}:${r.tensorIndex}`;
-  const roles = ['query', 'value', 'key'];
-  const mine = new Set(
-    layer.inbound.flatMap((n) =>
-      roles
-        .map((role, i) => (masked[i] ? (n.inputs[i] ?? refsIn(n.kwargs[role])[0]) : undefined))
-        .filter((r): r is TensorRef => r !== undefined)
-        .map(key),
-    ),
-  );
-  const elsewhere = [
-    ...model.outputs.map((o) => o.ref),
-    ...model.layers
-      .filter((l) => l.name !== layer.name)
-      .flatMap((l) => l.inbound.flatMap((n) => [...n.inputs, ...refsIn(n.kwargs)])),
-  ];
-  const shared = elsewhere.find((r) => mine.has(key(r)));
-  if (shared) {
-    unsupported(
-      layer,
-      `a masked input (${shared.layer}) that other layers also read (Keras 3 clears that mask in MultiHeadAttention, so what they see depends on the order Keras runs them)`,
-    );
-  }
-}
-
-function refsIn(value: unknown): TensorRef[] {
-  if (typeof value === 'object' && value !== null && typeof (value as TensorRef).layer === 'string')
-    return [value as TensorRef];
-  if (Array.isArray(value)) return value.flatMap(refsIn);
-  if (typeof value === 'object' && value !== null) return Object.values(value).flatMap(refsIn);
-  return [];
 }
 
 function scoreShape(equation: string, a: Shape, b: Shape): Shape {
