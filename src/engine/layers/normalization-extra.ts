@@ -1,6 +1,7 @@
 import type { LayerSpec, WeightTensor } from '../../keras/model.js';
 import { ConfigReader, requireWeights, unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
+import { readAxes } from './normalization.js';
 import { type LayerContext, type LayerResult, registerLayer } from './registry.js';
 
 /**
@@ -116,3 +117,28 @@ function wrappedWeights(layer: LayerSpec): WeightTensor[] {
     );
   return inner;
 }
+
+/**
+ * RMSNormalization (Keras 3, keras/src/ops/nn.py `_rms_normalization`): `x * rsqrt(mean(x^2, axes) + eps)`,
+ * times `scale` with the stored shape broadcast from the trailing axes, as Keras multiplies it.
+ */
+registerLayer('RMSNormalization', ({ g, layer, inputs }: LayerContext): LayerResult => {
+  const x = inputs[0];
+  const axes = readAxes(layer, x.shape.length, -1);
+  const eps = new ConfigReader(layer).number('epsilon', 1e-6);
+  requireWeights(layer, 1);
+  const scale = layer.weights[0];
+  const off = x.shape.length - scale.shape.length;
+  if (off < 1 || scale.shape.some((d, i) => d !== 1 && x.shape[off + i] !== null && x.shape[off + i] !== d))
+    unsupported(layer, `scale [${scale.shape}] on input [${x.shape}]`);
+  const meanSq = g.op('ReduceMean', [g.op('Mul', [x.name, x.name])], {
+    axes: { ints: axes },
+    keepdims: { i: 1 },
+  });
+  const rrms = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [meanSq, g.constFloat('eps', [], [eps])])])]);
+  const y = g.op('Mul', [
+    g.op('Mul', [x.name, rrms]),
+    g.constFloat(`${layer.name}_scale`, scale.shape, scale.data),
+  ]);
+  return { outputs: [{ name: y, shape: x.shape }] };
+});
