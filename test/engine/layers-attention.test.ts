@@ -95,7 +95,7 @@ describe('MultiHeadAttention', () => {
     const model = singleLayerModel(
       { className: 'MultiHeadAttention', config: base, weights: mhaWeights(4, 2, 3) },
       [[null, 5, 4]],
-      { maskInput0: true },
+      { maskInput0: true, kerasVersion: '3.15.1' },
     );
     const node = model.layers[model.layers.length - 1].inbound[0];
     node.inputs = [node.inputs[0], node.inputs[0]];
@@ -119,6 +119,17 @@ describe('MultiHeadAttention', () => {
     });
     model.outputs.push({ name: 'mha2', ref: { layer: 'mha2', nodeIndex: 0, tensorIndex: 0 } });
     expect(() => compileToOnnx(model)).toThrow(/mha2 \(MultiHeadAttention\) also reads/);
+  });
+
+  it('refuses masks with Keras 3 before 3.10 (fully masked rows were computed differently)', () => {
+    const model = singleLayerModel(
+      { className: 'MultiHeadAttention', config: base, weights: mhaWeights(4, 2, 3) },
+      [[null, 5, 4]],
+      { maskInput0: true, kerasVersion: '3.6.0' },
+    );
+    const node = model.layers[model.layers.length - 1].inbound[0];
+    node.inputs = [node.inputs[0], node.inputs[0]];
+    expect(() => compileToOnnx(model)).toThrow(/before Keras 3.10/);
   });
 
   it('reads value= and attention_mask= keyword tensors (tf-keras stores value as a keyword)', async () => {

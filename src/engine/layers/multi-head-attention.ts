@@ -142,6 +142,11 @@ function convertMha(ctx: LayerContext): LayerResult {
     mask = unsqueeze(g, mask, [-2 * axes.length - 1]); // `_masked_softmax`: before the query attention axes
     maskRank += 1;
   }
+  if (k3 && (masks.some((m) => m) || attentionMask) && keras3Minor(model.kerasVersion) < 10) {
+    // Rows with every position masked: before Keras 3.10 the Softmax layer did not zero them and before 3.7
+    // MultiHeadAttention never took the fused path; only the 3.10+ behaviour is implemented.
+    unsupported(layer, `masks with Keras ${model.kerasVersion} (fully masked rows differ before Keras 3.10)`);
+  }
   const fused = k3 && rank === 4 && dropout === 0 && !returnScores;
   const kind: MaskedSoftmax = k3
     ? fused
@@ -165,6 +170,12 @@ function convertMha(ctx: LayerContext): LayerResult {
   checkOutputShape(layer, cfg.raw('output_shape'), q, out.shape);
   const outputs = returnScores ? [out, { name: probs, shape: scoresShape }] : [out];
   return { outputs, masks: outputs.map((_, i) => (i === 0 ? query.mask : null)) };
+}
+
+/** The minor version of a Keras 3 version string (`3.15.1` -> 15); unknown versions count as current. */
+function keras3Minor(version: string): number {
+  const m = /^3\.(\d+)/.exec(version);
+  return m ? Number(m[1]) : Number.POSITIVE_INFINITY;
 }
 
 function scoreShape(equation: string, a: Shape, b: Shape): Shape {
