@@ -17,3 +17,4 @@ import './einsum-dense.js';
 import './multi-head-attention.js';
 import './attention.js';
 import './normalization-extra.js';
+import './conv-lstm.js';
