@@ -18,3 +18,4 @@ import './multi-head-attention.js';
 import './attention.js';
 import './normalization-extra.js';
 import './conv-lstm.js';
+import './grouped-query-attention.js';
