@@ -91,7 +91,11 @@ registerLayer('EinsumDense', ({ g, layer, inputs, model }: LayerContext) => {
   const x = inputs[0];
   const y = einsumProject(g, layer, x, equation, layer.weights[0], hasBias ? layer.weights[1] : null);
   checkOutputShape(layer, cfg.raw('output_shape'), y.shape);
-  return { outputs: [applyActivationShaped(g, activationName(cfg.raw('activation')), y, model.kerasMajor)] };
+  // EinsumDense does not support masking: Keras 3 drops the mask (tf-keras refuses a masked input)
+  return {
+    outputs: [applyActivationShaped(g, activationName(cfg.raw('activation')), y, model.kerasMajor)],
+    masks: [null],
+  };
 });
 
 /** The configured partial output shape (None entries open) must match the computed one (batch axis dropped). */

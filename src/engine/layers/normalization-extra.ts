@@ -85,7 +85,8 @@ registerLayer(
       inbound: [],
       weights: wrappedWeights(layer),
     };
-    return convertNested(spec, inputs, masks);
+    // a Wrapper without mask support: Keras drops the mask, whatever the wrapped layer does with it
+    return { outputs: convertNested(spec, inputs, masks).outputs, masks: [null] };
   },
   { kwargs: ['training'] },
 );
@@ -140,5 +141,5 @@ registerLayer('RMSNormalization', ({ g, layer, inputs }: LayerContext): LayerRes
     g.op('Mul', [x.name, rrms]),
     g.constFloat(`${layer.name}_scale`, scale.shape, scale.data),
   ]);
-  return { outputs: [{ name: y, shape: x.shape }] };
+  return { outputs: [{ name: y, shape: x.shape }], masks: [null] }; // no mask support: Keras 3 drops it
 });
