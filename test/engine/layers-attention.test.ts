@@ -179,3 +179,60 @@ describe('weight counts', () => {
     expect(() => checkLayerWeights(layer)).not.toThrow();
   });
 });
+
+describe('normalization and recurrent additions refuse what they do not implement', () => {
+  it('GroupNormalization refuses a Keras mask in tf-keras (it weights the moments by it)', () => {
+    const model = singleLayerModel(
+      {
+        className: 'GroupNormalization',
+        config: { groups: 2 },
+        weights: [weight('gamma', random([4], 1)), weight('beta', random([4], 2))],
+      },
+      [[null, 5, 4]],
+      { kerasMajor: 2, maskInput0: true },
+    );
+    expect(() => compileToOnnx(model)).toThrow(/weights the moments/);
+  });
+
+  it('ConvLSTM2D refuses an open time axis (the steps are unrolled)', () => {
+    const model = singleLayerModel(
+      {
+        className: 'ConvLSTM2D',
+        config: { filters: 2, kernel_size: [3, 3], padding: 'same' },
+        weights: [
+          weight('kernel', random([3, 3, 1, 8], 1)),
+          weight('recurrent_kernel', random([3, 3, 2, 8], 2)),
+          weight('bias', random([8], 3)),
+        ],
+      },
+      [[null, null, 5, 5, 1]],
+    );
+    expect(() => compileToOnnx(model)).toThrow(/open time axis/);
+  });
+
+  it('GroupNormalization normalizes each group over its channels and the other axes', async () => {
+    const x = random([2, 3, 4], 21);
+    const gamma = random([4], 22);
+    const beta = random([4], 23);
+    const y = await runLayer(
+      {
+        className: 'GroupNormalization',
+        config: { groups: 2, epsilon: 0.001 },
+        weights: [weight('gamma', gamma), weight('beta', beta)],
+      },
+      [x],
+    );
+    expectTensor(
+      y,
+      build(x.dims, ([b, t, ch]) => {
+        const grp = Math.floor(ch / 2);
+        const vals: number[] = [];
+        for (let tt = 0; tt < 3; tt += 1)
+          for (let cc = 0; cc < 2; cc += 1) vals.push(at(x, [b, tt, grp * 2 + cc]));
+        const mean = vals.reduce((a, v) => a + v, 0) / vals.length;
+        const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / vals.length;
+        return ((at(x, [b, t, ch]) - mean) / Math.sqrt(variance + 0.001)) * gamma.data[ch] + beta.data[ch];
+      }),
+    );
+  });
+});
