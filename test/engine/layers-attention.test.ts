@@ -194,20 +194,20 @@ describe('normalization and recurrent additions refuse what they do not implemen
     expect(() => compileToOnnx(model)).toThrow(/weights the moments/);
   });
 
-  it('ConvLSTM2D refuses an open time axis (the steps are unrolled)', () => {
-    const model = singleLayerModel(
-      {
-        className: 'ConvLSTM2D',
-        config: { filters: 2, kernel_size: [3, 3], padding: 'same' },
-        weights: [
-          weight('kernel', random([3, 3, 1, 8], 1)),
-          weight('recurrent_kernel', random([3, 3, 2, 8], 2)),
-          weight('bias', random([8], 3)),
-        ],
-      },
-      [[null, null, 5, 5, 1]],
+  it('ConvLSTM2D refuses a Keras mask and compiles an open time axis (ONNX Scan)', () => {
+    const layer = {
+      className: 'ConvLSTM2D',
+      config: { filters: 2, kernel_size: [3, 3], padding: 'same' },
+      weights: [
+        weight('kernel', random([3, 3, 1, 8], 1)),
+        weight('recurrent_kernel', random([3, 3, 2, 8], 2)),
+        weight('bias', random([8], 3)),
+      ],
+    };
+    expect(() => compileToOnnx(singleLayerModel(layer, [[null, null, 5, 5, 1]]))).not.toThrow();
+    expect(() => compileToOnnx(singleLayerModel(layer, [[null, 3, 5, 5, 1]], { maskInput0: true }))).toThrow(
+      /Keras mask/,
     );
-    expect(() => compileToOnnx(model)).toThrow(/open time axis/);
   });
 
   it('GroupNormalization normalizes each group over its channels and the other axes', async () => {
