@@ -47,9 +47,9 @@ function keywordInputs(layer: LayerSpec, kwargs: Record<string, unknown>): Tenso
 }
 
 /**
- * Layers whose outputs feed no layer input and no model output. Keras 3 functional configs record the ops that
- * computed a mask (`NotEqual(ids, 0)` for `mask_zero`) and pass them as `mask=` keywords; the compiler
- * propagates the same masks itself, so those op layers are never compiled.
+ * Layers no model output depends on. Keras 3 functional configs record the ops that computed a mask
+ * (`NotEqual(ids, 0)` for `mask_zero`, `LogicalOr` of masks after a merge) and pass them as `mask=` keywords;
+ * the compiler propagates the same masks itself, so those op layers are never compiled.
  */
 export function unusedLayers(model: ModelDescription): Set<string> {
   // Walk back from the outputs, so ops that only feed unused ops (`LogicalOr(NotEqual(ids, 0), ...)`) drop too.
@@ -60,9 +60,9 @@ export function unusedLayers(model: ModelDescription): Set<string> {
     if (used.has(name)) continue;
     used.add(name);
     const layer = byName.get(name);
-    for (const node of layer?.inbound ?? []) {
-      for (const ref of [...node.inputs, ...keywordInputs(layer as LayerSpec, node.kwargs)])
-        pending.push(ref.layer);
+    if (!layer) continue;
+    for (const node of layer.inbound) {
+      for (const ref of [...node.inputs, ...keywordInputs(layer, node.kwargs)]) pending.push(ref.layer);
     }
   }
   return new Set(
