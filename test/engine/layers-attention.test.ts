@@ -78,8 +78,8 @@ describe('EinsumDense', () => {
 describe('MultiHeadAttention', () => {
   const base = { num_heads: 2, key_dim: 3, value_dim: 3, use_bias: true, attention_axes: [1] };
 
-  it('refuses use_gate and sliding_window', () => {
-    for (const extra of [{ use_gate: true }, { sliding_window: 2 }]) {
+  it('refuses use_gate and a sliding_window that is not a positive integer', () => {
+    for (const extra of [{ use_gate: true }, { sliding_window: 0 }]) {
       const model = singleLayerModel(
         { className: 'MultiHeadAttention', config: { ...base, ...extra }, weights: mhaWeights(4, 2, 3) },
         [

@@ -21,6 +21,19 @@ export function and(g: GraphBuilder, a: string | null, b: string): string {
  * j <= i, counted from the start of both sequences), with T and S read from axis 1 of `query` and `value`.
  */
 export function causalMask(g: GraphBuilder, query: Sym, value: Sym): string {
+  const [rows, cols] = positions(g, query, value);
+  return unsqueeze(g, g.op('GreaterOrEqual', [rows, cols]), [0]);
+}
+
+/** Keras 3's sliding-window mask `[1, T, S]`: `|i - j| < window` (`_compute_sliding_window_mask`). */
+export function slidingWindowMask(g: GraphBuilder, query: Sym, value: Sym, window: number): string {
+  const [rows, cols] = positions(g, query, value);
+  const distance = g.op('Abs', [g.op('Sub', [rows, cols])]);
+  return unsqueeze(g, g.op('Less', [distance, g.constInt64('window', [window], [])]), [0]);
+}
+
+/** Query positions `[T, 1]` and key positions `[1, S]` (int64), T and S from axis 1 of `query` and `value`. */
+function positions(g: GraphBuilder, query: Sym, value: Sym): [string, string] {
   const length = (t: Sym) =>
     g.op('Squeeze', [
       g.op('Slice', [
@@ -35,8 +48,7 @@ export function causalMask(g: GraphBuilder, query: Sym, value: Sym): string {
   const step = g.constInt64('one_s', [1], []);
   const rows = g.op('Range', [zero, length(query), step]);
   const cols = g.op('Range', [zero, length(value), step]);
-  const mask = g.op('GreaterOrEqual', [unsqueeze(g, rows, [1]), unsqueeze(g, cols, [0])]);
-  return unsqueeze(g, mask, [0]);
+  return [unsqueeze(g, rows, [1]), unsqueeze(g, cols, [0])];
 }
 
 /** How a masked softmax treats the masked positions, by Keras version and code path. */

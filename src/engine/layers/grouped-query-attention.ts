@@ -1,4 +1,4 @@
-import { and, causalMask, maskedSoftmax, toBool, unsqueeze } from './attention-masks.js';
+import { and, causalMask, maskedSoftmax, slidingWindowMask, toBool, unsqueeze } from './attention-masks.js';
 import { ConfigReader, requireWeights, unsupported } from './config.js';
 import { einsumProject } from './einsum-dense.js';
 import { type CallTensor, splitCallInputs } from './keyword-inputs.js';
@@ -32,7 +32,9 @@ function convertGqa(ctx: LayerContext): LayerResult {
   const dropout = cfg.number('dropout', 0);
   if (kwargs.training === true && dropout > 0) unsupported(layer, 'training=True with dropout');
   if (cfg.bool('use_gate', false)) unsupported(layer, 'use_gate');
-  if (cfg.has('sliding_window')) unsupported(layer, 'sliding_window');
+  const window = cfg.optionalNumber('sliding_window');
+  if (window !== null && (!Number.isInteger(window) || window <= 0))
+    unsupported(layer, `sliding_window ${window}`);
   if (cfg.bool('flash_attention', false)) unsupported(layer, 'flash_attention');
   const headDim = cfg.number('head_dim');
   const qHeads = cfg.number('num_query_heads');
@@ -68,6 +70,7 @@ function convertGqa(ctx: LayerContext): LayerResult {
   for (const m of [value.mask, key?.mask ?? null])
     if (m) auto = and(g, auto, unsqueeze(g, toBool(g, m.name), [-2]));
   if (causal) auto = and(g, auto, causalMask(g, q, v));
+  if (window !== null) auto = and(g, auto, slidingWindowMask(g, q, v, window));
   const fused = dropout === 0 && !returnScores;
   let mask = auto;
   let maskIsFloat = false;

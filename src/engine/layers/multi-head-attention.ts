@@ -1,5 +1,13 @@
 import type { LayerSpec, Shape } from '../../keras/model.js';
-import { and, causalMask, type MaskedSoftmax, maskedSoftmax, toBool, unsqueeze } from './attention-masks.js';
+import {
+  and,
+  causalMask,
+  type MaskedSoftmax,
+  maskedSoftmax,
+  slidingWindowMask,
+  toBool,
+  unsqueeze,
+} from './attention-masks.js';
 import { ConfigReader, requireWeights, unsupported } from './config.js';
 import { einsumProject } from './einsum-dense.js';
 import { type CallTensor, splitCallInputs } from './keyword-inputs.js';
@@ -85,7 +93,9 @@ function convertMha(ctx: LayerContext): LayerResult {
   const dropout = cfg.number('dropout', 0);
   if (kwargs.training === true && dropout > 0) unsupported(layer, 'training=True with dropout');
   if (cfg.bool('use_gate', false)) unsupported(layer, 'use_gate');
-  if (cfg.has('sliding_window')) unsupported(layer, 'sliding_window');
+  const window = cfg.optionalNumber('sliding_window');
+  if (window !== null && (!Number.isInteger(window) || window <= 0))
+    unsupported(layer, `sliding_window ${window}`);
   if (cfg.bool('flash_attention', false)) unsupported(layer, 'flash_attention');
 
   const keyDim = cfg.number('key_dim');
@@ -118,13 +128,14 @@ function convertMha(ctx: LayerContext): LayerResult {
       ctx,
       masks.map((m) => m !== null),
     );
-  if ((masks.some((m) => m) || causal) && rank !== 4)
-    unsupported(layer, 'Keras masks or use_causal_mask on inputs of rank above 3');
+  if ((masks.some((m) => m) || causal || window !== null) && rank !== 4)
+    unsupported(layer, 'Keras masks, use_causal_mask or sliding_window on inputs of rank above 3');
   let auto: string | null = null;
   if (query.mask) auto = unsqueeze(g, toBool(g, query.mask.name), [-1]);
   for (const m of [value.mask, key?.mask ?? null])
     if (m) auto = and(g, auto, unsqueeze(g, toBool(g, m.name), [-2]));
   if (causal) auto = and(g, auto, causalMask(g, q, v));
+  if (window !== null) auto = and(g, auto, slidingWindowMask(g, q, v, window));
   let mask: string | null = auto;
   let maskIsFloat = false;
   if (attentionMask) {
