@@ -1,7 +1,8 @@
 import { and, causalMask, maskedSoftmax, slidingWindowMask, toBool, unsqueeze } from './attention-masks.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { ConfigReader, unsupported } from './config.js';
 import { einsumProject } from './einsum-dense.js';
 import { type CallTensor, splitCallInputs } from './keyword-inputs.js';
+import { projectionWeights } from './multi-head-attention.js';
 import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
 
 const TENSOR_KWARGS = ['query', 'value', 'key', 'attention_mask'] as const;
@@ -31,7 +32,6 @@ function convertGqa(ctx: LayerContext): LayerResult {
   const returnScores = kwargs.return_attention_scores === true;
   const dropout = cfg.number('dropout', 0);
   if (kwargs.training === true && dropout > 0) unsupported(layer, 'training=True with dropout');
-  if (cfg.bool('use_gate', false)) unsupported(layer, 'use_gate');
   const window = cfg.optionalNumber('sliding_window');
   if (window !== null && (!Number.isInteger(window) || window <= 0))
     unsupported(layer, `sliding_window ${window}`);
@@ -41,11 +41,7 @@ function convertGqa(ctx: LayerContext): LayerResult {
   const kvHeads = cfg.number('num_key_value_heads');
   if (!Number.isInteger(qHeads / kvHeads))
     unsupported(layer, `${qHeads} query heads over ${kvHeads} key/value heads`);
-  const useBias = cfg.bool('use_bias', true);
-  requireWeights(layer, useBias ? 8 : 4);
-  if (layer.weights.length !== (useBias ? 8 : 4)) unsupported(layer, `${layer.weights.length} weights`);
-  const w = layer.weights;
-  const [qk, qb, kk, kb, vk, vb, ok, ob] = useBias ? w : [w[0], null, w[1], null, w[2], null, w[3], null];
+  const { query: qw, key: kw, gate: gw, value: vw, output: ow } = projectionWeights(layer);
   const [q, v] = [query.sym, value.sym];
   const kIn = key?.sym ?? v;
   if ([q, v, kIn].some((t) => t.shape.length !== 3)) unsupported(layer, 'inputs of rank other than 3');
@@ -55,13 +51,13 @@ function convertGqa(ctx: LayerContext): LayerResult {
   if (anyMask && minor && Number(minor[1]) < 10)
     unsupported(layer, `masks with Keras ${model.kerasVersion} (fully masked rows differ before Keras 3.10)`);
 
-  const qp = einsumProject(g, layer, q, 'bqm,muh->bquh', qk, qb ?? null);
+  const qp = einsumProject(g, layer, q, 'bqm,muh->bquh', ...qw);
   const repeat = (t: Sym): string => {
     const idx = Array.from({ length: qHeads }, (_, i) => Math.floor(i / (qHeads / kvHeads)));
     return g.op('Gather', [t.name, g.constInt64('repeat_heads', idx)], { axis: { i: 2 } });
   };
-  const kp = repeat(einsumProject(g, layer, kIn, 'bkm,mvh->bkvh', kk, kb ?? null));
-  const vp = repeat(einsumProject(g, layer, v, 'bkm,mvh->bkvh', vk, vb ?? null));
+  const kp = repeat(einsumProject(g, layer, kIn, 'bkm,mvh->bkvh', ...kw));
+  const vp = repeat(einsumProject(g, layer, v, 'bkm,mvh->bkvh', ...vw));
   const scale = g.constFloat('inv_sqrt_head_dim', [], [1 / Math.sqrt(headDim)]);
   const scores = g.op('Einsum', [g.op('Mul', [qp.name, scale]), kp], { equation: { s: 'bquh,bkuh->buqk' } });
 
@@ -85,8 +81,13 @@ function convertGqa(ctx: LayerContext): LayerResult {
   }
   if (mask !== null) mask = unsqueeze(g, mask, [-3]);
   const probs = maskedSoftmax(g, scores, 4, 1, mask, fused ? 'keras3-fused' : 'keras3-layer', maskIsFloat);
-  const context = g.op('Einsum', [probs, vp], { equation: { s: 'buqk,bkuh->bquh' } });
-  const out = einsumProject(g, layer, { name: context, shape: qp.shape }, 'bquh,uhm->bqm', ok, ob ?? null);
+  let context = g.op('Einsum', [probs, vp], { equation: { s: 'buqk,bkuh->bquh' } });
+  if (gw)
+    context = g.op('Mul', [
+      context,
+      g.op('Sigmoid', [einsumProject(g, layer, q, 'bqm,muh->bquh', ...gw).name]),
+    ]);
+  const out = einsumProject(g, layer, { name: context, shape: qp.shape }, 'bquh,uhm->bqm', ...ow);
   const outputs: Sym[] = [out];
   if (returnScores) outputs.push({ name: probs, shape: [q.shape[0], qHeads, q.shape[1], kIn.shape[1]] });
   return { outputs, masks: outputs.map((_, i) => (i === 0 ? query.mask : null)) };

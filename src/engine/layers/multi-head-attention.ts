@@ -1,4 +1,4 @@
-import type { LayerSpec, Shape } from '../../keras/model.js';
+import type { LayerSpec, Shape, WeightTensor } from '../../keras/model.js';
 import {
   and,
   causalMask,
@@ -92,28 +92,24 @@ function convertMha(ctx: LayerContext): LayerResult {
       unsupported(layer, `${k}=${JSON.stringify(kwargs[k])}`);
   const dropout = cfg.number('dropout', 0);
   if (kwargs.training === true && dropout > 0) unsupported(layer, 'training=True with dropout');
-  if (cfg.bool('use_gate', false)) unsupported(layer, 'use_gate');
   const window = cfg.optionalNumber('sliding_window');
   if (window !== null && (!Number.isInteger(window) || window <= 0))
     unsupported(layer, `sliding_window ${window}`);
   if (cfg.bool('flash_attention', false)) unsupported(layer, 'flash_attention');
 
   const keyDim = cfg.number('key_dim');
-  const useBias = cfg.bool('use_bias', true);
-  requireWeights(layer, useBias ? 8 : 4);
-  const w = layer.weights;
-  const [qk, qb, kk, kb, vk, vb, ok, ob] = useBias ? w : [w[0], null, w[1], null, w[2], null, w[3], null];
+  const { query: qw, key: kw, gate: gw, value: vw, output: ow } = projectionWeights(layer);
   const q = query.sym;
   const v = value.sym;
   const kIn = key?.sym ?? v;
   const rank = q.shape.length + 1;
   if (v.shape.length !== q.shape.length || kIn.shape.length !== q.shape.length)
     unsupported(layer, 'query, value and key of different ranks');
-  const proj = (x: Sym, kernel: typeof qk, bias: typeof qb) =>
-    einsumProject(g, layer, x, projEquation(x.shape.length - 1, 1, 2), kernel, bias ?? null);
-  const qp = proj(q, qk, qb);
-  const kp = proj(kIn, kk, kb);
-  const vp = proj(v, vk, vb);
+  const proj = (x: Sym, [kernel, bias]: Projection) =>
+    einsumProject(g, layer, x, projEquation(x.shape.length - 1, 1, 2), kernel, bias);
+  const qp = proj(q, qw);
+  const kp = proj(kIn, kw);
+  const vp = proj(v, vw);
 
   const axes = attentionAxes(layer, model.kerasMajor, q.shape.length);
   const eq = attentionEquations(rank, axes);
@@ -167,16 +163,17 @@ function convertMha(ctx: LayerContext): LayerResult {
       ? 'tf-keras-robust'
       : 'tf-keras-add';
   const probs = maskedSoftmax(g, scores, scoresShape.length, axes.length, mask, kind, maskIsFloat);
-  const context = g.op('Einsum', [probs, vp.name], { equation: { s: eq.combine } });
+  let context = g.op('Einsum', [probs, vp.name], { equation: { s: eq.combine } });
+  if (gw) context = g.op('Mul', [context, g.op('Sigmoid', [proj(q, gw).name])]); // use_gate
   const contextShape: Shape = [...qp.shape.slice(0, -1), vp.shape[vp.shape.length - 1]];
-  const outDims = ok.shape.length - 2;
+  const outDims = ow[0].shape.length - 2;
   const out = einsumProject(
     g,
     layer,
     { name: context, shape: contextShape },
     projEquation(q.shape.length - 1, 2, outDims),
-    ok,
-    ob ?? null,
+    ow[0],
+    ow[1],
   );
   checkOutputShape(layer, cfg.raw('output_shape'), q, out.shape);
   const outputs = returnScores ? [out, { name: probs, shape: scoresShape }] : [out];
@@ -187,6 +184,33 @@ function convertMha(ctx: LayerContext): LayerResult {
 function keras3Minor(version: string): number {
   const m = /^3\.(\d+)/.exec(version);
   return m ? Number(m[1]) : Number.POSITIVE_INFINITY;
+}
+
+type Projection = [WeightTensor, WeightTensor | null];
+
+/**
+ * The kernel and bias of each projection, in the order Keras builds them: query, key, the `use_gate` gate
+ * (Keras 3), value, output; without biases when `use_bias` is off.
+ */
+export function projectionWeights(layer: LayerSpec): Record<
+  'query' | 'key' | 'value' | 'output',
+  Projection
+> & {
+  gate: Projection | null;
+} {
+  const cfg = new ConfigReader(layer);
+  const useBias = cfg.bool('use_bias', true);
+  const gated = cfg.bool('use_gate', false);
+  const parts = gated ? 5 : 4;
+  const count = useBias ? 2 * parts : parts;
+  requireWeights(layer, count);
+  if (layer.weights.length !== count)
+    unsupported(layer, `${layer.weights.length} weights (expected ${count})`);
+  const at = (i: number): Projection =>
+    useBias ? [layer.weights[2 * i], layer.weights[2 * i + 1]] : [layer.weights[i], null];
+  return gated
+    ? { query: at(0), key: at(1), gate: at(2), value: at(3), output: at(4) }
+    : { query: at(0), key: at(1), gate: null, value: at(2), output: at(3) };
 }
 
 function scoreShape(equation: string, a: Shape, b: Shape): Shape {
