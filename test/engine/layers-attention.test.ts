@@ -87,7 +87,7 @@ describe('MultiHeadAttention', () => {
           [null, 5, 4],
         ],
       );
-      expect(() => compileToOnnx(model)).toThrow(/weights|sliding_window/);
+      expect(() => compileToOnnx(model)).toThrow(/weight|sliding_window/);
     }
   });
 
