@@ -12,6 +12,7 @@ import { GraphBuilder } from './onnx/graph-builder.js';
 import { convertOpCall, opClassOf } from './ops/convert.js';
 import { opConverterFor } from './ops/registry.js';
 import './layers/index.js';
+import { keywordTensorRefs } from './layers/keyword-inputs.js';
 import { converterFor, type LayerContext, type LayerResult, type Sym } from './layers/registry.js';
 
 /** An ONNX model in memory with the names of its graph inputs and outputs, in model order. */
@@ -46,21 +47,31 @@ function keywordStates(kwargs: Record<string, unknown>): TensorRef[] {
   return Array.isArray(states) ? states.filter(isRef) : [];
 }
 
+/** The tensors a call consumes besides its positional inputs: `initial_state=`, then its converter's tensor keywords. */
+function keywordInputs(layer: LayerSpec, kwargs: Record<string, unknown>): TensorRef[] {
+  return [
+    ...keywordStates(kwargs),
+    ...keywordTensorRefs(kwargs, converterFor(layer.className)?.tensorKwargs ?? []),
+  ];
+}
+
 /**
- * Layers no model output depends on (through layer inputs and `initial_state=` tensors). Keras 3 functional
- * configs record the ops that computed a mask (`NotEqual(ids, 0)` for `mask_zero`, `Any(NotEqual(x, 0), -1)`
- * for `Masking`) and pass them as `mask=` keywords; the compiler propagates the same masks itself, so those op
- * layers, and the ops only they consume, are never compiled.
+ * Layers no model output depends on. Keras 3 functional configs record the ops that computed a mask
+ * (`NotEqual(ids, 0)` for `mask_zero`, `LogicalOr` of masks after a merge) and pass them as `mask=` keywords;
+ * the compiler propagates the same masks itself, so those op layers are never compiled.
  */
 export function unusedLayers(model: ModelDescription): Set<string> {
+  // Walk back from the outputs, so ops that only feed unused ops (`LogicalOr(NotEqual(ids, 0), ...)`) drop too.
   const byName = new Map(model.layers.map((l) => [l.name, l]));
   const used = new Set<string>();
   const pending = model.outputs.map((o) => o.ref.layer);
   for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
     if (used.has(name)) continue;
     used.add(name);
-    for (const node of byName.get(name)?.inbound ?? []) {
-      for (const ref of [...node.inputs, ...keywordStates(node.kwargs)]) pending.push(ref.layer);
+    const layer = byName.get(name);
+    if (!layer) continue;
+    for (const node of layer.inbound) {
+      for (const ref of [...node.inputs, ...keywordInputs(layer, node.kwargs)]) pending.push(ref.layer);
     }
   }
   return new Set(
@@ -188,7 +199,7 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
         const outputs = convertOpCall(g, model, layer, node, (ref) => lookup(ref).sym);
         result = { outputs, masks: outputs.map(() => null) };
       } else {
-        ins = [...node.inputs, ...keywordStates(node.kwargs)].map(lookup);
+        ins = [...node.inputs, ...keywordInputs(layer, node.kwargs)].map(lookup);
         result = convert(
           g,
           model,

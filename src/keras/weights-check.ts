@@ -136,12 +136,16 @@ export function expectedWeightCount(className: string, config: LayerConfig): num
   if (className === 'SeparableConv1D' || className === 'SeparableConv2D') return 2 + flag(config.use_bias);
   if (className === 'Embedding' || className === 'PReLU' || className === 'applications.LayerScale') return 1;
   if (className === 'BatchNormalization') return flag(config.scale) + flag(config.center) + 2;
+  if (className === 'LayerNormalization' && config.rms_scaling === true) return 1; // Keras 3: gamma only
   if (className === 'LayerNormalization' || className === 'GroupNormalization') {
     return flag(config.scale) + flag(config.center);
   }
   if (className === 'CuDNNGRU' || className === 'CuDNNLSTM') return 3;
   if (className in RNN_GATES || className.startsWith('ConvLSTM')) return 2 + flag(config.use_bias);
-  if (className === 'MultiHeadAttention') return config.use_bias === false ? 4 : 8;
+  if (className === 'MultiHeadAttention') {
+    const dense = config.use_gate === true ? 5 : 4; // Keras 3 `use_gate` adds a gate projection
+    return config.use_bias === false ? dense : 2 * dense;
+  }
   // adapted: [mean, variance, count]; with mean/variance in the config: none
   if (className === 'Normalization') return config.mean === undefined || config.mean === null ? 3 : 0;
   // tf.keras keeps an adapted quantile summary as a weight; Keras 3 and given boundaries have none

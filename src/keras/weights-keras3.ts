@@ -96,9 +96,10 @@ export function collectLayerWeights(
     if (!i || !g) return genericWalk(group, path);
     return collectLayerWeights(g.group, i.className, i.config, `${path}/layer`);
   }
-  if (className === 'MultiHeadAttention') {
+  if (className === 'MultiHeadAttention' || className === 'GroupedQueryAttention') {
+    // build() order: query, key, (use_gate) gate, value, output
     const out = ownVars(group, path);
-    for (const part of ['query', 'key', 'value', 'output']) {
+    for (const part of ['query', 'key', 'gate', 'value', 'output']) {
       const g = firstChild(group, [`${part}_dense`, `_${part}_dense`]);
       if (g) out.push(...ownVars(g.group, `${path}/${g.name}`));
     }

@@ -1,3 +1,4 @@
+import type { Shape } from '../../keras/model.js';
 import { EngineError } from '../../util/errors.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 
@@ -77,9 +78,42 @@ export function applyActivation(
       return sparsePlus(g, x);
     case 'sparsemax':
       return sparsemax(g, x, axis, lastDim);
+    case 'sparse_sigmoid':
+      // Keras 3: 0 for x <= -1, 1 for x >= 1, 0.5 * (x + 1) between (exactly 0 and 1 at the ends)
+      return g.op('Clip', [
+        g.op('Mul', [g.op('Add', [x, g.constFloat('one', [], [1])]), g.constFloat('half', [], [0.5])]),
+        g.constFloat('zero', [], [0]),
+        g.constFloat('one', [], [1]),
+      ]);
+    case 'glu':
+      throw new EngineError(
+        'ENGINE_UNSUPPORTED_ACTIVATION',
+        'activation "glu" halves the last axis and is only supported on Dense, EinsumDense and Activation layers',
+      );
     default:
       throw new EngineError('ENGINE_UNSUPPORTED_ACTIVATION', `activation "${name}" is not supported`);
   }
+}
+
+/**
+ * An activation with the shape it gives: `glu` (Keras 3: `x1 * sigmoid(x2)` with `x1, x2` the halves of the last
+ * axis, `tf.split`) halves the last axis; every other activation keeps the shape.
+ */
+export function applyActivationShaped(
+  g: GraphBuilder,
+  name: string,
+  x: { name: string; shape: Shape },
+  kerasMajor: number,
+): { name: string; shape: Shape } {
+  const last = x.shape[x.shape.length - 1] ?? null;
+  if (name !== 'glu') return { name: applyActivation(g, name, x.name, kerasMajor, -1, last), shape: x.shape };
+  if (last !== null && last % 2 !== 0)
+    throw new EngineError('ENGINE_UNSUPPORTED_ACTIVATION', `glu on an odd last axis of ${last}`);
+  const [a, b] = g.opN('Split', [x.name], 2, { axis: { i: -1 } });
+  return {
+    name: g.op('Mul', [a, g.op('Sigmoid', [b])]),
+    shape: [...x.shape.slice(0, -1), last === null ? null : last / 2],
+  };
 }
 
 /** Exact GELU: 0.5 * x * (1 + erf(x / sqrt(2))), the default in Keras 2 and 3. */
@@ -152,6 +186,7 @@ export const ACTIVATIONS = [
   'gelu',
   'leaky_relu',
   'mish',
+  'sparse_sigmoid',
 ];
 
 /** Reads a layer's `activation` config (a name after the loader's normalization). */

@@ -1,5 +1,5 @@
 import type { Shape } from '../../keras/model.js';
-import { activationName, applyActivation } from './activations.js';
+import { activationName, applyActivationShaped } from './activations.js';
 import { ConfigReader, requireWeights } from './config.js';
 import { product, toChannelsLast } from './layout.js';
 import { type LayerContext, registerLayer } from './registry.js';
@@ -26,21 +26,14 @@ registerLayer('Dense', ({ g, layer, inputs, model }: LayerContext) => {
   const shape: Shape = [...x.shape.slice(0, -1), units];
   return {
     outputs: [
-      {
-        name: applyActivation(g, activationName(cfg.raw('activation')), y, model.kerasMajor, -1, units),
-        shape,
-      },
+      applyActivationShaped(g, activationName(cfg.raw('activation')), { name: y, shape }, model.kerasMajor),
     ],
   };
 });
 
 registerLayer('Activation', ({ g, layer, inputs, model }) => {
-  const x = inputs[0];
   const name = activationName(new ConfigReader(layer).raw('activation'));
-  const lastDim = x.shape[x.shape.length - 1] ?? null;
-  return {
-    outputs: [{ name: applyActivation(g, name, x.name, model.kerasMajor, -1, lastDim), shape: x.shape }],
-  };
+  return { outputs: [applyActivationShaped(g, name, inputs[0], model.kerasMajor)] };
 });
 
 /** Training-only layers are the identity at inference. */

@@ -34,11 +34,18 @@ export type LayerConverter = (ctx: LayerContext) => LayerResult;
 export interface CallSupport {
   /** Keyword arguments the converter reads itself (`training` and `mask` are judged by the compiler). */
   kwargs?: readonly string[];
+  /**
+   * Keyword arguments (among `kwargs`) that may hold tensors (a tensor, or a list of tensors and nulls): the
+   * compiler appends their tensors to `inputs`/`masks` after the positional ones, in this order (see
+   * `keyword-inputs.ts`).
+   */
+  tensorKwargs?: readonly string[];
 }
 
 export interface RegisteredConverter {
   convert: LayerConverter;
   kwargs: ReadonlySet<string>;
+  tensorKwargs: readonly string[];
 }
 
 const converters = new Map<string, RegisteredConverter>();
@@ -49,7 +56,11 @@ export function registerLayer(
   converter: LayerConverter,
   support: CallSupport = {},
 ): void {
-  const entry = { convert: converter, kwargs: new Set(support.kwargs ?? []) };
+  const entry = {
+    convert: converter,
+    kwargs: new Set([...(support.kwargs ?? []), ...(support.tensorKwargs ?? [])]),
+    tensorKwargs: support.tensorKwargs ?? [],
+  };
   for (const name of Array.isArray(classNames) ? classNames : [classNames]) converters.set(name, entry);
 }
 
