@@ -1,6 +1,7 @@
 export { failureLimitExceeded, parseFailureLimit } from './failure-limit.js';
 export { DEFAULT_INCLUDE } from './input-filter.js';
 export { newJobId } from './job-id.js';
+export { JobTally, type JobTallyOptions } from './job-tally.js';
 export { JOB_PREFIX, ResumeLedger } from './ledger.js';
 export { summarize } from './report.js';
 export { BATCH_DEFAULTS, runBatchJob } from './runner.js';

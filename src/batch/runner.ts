@@ -2,24 +2,16 @@ import { availableParallelism } from 'node:os';
 import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
-import { failureLimitExceeded } from './failure-limit.js';
 import { openFileStages } from './file-threads/index.js';
 import { createInputFilter } from './input-filter.js';
 import { newJobId } from './job-id.js';
+import { JobTally } from './job-tally.js';
 import { ResumeLedger } from './ledger.js';
 import { MicroBatcher } from './micro-batcher.js';
 import { readAhead } from './read-ahead.js';
 import { buildReport, writeReport } from './report.js';
 import { Semaphore } from './semaphore.js';
-import type {
-  BatchJobOptions,
-  FileFailure,
-  FileWarning,
-  JobCounts,
-  JobReport,
-  Stage,
-  StageTimes,
-} from './types.js';
+import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
 
 export const BATCH_DEFAULTS = {
   batchSize: 256,
@@ -47,9 +39,13 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
   const started = new Date();
   const t0 = performance.now();
 
-  const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0, nonFinite: 0 };
-  const failures: FileFailure[] = [];
-  const warnings: FileWarning[] = [];
+  const tally = new JobTally({
+    jobId,
+    maxFailures: options.maxFailures,
+    onProgress: options.onProgress,
+    progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
+  });
+  const { counts, failures, warnings } = tally;
   const stageMs: StageTimes = { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 };
   const classify = createInputFilter(options.include, maxFileBytes);
   const io = new Semaphore(concurrency);
@@ -67,43 +63,15 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
   const ledger = new ResumeLedger(options.target, jobId, options.model.sha256);
   const done = options.resume ? await ResumeLedger.load(options.target, options.model.sha256) : null;
 
-  let stoppedReason: string | null = null;
   let canceled = false;
-  let listingDone = false;
   let active = 0;
   let atBatcher = 0;
   let warned = false;
   const tasks = new Set<Promise<void>>();
 
-  const fail = (file: string, stage: Stage, error: unknown, code = codeOf(error)) => {
-    counts.failed += 1;
-    failures.push({ file, stage, code, reason: errorMessage(error).replace(/^\[[a-z]+\] /, '') });
-    const reason = failureLimitExceeded(
-      options.maxFailures,
-      counts.failed,
-      counts.scored + counts.failed,
-      false,
-    );
-    if (reason && !stoppedReason) stoppedReason = reason;
-  };
-
-  const progress = () => {
-    const elapsedMs = performance.now() - t0;
-    const finished = counts.scored + counts.failed + counts.skipped;
-    const filesPerSecond = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
-    const left = counts.listed - finished;
-    options.onProgress?.({
-      jobId,
-      counts: { ...counts },
-      listingDone,
-      elapsedMs,
-      filesPerSecond,
-      etaSeconds: listingDone && filesPerSecond > 0 ? left / filesPerSecond : null,
-    });
-  };
-  const timer = options.onProgress
-    ? setInterval(progress, options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs)
-    : null;
+  const fail = (file: string, stage: Stage, error: unknown, code = codeOf(error)) =>
+    tally.fail({ file, stage, code, reason: errorMessage(error).replace(/^\[[a-z]+\] /, '') });
+  tally.start();
 
   /** When every file in flight waits on the batcher, no more records are coming soon: score what we have. */
   const maybeFlush = () => {
@@ -116,7 +84,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
   const processFile = async (entry: ObjectEntry, lastAttempt: boolean) => {
     const key = entry.key;
     let stage: Stage = 'read';
-    if (stoppedReason || canceled || options.signal?.aborted) {
+    if (tally.stoppedReason || canceled || options.signal?.aborted) {
       counts.listed -= 1; // abandoned before it started: as if never listed
       return;
     }
@@ -196,7 +164,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
       stageMs.list += performance.now() - mark;
       for (const entry of page) {
         if (options.signal?.aborted) canceled = true;
-        if (canceled || stoppedReason) break;
+        if (canceled || tally.stoppedReason) break;
         const kind = classify(entry);
         if (kind.kind === 'ignore') continue;
         counts.listed += 1;
@@ -207,12 +175,12 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
         await inFlight.acquire();
         start(entry);
       }
-      if (canceled || stoppedReason) break;
+      if (canceled || tally.stoppedReason) break;
       // Nothing more is coming until the next page arrives: let partial batches go.
       batcher.flush();
       mark = performance.now();
     }
-    listingDone = !canceled && !stoppedReason;
+    tally.listingDone = !canceled && !tally.stoppedReason;
     const settle = async () => {
       batcher.flush();
       while (tasks.size > 0) {
@@ -225,7 +193,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
     // A store that was briefly unavailable gets one more chance per input, after everything else.
     const again = retryAtEnd.splice(0);
     for (const [i, entry] of again.entries()) {
-      if (canceled || stoppedReason || options.signal?.aborted) {
+      if (canceled || tally.stoppedReason || options.signal?.aborted) {
         counts.listed -= again.length - i; // never retried: as if never listed, like other abandoned inputs
         break;
       }
@@ -234,20 +202,13 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
     }
     await settle();
   } finally {
-    if (timer) clearInterval(timer);
+    tally.stop();
     await stages.close();
     await ledger.flush().catch(() => undefined);
   }
   stageMs.score = batcher.scoreMs;
-  if (!stoppedReason) {
-    stoppedReason = failureLimitExceeded(
-      options.maxFailures,
-      counts.failed,
-      counts.scored + counts.failed,
-      true,
-    );
-  }
-  progress();
+  tally.checkLimit(true);
+  tally.progress();
   const report = buildReport({
     jobId,
     options,
@@ -257,7 +218,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
     failures,
     warnings,
     stageMs,
-    stoppedReason: canceled ? 'canceled' : stoppedReason,
+    stoppedReason: canceled ? 'canceled' : tally.stoppedReason,
     canceled,
     batchSize,
     concurrency,

@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
-import { BATCH_DEFAULTS, failureLimitExceeded } from '../batch/index.js';
+import { BATCH_DEFAULTS, JobTally } from '../batch/index.js';
 import { createInputFilter } from '../batch/input-filter.js';
 import { newJobId } from '../batch/job-id.js';
 import { writeReport } from '../batch/report.js';
-import type { FailureLimit, FileFailure, FileWarning, JobCounts, ProgressEvent } from '../batch/types.js';
+import type { FailureLimit, ProgressEvent } from '../batch/types.js';
 import type { BucketDriver } from '../storage/index.js';
+import { queueOptions } from './defaults.js';
 import { buildDistributedReport, type DistributedReport } from './distributed-report.js';
 import { QueueError } from './errors.js';
 import { redisOptions } from './redis.js';
 import { KEEP_SECONDS, ShardResults } from './shard-results.js';
 import {
+  isJobFailure,
   SHARD_QUEUE,
   type ShardBucketOptions,
   type ShardData,
@@ -19,7 +21,6 @@ import {
   type ShardPlace,
   type ShardResult,
   shardJobId,
-  UNRECOVERABLE_PREFIX,
 } from './types.js';
 
 /** Options of {@link runDistributedJob}. */
@@ -73,6 +74,12 @@ interface Outstanding {
 }
 
 /**
+ * Where a coordinator is: `listing` the source and enqueuing shards, `awaiting` the shards out after the
+ * listing, `stopping` (too many failures: waiting shards removed, taken ones awaited), then `finished`.
+ */
+export type CoordinatorState = 'starting' | 'listing' | 'awaiting' | 'stopping' | 'finished';
+
+/**
  * Runs a batch job over BullMQ workers: lists the source page by page, cuts the inputs into shards of
  * `shardSize` keys, enqueues each as a job (payload: job id, model reference, locations or stored places,
  * keys — no secrets), pauses the listing while `maxQueuedShards` of its shards are out (backpressure), and
@@ -82,87 +89,201 @@ interface Outstanding {
  * shard fails for an unrecoverable reason. A cancel or `maxFailures` stops enqueuing and removes waiting shards
  * (after `maxFailures`, shards already taken are awaited and counted, as the local runner finishes its files).
  */
-export async function runDistributedJob(o: DistributedJobOptions): Promise<DistributedReport> {
-  const jobId = o.jobId ?? newJobId();
-  const shardSize = o.shardSize ?? 512;
-  const maxOut = o.maxQueuedShards ?? 32;
-  const batchSize = o.batchSize ?? BATCH_DEFAULTS.batchSize;
-  const concurrency = o.concurrency ?? BATCH_DEFAULTS.concurrency;
-  const maxFileBytes = o.maxFileBytes ?? BATCH_DEFAULTS.maxFileBytes;
-  const classify = createInputFilter(o.include, maxFileBytes);
-  const run = `${jobId}.${randomBytes(4).toString('hex')}`;
-  const started = new Date();
-  const t0 = performance.now();
-  const connection = redisOptions(o.redisUrl);
-  const queue = new Queue<ShardData, ShardResult>(SHARD_QUEUE, { connection });
-  const events = new QueueEvents(SHARD_QUEUE, { connection });
-  queue.on('error', () => undefined);
-  events.on('error', () => undefined);
-  const results = new ShardResults(queue as unknown as Queue, jobId);
+export function runDistributedJob(o: DistributedJobOptions): Promise<DistributedReport> {
+  return new ShardCoordinator(o).run();
+}
 
-  const counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0, nonFinite: 0 };
-  const failures: FileFailure[] = [];
-  const warnings: FileWarning[] = [];
-  const outstanding = new Map<string, Outstanding>();
-  const workers = new Set<string>();
-  const removals = new Set<Promise<unknown>>();
-  let counted = new Map<number, ShardResult>();
-  let shards = 0;
-  let retriedShards = 0;
-  let recovered = 0;
-  let fatal: string | null = null;
-  let stoppedReason: string | null = null;
-  let listingDone = false;
-  let wake: (() => void) | null = null;
-  const notify = () => {
-    wake?.();
-    wake = null;
-  };
-  const waitChange = (ms: number) =>
-    new Promise<void>((resolve) => {
+class ShardCoordinator {
+  state: CoordinatorState = 'starting';
+  private readonly jobId: string;
+  private readonly settings;
+  private readonly runId: string;
+  private readonly started = new Date();
+  private readonly queue: Queue<ShardData, ShardResult>;
+  private readonly events: QueueEvents;
+  private readonly results: ShardResults;
+  private readonly tally: JobTally;
+  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly workers = new Set<string>();
+  private readonly removals = new Set<Promise<unknown>>();
+  private counted = new Map<number, ShardResult>();
+  private pending: ShardEntry[] = [];
+  private shards = 0;
+  private retriedShards = 0;
+  private recovered = 0;
+  /** Why the job failed for good (an unrecoverable shard failure), or null. */
+  private fatal: string | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(private readonly o: DistributedJobOptions) {
+    this.jobId = o.jobId ?? newJobId();
+    this.settings = {
+      ...queueOptions({
+        shardSize: o.shardSize,
+        maxQueuedShards: o.maxQueuedShards,
+        attempts: o.attempts,
+        backoffMs: o.backoffMs,
+      }),
+      batchSize: o.batchSize ?? BATCH_DEFAULTS.batchSize,
+      concurrency: o.concurrency ?? BATCH_DEFAULTS.concurrency,
+      maxFileBytes: o.maxFileBytes ?? BATCH_DEFAULTS.maxFileBytes,
+    };
+    this.runId = `${this.jobId}.${randomBytes(4).toString('hex')}`;
+    const connection = redisOptions(o.redisUrl);
+    this.queue = new Queue<ShardData, ShardResult>(SHARD_QUEUE, { connection });
+    this.events = new QueueEvents(SHARD_QUEUE, { connection });
+    this.queue.on('error', () => undefined);
+    this.events.on('error', () => undefined);
+    this.results = new ShardResults(this.queue, this.jobId);
+    this.tally = new JobTally({
+      jobId: this.jobId,
+      maxFailures: o.maxFailures,
+      onProgress: o.onProgress,
+      onStop: () => this.notify(),
+    });
+  }
+
+  private get canceled(): boolean {
+    return this.o.signal?.aborted === true;
+  }
+
+  private get detached(): boolean {
+    return this.o.detach?.aborted === true;
+  }
+
+  /** No more shards are enqueued (the job failed, was canceled or detached, or too many inputs failed). */
+  private get stopped(): boolean {
+    return this.fatal !== null || this.tally.stoppedReason !== null || this.canceled || this.detached;
+  }
+
+  private notify(): void {
+    this.wake?.();
+    this.wake = null;
+  }
+
+  private waitChange(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
-      wake = () => {
+      this.wake = () => {
         clearTimeout(timer);
         resolve();
       };
     });
-  const canceled = () => o.signal?.aborted === true;
-  const detached = () => o.detach?.aborted === true;
-  /** No more shards are enqueued (the job failed, was canceled or detached, or too many inputs failed). */
-  const stopped = () => fatal !== null || stoppedReason !== null || canceled() || detached();
-  const checkLimit = () => {
-    stoppedReason ??= failureLimitExceeded(
-      o.maxFailures,
-      counts.failed,
-      counts.scored + counts.failed,
-      false,
-    );
-    if (stoppedReason) notify();
-  };
-  for (const signal of [o.signal, o.detach]) signal?.addEventListener('abort', notify, { once: true });
+  }
 
-  const add = (result: ShardResult) => {
+  async run(): Promise<DistributedReport> {
+    const { o, tally } = this;
+    for (const signal of [o.signal, o.detach])
+      signal?.addEventListener('abort', () => this.notify(), { once: true });
+    this.events.on('completed', ({ jobId: id, returnvalue }) => {
+      if (this.outstanding.has(id)) this.settle(id, parseResult(returnvalue));
+    });
+    this.events.on('failed', ({ jobId: id }) => {
+      if (this.outstanding.has(id)) void this.reconcileOne(id).catch(() => undefined);
+    });
+    let reconciling = false;
+    const reconciler = setInterval(() => {
+      if (reconciling) return;
+      reconciling = true;
+      Promise.all(
+        [...this.outstanding.keys()].map((id) => this.reconcileOne(id).catch(() => undefined)),
+      ).finally(() => {
+        reconciling = false;
+      });
+    }, 2000);
+    tally.start();
+    try {
+      await this.events.waitUntilReady();
+      this.counted = await this.results.load();
+      for (const result of this.counted.values()) this.add(result);
+      tally.checkLimit();
+      this.state = 'listing';
+      await this.list();
+      this.state = 'awaiting';
+      tally.listingDone = !this.stopped;
+      while (this.outstanding.size > 0 && !this.stopped) await this.waitChange(1000);
+      if (!this.stopped) tally.checkLimit(true);
+      // Too many failures: the shards no worker has taken are removed; those taken finish and are counted.
+      if (tally.stoppedReason) this.state = 'stopping';
+      while (
+        tally.stoppedReason &&
+        !this.fatal &&
+        !this.canceled &&
+        !this.detached &&
+        this.outstanding.size > 0
+      ) {
+        await this.abandonWaiting();
+        if (this.outstanding.size > 0) await this.waitChange(1000);
+      }
+    } catch (error) {
+      if (!this.canceled && !this.detached) throw error;
+    } finally {
+      this.state = 'finished';
+      clearInterval(reconciler);
+      tally.stop();
+      // Canceled or failed: the job's shards no worker has taken yet are removed (taken ones finish).
+      if ((this.fatal || this.canceled || tally.stoppedReason) && !this.detached)
+        await this.abandonWaiting().catch(() => undefined);
+      await this.events.close().catch(() => undefined);
+      await Promise.all(this.removals);
+      if (!this.detached) await this.results.clear().catch(() => undefined);
+    }
+    await this.queue.close().catch(() => undefined);
+    if (this.detached)
+      throw new QueueError(
+        'QUEUE_DETACHED',
+        `job ${this.jobId} detached: its shards stay queued for a rerun`,
+      );
+    if (this.fatal) throw new QueueError('QUEUE_JOB_FAILED', `job ${this.jobId} failed: ${this.fatal}`);
+    tally.progress();
+    return this.report();
+  }
+
+  /** Lists the source page by page into shards, waiting while `maxQueuedShards` are out. */
+  private async list(): Promise<void> {
+    const { o, tally } = this;
+    const classify = createInputFilter(o.include, this.settings.maxFileBytes);
+    for await (const page of o.source.list(undefined, { signal: o.signal })) {
+      for (const entry of page) {
+        const kind = classify(entry);
+        if (kind.kind === 'ignore') continue;
+        tally.counts.listed += 1;
+        if (kind.kind === 'fail') {
+          tally.fail({ file: entry.key, stage: 'list', code: kind.code, reason: kind.reason });
+          continue;
+        }
+        this.pending.push([entry.key, entry.etag, entry.size]);
+        if (this.pending.length >= this.settings.shardSize) await this.enqueue();
+        if (this.stopped) return;
+      }
+      if (this.stopped) return;
+    }
+    await this.enqueue();
+  }
+
+  private add(result: ShardResult): void {
+    const { counts } = this.tally;
     counts.scored += result.scored;
     counts.failed += result.failed;
     counts.skipped += result.skipped ?? 0;
     counts.records += result.records;
     counts.nonFinite += result.nonFinite ?? 0;
-    warnings.push(...(result.warnings ?? []));
-    recovered += result.recovered;
-    if (result.attempt > 1 || result.recovered > 0) retriedShards += 1;
-    if (result.worker) workers.add(result.worker);
-    failures.push(...result.failures);
-  };
+    this.tally.warnings.push(...(result.warnings ?? []));
+    this.recovered += result.recovered;
+    if (result.attempt > 1 || result.recovered > 0) this.retriedShards += 1;
+    if (result.worker) this.workers.add(result.worker);
+    this.tally.failures.push(...result.failures);
+  }
 
   /** Counts a shard's result once, by shard id; a failed shard counts each of its inputs as failed. */
-  const settle = (id: string, result: ShardResult | null, failedReason?: string) => {
-    const out = outstanding.get(id);
-    if (!out || detached()) return;
-    outstanding.delete(id);
+  private settle(id: string, result: ShardResult | null, failure?: { reason: string; fatal: boolean }): void {
+    const out = this.outstanding.get(id);
+    if (!out || this.detached) return;
+    this.outstanding.delete(id);
     let final = result;
     if (!final) {
-      const reason = failedReason ?? 'the shard failed';
-      if (reason.startsWith(UNRECOVERABLE_PREFIX)) fatal ??= reason.slice(UNRECOVERABLE_PREFIX.length);
+      const reason = failure?.reason ?? 'the shard failed';
+      if (failure?.fatal) this.fatal ??= reason;
       final = {
         shard: out.data.shard,
         scored: 0,
@@ -179,186 +300,120 @@ export async function runDistributedJob(o: DistributedJobOptions): Promise<Distr
         worker: '',
       };
     }
-    add(final);
-    counted.set(out.data.shard, final);
-    checkLimit();
+    this.add(final);
+    this.counted.set(out.data.shard, final);
+    this.tally.checkLimit();
     // Recorded as counted before the shard leaves Redis: a restarted coordinator finds one or the other.
-    const removal = results
+    const removal = this.results
       .save(final)
-      .then(() => queue.remove(id))
+      .then(() => this.queue.remove(id))
       .catch(() => undefined)
-      .finally(() => removals.delete(removal));
-    removals.add(removal);
-    notify();
-  };
-  const parse = (value: unknown): ShardResult =>
-    (typeof value === 'string' ? JSON.parse(value) : value) as ShardResult;
-  events.on('completed', ({ jobId: id, returnvalue }) => {
-    if (outstanding.has(id)) settle(id, parse(returnvalue));
-  });
-  events.on('failed', ({ jobId: id }) => {
-    if (outstanding.has(id)) void reconcileOne(id).catch(() => undefined);
-  });
+      .finally(() => this.removals.delete(removal));
+    this.removals.add(removal);
+    this.notify();
+  }
 
   /** Looks a shard up in Redis (events can be missed across a Redis or coordinator restart). */
-  const reconcileOne = async (id: string) => {
-    const job = await queue.getJob(id);
-    const out = outstanding.get(id);
+  private async reconcileOne(id: string): Promise<void> {
+    const job = await this.queue.getJob(id);
+    const out = this.outstanding.get(id);
     if (!job) {
       // Lost with a Redis that restarted without its data: enqueue it again (same id, so never twice).
-      if (out && !stopped()) await addShard(out.data);
+      if (out && !this.stopped) await this.addShard(out.data);
       return;
     }
-    if (job.finishedOn && job.returnvalue) settle(id, parse(job.returnvalue));
-    else if ((await job.getState()) === 'failed') settle(id, null, job.failedReason);
-  };
-  let reconciling = false;
-  const reconciler = setInterval(() => {
-    if (reconciling) return;
-    reconciling = true;
-    Promise.all([...outstanding.keys()].map((id) => reconcileOne(id).catch(() => undefined))).finally(() => {
-      reconciling = false;
-    });
-  }, 2000);
+    if (job.finishedOn && job.returnvalue) this.settle(id, parseResult(job.returnvalue));
+    else if ((await job.getState()) === 'failed') {
+      this.settle(id, null, {
+        reason: job.failedReason || 'the shard failed',
+        fatal: isJobFailure(job.stacktrace),
+      });
+    }
+  }
 
-  const progress = () => {
-    const elapsedMs = performance.now() - t0;
-    const done = counts.scored + counts.failed + counts.skipped;
-    const filesPerSecond = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-    o.onProgress?.({
-      jobId,
-      counts: { ...counts },
-      listingDone,
-      elapsedMs,
-      filesPerSecond,
-      etaSeconds: listingDone && filesPerSecond > 0 ? (counts.listed - done) / filesPerSecond : null,
-    });
-  };
-  const ticker = o.onProgress ? setInterval(progress, 250) : null;
-
-  let pending: ShardEntry[] = [];
-  const enqueue = async () => {
-    while (outstanding.size >= maxOut && !stopped()) await waitChange(500);
-    if (stopped() || pending.length === 0) return;
-    const shard = shards;
-    shards += 1;
-    const entries = pending;
-    pending = [];
-    if (counted.has(shard)) return; // counted by an earlier run of this job
+  private async enqueue(): Promise<void> {
+    while (this.outstanding.size >= this.settings.maxQueuedShards && !this.stopped)
+      await this.waitChange(500);
+    if (this.stopped || this.pending.length === 0) return;
+    const shard = this.shards;
+    this.shards += 1;
+    const entries = this.pending;
+    this.pending = [];
+    if (this.counted.has(shard)) return; // counted by an earlier run of this job
+    const { o, settings } = this;
     const data: ShardData = {
-      jobId,
-      run,
+      jobId: this.jobId,
+      run: this.runId,
       shard,
       model: o.model,
       source: o.sourceText,
       target: o.targetText,
       places: o.places,
       bucket: o.bucket ?? {},
-      batchSize,
-      concurrency,
-      maxFileBytes,
+      batchSize: settings.batchSize,
+      concurrency: settings.concurrency,
+      maxFileBytes: settings.maxFileBytes,
       include: o.include,
       resume: o.resume,
       entries,
     };
-    outstanding.set(shardJobId(jobId, shard), { entries, data });
-    await addShard(data);
-  };
+    this.outstanding.set(shardJobId(this.jobId, shard), { entries, data });
+    await this.addShard(data);
+  }
 
-  const addShard = async (data: ShardData) => {
+  private async addShard(data: ShardData): Promise<void> {
     // A shard still in Redis from an earlier run of this job is not added again (same id): it is awaited.
-    await queue.add('shard', data, {
-      jobId: shardJobId(jobId, data.shard),
-      attempts: o.attempts ?? 5,
-      backoff: { type: 'exponential', delay: o.backoffMs ?? 1000 },
+    await this.queue.add('shard', data, {
+      jobId: shardJobId(this.jobId, data.shard),
+      attempts: this.settings.attempts,
+      backoff: { type: 'exponential', delay: this.settings.backoffMs },
       // The coordinator removes each shard once counted; these bounds only clean up after abandoned jobs.
       removeOnComplete: { age: KEEP_SECONDS },
       removeOnFail: { age: KEEP_SECONDS },
     });
-  };
+  }
 
   /** Removes the job's shards no worker has taken; they and the inputs not yet enqueued count as never listed. */
-  const abandonWaiting = async () => {
-    counts.listed -= pending.length;
-    pending = [];
-    for (const id of await removeWaiting(queue, [...outstanding.keys()])) {
-      const out = outstanding.get(id);
+  private async abandonWaiting(): Promise<void> {
+    const { counts } = this.tally;
+    counts.listed -= this.pending.length;
+    this.pending = [];
+    for (const id of await removeWaiting(this.queue, [...this.outstanding.keys()])) {
+      const out = this.outstanding.get(id);
       if (!out) continue;
-      outstanding.delete(id);
+      this.outstanding.delete(id);
       counts.listed -= out.entries.length;
     }
-  };
-
-  try {
-    await events.waitUntilReady();
-    counted = await results.load();
-    for (const result of counted.values()) add(result);
-    checkLimit();
-    for await (const page of o.source.list(undefined, { signal: o.signal })) {
-      for (const entry of page) {
-        const kind = classify(entry);
-        if (kind.kind === 'ignore') continue;
-        counts.listed += 1;
-        if (kind.kind === 'fail') {
-          counts.failed += 1;
-          failures.push({ file: entry.key, stage: 'list', code: kind.code, reason: kind.reason });
-          checkLimit();
-          continue;
-        }
-        pending.push([entry.key, entry.etag, entry.size]);
-        if (pending.length >= shardSize) await enqueue();
-        if (stopped()) break;
-      }
-      if (stopped()) break;
-    }
-    await enqueue();
-    listingDone = !stopped();
-    while (outstanding.size > 0 && !stopped()) await waitChange(1000);
-    if (!stopped())
-      stoppedReason = failureLimitExceeded(o.maxFailures, counts.failed, counts.scored + counts.failed, true);
-    // Too many failures: the shards no worker has taken are removed; those taken finish and are counted.
-    while (stoppedReason && !fatal && !canceled() && !detached() && outstanding.size > 0) {
-      await abandonWaiting();
-      if (outstanding.size > 0) await waitChange(1000);
-    }
-  } catch (error) {
-    if (!canceled() && !detached()) throw error;
-  } finally {
-    clearInterval(reconciler);
-    if (ticker) clearInterval(ticker);
-    // Canceled or failed: the job's shards no worker has taken yet are removed (taken ones finish).
-    if ((fatal || canceled() || stoppedReason) && !detached()) await abandonWaiting().catch(() => undefined);
-    await events.close().catch(() => undefined);
-    await Promise.all(removals);
-    if (!detached()) await results.clear().catch(() => undefined);
   }
-  await queue.close().catch(() => undefined);
-  if (detached())
-    throw new QueueError('QUEUE_DETACHED', `job ${jobId} detached: its shards stay queued for a rerun`);
-  if (fatal) throw new QueueError('QUEUE_JOB_FAILED', `job ${jobId} failed: ${fatal}`);
-  progress();
-  const report = buildDistributedReport({
-    jobId: o.reportJobId ?? jobId,
-    model: o.model,
-    source: o.sourceText,
-    target: o.targetText,
-    started,
-    durationMs: performance.now() - t0,
-    counts,
-    failures,
-    warnings,
-    canceled: canceled(),
-    stoppedReason,
-    batchSize,
-    concurrency,
-    shards,
-    retriedShards,
-    recovered,
-    workers: [...workers].sort(),
-  });
-  if (o.writeReport ?? true) report.reportKey = await writeReport(o.target, report);
-  return report;
+
+  private async report(): Promise<DistributedReport> {
+    const { o, tally, settings } = this;
+    const report = buildDistributedReport({
+      jobId: o.reportJobId ?? this.jobId,
+      model: o.model,
+      source: o.sourceText,
+      target: o.targetText,
+      started: this.started,
+      durationMs: tally.elapsedMs,
+      counts: tally.counts,
+      failures: tally.failures,
+      warnings: tally.warnings,
+      canceled: this.canceled,
+      stoppedReason: tally.stoppedReason,
+      batchSize: settings.batchSize,
+      concurrency: settings.concurrency,
+      shards: this.shards,
+      retriedShards: this.retriedShards,
+      recovered: this.recovered,
+      workers: [...this.workers].sort(),
+    });
+    if (o.writeReport ?? true) report.reportKey = await writeReport(o.target, report);
+    return report;
+  }
 }
+
+const parseResult = (value: unknown): ShardResult =>
+  (typeof value === 'string' ? JSON.parse(value) : value) as ShardResult;
 
 /** Removes a job's shards that no worker has taken yet (active ones finish); returns the ids removed. */
 async function removeWaiting(queue: Queue<ShardData, ShardResult>, ids: string[]): Promise<string[]> {

@@ -1,4 +1,3 @@
-import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { ShardResult } from './types.js';
 
@@ -14,14 +13,15 @@ export class ShardResults {
   private readonly key: string;
 
   constructor(
-    private readonly queue: Queue,
+    /** The queue whose connection the results share (BullMQ's client is ioredis). */
+    private readonly queue: { readonly client: Promise<unknown> },
     jobId: string,
   ) {
     this.key = `keras-batch:job:${jobId}:results`;
   }
 
   private async client(): Promise<Redis> {
-    return (await this.queue.client) as unknown as Redis;
+    return (await this.queue.client) as Redis;
   }
 
   /** Every result counted by an earlier run of this job, by shard number. */

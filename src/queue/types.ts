@@ -1,10 +1,27 @@
+import { UnrecoverableError } from 'bullmq';
 import type { FileFailure, FileWarning } from '../batch/types.js';
 
 /** The BullMQ queue every coordinator feeds and every worker takes shards from. */
 export const SHARD_QUEUE = 'keras-batch-shards';
 
-/** Prefix of an unrecoverable shard failure's reason: the job fails once with it instead of retrying. */
-export const UNRECOVERABLE_PREFIX = 'UNRECOVERABLE ';
+/**
+ * A shard failure that fails the whole job at once (the model cannot be loaded, the source or target cannot be
+ * opened): BullMQ does not retry it (it is an UnrecoverableError), and the coordinator tells it by its class
+ * name in the job's stored trace from BullMQ's own unrecoverable failures (a shard stalled too often), which
+ * fail only that shard's inputs.
+ */
+export class ShardJobFailed extends UnrecoverableError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ShardJobFailed';
+  }
+}
+
+/** Whether a failed shard's stored stack traces end with a {@link ShardJobFailed}. */
+export function isJobFailure(stacktrace: string[] | null | undefined): boolean {
+  const last = stacktrace?.[stacktrace.length - 1];
+  return typeof last === 'string' && last.startsWith('ShardJobFailed:');
+}
 
 /** A model file every worker can read at the same path, and the sha256 it must have (`score --redis`). */
 export interface ShardModelFile {

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { type Job, UnrecoverableError, Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import { ResumeLedger, runBatchJob } from '../batch/index.js';
 import { type OpenModel, openModel, openModelBytes } from '../engine/open-model.js';
 import type { BucketDriver, S3Credentials } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
+import { workerOptions } from './defaults.js';
 import { isTransient, modelFailure, WorkerModels } from './model-cache.js';
 import { redisOptions } from './redis.js';
 import { noRepository, ShardBuckets } from './shard-buckets.js';
@@ -16,10 +17,10 @@ import {
   isModelVersion,
   SHARD_QUEUE,
   type ShardData,
+  ShardJobFailed,
   type ShardModelRef,
   type ShardResult,
   shardRunId,
-  UNRECOVERABLE_PREFIX,
 } from './types.js';
 
 /** Options of {@link startShardWorker}. */
@@ -55,7 +56,7 @@ export interface ShardWorker {
 const giveUp = (reason: string, error: unknown): Error =>
   isTransient(error)
     ? new Error(`${reason}: ${errorMessage(error)}`)
-    : new UnrecoverableError(`${UNRECOVERABLE_PREFIX}${reason}: ${errorMessage(error)}`);
+    : new ShardJobFailed(`${reason}: ${errorMessage(error)}`);
 
 /**
  * Starts a BullMQ worker that scores shards: loads the shard's model once (cached by sha256; a file path, or a
@@ -87,7 +88,12 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       threads: options.threads,
     });
   };
-  const models = new WorkerModels({ maxModels: options.models ?? 2, maxBytes: options.modelBytes }, load);
+  const settings = workerOptions({
+    concurrency: options.concurrency,
+    models: options.models,
+    lockDurationMs: options.lockDurationMs,
+  });
+  const models = new WorkerModels({ maxModels: settings.models, maxBytes: options.modelBytes }, load);
   const buckets = new ShardBuckets(options.credentials, repository);
   const resumeLedgers = new Map<string, Promise<Map<string, string>>>();
   /** The resume ledger of a run, read once per worker (shards are disjoint: later chunks change nothing). */
@@ -110,7 +116,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       lease = await models.acquire(data.model);
     } catch (error) {
       if (isTransient(error)) throw error;
-      throw new UnrecoverableError(`${UNRECOVERABLE_PREFIX}${modelFailure(data.model, error)}`);
+      throw new ShardJobFailed(modelFailure(data.model, error));
     }
     try {
       return await scoreShard(job, lease.model);
@@ -173,10 +179,10 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
     return result;
   };
 
-  const lockDuration = options.lockDurationMs ?? 30_000;
+  const lockDuration = settings.lockDurationMs;
   const worker = new Worker<ShardData, ShardResult>(SHARD_QUEUE, processShard, {
     connection: redisOptions(options.redisUrl),
-    concurrency: options.concurrency ?? 1,
+    concurrency: settings.concurrency,
     lockDuration,
     stalledInterval: Math.max(1000, Math.floor(lockDuration / 2)),
     maxStalledCount: 5,

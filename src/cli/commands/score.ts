@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type FailureLimit, parseFailureLimit, runBatchJob, summarize } from '../../batch/index.js';
 import { openModel } from '../../engine/open-model.js';
+import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
 import { formatLocation, locationsOverlap } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
 import { byteSize, nonNegativeInteger, positiveInteger } from '../arg-parsers.js';
@@ -92,12 +93,12 @@ export function registerScore(program: Command): void {
     .option('-q, --quiet', 'no progress bar')
     .option('--log-level <level>', 'pino log level on stderr (fatal, error, warn, info, debug)', 'warn')
     .option('--redis <url>', 'run the job over worker processes (keras-batch worker) through this Redis')
-    .option('--shard-size <n>', 'with --redis: inputs per shard', positiveInteger, 512)
+    .option('--shard-size <n>', 'with --redis: inputs per shard', positiveInteger, QUEUE_DEFAULTS.shardSize)
     .option(
       '--max-queued-shards <n>',
       'with --redis: shards of this job out at once (listing waits)',
       positiveInteger,
-      32,
+      QUEUE_DEFAULTS.maxQueuedShards,
     )
     .action(async (options: ScoreOptions) => {
       const logger = createLogger(options.logLevel);

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
 import { byteSize, port, positiveInteger } from '../arg-parsers.js';
 import { createLogger } from '../logger.js';
 
@@ -48,12 +49,12 @@ export function registerServe(program: Command): void {
       '--redis <url>',
       'run batch jobs on `keras-batch worker` processes through this Redis (they read models and connections from this repository)',
     )
-    .option('--shard-size <n>', 'with --redis: inputs per shard', positiveInteger, 512)
+    .option('--shard-size <n>', 'with --redis: inputs per shard', positiveInteger, QUEUE_DEFAULTS.shardSize)
     .option(
       '--max-queued-shards <n>',
       "with --redis: a job's shards out at once (listing waits)",
       positiveInteger,
-      32,
+      QUEUE_DEFAULTS.maxQueuedShards,
     )
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')

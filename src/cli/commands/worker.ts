@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { WORKER_DEFAULTS } from '../../queue/defaults.js';
 import { KerasBatchError } from '../../util/errors.js';
 import { byteSize, nonNegativeInteger, positiveInteger } from '../arg-parsers.js';
 import { readConnection } from '../buckets.js';
@@ -60,14 +61,24 @@ export function registerWorker(program: Command): void {
       'score shards of distributed batch jobs (score --redis, serve --redis) taken from Redis, until SIGTERM',
     )
     .requiredOption('--redis <url>', 'Redis URL, e.g. redis://127.0.0.1:6379')
-    .option('--concurrency <n>', 'shards scored at once by this process', positiveInteger, 1)
+    .option(
+      '--concurrency <n>',
+      'shards scored at once by this process',
+      positiveInteger,
+      WORKER_DEFAULTS.concurrency,
+    )
     .option('--threads <n>', 'inference threads (default: all cores)', positiveInteger)
     .option(
       '--io-threads <n>',
       'threads reading and writing local folders, 0 = none (default: cores, at most 4)',
       nonNegativeInteger,
     )
-    .option('--models <n>', 'models kept loaded (least recently used evicted)', positiveInteger, 2)
+    .option(
+      '--models <n>',
+      'models kept loaded (least recently used evicted)',
+      positiveInteger,
+      WORKER_DEFAULTS.models,
+    )
     .option(
       '--model-memory <size>',
       'weights of the models kept loaded, all together (default 2GiB)',
@@ -77,7 +88,7 @@ export function registerWorker(program: Command): void {
       '--lock-duration <ms>',
       "a shard's lock: a crashed worker's shard is retried after about this",
       positiveInteger,
-      30000,
+      WORKER_DEFAULTS.lockDurationMs,
     )
     .option(
       '--connection <file>',

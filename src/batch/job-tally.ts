@@ -1,0 +1,81 @@
+import { failureLimitExceeded } from './failure-limit.js';
+import type { FailureLimit, FileFailure, FileWarning, JobCounts, ProgressEvent } from './types.js';
+
+export interface JobTallyOptions {
+  jobId: string;
+  maxFailures?: FailureLimit;
+  onProgress?: (event: ProgressEvent) => void;
+  /** How often progress is reported while the job runs. Default 250 ms. */
+  progressIntervalMs?: number;
+  /** Called once when the failure limit is exceeded (the job stops taking new inputs). */
+  onStop?: () => void;
+}
+
+/**
+ * One job's bookkeeping, the same for the local runner and the distributed coordinator: counts, failures and
+ * warnings, the failure limit (judged as failures come in, and on the total at the end), and progress events
+ * (files/s, ETA once the listing is done) on a timer and on demand.
+ */
+export class JobTally {
+  readonly counts: JobCounts = { listed: 0, scored: 0, failed: 0, skipped: 0, records: 0, nonFinite: 0 };
+  readonly failures: FileFailure[] = [];
+  readonly warnings: FileWarning[] = [];
+  /** Every input is listed (the total is known). */
+  listingDone = false;
+  /** Why the job stopped taking inputs early (`--max-failures`), or null. */
+  stoppedReason: string | null = null;
+  private readonly t0 = performance.now();
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly o: JobTallyOptions) {}
+
+  get elapsedMs(): number {
+    return performance.now() - this.t0;
+  }
+
+  /** An input failed: counted, recorded, and the failure limit judged on the inputs finished so far. */
+  fail(failure: FileFailure): void {
+    this.counts.failed += 1;
+    this.failures.push(failure);
+    this.checkLimit();
+  }
+
+  /** Judges the failure limit (with `final`, on the job's total); returns why the job stops, or null. */
+  checkLimit(final = false): string | null {
+    if (this.stoppedReason) return this.stoppedReason;
+    const { failed, scored } = this.counts;
+    this.stoppedReason = failureLimitExceeded(this.o.maxFailures, failed, scored + failed, final);
+    if (this.stoppedReason) this.o.onStop?.();
+    return this.stoppedReason;
+  }
+
+  /** Reports progress now. */
+  progress(): void {
+    if (!this.o.onProgress) return;
+    const elapsedMs = this.elapsedMs;
+    const { scored, failed, skipped, listed } = this.counts;
+    const finished = scored + failed + skipped;
+    const filesPerSecond = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
+    this.o.onProgress({
+      jobId: this.o.jobId,
+      counts: { ...this.counts },
+      listingDone: this.listingDone,
+      elapsedMs,
+      filesPerSecond,
+      etaSeconds: this.listingDone && filesPerSecond > 0 ? (listed - finished) / filesPerSecond : null,
+    });
+  }
+
+  /** Reports progress on a timer until {@link stop}. */
+  start(): this {
+    if (this.o.onProgress && !this.timer) {
+      this.timer = setInterval(() => this.progress(), this.o.progressIntervalMs ?? 250);
+    }
+    return this;
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
