@@ -27,13 +27,17 @@ interface Pending {
 
 const MAX_RESOLVE_DEPTH = 1000;
 
+/** A TensorRef as the graph parser makes them: the three indices and, for Keras 3 tensors, a recorded dtype. */
 function isRef(value: unknown): value is TensorRef {
   return (
     isObject(value) &&
     typeof value.layer === 'string' &&
     typeof value.nodeIndex === 'number' &&
     typeof value.tensorIndex === 'number' &&
-    Object.keys(value).length === 3
+    (value.dtype === undefined || typeof value.dtype === 'string') &&
+    Object.keys(value).every(
+      (k) => k === 'layer' || k === 'nodeIndex' || k === 'tensorIndex' || k === 'dtype',
+    )
   );
 }
 

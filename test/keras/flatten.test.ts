@@ -106,6 +106,62 @@ describe('keras: graph flattening', () => {
     expect(g.inputs).toEqual([{ name: 'x', shape: [null, 2], dtype: 'float32' }]);
   });
 
+  it('resolves Keras 3 tensors with a recorded dtype in op args through nested models (ConvNeXt stem + block)', () => {
+    const tensor = (layer: string) => ({
+      class_name: '__keras_tensor__',
+      config: { shape: [null, 2], dtype: 'float32', keras_history: [layer, 0, 0] },
+    });
+    const input = (name: string) => ({
+      class_name: 'InputLayer',
+      name,
+      config: { name, batch_shape: [null, 2], dtype: 'float32' },
+      inbound_nodes: [],
+    });
+    const op = (cls: string, name: string, args: unknown[]) => ({
+      module: 'keras.src.ops.numpy',
+      class_name: cls,
+      registered_name: cls,
+      name,
+      config: { name },
+      inbound_nodes: [{ args, kwargs: {} }],
+    });
+    // The nested model's op reads its own `proj`, which the outer model also has.
+    const block = {
+      class_name: 'Functional',
+      name: 'block',
+      config: {
+        name: 'block',
+        layers: [
+          input('a'),
+          dense('proj', [{ args: [tensor('a')], kwargs: {} }]),
+          op('Multiply', 'mul', [tensor('proj'), 2]),
+        ],
+        input_layers: [['a', 0, 0]],
+        output_layers: [['mul', 0, 0]],
+      },
+      inbound_nodes: [{ args: [tensor('x')], kwargs: {} }],
+    };
+    const config = {
+      class_name: 'Functional',
+      config: {
+        name: 'f',
+        layers: [
+          input('x'),
+          dense('proj', [{ args: [tensor('x')], kwargs: {} }]),
+          block,
+          op('Add', 'add', [tensor('block'), tensor('proj')]),
+        ],
+        input_layers: [['x', 0, 0]],
+        output_layers: [['add', 0, 0]],
+      },
+    };
+    const g = flattenModel(parseModelConfig(config, { keras1: false, depth: 0 }));
+    const ref = (layer: string) => ({ layer, nodeIndex: 0, tensorIndex: 0, dtype: 'float32' });
+    const byName = new Map(g.layers.map((l) => [l.name, l]));
+    expect(byName.get('block/mul')?.inbound[0].args).toEqual([ref('block/proj'), 2]);
+    expect(byName.get('add')?.inbound[0].args).toEqual([ref('block/mul'), ref('proj')]);
+  });
+
   it('refuses references to missing layers and nodes', () => {
     const config = {
       class_name: 'Model',
