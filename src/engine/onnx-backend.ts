@@ -3,7 +3,8 @@ import ort from 'onnxruntime-node';
 import type { ModelDescription, Shape } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
 import { compileToOnnx, unsupportedLayers } from './compile.js';
-import type { Backend, Engine, EngineOptions, Tensor, TensorSpec } from './types.js';
+import { planStringInputs, type StringInputPlan } from './text/string-inputs.js';
+import type { Backend, Engine, EngineOptions, InputTensor, Tensor, TensorSpec } from './types.js';
 
 class OnnxEngine implements Engine {
   readonly backend = 'onnxruntime';
@@ -12,18 +13,20 @@ class OnnxEngine implements Engine {
     private readonly session: ort.InferenceSession,
     private readonly inputNames: string[],
     private readonly outputNames: string[],
+    private readonly plan: StringInputPlan,
     readonly inputs: TensorSpec[],
     readonly outputs: TensorSpec[],
     readonly layerShapes: ReadonlyMap<string, Shape[]>,
   ) {}
 
-  async predict(inputs: Tensor[]): Promise<Tensor[]> {
-    if (inputs.length !== this.inputNames.length) {
+  async predict(given: InputTensor[]): Promise<Tensor[]> {
+    if (given.length !== this.inputs.length) {
       throw new EngineError(
         'ENGINE_BAD_INPUT',
-        `the model takes ${this.inputNames.length} inputs, got ${inputs.length}`,
+        `the model takes ${this.inputs.length} inputs, got ${given.length}`,
       );
     }
+    const inputs = this.plan.feeds(given);
     const feeds: Record<string, ort.Tensor> = {};
     inputs.forEach((t, i) => {
       feeds[this.inputNames[i]] = new ort.Tensor('float32', t.data, t.dims);
@@ -43,9 +46,20 @@ class OnnxEngine implements Engine {
 /** The fast path: compile to ONNX in memory and run it on onnxruntime's CPU execution provider. */
 export const onnxBackend: Backend = {
   name: 'onnxruntime',
-  unsupported: unsupportedLayers,
+  unsupported(model) {
+    let plan: StringInputPlan;
+    try {
+      plan = planStringInputs(model);
+    } catch (error) {
+      const reason = errorMessage(error);
+      const layer = model.layers.find((l) => reason.includes(`layer ${l.name} (`));
+      return [{ layer: layer?.name ?? 'input', className: layer?.className ?? 'string', reason }];
+    }
+    return unsupportedLayers(plan.compiled);
+  },
   async create(model: ModelDescription, options: EngineOptions): Promise<Engine> {
-    const compiled = compileToOnnx(model);
+    const plan = planStringInputs(model);
+    const compiled = compileToOnnx(plan.compiled);
     const threads = options.threads ?? Math.max(1, os.availableParallelism());
     let session: ort.InferenceSession;
     try {
@@ -70,7 +84,6 @@ export const onnxBackend: Backend = {
         { cause: error },
       );
     }
-    const inputs = model.inputs.map((input) => ({ name: input.name, shape: input.shape }));
     const outputs = model.outputs.map((output, i) => ({
       name: output.name,
       shape: compiled.outputShapes[i],
@@ -79,7 +92,8 @@ export const onnxBackend: Backend = {
       session,
       compiled.inputNames,
       compiled.outputNames,
-      inputs,
+      plan,
+      plan.inputs,
       outputs,
       compiled.layerShapes,
     );
