@@ -250,10 +250,12 @@ function textVectorization(layer: LayerSpec): StringLayer {
   const cfg = new ConfigReader(layer);
   const mode = outputMode(layer, ['int', 'multi_hot', 'count', 'tf_idf']);
   if (cfg.bool('ragged', false)) unsupported(layer, 'ragged=True (a ragged output)');
-  const std = layer.config.standardize ?? null;
+  // a missing key is Keras' default; null is None
+  const std =
+    layer.config.standardize === undefined ? 'lower_and_strip_punctuation' : layer.config.standardize;
   if (std !== null && std !== 'lower_and_strip_punctuation' && std !== 'lower' && std !== 'strip_punctuation')
     unsupported(layer, `standardize ${JSON.stringify(std)} (a custom function)`);
-  const split = layer.config.split ?? null;
+  const split = layer.config.split === undefined ? 'whitespace' : layer.config.split;
   if (split !== null && split !== 'whitespace' && split !== 'character')
     unsupported(layer, `split ${JSON.stringify(split)} (a custom function)`);
   const widths = ngramWidths(layer);
