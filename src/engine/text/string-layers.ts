@@ -60,9 +60,18 @@ class Lookup {
       if (maxTokens === null) unsupported(layer, 'pad_to_max_tokens without max_tokens');
       this.depth = maxTokens;
     } else this.depth = size;
-    if (mode === 'tf_idf') {
+    const stored = layer.weights.find((w) => w.name.endsWith('idf_weights'));
+    if (mode === 'tf_idf' && !idfWeights && stored) {
+      // the stored weights are the layer's own, already padded: one per output slot
+      if (stored.data.length !== this.depth)
+        unsupported(layer, `stored idf_weights of ${stored.data.length} values`);
+      this.idf = Float64Array.from(stored.data);
+    } else if (mode === 'tf_idf') {
       if (!idfWeights)
-        unsupported(layer, 'output_mode "tf_idf" without idf_weights in the config (adapted TF-IDF weights)');
+        unsupported(
+          layer,
+          'output_mode "tf_idf" without its IDF weights (adapted ones are kept only in a .keras zip)',
+        );
       if (idfWeights.length !== vocabulary.length)
         unsupported(layer, 'idf_weights of another length than the vocabulary');
       // index_lookup.py set_vocabulary: special slots get the mean weight when the vocabulary omits them
