@@ -1,6 +1,9 @@
 import type { ModelDescription } from '../keras/model.js';
 import { EngineError } from '../util/errors.js';
 import { onnxBackend } from './onnx-backend.js';
+
+export { compileModel } from './onnx-backend.js';
+
 import type { Backend, Engine, EngineOptions } from './types.js';
 
 export { compileToOnnx } from './compile.js';

@@ -2,7 +2,7 @@ import os from 'node:os';
 import ort from 'onnxruntime-node';
 import type { ModelDescription, Shape } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
-import { compileToOnnx, unsupportedLayers } from './compile.js';
+import { type CompiledModel, compileToOnnx, unsupportedLayers } from './compile.js';
 import { planStringInputs, type StringInputPlan } from './text/string-inputs.js';
 import type { Backend, Engine, EngineOptions, InputTensor, Tensor, TensorSpec } from './types.js';
 
@@ -43,6 +43,19 @@ class OnnxEngine implements Engine {
   }
 }
 
+/**
+ * Compiles a model as the engine runs it: string layers on string inputs split off to the host, the rest to
+ * ONNX. `layerShapes` covers every layer, the string inputs included.
+ */
+export function compileModel(model: ModelDescription): CompiledModel & { plan: StringInputPlan } {
+  const plan = planStringInputs(model);
+  const compiled = compileToOnnx(plan.compiled);
+  for (const input of model.inputs) {
+    if (!compiled.layerShapes.has(input.name)) compiled.layerShapes.set(input.name, [input.shape]);
+  }
+  return { ...compiled, plan };
+}
+
 /** The fast path: compile to ONNX in memory and run it on onnxruntime's CPU execution provider. */
 export const onnxBackend: Backend = {
   name: 'onnxruntime',
@@ -58,8 +71,7 @@ export const onnxBackend: Backend = {
     return unsupportedLayers(plan.compiled);
   },
   async create(model: ModelDescription, options: EngineOptions): Promise<Engine> {
-    const plan = planStringInputs(model);
-    const compiled = compileToOnnx(plan.compiled);
+    const { plan, ...compiled } = compileModel(model);
     const threads = options.threads ?? Math.max(1, os.availableParallelism());
     let session: ort.InferenceSession;
     try {
