@@ -26,11 +26,15 @@ export const STRING_LAYER_CLASSES = new Set(['StringLookup', 'TextVectorization'
 /** The token → index table of a string IndexLookup, with Keras' special-token layout. */
 class Lookup {
   private readonly index = new Map<string, number>();
+  /** The OOV slot: after the mask's (only in `int` mode). */
+  private readonly oovStart: number;
+  /** Width of the encoded output (`multi_hot`, `count`, `tf_idf`, `one_hot`). */
   readonly depth: number;
+  /** `tf_idf`: one weight per output slot. */
   readonly idf: Float64Array | null = null;
 
   constructor(
-    private readonly layer: LayerSpec,
+    layer: LayerSpec,
     readonly mode: Mode,
     private readonly mask: string | null,
     oovToken: string,
@@ -85,8 +89,6 @@ class Lookup {
     }
   }
 
-  private readonly oovStart: number;
-
   /** The index of a token: -1 for the mask outside `int` (counts nowhere), NaN where Keras raises (no OOV slot). */
   indexOf(token: string): number {
     if (this.mask !== null && token === this.mask) return this.mode === 'int' ? 0 : -1;
@@ -95,7 +97,7 @@ class Lookup {
     return this.numOov === 0 ? Number.NaN : this.oovStart;
   }
 
-  /** Bincount of one record's indices into `out` (multi_hot, count, tf_idf); false when an index is NaN. */
+  /** Bincount of one record's indices into `out` (multi_hot, count, tf_idf); all NaN when an index is NaN. */
   encodeRow(indices: number[], out: Float32Array, offset: number): void {
     let bad = false;
     for (const i of indices) {
@@ -107,10 +109,6 @@ class Lookup {
     }
     if (this.idf) for (let k = 0; k < this.depth; k += 1) out[offset + k] *= this.idf[k];
     if (bad) out.fill(Number.NaN, offset, offset + this.depth);
-  }
-
-  layerName(): string {
-    return this.layer.name;
   }
 }
 
