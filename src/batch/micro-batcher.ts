@@ -1,5 +1,5 @@
 import type { Engine, Tensor } from '../engine/types.js';
-import type { InputRecords } from '../scoring/index.js';
+import { concatRecords, type InputRecords } from '../scoring/index.js';
 
 interface Pending {
   records: InputRecords;
@@ -74,7 +74,7 @@ export class MicroBatcher {
   private async score(items: Pending[]): Promise<void> {
     const started = performance.now();
     try {
-      const outputs = await this.engine.predict(concatInputs(items.map((i) => i.records)));
+      const outputs = await this.engine.predict(concatRecords(items.map((i) => i.records)));
       let offset = 0;
       for (const item of items) {
         item.resolve(outputs.map((out) => sliceRows(out, offset, item.records.count)));
@@ -99,21 +99,6 @@ export class MicroBatcher {
       }
     }
   }
-}
-
-function concatInputs(files: InputRecords[]): Tensor[] {
-  if (files.length === 1) return files[0].tensors;
-  const total = files.reduce((n, f) => n + f.count, 0);
-  return files[0].tensors.map((first, input) => {
-    const rowSize = first.data.length / first.dims[0];
-    const data = new Float32Array(total * rowSize);
-    let offset = 0;
-    for (const file of files) {
-      data.set(file.tensors[input].data, offset);
-      offset += file.tensors[input].data.length;
-    }
-    return { data, dims: [total, ...first.dims.slice(1)] };
-  });
 }
 
 function sliceRows(out: Tensor, first: number, count: number): Tensor {

@@ -1,11 +1,23 @@
 import type { ModelDescription } from '../keras/model.js';
 import { EngineError } from '../util/errors.js';
 import { onnxBackend } from './onnx-backend.js';
+
+export { compileModel } from './onnx-backend.js';
+
 import type { Backend, Engine, EngineOptions } from './types.js';
 
 export { compileToOnnx } from './compile.js';
 export { supportedLayerClasses } from './layers/registry.js';
-export type { Backend, Engine, EngineOptions, Tensor, TensorSpec } from './types.js';
+export {
+  type Backend,
+  type Engine,
+  type EngineOptions,
+  type InputTensor,
+  isStringTensor,
+  type StringTensor,
+  type Tensor,
+  type TensorSpec,
+} from './types.js';
 
 /** Backends in priority order: the first that covers every layer of a model runs it. */
 const backends: Backend[] = [onnxBackend];

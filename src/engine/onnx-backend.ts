@@ -2,8 +2,9 @@ import os from 'node:os';
 import ort from 'onnxruntime-node';
 import type { ModelDescription, Shape } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
-import { compileToOnnx, unsupportedLayers } from './compile.js';
-import type { Backend, Engine, EngineOptions, Tensor, TensorSpec } from './types.js';
+import { type CompiledModel, compileToOnnx, unsupportedLayers } from './compile.js';
+import { planStringInputs, type StringInputPlan } from './text/string-inputs.js';
+import type { Backend, Engine, EngineOptions, InputTensor, Tensor, TensorSpec } from './types.js';
 
 class OnnxEngine implements Engine {
   readonly backend = 'onnxruntime';
@@ -12,18 +13,20 @@ class OnnxEngine implements Engine {
     private readonly session: ort.InferenceSession,
     private readonly inputNames: string[],
     private readonly outputNames: string[],
+    private readonly plan: StringInputPlan,
     readonly inputs: TensorSpec[],
     readonly outputs: TensorSpec[],
     readonly layerShapes: ReadonlyMap<string, Shape[]>,
   ) {}
 
-  async predict(inputs: Tensor[]): Promise<Tensor[]> {
-    if (inputs.length !== this.inputNames.length) {
+  async predict(given: InputTensor[]): Promise<Tensor[]> {
+    if (given.length !== this.inputs.length) {
       throw new EngineError(
         'ENGINE_BAD_INPUT',
-        `the model takes ${this.inputNames.length} inputs, got ${inputs.length}`,
+        `the model takes ${this.inputs.length} inputs, got ${given.length}`,
       );
     }
+    const inputs = this.plan.feeds(given);
     const feeds: Record<string, ort.Tensor> = {};
     inputs.forEach((t, i) => {
       feeds[this.inputNames[i]] = new ort.Tensor('float32', t.data, t.dims);
@@ -40,12 +43,35 @@ class OnnxEngine implements Engine {
   }
 }
 
+/**
+ * Compiles a model as the engine runs it: string layers on string inputs split off to the host, the rest to
+ * ONNX. `layerShapes` covers every layer, the string inputs included.
+ */
+export function compileModel(model: ModelDescription): CompiledModel & { plan: StringInputPlan } {
+  const plan = planStringInputs(model);
+  const compiled = compileToOnnx(plan.compiled);
+  for (const input of model.inputs) {
+    if (!compiled.layerShapes.has(input.name)) compiled.layerShapes.set(input.name, [input.shape]);
+  }
+  return { ...compiled, plan };
+}
+
 /** The fast path: compile to ONNX in memory and run it on onnxruntime's CPU execution provider. */
 export const onnxBackend: Backend = {
   name: 'onnxruntime',
-  unsupported: unsupportedLayers,
+  unsupported(model) {
+    let plan: StringInputPlan;
+    try {
+      plan = planStringInputs(model);
+    } catch (error) {
+      const reason = errorMessage(error);
+      const layer = model.layers.find((l) => reason.includes(`layer ${l.name} (`));
+      return [{ layer: layer?.name ?? 'input', className: layer?.className ?? 'string', reason }];
+    }
+    return unsupportedLayers(plan.compiled);
+  },
   async create(model: ModelDescription, options: EngineOptions): Promise<Engine> {
-    const compiled = compileToOnnx(model);
+    const { plan, ...compiled } = compileModel(model);
     const threads = options.threads ?? Math.max(1, os.availableParallelism());
     let session: ort.InferenceSession;
     try {
@@ -73,7 +99,6 @@ export const onnxBackend: Backend = {
         { cause: error },
       );
     }
-    const inputs = model.inputs.map((input) => ({ name: input.name, shape: input.shape }));
     const outputs = model.outputs.map((output, i) => ({
       name: output.name,
       shape: compiled.outputShapes[i],
@@ -82,7 +107,8 @@ export const onnxBackend: Backend = {
       session,
       compiled.inputNames,
       compiled.outputNames,
-      inputs,
+      plan,
+      plan.inputs,
       outputs,
       compiled.layerShapes,
     );

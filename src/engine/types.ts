@@ -6,11 +6,24 @@ export interface Tensor {
   dims: number[];
 }
 
+/** String records of a string model input (`Input(dtype="string")`), row-major, batch first. */
+export interface StringTensor {
+  strings: string[];
+  dims: number[];
+}
+
+/** What a model input takes: numbers, or strings for a string input. */
+export type InputTensor = Tensor | StringTensor;
+
+export const isStringTensor = (t: InputTensor): t is StringTensor => 'strings' in t;
+
 /** Shape and name of one model input or output as the engine exposes it. */
 export interface TensorSpec {
   name: string;
   /** Batch axis first, `null` for open axes (the batch axis is always open). */
   shape: Shape;
+  /** `string` for a string input (records are JSON strings); numbers otherwise. */
+  dtype?: 'string';
 }
 
 export interface EngineOptions {
@@ -20,7 +33,8 @@ export interface EngineOptions {
 
 /**
  * A compiled, ready-to-run model. `predict` takes one tensor per model input (in `inputs` order, all
- * with the same batch size) and returns one tensor per model output, as Keras' `model.predict` would.
+ * with the same batch size; strings for a string input) and returns one tensor per model output, as
+ * Keras' `model.predict` would.
  */
 export interface Engine {
   readonly backend: string;
@@ -28,7 +42,7 @@ export interface Engine {
   readonly outputs: TensorSpec[];
   /** Each layer's output shapes (its first call), as the compiler computed them, for `inspect` and uploads. */
   readonly layerShapes: ReadonlyMap<string, Shape[]>;
-  predict(inputs: Tensor[]): Promise<Tensor[]>;
+  predict(inputs: InputTensor[]): Promise<Tensor[]>;
   dispose(): Promise<void>;
 }
 

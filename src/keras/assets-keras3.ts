@@ -1,7 +1,8 @@
 /**
- * Assets of Keras 3 `.keras` zips: an adapted IntegerLookup keeps its vocabulary, special tokens first, in
- * `assets/<entry path>/vocabulary.txt` (keras/src/layers/preprocessing/index_lookup.py `save_assets`), under
- * the same per-class entry names as the weights store (keras/src/saving/saving_lib.py).
+ * Assets of Keras 3 `.keras` zips: an adapted IntegerLookup, StringLookup or TextVectorization keeps its
+ * vocabulary, special tokens first, in `assets/<entry path>/vocabulary.txt` (keras/src/layers/preprocessing/
+ * index_lookup.py `save_assets`, text_vectorization.py), under the same per-class entry names as the weights
+ * store (keras/src/saving/saving_lib.py).
  */
 import type { RawModel } from './raw-model.js';
 import { toSnakeCase } from './weights-keras3.js';
@@ -17,7 +18,22 @@ function integerLines(bytes: Uint8Array): number[] | null {
   return values.every(Number.isSafeInteger) ? values : null;
 }
 
-/** Puts the vocabulary asset of every adapted IntegerLookup (config `vocabulary` null) into its config. */
+/**
+ * The lines of a string vocabulary file as `load_assets` reads them: Python's `str.splitlines()` (which also
+ * breaks at \v, \f, \x1c-\x1e, \x85, U+2028, U+2029), trailing empty lines dropped; the mask token `""`
+ * is the first, empty line.
+ */
+export function stringLines(bytes: Uint8Array): string[] {
+  const text = new TextDecoder().decode(bytes);
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: Python's line boundaries include \x1c-\x1e
+  const lines = text.split(/\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/);
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+}
+
+const VOCABULARY_CLASSES = new Set(['IntegerLookup', 'StringLookup', 'TextVectorization']);
+
+/** Puts the vocabulary asset of every adapted lookup layer (config `vocabulary` null) into its config. */
 export function assignKeras3Assets(
   model: RawModel,
   files: Record<string, Uint8Array>,
@@ -35,8 +51,13 @@ export function assignKeras3Assets(
       continue;
     }
     const vocabulary = layer.config.vocabulary;
-    if (layer.className !== 'IntegerLookup' || (vocabulary !== undefined && vocabulary !== null)) continue;
+    if (!VOCABULARY_CLASSES.has(layer.className) || (vocabulary !== undefined && vocabulary !== null))
+      continue;
     const asset = files[`${entry}/vocabulary.txt`];
+    if (layer.className !== 'IntegerLookup') {
+      if (asset) layer.config.vocabulary = stringLines(asset);
+      continue;
+    }
     const values = asset ? integerLines(asset) : null;
     if (values && values.length > 0) layer.config.vocabulary = values;
   }

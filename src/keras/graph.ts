@@ -176,8 +176,13 @@ function parseSequential(entryConfig: unknown, ctx: ParseContext, fallbackName: 
         'the Sequential model has no input shape (no InputLayer, batch_input_shape or input_dim)',
       );
     }
+    // a string layer first takes strings (its own `dtype` is its output's)
     const dtype =
-      first.className === 'Embedding' ? 'float32' : (reduceDtype(first.config.dtype) ?? 'float32');
+      first.className === 'StringLookup' || first.className === 'TextVectorization'
+        ? 'string'
+        : first.className === 'Embedding'
+          ? 'float32'
+          : (reduceDtype(first.config.dtype) ?? 'float32');
     layers.unshift({
       name: `${first.name}_input`,
       className: 'InputLayer',

@@ -150,9 +150,9 @@ export function expectedWeightCount(className: string, config: LayerConfig): num
   if (className === 'Normalization') return config.mean === undefined || config.mean === null ? 3 : 0;
   // tf.keras keeps an adapted quantile summary as a weight; Keras 3 and given boundaries have none
   if (className === 'Discretization') return Array.isArray(config.bin_boundaries) ? 0 : null;
-  // vocabularies live in the config or in assets; only tf_idf keeps weights
-  if (className === 'IntegerLookup' || className === 'StringLookup') {
-    return config.output_mode === 'tf_idf' ? null : 0;
+  // vocabularies live in the config or in assets; only tf_idf keeps weights (its IDF weights, in .keras zips)
+  if (className === 'IntegerLookup' || className === 'StringLookup' || className === 'TextVectorization') {
+    return config.output_mode === 'tf_idf' || config.output_mode === 'tf-idf' ? null : 0;
   }
   if (className === 'TimeDistributed') {
     const i = inner(config, 'layer');

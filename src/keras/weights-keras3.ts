@@ -105,7 +105,23 @@ export function collectLayerWeights(
     }
     return out;
   }
+  if (LOOKUPS.has(className)) return lookupIdf(group, path);
   return genericWalk(group, path);
+}
+
+const LOOKUPS = new Set(['IntegerLookup', 'StringLookup', 'TextVectorization']);
+
+/**
+ * Lookup layers keep no numbered variables; in `tf_idf` mode `save_own_variables` stores the (padded) IDF
+ * weights as `vars/idf_weights` (index_lookup.py; TextVectorization the same, and again under its
+ * `_lookup_layer`). That one array is the layer's weight.
+ */
+function lookupIdf(group: H5Group, path: string): WeightTensor[] {
+  const vars = childGroup(group, 'vars');
+  const ds = vars?.get('idf_weights');
+  if (!vars || !isDataset(ds)) return [];
+  const name = `${path}/vars/idf_weights`;
+  return [{ name, ...readFloatDataset(ds, `weight '${name}'`) }];
 }
 
 /** Map entry names to the layer names recorded in their `vars` metadata (newer Keras 3 files). */

@@ -7,5 +7,5 @@ export {
   outsideUnitInterval,
   recordValues,
 } from './output.js';
-export { type InputRecords, readInputFile, shapeRecords } from './records.js';
-export { type NumericArray, parseValues } from './values-parser.js';
+export { concatRecords, type InputRecords, readInputFile, shapeRecords } from './records.js';
+export { type NumericArray, parseValues, type StringArray, type ValuesArray } from './values-parser.js';

@@ -1,6 +1,6 @@
-import type { Tensor, TensorSpec } from '../engine/types.js';
+import { type InputTensor, isStringTensor, type TensorSpec } from '../engine/types.js';
 import { InputError } from '../util/errors.js';
-import { parseValues } from './values-parser.js';
+import { parseValues, type ValuesArray } from './values-parser.js';
 
 /** The records of one input file, shaped for the model: one tensor per model input, batch axis first. */
 export interface InputRecords {
@@ -8,7 +8,8 @@ export interface InputRecords {
   count: number;
   /** Whether the file wrote the batch axis itself (`[1,28,28,1]`) or gave one bare record (`[28,28,1]`). */
   hadBatchAxis: boolean;
-  tensors: Tensor[];
+  /** Numbers, or strings for a string input. */
+  tensors: InputTensor[];
 }
 
 const fmt = (shape: (number | null)[]) => `[${shape.map((d) => (d === null ? 'any' : d)).join(', ')}]`;
@@ -16,18 +17,33 @@ const fmt = (shape: (number | null)[]) => `[${shape.map((d) => (d === null ? 'an
 /**
  * Fits parsed arrays to the model's inputs. A file's `values` may carry the batch axis (rank equal to the
  * model input's) or be one record without it (rank one less). Every fixed axis must match; errors name the axis.
+ * A string input whose records hold one string each (`Input(shape=(1,), dtype="string")`) also takes one bare
+ * string (one record) or a flat list of strings (one record each).
  */
-export function shapeRecords(
-  arrays: { dims: number[]; data: Float32Array }[],
-  specs: TensorSpec[],
-): InputRecords {
+export function shapeRecords(arrays: ValuesArray[], specs: TensorSpec[]): InputRecords {
   let count = -1;
   let hadBatchAxis = true;
-  const tensors = arrays.map((array, i) => {
+  const tensors = arrays.map((array, i): InputTensor => {
     const spec = specs[i];
     const label = specs.length === 1 ? '"values"' : `"values"[${i}] (input ${spec.name})`;
     const expected = spec.shape;
+    const strings = 'strings' in array;
+    if (strings !== (spec.dtype === 'string')) {
+      throw new InputError(
+        strings ? 'INPUT_NOT_NUMERIC' : 'INPUT_NOT_STRING',
+        strings
+          ? `${label} holds strings, but the model input ${spec.name} takes numbers`
+          : `${label} holds numbers, but the model input ${spec.name} takes strings`,
+      );
+    }
     let dims = array.dims;
+    const record = expected.slice(1);
+    if (strings && record.every((d) => d === 1) && dims.slice(1).every((d) => d === 1)) {
+      if (dims.length === 0) {
+        dims = [1, ...record.map(() => 1)];
+        hadBatchAxis = false;
+      } else if (dims.length === expected.length - 1) dims = [dims[0], ...record.map(() => 1)];
+    }
     if (dims.length === expected.length - 1) {
       dims = [1, ...dims];
       hadBatchAxis = false;
@@ -54,12 +70,39 @@ export function shapeRecords(
       );
     }
     count = dims[0];
-    return { data: array.data, dims };
+    return 'strings' in array ? { strings: array.strings, dims } : { data: array.data, dims };
   });
   return { count, hadBatchAxis, tensors };
 }
 
 /** Parses and shapes one seed input file (`{"values": ...}`) for a model. */
 export function readInputFile(bytes: Uint8Array, specs: TensorSpec[]): InputRecords {
-  return shapeRecords(parseValues(bytes, specs.length), specs);
+  const stringInputs = specs.map((s) => s.dtype === 'string');
+  return shapeRecords(parseValues(bytes, specs.length, stringInputs), specs);
+}
+
+/** The records of several files as one batch: each input's rows concatenated, in file order. */
+export function concatRecords(files: InputRecords[]): InputTensor[] {
+  if (files.length === 1) return files[0].tensors;
+  const total = files.reduce((n, f) => n + f.count, 0);
+  return files[0].tensors.map((first, input): InputTensor => {
+    const dims = [total, ...first.dims.slice(1)];
+    if (isStringTensor(first)) {
+      const strings: string[] = [];
+      for (const file of files) {
+        const t = file.tensors[input];
+        if (isStringTensor(t)) for (const s of t.strings) strings.push(s);
+      }
+      return { strings, dims };
+    }
+    const data = new Float32Array(total * (first.data.length / first.dims[0]));
+    let offset = 0;
+    for (const file of files) {
+      const t = file.tensors[input];
+      if (isStringTensor(t)) throw new Error('records of one input mix strings and numbers');
+      data.set(t.data, offset);
+      offset += t.data.length;
+    }
+    return { data, dims };
+  });
 }

@@ -1,3 +1,4 @@
+import { hasLoneSurrogate } from '../engine/text/text-ops.js';
 import { InputError } from '../util/errors.js';
 
 /** A rectangular numeric array read from JSON: its dimensions and its values in row-major order. */
@@ -5,6 +6,17 @@ export interface NumericArray {
   dims: number[];
   data: Float32Array;
 }
+
+/** A rectangular array of strings read from JSON (for a string model input), row-major. */
+export interface StringArray {
+  dims: number[];
+  strings: string[];
+}
+
+/** The `values` of one model input: numbers, or strings for a string input. */
+export type ValuesArray = NumericArray | StringArray;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 enum Ch {
   Space = 0x20,
@@ -53,6 +65,9 @@ export class ValuesParser {
   private pos = 0;
   private data: Float32Array = scratch;
   private length = 0;
+  /** Whether the array being read holds strings (a string model input) rather than numbers. */
+  private stringMode = false;
+  private strings: string[] = [];
 
   constructor(private readonly bytes: Uint8Array) {}
 
@@ -93,15 +108,19 @@ export class ValuesParser {
     this.pos += 1;
   }
 
-  /** Reads the top-level object and returns the `values` it holds, one array per model input. */
-  parseValues(inputCount: number): NumericArray[] {
+  /**
+   * Reads the top-level object and returns the `values` it holds, one array per model input; inputs marked in
+   * `stringInputs` take strings.
+   */
+  parseValues(inputCount: number, stringInputs: readonly boolean[] = []): ValuesArray[] {
+    this.stringInputs = stringInputs;
     if (this.bytes.length === 0 || this.skipSpace() === -1) this.fail('INPUT_EMPTY', 'the file is empty');
     if (this.bytes[this.pos] !== Ch.LBrace) {
       this.skipValueChecked();
       this.fail('INPUT_NOT_OBJECT', 'the file must hold one JSON object {"values": ...}');
     }
     this.pos += 1;
-    let result: NumericArray[] | null = null;
+    let result: ValuesArray[] | null = null;
     if (this.skipSpace() === Ch.RBrace) this.pos += 1;
     else {
       for (;;) {
@@ -109,7 +128,10 @@ export class ValuesParser {
         this.expect(Ch.Colon, '":"');
         if (key === 'values') {
           if (result) this.fail('INPUT_DUPLICATE_VALUES', 'the object has "values" twice');
-          result = inputCount === 1 ? [this.readArray('values')] : this.readInputs(inputCount);
+          result =
+            inputCount === 1
+              ? [this.readArray('values', this.stringInputs[0] === true)]
+              : this.readInputs(inputCount);
         } else this.skipValueChecked();
         const c = this.skipSpace();
         this.pos += 1;
@@ -125,17 +147,19 @@ export class ValuesParser {
     return result;
   }
 
+  private stringInputs: readonly boolean[] = [];
+
   /** `values` for a model with several inputs: a list with one array per input. */
-  private readInputs(count: number): NumericArray[] {
+  private readInputs(count: number): ValuesArray[] {
     this.expect(Ch.LBracket, '"[" (a list with one array per model input)');
-    const out: NumericArray[] = [];
+    const out: ValuesArray[] = [];
     for (;;) {
       if (out.length === count)
         this.fail(
           'INPUT_WRONG_INPUT_COUNT',
           `"values" must hold ${count} arrays, one per model input; it has more`,
         );
-      out.push(this.readArray(`values[${out.length}]`));
+      out.push(this.readArray(`values[${out.length}]`, this.stringInputs[out.length] === true));
       const c = this.skipSpace();
       this.pos += 1;
       if (c === Ch.RBracket) break;
@@ -153,17 +177,83 @@ export class ValuesParser {
     return out;
   }
 
-  /** Reads a rectangular nested array of numbers; a bare number is a rank-0 array. */
-  private readArray(label: string): NumericArray {
+  /** Reads a rectangular nested array of numbers (or strings); a bare number (string) is a rank-0 array. */
+  private readArray(label: string, strings = false): ValuesArray {
     this.length = 0;
     this.leafDepth = -1;
+    this.stringMode = strings;
+    this.strings = [];
     const dims: number[] = [];
     const c = this.skipSpace();
     if (c === Ch.LBracket) this.readLevel(0, dims, label);
-    else if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) this.push(this.readNumber(label));
+    else if (strings) {
+      if (c !== Ch.Quote)
+        this.fail(
+          'INPUT_NOT_STRING',
+          `${label} is for a string input and must be a string or an array of strings, found ${this.describeToken()}`,
+        );
+      this.readLeaf(label);
+    } else if (c === Ch.Minus || (c >= Ch.Zero && c <= Ch.Nine)) this.push(this.readNumber(label));
     else
       this.fail('INPUT_NOT_NUMERIC', `${label} must be an array of numbers, found ${this.describeToken()}`);
+    if (strings) return { dims, strings: this.strings };
     return { dims, data: this.data.slice(0, this.length) };
+  }
+
+  /** One leaf of the array being read: a number, or a string for a string input. */
+  private readLeaf(label: string): void {
+    if (!this.stringMode) {
+      this.push(this.readNumber(label));
+      return;
+    }
+    if (this.skipSpace() !== Ch.Quote) {
+      this.fail(
+        'INPUT_NOT_STRING',
+        `${label} holds ${this.describeToken()} where the model's string input takes strings (at ${this.where()})`,
+      );
+    }
+    this.strings.push(this.readStringValue(label));
+  }
+
+  /** A JSON string value: escapes decoded, UTF-8 checked, unpaired surrogate escapes refused. */
+  private readStringValue(label: string): string {
+    const b = this.bytes;
+    const start = this.pos;
+    let p = start + 1;
+    let escaped = false;
+    while (p < b.length && b[p] !== Ch.Quote) {
+      if (b[p] < 0x20) {
+        this.pos = p;
+        this.syntax('a control character inside a string');
+      }
+      if (b[p] === Ch.Backslash) {
+        escaped = true;
+        p += 1;
+      }
+      p += 1;
+    }
+    if (p >= b.length) this.syntax('unterminated string');
+    let raw: string;
+    try {
+      raw = utf8.decode(b.subarray(start, p + 1));
+    } catch {
+      this.fail('INPUT_NOT_STRING', `${label} holds a string that is not valid UTF-8 (at ${this.where()})`);
+    }
+    let value = raw.slice(1, -1);
+    if (escaped) {
+      try {
+        value = JSON.parse(raw) as string;
+      } catch {
+        this.syntax('an invalid escape in a string');
+      }
+    }
+    this.pos = p + 1;
+    if (hasLoneSurrogate(value))
+      this.fail(
+        'INPUT_NOT_STRING',
+        `${label} holds a string with an unpaired surrogate escape (not valid Unicode) (at ${this.where()})`,
+      );
+    return value;
   }
 
   private readLevel(depth: number, dims: number[], label: string): void {
@@ -182,7 +272,10 @@ export class ValuesParser {
       c = this.skipSpace();
       if (c === Ch.LBracket) {
         if (this.leafDepth !== -1 && this.leafDepth <= depth + 1) {
-          this.fail('INPUT_RAGGED', `${label} is ragged: numbers and lists mixed at depth ${depth + 1}`);
+          this.fail(
+            'INPUT_RAGGED',
+            `${label} is ragged: ${this.stringMode ? 'strings' : 'numbers'} and lists mixed at depth ${depth + 1}`,
+          );
         }
         this.readLevel(depth + 1, dims, label);
       } else {
@@ -190,10 +283,10 @@ export class ValuesParser {
         else if (this.leafDepth !== depth + 1) {
           this.fail(
             'INPUT_RAGGED',
-            `${label} is ragged: a number where a list was expected at depth ${depth + 1}`,
+            `${label} is ragged: a ${this.stringMode ? 'string' : 'number'} where a list was expected at depth ${depth + 1}`,
           );
         }
-        this.push(this.readNumber(label));
+        this.readLeaf(label);
       }
       count += 1;
       c = this.skipSpace();
@@ -377,7 +470,20 @@ export class ValuesParser {
   }
 }
 
-/** Reads the `values` of a seed input file: one rectangular array per model input. */
-export function parseValues(bytes: Uint8Array, inputCount: number): NumericArray[] {
-  return new ValuesParser(bytes).parseValues(inputCount);
+/**
+ * Reads the `values` of a seed input file: one rectangular array per model input, of strings for the inputs
+ * marked in `stringInputs` (string model inputs), of numbers otherwise.
+ */
+export function parseValues(bytes: Uint8Array, inputCount: number): NumericArray[];
+export function parseValues(
+  bytes: Uint8Array,
+  inputCount: number,
+  stringInputs: readonly boolean[],
+): ValuesArray[];
+export function parseValues(
+  bytes: Uint8Array,
+  inputCount: number,
+  stringInputs: readonly boolean[] = [],
+): ValuesArray[] {
+  return new ValuesParser(bytes).parseValues(inputCount, stringInputs);
 }

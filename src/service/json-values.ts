@@ -1,21 +1,67 @@
-import type { NumericArray } from '../scoring/index.js';
+import { hasLoneSurrogate } from '../engine/text/text-ops.js';
+import type { NumericArray, StringArray, ValuesArray } from '../scoring/index.js';
 import { InputError } from '../util/errors.js';
 
 const FLOAT32_MAX = 3.4028234663852886e38;
 
 /**
  * The already-parsed `values` of an online request as float32 arrays, with the same rules and error codes as
- * the seed file parser (`parseValues`): rectangular, numbers only, within float32. One array per model
- * input: `values` itself for one input, `values[i]` for input `i` of several. Avoids re-encoding the JSON.
+ * the seed file parser (`parseValues`): rectangular, numbers only, within float32; strings for the inputs
+ * marked in `stringInputs`. One array per model input: `values` itself for one input, `values[i]` for input
+ * `i` of several. Avoids re-encoding the JSON.
  */
-export function valuesFromJson(values: unknown, inputCount: number): NumericArray[] {
-  if (inputCount === 1) return [flatten(values, '"values"')];
+export function valuesFromJson(
+  values: unknown,
+  inputCount: number,
+  stringInputs: readonly boolean[] = [],
+): ValuesArray[] {
+  if (inputCount === 1) return [stringInputs[0] ? strings(values, '"values"') : flatten(values, '"values"')];
   if (!Array.isArray(values) || values.length !== inputCount)
     throw new InputError(
       'INPUT_WRONG_INPUT_COUNT',
       `the model has ${inputCount} inputs: "values" must be a list of ${inputCount} arrays, one per input`,
     );
-  return values.map((v, i) => flatten(v, `"values"[${i}]`));
+  return values.map((v, i) =>
+    stringInputs[i] ? strings(v, `"values"[${i}]`) : flatten(v, `"values"[${i}]`),
+  );
+}
+
+/** A rectangular array of strings (a bare string is rank 0), with the file parser's rules and codes. */
+function strings(root: unknown, label: string): StringArray {
+  const dims: number[] = [];
+  let x = root;
+  while (Array.isArray(x)) {
+    dims.push(x.length);
+    if (x.length === 0) break;
+    x = x[0];
+  }
+  const out: string[] = [];
+  const walk = (node: unknown, depth: number, at: string) => {
+    if (depth === dims.length) {
+      if (typeof node !== 'string')
+        throw new InputError(
+          'INPUT_NOT_STRING',
+          `${label}${at} is ${Array.isArray(node) ? 'an array' : JSON.stringify(node)}, not a string (the model input takes strings)`,
+        );
+      if (hasLoneSurrogate(node))
+        throw new InputError(
+          'INPUT_NOT_STRING',
+          `${label}${at} holds an unpaired surrogate (not valid Unicode)`,
+        );
+      out.push(node);
+      return;
+    }
+    if (!Array.isArray(node) || node.length !== dims[depth])
+      throw new InputError(
+        'INPUT_RAGGED',
+        `${label}${at} ${Array.isArray(node) ? `has ${node.length} items where the first row has ${dims[depth]}` : 'is a string where an array is expected'} (the arrays must be rectangular)`,
+      );
+    node.forEach((item, i) => {
+      walk(item, depth + 1, `${at}[${i}]`);
+    });
+  };
+  walk(root, 0, '');
+  return { dims, strings: out };
 }
 
 function flatten(root: unknown, label: string): NumericArray {

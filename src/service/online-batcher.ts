@@ -1,5 +1,5 @@
 import type { Engine, Tensor } from '../engine/types.js';
-import type { InputRecords } from '../scoring/index.js';
+import { concatRecords, type InputRecords } from '../scoring/index.js';
 
 interface Waiting {
   records: InputRecords;
@@ -67,7 +67,7 @@ export class OnlineBatcher {
       return;
     }
     try {
-      const outputs = await this.engine.predict(concat(items.map((i) => i.records)));
+      const outputs = await this.engine.predict(concatRecords(items.map((i) => i.records)));
       let offset = 0;
       for (const item of items) {
         item.resolve(outputs.map((o) => rows(o, offset, item.records.count)));
@@ -86,19 +86,6 @@ export class OnlineBatcher {
 }
 
 const shapeKey = (r: InputRecords) => r.tensors.map((t) => t.dims.slice(1).join('x')).join('|');
-
-function concat(all: InputRecords[]): Tensor[] {
-  const total = all.reduce((n, r) => n + r.count, 0);
-  return all[0].tensors.map((first, input) => {
-    const data = new Float32Array(total * (first.data.length / first.dims[0]));
-    let offset = 0;
-    for (const r of all) {
-      data.set(r.tensors[input].data, offset);
-      offset += r.tensors[input].data.length;
-    }
-    return { data, dims: [total, ...first.dims.slice(1)] };
-  });
-}
 
 function rows(out: Tensor, first: number, count: number): Tensor {
   const size = out.dims.slice(1).reduce((a, b) => a * b, 1);

@@ -21,7 +21,9 @@ export class OnlineService {
    */
   async score(deploymentId: string, values: unknown): Promise<{ body: string; records: number }> {
     return this.engines.use(await this.version(deploymentId), async (model) => {
-      const records = shapeRecords(valuesFromJson(values, model.engine.inputs.length), model.engine.inputs);
+      const inputs = model.engine.inputs;
+      const stringInputs = inputs.map((i) => i.dtype === 'string');
+      const records = shapeRecords(valuesFromJson(values, inputs.length, stringInputs), inputs);
       const outputs = await model.batcher.score(records);
       const rows: string[] = [];
       for (let r = 0; r < records.count; r += 1) rows.push(recordValues(outputs, r));

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InputRead, type InputUnread, inThreadStages } from '../../src/batch/file-stages.js';
 import { FileThreads, stopFileThreads } from '../../src/batch/file-threads/pool.js';
 import { Semaphore } from '../../src/batch/semaphore.js';
-import type { TensorSpec } from '../../src/engine/types.js';
+import type { Tensor, TensorSpec } from '../../src/engine/types.js';
 import { createFsDriver, type ObjectEntry } from '../../src/storage/index.js';
 import { KerasBatchError } from '../../src/util/errors.js';
 
@@ -71,7 +71,7 @@ describe('file threads', () => {
       expect(viaThreads.map(summary)).toEqual(viaHere.map(summary));
       const byKey = Object.fromEntries(keys.map((k, i) => [k, summary(viaThreads[i])]));
       expect(byKey['good.json']).toMatchObject({ ok: true, count: 1 });
-      expect(Array.from((viaThreads[0] as InputRead).records.tensors[0].data)).toEqual(
+      expect(Array.from(((viaThreads[0] as InputRead).records.tensors[0] as Tensor).data)).toEqual(
         Array.from(new Float32Array([1, 2, 3, 4, 5.5, -0.6])),
       );
       expect(byKey['batch.json']).toMatchObject({ ok: true, count: 2 });
@@ -159,8 +159,8 @@ describe('file threads', () => {
     );
     try {
       const [ra, rb] = await Promise.all([jobA.read(entry('good.json')), jobB.read(entry('good.json'))]);
-      expect(ra.ok && Array.from(ra.records.tensors[0].data)[0]).toBe(1);
-      expect(rb.ok && Array.from(rb.records.tensors[0].data)[0]).toBe(9);
+      expect(ra.ok && Array.from((ra.records.tensors[0] as Tensor).data)[0]).toBe(1);
+      expect(rb.ok && Array.from((rb.records.tensors[0] as Tensor).data)[0]).toBe(9);
     } finally {
       await Promise.all([jobA.close(), jobB.close()]);
     }

@@ -1,17 +1,23 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/index.js';
+import { createEngine, type InputTensor } from '../../src/engine/index.js';
 import { loadModel } from '../../src/keras/index.js';
 import { expectClose, type GoldenTensor } from '../helpers/compare.js';
 
 const root = join(import.meta.dirname, '..', '..', 'fixtures');
 const goldenDir = join(root, 'goldens');
 
+/** A string input's records (`fixtures/make_fixtures.py` `tensor_json` of a string array). */
+interface GoldenStrings {
+  dims: number[];
+  strings: string[];
+}
+
 interface Golden {
   case: string;
   layers: string[];
-  inputs: GoldenTensor[];
+  inputs: (GoldenTensor | GoldenStrings)[];
   outputs: Record<string, GoldenTensor[]>;
 }
 
@@ -38,7 +44,12 @@ describe('real-Keras fixtures match their goldens within 1e-5 (relative to max |
         const model = await loadModel(path, { architecture });
         const engine = await createEngine(model, { threads: 1 });
         try {
-          const inputs = golden.inputs.map((t) => ({ data: Float32Array.from(t.data), dims: t.dims }));
+          const inputs = golden.inputs.map(
+            (t): InputTensor =>
+              'strings' in t
+                ? { strings: t.strings, dims: t.dims }
+                : { data: Float32Array.from(t.data), dims: t.dims },
+          );
           const outputs = await engine.predict(inputs);
           expect(outputs.length).toBe(expected.length);
           for (const [i, out] of outputs.entries())

@@ -19,8 +19,8 @@ describe('preprocessing layers: refusals', () => {
   it.each([
     ['Hashing', { num_bins: 4 }, /FarmHash64/],
     ['HashedCrossing', { num_bins: 4 }, /FarmHash64/],
-    ['StringLookup', { vocabulary: ['a'] }, /string inputs/],
-    ['TextVectorization', {}, /string inputs/],
+    ['StringLookup', { vocabulary: ['a'] }, /take a string model input directly/],
+    ['TextVectorization', {}, /take a string model input directly/],
     ['ContrastLimitedAdaptiveHistogramEqualization', { value_range: [0, 255] }, /CLAHE/],
   ])('%s is refused with its reason', (className, config, reason) => {
     expect(refusal(className, config, [null, 4, 5, 3])).toMatch(reason);

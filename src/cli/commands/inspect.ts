@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { compileToOnnx, planBackend } from '../../engine/index.js';
+import { compileModel, planBackend } from '../../engine/index.js';
 import { countParams, loadModel } from '../../keras/index.js';
 import type { ModelDescription, Shape } from '../../keras/model.js';
 import { errorMessage } from '../../util/errors.js';
@@ -20,7 +20,7 @@ export function describeModel(model: ModelDescription) {
   let compileError: string | null = null;
   if (plan.backend) {
     try {
-      shapes = compileToOnnx(model).layerShapes;
+      shapes = compileModel(model).layerShapes;
     } catch (error) {
       compileError = errorMessage(error);
     }

@@ -204,5 +204,7 @@ registerLayer(
   'HashedCrossing',
   refuse('HashedCrossing (FarmHash64 of string crosses cannot be computed in ONNX)'),
 );
-registerLayer('StringLookup', refuse('StringLookup (string inputs)'));
-registerLayer('TextVectorization', refuse('TextVectorization (string inputs)'));
+// run on the host when they sit directly on a string model input (engine/text/); anywhere else refused
+const onStringInputOnly = refuse('a string layer that does not take a string model input directly');
+registerLayer('StringLookup', onStringInputOnly);
+registerLayer('TextVectorization', onStringInputOnly);
