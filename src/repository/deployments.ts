@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { notFound } from './errors.js';
 import { newestFirst } from './paging.js';
+import { inTransaction } from './transaction.js';
 import type { Database, DeploymentsTable } from './types.js';
 
 export type DeploymentRow = Selectable<DeploymentsTable>;
@@ -33,7 +34,7 @@ export class DeploymentStore {
 
   /** Deletes a deployment and its jobs. */
   async delete(id: string): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       const jobs = trx.selectFrom('jobs').select('id').where('deployment_id', '=', id);
       await trx.deleteFrom('job_failures').where('job_id', 'in', jobs).execute();
       await trx.deleteFrom('jobs').where('deployment_id', '=', id).execute();

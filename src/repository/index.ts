@@ -10,6 +10,7 @@ import { type DatabaseOptions, type DialectName, openDatabase } from './database
 import { DeploymentStore } from './deployments.js';
 import { JobStore } from './jobs.js';
 import { ModelStore } from './models.js';
+import { inTransaction } from './transaction.js';
 import type { Database } from './types.js';
 
 export { type ApiKeyRow, ApiKeyStore, hashApiKey } from './api-keys.js';
@@ -57,6 +58,14 @@ export class Repository {
     this.deployments = new DeploymentStore(db);
     this.jobs = new JobStore(db);
     this.apiKeys = new ApiKeyStore(db);
+  }
+
+  /**
+   * Runs `fn` with stores bound to one transaction: everything it writes commits together, or nothing does
+   * (a store method that opens its own transaction joins this one).
+   */
+  transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    return inTransaction(this.db, (trx) => fn(new Repository(trx, this.dialect, this.where)));
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Updateable } from 'kysely';
 import { notFound } from './errors.js';
 import { newestFirst } from './paging.js';
+import { inTransaction } from './transaction.js';
 import type { Database, JobFailuresTable, JobsTable } from './types.js';
 
 export type JobRow = Selectable<JobsTable>;
@@ -99,7 +100,7 @@ export class JobStore {
 
   /** Replaces a job's failures with these (in order). */
   async setFailures(jobId: string, failures: Omit<JobFailureRow, 'job_id' | 'seq'>[]): Promise<void> {
-    await this.db.transaction().execute(async (trx) => {
+    await inTransaction(this.db, async (trx) => {
       await trx.deleteFrom('job_failures').where('job_id', '=', jobId).execute();
       for (let i = 0; i < failures.length; i += 500) {
         const chunk = failures.slice(i, i + 500).map((f, j) => ({ ...f, job_id: jobId, seq: i + j }));

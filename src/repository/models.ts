@@ -1,6 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
 import { notFound, RepositoryError } from './errors.js';
 import { newestFirst } from './paging.js';
+import { inTransaction } from './transaction.js';
 import type { Database, ModelsTable, ModelVersionsTable } from './types.js';
 
 export type ModelRow = Selectable<ModelsTable>;
@@ -50,7 +51,7 @@ export class ModelStore {
 
   /** Adds a version with the next number, atomically. */
   async addVersion(row: NewModelVersion): Promise<ModelVersionRow> {
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       // One atomic increment (row-locked on PostgreSQL) so concurrent uploads get distinct numbers.
       const bumped = await trx
         .updateTable('models')
@@ -96,7 +97,7 @@ export class ModelStore {
 
   /** Deletes a model and its versions; fails with `REPO_IN_USE` while a deployment uses it. */
   async deleteModel(id: string): Promise<ModelVersionRow[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return inTransaction(this.db, async (trx) => {
       const used = await trx
         .selectFrom('deployments')
         .select('id')

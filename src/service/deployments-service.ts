@@ -1,9 +1,16 @@
 import { parseFailureLimit } from '../batch/index.js';
-import { FINAL_STATUSES, type JobStatus, newId, now, type Repository } from '../repository/index.js';
+import {
+  type ConnectionRow,
+  FINAL_STATUSES,
+  type JobStatus,
+  newId,
+  now,
+  type Repository,
+} from '../repository/index.js';
 import { formatLocation, locationsOverlap } from '../storage/index.js';
 import { checkPlace, placeLocation } from './connection-drivers.js';
 import { ServiceError } from './errors.js';
-import type { NewDeploymentInput, PageInput, PlaceInput } from './inputs.js';
+import type { NewConnectionInput, NewDeploymentInput, PageInput, PlaceInput } from './inputs.js';
 import type { JobExecutor } from './job-executor.js';
 import { page, text } from './paging.js';
 import {
@@ -26,23 +33,37 @@ export class DeploymentsService {
     private readonly repo: Repository,
     private readonly jobs: JobExecutor,
     private readonly onDelete: (deploymentId: string) => void,
+    /** A connection row (keys sealed) for a connection given inline with a deployment. */
+    private readonly newConnectionRow: (input: NewConnectionInput) => ConnectionRow,
   ) {}
 
-  private async place(p: PlaceInput | undefined, what: string) {
+  private async place(repo: Repository, p: PlaceInput | undefined, what: string) {
     if (!p) throw new ServiceError('SERVICE_INVALID', `a batch deployment needs a ${what}`);
-    const connection = await this.repo.connections.get(p.connection);
+    const connection =
+      typeof p.connection === 'string'
+        ? await repo.connections.get(p.connection)
+        : await repo.connections.insert(this.newConnectionRow(p.connection));
     const place = checkPlace({ bucket: p.bucket ?? null, prefix: p.prefix ?? '' }, what);
     if (connection.kind === 's3' && !place.bucket)
       throw new ServiceError('SERVICE_INVALID', `the ${what} needs a bucket (its connection is S3)`);
     return { connection, place, location: placeLocation(connection, place) };
   }
 
-  /** Creates a deployment; a batch deployment starts a job at once (unless `start: false`). */
+  /**
+   * Creates a deployment (with the connections given inline, in one transaction: all or nothing); a batch
+   * deployment starts a job at once (unless `start: false`).
+   */
   async create(input: NewDeploymentInput): Promise<DeploymentView> {
+    const id = await this.repo.transaction((repo) => this.insert(repo, input));
+    if (input.type === 'batch' && input.start !== false) await this.run(id);
+    return this.get(id);
+  }
+
+  private async insert(repo: Repository, input: NewDeploymentInput): Promise<string> {
     const name = text(input.name);
     if (!name) throw new ServiceError('SERVICE_INVALID', 'a deployment needs a name');
-    const model = await this.repo.models.getModel(input.model);
-    const version = await this.repo.models.getVersionOf(model.id, input.version);
+    const model = await repo.models.getModel(input.model);
+    const version = await repo.models.getVersionOf(model.id, input.version);
     if (input.options?.max_failures) parseFailureLimit(input.options.max_failures);
     const row = {
       id: newId(),
@@ -61,8 +82,8 @@ export class DeploymentsService {
       created_at: now(),
     };
     if (input.type === 'batch') {
-      const source = await this.place(input.source, 'source');
-      const target = await this.place(input.target, 'target');
+      const source = await this.place(repo, input.source, 'source');
+      const target = await this.place(repo, input.target, 'target');
       if (locationsOverlap(source.location, target.location)) {
         throw new ServiceError(
           'SERVICE_OVERLAP',
@@ -80,9 +101,8 @@ export class DeploymentsService {
     } else if (input.source || input.target) {
       throw new ServiceError('SERVICE_INVALID', 'an online deployment has no source or target');
     }
-    await this.repo.deployments.insert(row);
-    if (input.type === 'batch' && input.start !== false) await this.run(row.id);
-    return this.get(row.id);
+    await repo.deployments.insert(row);
+    return row.id;
   }
 
   async get(id: string): Promise<DeploymentView> {

@@ -23,8 +23,11 @@ export interface NewConnectionInput {
 }
 
 export interface PlaceInput {
-  /** A connection id or name. */
-  connection: string;
+  /**
+   * A connection id or name, or a new connection to store with the deployment (WML v3's inline keys): it is
+   * created in the same transaction, so a refused deployment leaves no connection behind.
+   */
+  connection: string | NewConnectionInput;
   bucket?: string;
   prefix?: string;
 }

@@ -11,6 +11,7 @@ import {
 } from '../repository/index.js';
 import type { BucketDriver } from '../storage/index.js';
 import { openArtifactStore } from './artifacts.js';
+import { connectionRow } from './connection-row.js';
 import { ConnectionsService } from './connections-service.js';
 import { DeploymentsService } from './deployments-service.js';
 import { type DistributedRunnerOptions, distributedJobRunner } from './distributed-runner.js';
@@ -84,7 +85,12 @@ export class KerasBatchService {
     this.models = new ModelsService(repo, artifacts, files, this.engines, logger, options.threads);
     this.connections = new ConnectionsService(repo, box);
     this.online = new OnlineService(repo, this.engines);
-    this.deployments = new DeploymentsService(repo, this.jobs, (id) => this.online.forget(id));
+    this.deployments = new DeploymentsService(
+      repo,
+      this.jobs,
+      (id) => this.online.forget(id),
+      (input) => connectionRow(input, box),
+    );
     this.keys = new KeysService(repo);
   }
 

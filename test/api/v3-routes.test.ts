@@ -139,6 +139,40 @@ describe('WML v3-compatible routes', () => {
     res = await h.call({ method: 'POST', url, payload: { name: 'x', type: 'batch' } });
     expect(res.json().error.message).toMatch(/missing field "input"/);
 
+    // Inline connections are stored with the deployment in one transaction: a refused one leaves none behind.
+    const connections = async () =>
+      (await h.call({ method: 'GET', url: '/api/v1/connections' })).json().total;
+    const before = await connections();
+    res = await h.call({
+      method: 'POST',
+      url,
+      payload: {
+        name: 'loop',
+        type: 'batch',
+        input: { type: 'local', source: { path: join(dir, 'in') } },
+        output: { type: 'local', target: { path: join(dir, 'in', 'out') } },
+      },
+    });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error.code).toBe('SERVICE_OVERLAP');
+    expect(await connections()).toBe(before);
+    res = await h.call({
+      method: 'POST',
+      url,
+      payload: {
+        name: 'bad-endpoint',
+        type: 'batch',
+        input: { type: 'local', source: { path: join(dir, 'in') } },
+        output: {
+          type: 'cloudobjectstorage',
+          target: { bucket: 'out' },
+          connection: { access_key: 'a', secret_key: 'b', url: 'ftp://not-http' },
+        },
+      },
+    });
+    expect(res.statusCode).toBe(400);
+    expect(await connections()).toBe(before);
+
     res = await h.call({ method: 'DELETE', url: d.metadata.url });
     expect(res.statusCode).toBe(204);
     res = await h.call({ method: 'GET', url: '/api/v1/connections' });

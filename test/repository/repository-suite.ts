@@ -162,6 +162,33 @@ export function registerRepositorySuite(name: string, factory: () => RepositoryF
       );
     });
 
+    it('a transaction commits everything its stores wrote, or nothing (nested store transactions join it)', async () => {
+      const row = (name: string) => ({
+        id: newId(),
+        name,
+        kind: 'local' as const,
+        endpoint: null,
+        region: null,
+        path: '/tmp',
+        secret: null,
+        hint: null,
+        created_at: now(),
+      });
+      await expect(
+        repo.transaction(async (tx) => {
+          await tx.connections.insert(row('tx-a'));
+          await tx.connections.insert(row('tx-b'));
+          throw new Error('refused after two inserts');
+        }),
+      ).rejects.toThrow('refused after two inserts');
+      await expect(repo.connections.get('tx-a')).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
+      await repo.transaction(async (tx) => {
+        await tx.connections.insert(row('tx-c'));
+        await tx.jobs.setFailures('no-such-job', []); // opens its own transaction: joins this one
+      });
+      expect((await repo.connections.get('tx-c')).name).toBe('tx-c');
+    });
+
     it('jobs: transitions only from the given states, counts by status, newest first, failures paged', async () => {
       const m = await model('jobs-model');
       const v = await repo.models.addVersion(version(m.id));

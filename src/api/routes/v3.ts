@@ -236,7 +236,6 @@ export function v3Routes(
       const model = await service.getModel(published_model_id);
       let source: PlaceInput | undefined;
       let target: PlaceInput | undefined;
-      const inline: string[] = [];
       if (body.type === 'batch') {
         if (!body.input)
           throw new ApiError(
@@ -250,13 +249,8 @@ export function v3Routes(
             'VALIDATION_FAILED',
             'body: missing field "output" (a batch deployment needs a target)',
           );
-        try {
-          source = await placeOf(service, body.input, 'source', body.name, inline);
-          target = await placeOf(service, body.output, 'target', body.name, inline);
-        } catch (error) {
-          for (const c of inline) await service.deleteConnection(c).catch(() => undefined);
-          throw error;
-        }
+        source = placeOf(body.input, 'source', body.name);
+        target = placeOf(body.output, 'target', body.name);
       } else if (body.input || body.output) {
         throw new ApiError(
           400,
@@ -264,21 +258,16 @@ export function v3Routes(
           'body: an online deployment takes no "input" or "output"',
         );
       }
-      let d: DeploymentView;
-      try {
-        d = await service.createDeployment({
-          name: body.name,
-          description: body.description,
-          type: body.type,
-          model: model.id,
-          source,
-          target,
-          options: body.options,
-        });
-      } catch (error) {
-        for (const c of inline) await service.deleteConnection(c).catch(() => undefined);
-        throw error;
-      }
+      // Inline connections are stored with the deployment in one transaction: a refused one leaves nothing.
+      const d = await service.createDeployment({
+        name: body.name,
+        description: body.description,
+        type: body.type,
+        model: model.id,
+        source,
+        target,
+        options: body.options,
+      });
       return reply.status(201).send(wmlDeployment(d, instance_id, model.name, await connectionsOf(d)));
     },
   );
@@ -344,14 +333,8 @@ export function v3Routes(
   );
 }
 
-/** A v3 input/output block → a stored connection (made inline when the block carries keys or a path). */
-async function placeOf(
-  service: KerasBatchService,
-  block: WmlPlace,
-  kind: 'source' | 'target',
-  name: string,
-  inline: string[],
-): Promise<PlaceInput> {
+/** A v3 input/output block → a place: a stored connection, or a new one when the block carries keys or a path. */
+function placeOf(block: WmlPlace, kind: 'source' | 'target', name: string): PlaceInput {
   const where = block[kind] ?? {};
   const field = `body.${kind === 'source' ? 'input' : 'output'}`;
   const suffix = `${kind}-${Math.random().toString(36).slice(2, 10)}`;
@@ -360,13 +343,7 @@ async function placeOf(
       throw new ApiError(400, 'VALIDATION_FAILED', `${field}.${kind}: missing field "path" (a local folder)`);
     if (block.connection)
       throw new ApiError(400, 'VALIDATION_FAILED', `${field}: a local folder takes no "connection"`);
-    const c = await service.createConnection({
-      type: 'local',
-      path: where.path,
-      name: `v3-${name}-${suffix}`,
-    });
-    inline.push(c.id);
-    return { connection: c.id };
+    return { connection: { type: 'local', path: where.path, name: `v3-${name}-${suffix}` } };
   }
   if (!where.bucket) throw new ApiError(400, 'VALIDATION_FAILED', `${field}.${kind}: missing field "bucket"`);
   if (where.path)
@@ -384,13 +361,15 @@ async function placeOf(
       'VALIDATION_FAILED',
       `${field}.connection: needs "access_key", "secret_key" and "url"`,
     );
-  const c = await service.createConnection({
-    type: 's3',
-    endpoint: conn.url,
-    access_key: conn.access_key,
-    secret_key: conn.secret_key,
-    name: `v3-${name}-${suffix}`,
-  });
-  inline.push(c.id);
-  return { connection: c.id, bucket: where.bucket, prefix: where.prefix };
+  return {
+    connection: {
+      type: 's3',
+      endpoint: conn.url,
+      access_key: conn.access_key,
+      secret_key: conn.secret_key,
+      name: `v3-${name}-${suffix}`,
+    },
+    bucket: where.bucket,
+    prefix: where.prefix,
+  };
 }
