@@ -2,7 +2,15 @@
  * The floors of src/ and what each may import (docs/architecture.md): a new upward or sideways import fails
  * here, naming the file and the import.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -65,6 +73,28 @@ describe('architecture: the floors of src/ import only what docs/architecture.md
 
   it('has no import across floors outside the table', () => {
     expect(violations(src)).toEqual([]);
+  });
+
+  it('has no import cycle between files', () => {
+    const resolveFile = (from: string, spec: string) => {
+      const base = resolve(dirname(from), spec).replace(/\.js$/, '');
+      return existsSync(`${base}.ts`) ? `${base}.ts` : join(base, 'index.ts');
+    };
+    const graph = new Map(all.map((f) => [f, importsOf(f).map((s) => resolveFile(f, s))]));
+    const state = new Map<string, 'open' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (file: string, path: string[]) => {
+      state.set(file, 'open');
+      for (const next of graph.get(file) ?? []) {
+        if (!graph.has(next)) continue;
+        if (state.get(next) === 'open') {
+          cycles.push([...path.slice(path.indexOf(next)), next].map((f) => relative(src, f)).join(' → '));
+        } else if (!state.has(next)) visit(next, [...path, next]);
+      }
+      state.set(file, 'done');
+    };
+    for (const file of all) if (!state.has(file)) visit(file, [file]);
+    expect(cycles).toEqual([]);
   });
 
   it('the web UI takes only the API view types from src/ (type-only)', () => {

@@ -4,7 +4,8 @@ import { dirname, join, resolve } from 'node:path';
 import { StorageError } from './errors.js';
 import { errnoCode, fsError } from './fs-errors.js';
 import { fsEntry, fsEtag, isInside, walkFolder } from './fs-list.js';
-import { type FsIoMode, type FsOps, fsOps } from './fs-ops.js';
+import { type FsOps, fsOps } from './fs-ops.js';
+import type { FsDriverOptions } from './fs-options.js';
 import { checkKey, checkPrefix, FS_TEMP_PREFIX, toBytes } from './keys.js';
 import type {
   BucketDriver,
@@ -15,26 +16,6 @@ import type {
   PutResult,
   StoredObject,
 } from './types.js';
-
-/** Options of {@link createFsDriver}. */
-export interface FsDriverOptions {
-  /** The folder that is the bucket; relative paths resolve against the current directory. */
-  root: string;
-  /**
-   * Create the folder (and its parents) on first use when it is missing. Default `false`: a missing folder
-   * is `STORAGE_NOT_FOUND`, as a missing bucket is.
-   */
-  create?: boolean;
-  /** Page size of listings when the caller gives none. Default 1,000. */
-  pageSize?: number;
-  /** `fsync` each file before renaming it into place (survives power loss, costs time). Default `false`. */
-  fsync?: boolean;
-  /**
-   * How get/put/head/delete call the file system: `async` (libuv's thread pool; never blocks the event loop)
-   * or `blocking` (on the calling thread: only for a worker thread dedicated to file I/O). Default `async`.
-   */
-  io?: FsIoMode;
-}
 
 /** Temp files older than this are leftovers of a killed writer (a live put finishes in far less). */
 const STALE_TEMP_MS = 10 * 60 * 1000;
@@ -54,6 +35,8 @@ async function sweepStaleTemps(ops: FsOps, dir: string): Promise<void> {
     // Best effort: a folder we cannot list will fail the put itself with a clear error.
   }
 }
+
+export type { FsDriverOptions } from './fs-options.js';
 
 /** Defaults of {@link FsDriverOptions}. */
 export const FS_DRIVER_DEFAULTS = { create: false, pageSize: 1000, fsync: false, io: 'async' } as const;

@@ -3,7 +3,7 @@
  * Keys are '/'-separated and relative to the driver's scope (the folder, or the bucket prefix).
  */
 
-import type { FsDriverOptions } from './fs-driver.js';
+import type { FsDriverOptions } from './fs-options.js';
 
 /** One object found by {@link BucketDriver.list}. */
 export interface ObjectEntry {
