@@ -3,6 +3,7 @@ export { DEFAULT_INCLUDE } from './input-filter.js';
 export { newJobId } from './job-id.js';
 export { JobTally, type JobTallyOptions } from './job-tally.js';
 export { JOB_PREFIX, ResumeLedger } from './ledger.js';
+export { type FlushPolicy, RecordBatcher } from './record-batcher.js';
 export { summarize } from './report.js';
 export { BATCH_DEFAULTS, runBatchJob } from './runner.js';
 export type {

@@ -7,8 +7,8 @@ import { createInputFilter } from './input-filter.js';
 import { newJobId } from './job-id.js';
 import { JobTally } from './job-tally.js';
 import { ResumeLedger } from './ledger.js';
-import { MicroBatcher } from './micro-batcher.js';
 import { readAhead } from './read-ahead.js';
+import { RecordBatcher } from './record-batcher.js';
 import { buildReport, writeReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
@@ -52,7 +52,7 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
   // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
   const maxInFlight = batchSize + 4 * concurrency;
   const inFlight = new Semaphore(maxInFlight);
-  const batcher = new MicroBatcher(engine, batchSize);
+  const batcher = new RecordBatcher(engine, batchSize, 'fill');
   const stages = openFileStages({
     source: options.source,
     target: options.target,

@@ -1,12 +1,15 @@
+import { RecordBatcher } from '../batch/index.js';
 import { ModelCache, type ModelCacheOptions, type ModelLease } from '../engine/model-cache.js';
 import { type OpenModel, openModelBytes } from '../engine/open-model.js';
 import type { ModelVersionRow } from '../repository/index.js';
 import type { ModelFileSource } from './model-files.js';
-import { OnlineBatcher } from './online-batcher.js';
+
+const onlineBatcher = (engine: OpenModel['engine']) => new RecordBatcher(engine, 64, 'idle');
 
 /** A compiled model version kept in memory: what batch jobs and online scoring run. */
 export interface CachedModel extends OpenModel {
-  batcher: OnlineBatcher;
+  /** Online requests gathered while the engine is busy (up to 64 records a call). */
+  batcher: RecordBatcher;
 }
 
 /**
@@ -27,7 +30,7 @@ export class EngineCache {
 
   /** Keeps an engine compiled elsewhere (at upload). */
   put(model: Omit<OpenModel, 'loadMs'>): void {
-    this.cache.put(model.sha256, { ...model, loadMs: 0, batcher: new OnlineBatcher(model.engine) });
+    this.cache.put(model.sha256, { ...model, loadMs: 0, batcher: onlineBatcher(model.engine) });
   }
 
   /** The engine of a version, compiled on first use; release the lease when done. */
@@ -47,7 +50,7 @@ export class EngineCache {
       name: files.fileName,
       threads: this.threads,
     });
-    return { ...model, batcher: new OnlineBatcher(model.engine) };
+    return { ...model, batcher: onlineBatcher(model.engine) };
   }
 
   /** Drops a model file's engine (its version was deleted); disposed once no job uses it. */

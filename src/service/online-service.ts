@@ -24,7 +24,7 @@ export class OnlineService {
       const inputs = model.engine.inputs;
       const stringInputs = inputs.map((i) => i.dtype === 'string');
       const records = shapeRecords(valuesFromJson(values, inputs.length, stringInputs), inputs);
-      const outputs = await model.batcher.score(records);
+      const outputs = await model.batcher.add(records);
       const rows: string[] = [];
       for (let r = 0; r < records.count; r += 1) rows.push(recordValues(outputs, r));
       return {

@@ -1,14 +1,13 @@
 /**
- * The micro-batcher (batch jobs) and the online batcher carry string records: the records of many files or
+ * The record batcher, with its batch-job (`fill`) and online (`idle`) flush policies, carries string records: the records of many files or
  * requests are scored together, and each gets the rows its records give alone.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MicroBatcher } from '../../src/batch/micro-batcher.js';
+import { RecordBatcher } from '../../src/batch/record-batcher.js';
 import { openModel } from '../../src/engine/open-model.js';
 import type { Engine, Tensor } from '../../src/engine/types.js';
 import { readInputFile } from '../../src/scoring/index.js';
-import { OnlineBatcher } from '../../src/service/online-batcher.js';
 import { repoRoot } from '../helpers/cli.js';
 
 const texts = ['The cat sat on the mat.', 'DÉJÀ vu!', '', 'great, great   GREAT: the café', 'unknown words'];
@@ -39,7 +38,7 @@ function expectAlone(outputs: Tensor[][]) {
 
 describe('batchers with string records', () => {
   it('the micro-batcher scores the string records of many files in one batch', async () => {
-    const batcher = new MicroBatcher(engine, 64);
+    const batcher = new RecordBatcher(engine, 64, 'fill');
     const pending = files().map((r) => batcher.add(r));
     await batcher.drain();
     expectAlone(await Promise.all(pending));
@@ -47,7 +46,8 @@ describe('batchers with string records', () => {
   });
 
   it('the online batcher gathers concurrent string requests', async () => {
-    const batcher = new OnlineBatcher(engine, 64);
-    expectAlone(await Promise.all(files().map((r) => batcher.score(r))));
+    const batcher = new RecordBatcher(engine, 64, 'idle');
+    expectAlone(await Promise.all(files().map((r) => batcher.add(r))));
+    expect(batcher.batches).toBe(2); // the first request alone (the engine was idle), the rest gathered
   });
 });
