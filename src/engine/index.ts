@@ -36,7 +36,7 @@ export function planBackend(model: ModelDescription): {
   for (const backend of backends) {
     const missing = backend.unsupported(model);
     if (missing.length === 0) return { backend, gaps };
-    gaps[backend.name] = missing.map((m) => `${m.layer} (${m.className})`);
+    gaps[backend.name] = missing.map((m) => `${m.layer} (${m.className}): ${m.reason}`);
   }
   return { backend: null, gaps };
 }
@@ -46,7 +46,7 @@ export async function createEngine(model: ModelDescription, options: EngineOptio
   const { backend, gaps } = planBackend(model);
   if (!backend) {
     const detail = Object.entries(gaps)
-      .map(([name, layers]) => `${name} cannot run ${layers.join(', ')}`)
+      .map(([name, layers]) => `${name} cannot run ${layers.join('; ')}`)
       .join('; ');
     throw new EngineError('ENGINE_UNSUPPORTED', `no backend can run model ${model.name}: ${detail}`);
   }
