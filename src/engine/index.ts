@@ -7,6 +7,7 @@ export { compileModel } from './onnx-backend.js';
 import type { Backend, Engine, EngineOptions } from './types.js';
 
 export { compileToOnnx } from './compile.js';
+export { handlingText, type LayerHandling, layerHandling } from './layer-handling.js';
 export { supportedLayerClasses } from './layers/registry.js';
 export {
   type Backend,
