@@ -79,3 +79,15 @@ describe('inspect: a config value refused while compiling', () => {
     expect(info.layers.find((l) => l.name === 'dense')?.engine).toEqual({ kind: 'onnx' });
   });
 });
+
+describe("inspect: an op's open dims stay open", () => {
+  it('`x / 2.0 - 1.0` on (None, None, 3) is (None, None, 3), not a static batch of 1', async () => {
+    for (const file of ['op_open_dims.keras', 'op_open_dims.tf2.h5']) {
+      const info = describeModel(await fixture(file));
+      const ops = info.layers.filter((l) => /TrueDivide|Subtract|Multiply/.test(l.class_name));
+      expect(ops.length).toBeGreaterThanOrEqual(2);
+      for (const l of ops) expect(l.output_shape, `${file} ${l.name}`).toEqual([[null, null, 3]]);
+      expect(info.outputs[0].shape).toEqual([null, 4]);
+    }
+  });
+});
