@@ -41,6 +41,7 @@ const APPLICATIONS: [string, ('k3' | 'tf2')[]][] = [
   // small text transformer on string records (TextVectorization, MultiHeadAttention, LayerNormalization).
   ['TransferMobileNetV2', ['k3', 'tf2']],
   ['TextTransformer', ['k3', 'tf2']],
+  ['TextTransformerMasked', ['k3', 'tf2']], // Embedding(mask_zero=True): masks through attention and pooling
 ];
 const FILES = APPLICATIONS.flatMap(([name, fws]) =>
   fws.flatMap((fw) => (fw === 'k3' ? [`${name}.keras`, `${name}.k3.h5`] : [`${name}.tf2.h5`])),
@@ -55,6 +56,7 @@ const EXPECTED_UNSUPPORTED: ReadonlyMap<string, string> = new Map([
   // Keras 3 writes an adapted TextVectorization to a legacy .h5 without its vocabulary (Keras itself fails to
   // load it back): refused, never scored with an empty vocabulary.
   ['TextTransformer.k3.h5', 'adapted vocabulary not in the file'],
+  ['TextTransformerMasked.k3.h5', 'adapted vocabulary not in the file'],
 ]);
 
 /** A refusal that says what is missing (never a crash or a wrong number). */
