@@ -7,6 +7,7 @@ export { compileModel } from './onnx-backend.js';
 import type { Backend, Engine, EngineOptions } from './types.js';
 
 export { compileToOnnx } from './compile.js';
+export { handlingText, type LayerHandling, layerHandling } from './layer-handling.js';
 export { supportedLayerClasses } from './layers/registry.js';
 export {
   type Backend,
@@ -36,7 +37,7 @@ export function planBackend(model: ModelDescription): {
   for (const backend of backends) {
     const missing = backend.unsupported(model);
     if (missing.length === 0) return { backend, gaps };
-    gaps[backend.name] = missing.map((m) => `${m.layer} (${m.className})`);
+    gaps[backend.name] = missing.map((m) => `${m.layer} (${m.className}): ${m.reason}`);
   }
   return { backend: null, gaps };
 }
@@ -46,7 +47,7 @@ export async function createEngine(model: ModelDescription, options: EngineOptio
   const { backend, gaps } = planBackend(model);
   if (!backend) {
     const detail = Object.entries(gaps)
-      .map(([name, layers]) => `${name} cannot run ${layers.join(', ')}`)
+      .map(([name, layers]) => `${name} cannot run ${layers.join('; ')}`)
       .join('; ');
     throw new EngineError('ENGINE_UNSUPPORTED', `no backend can run model ${model.name}: ${detail}`);
   }

@@ -64,8 +64,11 @@ export const onnxBackend: Backend = {
     try {
       plan = planStringInputs(model);
     } catch (error) {
-      const reason = errorMessage(error);
-      const layer = model.layers.find((l) => reason.includes(`layer ${l.name} (`));
+      const message = errorMessage(error);
+      const layer = model.layers.find((l) => message.includes(`layer ${l.name} (`));
+      // The reason alone: the list names the layer (`[engine] layer x (Class): what` -> `what`).
+      const prefix = layer ? `[engine] layer ${layer.name} (${layer.className}): ` : '';
+      const reason = prefix && message.startsWith(prefix) ? message.slice(prefix.length) : message;
       return [{ layer: layer?.name ?? 'input', className: layer?.className ?? 'string', reason }];
     }
     return unsupportedLayers(plan.compiled);

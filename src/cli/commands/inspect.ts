@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { compileModel, planBackend } from '../../engine/index.js';
+import { compileModel, handlingText, layerHandling, planBackend } from '../../engine/index.js';
 import { countParams, loadModel } from '../../keras/index.js';
 import type { ModelDescription, Shape } from '../../keras/model.js';
 import { errorMessage } from '../../util/errors.js';
@@ -25,6 +25,7 @@ export function describeModel(model: ModelDescription) {
       compileError = errorMessage(error);
     }
   }
+  const handling = layerHandling(model, compileError);
   return {
     name: model.name,
     format: model.format,
@@ -39,11 +40,13 @@ export function describeModel(model: ModelDescription) {
       name: o.name,
       shape: shapes.get(o.ref.layer)?.[o.ref.tensorIndex] ?? null,
     })),
-    layers: model.layers.map((l) => ({
+    layers: model.layers.map((l, i) => ({
       name: l.name,
       class_name: l.className,
       output_shape: shapes.get(l.name)?.map((s) => s) ?? null,
       params: countParams(l),
+      /** What the engine does with it: onnx, host, identity, input, unused (with why) or refused (with why). */
+      engine: handling[i],
     })),
     total_params: model.layers.reduce((sum, l) => sum + countParams(l), 0),
   };
@@ -64,11 +67,14 @@ function printTable(info: ReturnType<typeof describeModel>): void {
     l.class_name,
     l.output_shape ? l.output_shape.map(shapeText).join(' ') : '?',
     String(l.params),
+    handlingText(l.engine),
   ]);
-  const head = ['Layer', 'Class', 'Output shape', 'Params'];
+  const head = ['Layer', 'Class', 'Output shape', 'Params', 'Engine'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) =>
-    r.map((c, i) => (i === 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ');
+    r
+      .map((c, i) => (i === 3 ? c.padStart(widths[i]) : i === r.length - 1 ? c : c.padEnd(widths[i])))
+      .join('  ');
   out.push(line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line));
   out.push('', `Total params: ${info.total_params}`);
   out.push(`Inputs:  ${info.inputs.map((i) => `${i.name} ${shapeText(i.shape)} ${i.dtype}`).join(', ')}`);

@@ -42,7 +42,7 @@ registerLayer(
     }
     return { outputs: [inputs[0]] };
   },
-  { kwargs: ['training'] },
+  { kwargs: ['training'], identityAtInference: true },
 );
 
 /** InceptionResNetV2 `CustomScaleLayer.call([x, r])`: `x + r * scale` on two tensors of one shape. */

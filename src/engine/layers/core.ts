@@ -49,6 +49,7 @@ registerLayer(
     'ActivityRegularization',
   ],
   ({ inputs }) => ({ outputs: [inputs[0]] }),
+  { identityAtInference: true },
 );
 
 /**

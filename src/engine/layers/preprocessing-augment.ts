@@ -41,7 +41,9 @@ const IDENTITY_AT_INFERENCE = [
   'MaxNumBoundingBoxes',
 ];
 
-registerLayer(IDENTITY_AT_INFERENCE, ({ inputs }) => ({ outputs: [inputs[0]] }));
+registerLayer(IDENTITY_AT_INFERENCE, ({ inputs }) => ({ outputs: [inputs[0]] }), {
+  identityAtInference: true,
+});
 
 /** `value_range` of an image layer: two finite numbers, low < high. */
 function valueRange(layer: Parameters<typeof unsupported>[0]): [number, number] {

@@ -40,12 +40,15 @@ export interface CallSupport {
    * `keyword-inputs.ts`).
    */
   tensorKwargs?: readonly string[];
+  /** The layer is the identity at inference (dropout, augmentation): `inspect` says so. */
+  identityAtInference?: boolean;
 }
 
 export interface RegisteredConverter {
   convert: LayerConverter;
   kwargs: ReadonlySet<string>;
   tensorKwargs: readonly string[];
+  identityAtInference: boolean;
 }
 
 const converters = new Map<string, RegisteredConverter>();
@@ -60,6 +63,7 @@ export function registerLayer(
     convert: converter,
     kwargs: new Set([...(support.kwargs ?? []), ...(support.tensorKwargs ?? [])]),
     tensorKwargs: support.tensorKwargs ?? [],
+    identityAtInference: support.identityAtInference ?? false,
   };
   for (const name of Array.isArray(classNames) ? classNames : [classNames]) converters.set(name, entry);
 }

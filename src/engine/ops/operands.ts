@@ -82,10 +82,14 @@ export function broadcastShape(ctx: OpContext, operands: Operand[]): Shape {
       unsupportedOp(ctx, `a constant of shape [${c.shape}] would broadcast over the batch axis`);
     }
   }
+  // An axis a lower-rank operand lacks counts as 1; an open axis (null) stays open (`?? 1` made it 1).
   return Array.from({ length: rank }, (_, i) =>
     broadcastDim(
       ctx,
-      operands.map((o) => o.shape[i - (rank - o.shape.length)] ?? 1),
+      operands.map((o) => {
+        const j = i - (rank - o.shape.length);
+        return j < 0 ? 1 : o.shape[j];
+      }),
     ),
   );
 }
