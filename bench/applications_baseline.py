@@ -105,7 +105,7 @@ class Server:
             overhead = min(overhead, timed(one))
         t8 = timed(eight)
         per_step = max((t8 - overhead) / 7, t8 / 32)
-        steps = int(min(max(req["repMs"] / 1000 / per_step, 4), max(4, 16384 // batch)))
+        steps = int(min(max(req["repMs"] / 1000 / per_step, 1), max(1, 16384 // batch)))
         self.models[req["key"]] = {"model": model, "one": one, "x": records(steps * batch),
                                    "overhead": overhead, "timed": timed}
         out.update(recordsPerCall=steps * batch, callOverheadMs=overhead * 1000)

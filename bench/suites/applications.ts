@@ -73,6 +73,8 @@ interface Result {
 class KerasServer {
   private child: ChildProcessWithoutNullStreams;
   private pending: ((line: string) => void)[] = [];
+  /** Lines that arrived before anyone asked (the hello of a server not awaited yet). */
+  private lines: string[] = [];
   private stderr = '';
   private closed = false;
   hello: Record<string, unknown> = {};
@@ -81,7 +83,11 @@ class KerasServer {
     this.child = spawn(python, [script, ...(threads ? ['--threads', String(threads)] : [])], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
-    createInterface({ input: this.child.stdout }).on('line', (line) => this.pending.shift()?.(line));
+    createInterface({ input: this.child.stdout }).on('line', (line) => {
+      const waiting = this.pending.shift();
+      if (waiting) waiting(line);
+      else this.lines.push(line);
+    });
     this.child.stderr.on('data', (d) => {
       this.stderr = (this.stderr + d).slice(-4000);
     });
@@ -92,6 +98,8 @@ class KerasServer {
   }
 
   private next(timeoutMs: number): Promise<Record<string, unknown>> {
+    const early = this.lines.shift();
+    if (early !== undefined) return Promise.resolve(JSON.parse(early) as Record<string, unknown>);
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`Keras baseline: no answer in ${timeoutMs} ms`)),
