@@ -237,7 +237,7 @@ export const applicationsSuite: Suite = {
         notes.push(
           `Keras ${h.keras} on TensorFlow ${h.tensorflow} (Python ${h.python}), intra-op threads ${h.intraOpThreads}, ` +
             `inter-op ${h.interOpThreads}; records/s of model.predict(x, batch_size=${BATCH}) over a data set of ~${budget.repMs} ms ` +
-            "with predict's fixed per-call cost taken out (favors Keras; whole-call rates in --json)",
+            "with predict's fixed per-call cost (its fastest one-batch call less one batch of work) taken out; whole-call rates in --json",
         );
       } else notes.push('Keras baseline skipped (--no-keras)');
       for (const m of models) {
