@@ -2,6 +2,7 @@
 
 import type { Suite } from '../lib/suite.js';
 import { onlineSuite } from '../online.js';
+import { applicationsSuite } from './applications.js';
 import { batchSuite } from './batch.js';
 import { distributedSuite } from './distributed.js';
 import { engineSuite } from './engine.js';
@@ -12,6 +13,7 @@ import { threadsSuite } from './threads.js';
 export const SUITES: Suite[] = [
   loadSuite,
   engineSuite,
+  applicationsSuite,
   batchSuite,
   graphSuite,
   threadsSuite,

@@ -1,7 +1,7 @@
 import type { LayerSpec, WeightTensor } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { ConfigReader, requireWeights, unsupported } from './config.js';
-import { normalizeAxis } from './layout.js';
+import { normalizeAxis, toChannelsFirst, toChannelsLast } from './layout.js';
 import { type LayerContext, registerLayer, type Sym } from './registry.js';
 
 /** Normalized, sorted, de-duplicated feature axes of an `axis` config (int or list; the batch axis refused). */
@@ -65,6 +65,26 @@ registerLayer('BatchNormalization', ({ g, layer, inputs }) => {
     shift[c] = (beta ? beta.data[c] : 0) - Math.fround(mean.data[c] * inv);
   }
   const axes = readAxes(layer, x.shape.length, -1);
+  if (x.shape.length === 4 && axes.length === 1 && axes[0] === 3 && x.shape[3] === n) {
+    // NHWC images: an ONNX BatchNormalization on channels-first between Transposes that cancel with the
+    // convolutions' own, computing x * scale + shift exactly (mean 0, variance 1, epsilon 0). onnxruntime's
+    // NCHWc optimizer turns it into a per-channel convolution that a following Relu fuses into; as
+    // Mul + Add, the Add and Relu ran unfused, each between reorders out of and back into the NCHWc
+    // layout (DenseNet: twice per dense layer, on the growing concatenation).
+    const nchw = toChannelsFirst(g, x);
+    const y = g.op(
+      'BatchNormalization',
+      [
+        nchw.name,
+        g.constFloat(`${layer.name}_scale`, [n], scale),
+        g.constFloat(`${layer.name}_shift`, [n], shift),
+        g.constFloat(`${layer.name}_zero_mean`, [n], new Float32Array(n)),
+        g.constFloat(`${layer.name}_unit_variance`, [n], new Float32Array(n).fill(1)),
+      ],
+      { epsilon: { f: 0 } },
+    );
+    return { outputs: [{ name: toChannelsLast(g, { name: y, shape: nchw.shape }).name, shape: x.shape }] };
+  }
   const shape = paramShape(layer, x, axes, n);
   const y = g.op('Add', [
     g.op('Mul', [x.name, g.constFloat(`${layer.name}_scale`, shape, scale)]),
