@@ -308,3 +308,40 @@ export function applicationClass(
   }
   return null;
 }
+
+/**
+ * Keras' image augmentation layers that `predict` passes through unchanged (random ones run only in training;
+ * MaxNumBoundingBoxes pads bounding boxes only). They keep no weights. RandomCrop and AutoContrast are not here:
+ * they change images at inference.
+ */
+export const AUGMENTATION_CLASSES: readonly string[] = [
+  'RandomFlip',
+  'RandomRotation',
+  'RandomZoom',
+  'RandomTranslation',
+  'RandomContrast',
+  'RandomBrightness',
+  'RandomHeight',
+  'RandomWidth',
+  'RandomGrayscale',
+  'RandomHue',
+  'RandomSaturation',
+  'RandomSharpness',
+  'RandomShear',
+  'RandomColorJitter',
+  'RandomColorDegeneration',
+  'RandomPosterization',
+  'RandomErasing',
+  'RandomGaussianBlur',
+  'RandomInvert',
+  'RandomPerspective',
+  'RandomElasticTransform',
+  'Solarization',
+  'Equalization',
+  'MixUp',
+  'CutMix',
+  'AugMix',
+  'RandAugment',
+  // not random: pads bounding boxes only, images pass through (max_num_bounding_box.py)
+  'MaxNumBoundingBoxes',
+];

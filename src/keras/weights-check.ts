@@ -3,6 +3,7 @@
  * its architecture (every error names the layer and its class).
  */
 import { KerasErrorCode, layerError } from './errors.js';
+import { AUGMENTATION_CLASSES } from './known-layers.js';
 import type { LayerConfig, LayerSpec, WeightTensor } from './model.js';
 import { isObject } from './normalize.js';
 
@@ -62,39 +63,12 @@ const NO_WEIGHTS = new Set([
   'CenterCrop',
   'UnitNormalization',
   // preprocessing: random layers keep no seed state in the saved weights
+  ...AUGMENTATION_CLASSES,
   'CategoryEncoding',
   'Hashing',
   'HashedCrossing',
   'RandomCrop',
-  'RandomFlip',
-  'RandomRotation',
-  'RandomZoom',
-  'RandomTranslation',
-  'RandomContrast',
-  'RandomBrightness',
-  'RandomHeight',
-  'RandomWidth',
-  'RandomGrayscale',
-  'RandomHue',
-  'RandomSaturation',
-  'RandomSharpness',
-  'RandomShear',
-  'RandomColorJitter',
-  'RandomColorDegeneration',
-  'RandomPosterization',
-  'RandomErasing',
-  'RandomGaussianBlur',
-  'RandomInvert',
-  'RandomPerspective',
-  'RandomElasticTransform',
-  'Solarization',
-  'Equalization',
   'AutoContrast',
-  'MixUp',
-  'CutMix',
-  'AugMix',
-  'RandAugment',
-  'MaxNumBoundingBoxes',
   'applications.StochasticDepth',
   'applications.CustomScaleLayer',
 ]);

@@ -1,3 +1,4 @@
+import { AUGMENTATION_CLASSES } from '../../keras/known-layers.js';
 import { ConfigReader, unsupported } from './config.js';
 import { registerLayer } from './registry.js';
 
@@ -9,39 +10,8 @@ import { registerLayer } from './registry.js';
  * `training=True` is refused by the compiler (call-check.ts). RandomCrop is not here: it is not the identity
  * in tf_keras (preprocessing-image.ts).
  */
-const IDENTITY_AT_INFERENCE = [
-  'RandomFlip',
-  'RandomRotation',
-  'RandomZoom',
-  'RandomTranslation',
-  'RandomContrast',
-  'RandomBrightness',
-  'RandomHeight',
-  'RandomWidth',
-  'RandomGrayscale',
-  'RandomHue',
-  'RandomSaturation',
-  'RandomSharpness',
-  'RandomShear',
-  'RandomColorJitter',
-  'RandomColorDegeneration',
-  'RandomPosterization',
-  'RandomErasing',
-  'RandomGaussianBlur',
-  'RandomInvert',
-  'RandomPerspective',
-  'RandomElasticTransform',
-  'Solarization',
-  'Equalization',
-  'MixUp',
-  'CutMix',
-  'AugMix',
-  'RandAugment',
-  // not random: pads bounding boxes only, images pass through (max_num_bounding_box.py)
-  'MaxNumBoundingBoxes',
-];
 
-registerLayer(IDENTITY_AT_INFERENCE, ({ inputs }) => ({ outputs: [inputs[0]] }), {
+registerLayer([...AUGMENTATION_CLASSES], ({ inputs }) => ({ outputs: [inputs[0]] }), {
   identityAtInference: true,
 });
 
