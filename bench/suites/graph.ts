@@ -7,9 +7,9 @@
 
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { compileToOnnx } from '../../src/engine/index.js';
 import { onnx } from '../../src/engine/onnx/proto.js';
+import ort from '../../src/engine/ort.js';
 import { loadModel } from '../../src/keras/index.js';
 import { randomInput } from '../lib/inputs.js';
 import { resolveModels } from '../lib/models.js';

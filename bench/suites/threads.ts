@@ -6,8 +6,8 @@
  * interleaved.
  */
 
-import ort from 'onnxruntime-node';
 import { compileToOnnx } from '../../src/engine/index.js';
+import ort from '../../src/engine/ort.js';
 import { loadModel } from '../../src/keras/index.js';
 import { randomInput } from '../lib/inputs.js';
 import { resolveModels } from '../lib/models.js';

@@ -1,8 +1,8 @@
 import os from 'node:os';
-import ort from 'onnxruntime-node';
 import type { ModelDescription, Shape } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
 import { type CompiledModel, compileToOnnx, unsupportedLayers } from './compile.js';
+import ort from './ort.js';
 import { planStringInputs, type StringInputPlan } from './text/string-inputs.js';
 import type { Backend, Engine, EngineOptions, InputTensor, Tensor, TensorSpec } from './types.js';
 

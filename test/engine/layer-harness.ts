@@ -1,6 +1,6 @@
-import ort from 'onnxruntime-node';
 import { expect } from 'vitest';
 import { compileToOnnx } from '../../src/engine/compile.js';
+import ort from '../../src/engine/ort.js';
 import type { LayerConfig, ModelDescription, Shape, WeightTensor } from '../../src/keras/model.js';
 
 /** A plain tensor for the layer tests: row-major data and concrete dims (batch first). */
