@@ -2,12 +2,16 @@
  * A thin, defensive layer over h5wasm: open an HDF5 file from a path or bytes, read string attributes
  * (fixed or variable length, bytes or str, split `name0`, `name1`… attributes) and float datasets with
  * checked shapes. Every failure becomes a typed {@link ModelLoadError}.
+ *
+ * A model file is data only. HDF5 lets a dataset take its bytes from other files (external storage, virtual
+ * datasets, external links), which would turn host files into weights. So the C library runs on h5wasm's
+ * in-memory file system holding nothing but the one file (it cannot reach the host's), and every dataset is
+ * checked at open, before any weight is read: links to other files and virtual datasets by their metadata, and
+ * external storage by a one-element probe read, which the library can only satisfy from an external file list.
  */
 import { randomUUID } from 'node:crypto';
-import { unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import h5wasm from 'h5wasm/node';
+import { readFile } from 'node:fs/promises';
+import h5wasm, { ExternalLink } from 'h5wasm';
 import { KerasErrorCode, loadError } from './errors.js';
 
 type H5File = InstanceType<typeof h5wasm.File>;
@@ -17,33 +21,25 @@ type H5Dataset = InstanceType<typeof h5wasm.Dataset>;
 /** Largest number of elements one weight may have (2^31 - 1). */
 export const MAX_WEIGHT_ELEMENTS = 2 ** 31 - 1;
 
-/** An open HDF5 file; call `close()` when done (also removes any temporary copy). */
+/** HDF5 errors thrown as exceptions carrying the library's error stack, instead of printed to stderr. */
+const library = h5wasm.ready.then((module) => {
+  module.activate_throwing_error_handler();
+  return module;
+});
+
+/** An open HDF5 file; call `close()` when done (also frees its in-memory copy). */
 export interface Hdf5Handle {
   root: H5Group;
   close(): void;
 }
 
-/** Open HDF5 from a path on disk or from bytes (copied to a temporary file for the C library). */
+/** Open HDF5 from a path on disk or from bytes; refuses any dataset whose data is not inside the file. */
 export async function openHdf5(source: string | Uint8Array, label: string): Promise<Hdf5Handle> {
-  await h5wasm.ready;
-  let path: string;
-  let temp: string | null = null;
-  if (typeof source === 'string') {
-    path = source;
-  } else {
-    temp = join(tmpdir(), `keras-batch-${process.pid}-${randomUUID()}.h5`);
-    writeFileSync(temp, source);
-    path = temp;
-  }
-  const cleanup = (): void => {
-    if (temp !== null) {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // already gone
-      }
-    }
-  };
+  const module = await library;
+  const bytes = typeof source === 'string' ? await readFile(source) : source;
+  const path = `/keras-batch-${randomUUID()}.h5`;
+  module.FS.writeFile(path, bytes);
+  const cleanup = (): void => module.FS.unlink(path);
   let file: H5File;
   try {
     file = new h5wasm.File(path, 'r');
@@ -57,6 +53,13 @@ export async function openHdf5(source: string | Uint8Array, label: string): Prom
       error,
     );
   }
+  try {
+    checkDataInside(file, label);
+  } catch (error) {
+    file.close();
+    cleanup();
+    throw error;
+  }
   return {
     root: file,
     close() {
@@ -67,6 +70,47 @@ export async function openHdf5(source: string | Uint8Array, label: string): Prom
       }
     },
   };
+}
+
+const outside = (label: string, path: string, how: string) =>
+  loadError(
+    KerasErrorCode.BadWeight,
+    `${label}: dataset ${path} is not stored inside the model file (${how}); only data inside the file is read`,
+  );
+
+/** Every object below `group`, refusing links into other files, virtual datasets and external storage. */
+function checkDataInside(group: H5Group, label: string): void {
+  for (const name of childNames(group)) {
+    const path = `${group.path === '/' ? '' : group.path}/${name}`;
+    let child: unknown;
+    try {
+      child = group.get(name);
+    } catch (error) {
+      throw loadError(KerasErrorCode.CorruptHdf5, `${label}: ${path} cannot be read`, error);
+    }
+    if (child instanceof ExternalLink) {
+      throw outside(label, path, `an external link to ${child.filename}:${child.obj_path}`);
+    }
+    if (isGroup(child)) checkDataInside(child, label);
+    else if (isDataset(child)) checkDatasetInside(child, path, label);
+  }
+}
+
+function checkDatasetInside(dataset: H5Dataset, path: string, label: string): void {
+  const meta = dataset.metadata;
+  const sources = meta.virtual_sources ?? [];
+  if (sources.length > 0) {
+    const from = sources.map((v) => `${v.file_name}:${v.dset_name}`).join(', ');
+    throw outside(label, path, `a virtual dataset over ${from}`);
+  }
+  const shape = meta.shape ?? [];
+  if (shape.length === 0 || shape.some((d) => d === 0)) return;
+  try {
+    dataset.slice(shape.map(() => [0, 1]));
+  } catch (error) {
+    if (/efl/i.test(String(error))) throw outside(label, path, 'HDF5 external storage');
+    throw loadError(KerasErrorCode.CorruptHdf5, `${label}: dataset ${path} cannot be read`, error);
+  }
 }
 
 /** Whether `value` is an h5wasm group. */
