@@ -27,6 +27,29 @@ const library = h5wasm.ready.then((module) => {
   return module;
 });
 
+/**
+ * Children's names of the groups of open files, by `file_id:path`: a model with thousands of layers looks up
+ * thousands of names in one group, and listing the group for each lookup is quadratic. Dropped at close (HDF5
+ * reuses file ids).
+ */
+const childCache = new Map<string, { list: string[]; set: Set<string> }>();
+
+function children(group: H5Group): { list: string[]; set: Set<string> } {
+  const key = `${group.file_id}:${group.path}`;
+  let entry = childCache.get(key);
+  if (!entry) {
+    const list = group.keys();
+    entry = { list, set: new Set(list) };
+    childCache.set(key, entry);
+  }
+  return entry;
+}
+
+function forgetChildren(file: H5File): void {
+  const prefix = `${file.file_id}:`;
+  for (const key of childCache.keys()) if (key.startsWith(prefix)) childCache.delete(key);
+}
+
 /** An open HDF5 file; call `close()` when done (also frees its in-memory copy). */
 export interface Hdf5Handle {
   root: H5Group;
@@ -53,23 +76,21 @@ export async function openHdf5(source: string | Uint8Array, label: string): Prom
       error,
     );
   }
+  const close = (): void => {
+    forgetChildren(file);
+    try {
+      file.close();
+    } finally {
+      cleanup();
+    }
+  };
   try {
     checkDataInside(file, label);
   } catch (error) {
-    file.close();
-    cleanup();
+    close();
     throw error;
   }
-  return {
-    root: file,
-    close() {
-      try {
-        file.close();
-      } finally {
-        cleanup();
-      }
-    },
-  };
+  return { root: file, close };
 }
 
 const outside = (label: string, path: string, how: string) =>
@@ -126,7 +147,7 @@ export function isDataset(value: unknown): value is H5Dataset {
 /** A child group, or null when absent or not a group. Never throws. */
 export function childGroup(group: H5Group, name: string): H5Group | null {
   try {
-    if (!group.keys().includes(name)) return null;
+    if (!children(group).set.has(name)) return null;
     const child = group.get(name);
     return isGroup(child) ? child : null;
   } catch {
@@ -151,10 +172,18 @@ export function groupAt(group: H5Group, path: string): H5Group | null {
   return node;
 }
 
+function hasChild(group: H5Group, name: string): boolean {
+  try {
+    return children(group).set.has(name);
+  } catch {
+    return false;
+  }
+}
+
 /** Names of the children of a group, or [] when unreadable. */
 export function childNames(group: H5Group): string[] {
   try {
-    return group.keys();
+    return [...children(group).list];
   } catch {
     return [];
   }
@@ -272,7 +301,7 @@ export function datasetAt(group: H5Group, path: string): H5Dataset | null {
   const parts = path.split('/').filter((p) => p.length > 0);
   let node: H5Group = group;
   for (let i = 0; i < parts.length; i++) {
-    if (!childNames(node).includes(parts[i])) return null;
+    if (!hasChild(node, parts[i])) return null;
     let child: unknown;
     try {
       child = node.get(parts[i]);

@@ -53,13 +53,20 @@ export class GraphBuilder {
   private readonly inputs: ValueInfoProto[] = [];
   private readonly outputs: ValueInfoProto[] = [];
   private readonly used = new Set<string>();
+  /** Per base, the suffix to try next: names are never freed, so the search resumes there (linear, not quadratic). */
+  private readonly nextSuffix = new Map<string, number>();
   private readonly int64Cache = new Map<string, string>();
 
   /** A fresh tensor name based on `base`. */
   unique(base: string): string {
     const clean = base.replace(/[^A-Za-z0-9_./-]/g, '_') || 't';
-    let name = clean;
-    for (let n = 1; this.used.has(name); n += 1) name = `${clean}_${n}`;
+    let n = this.nextSuffix.get(clean) ?? 0;
+    let name = n === 0 ? clean : `${clean}_${n}`;
+    while (this.used.has(name)) {
+      n += 1;
+      name = `${clean}_${n}`;
+    }
+    this.nextSuffix.set(clean, n + 1);
     this.used.add(name);
     return name;
   }
