@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
@@ -76,8 +76,12 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenDataba
     };
   } else {
     const dir = options.dataDir ?? '.keras-batch';
-    mkdirSync(dir, { recursive: true });
+    // The data dir holds sealed credentials, API key hashes and models: only its owner reads it. SQLite gives
+    // its -wal and -shm files the database file's mode.
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const file = join(dir, 'keras-batch.sqlite');
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
     const database = new SQLite(file);
     database.pragma('journal_mode = WAL');
     database.pragma('foreign_keys = ON');
