@@ -26,11 +26,12 @@ const MAY_IMPORT: Record<string, string[]> = {
   scoring: ['engine', 'util'],
   storage: ['util'],
   repository: ['util'],
+  contract: ['util'],
   batch: ['engine', 'keras', 'scoring', 'storage', 'util'],
   queue: ['batch', 'engine', 'keras', 'scoring', 'storage', 'util'],
-  service: ['batch', 'engine', 'keras', 'queue', 'repository', 'scoring', 'storage', 'util'],
-  api: ['service', 'util'],
-  cli: ['api', 'batch', 'engine', 'keras', 'queue', 'scoring', 'service', 'storage', 'util'],
+  service: ['batch', 'contract', 'engine', 'keras', 'queue', 'repository', 'scoring', 'storage', 'util'],
+  api: ['contract', 'service', 'util'],
+  cli: ['api', 'batch', 'contract', 'engine', 'keras', 'queue', 'scoring', 'service', 'storage', 'util'],
 };
 
 function files(dir: string): string[] {

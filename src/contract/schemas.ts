@@ -24,8 +24,8 @@ export const errorResponses = {
   500: ErrorBody,
 } as const;
 
-/** The empty answer of a delete (204). */
-export const NoContent = Type.Null();
+/** The empty answer of a delete (204): documented as `{"type": "null"}`, sent as no body at all. */
+export const NoContent = Type.Unsafe<undefined>(Type.Null());
 
 export const IdParams = Strict({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 export const VersionParams = Strict({
