@@ -190,7 +190,7 @@ export function createApiClient(options: ApiClientOptions) {
 }
 
 /** The `{"error": {"code", "message"}}` of an answer's text, if it is one. */
-function errorOf(text: string): { code?: string; message?: string } {
+export function errorOf(text: string): { code?: string; message?: string } {
   try {
     const body: unknown = JSON.parse(text);
     if (body && typeof body === 'object' && 'error' in body) {
@@ -211,12 +211,13 @@ async function readEvents(
   body: ReadableStream<Uint8Array>,
   onEvent: (event: string | undefined, data: string) => void,
 ): Promise<void> {
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
   let buffer = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return;
-    buffer += value;
+    buffer += decoder.decode(value, { stream: true });
     let end = buffer.indexOf('\n\n');
     while (end >= 0) {
       const lines = buffer.slice(0, end).split('\n');
