@@ -1,5 +1,13 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
-import { api, type Connection, type Listing, type Model, type Preview, placeQuery, type Version } from './api';
+import {
+  api,
+  type Connection,
+  type Listing,
+  type Model,
+  type Preview,
+  placeQuery,
+  type Version,
+} from './api';
 import { ErrorBox, Field, Loading, message, navigate, Select, Tabs, useLoad } from './ui';
 import { type BatchField, type BatchForm, type Errors, type PlaceForm, validateBatch } from './validate';
 
