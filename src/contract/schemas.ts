@@ -43,7 +43,7 @@ export const PageOf = <T extends TSchema>(items: T) =>
   Type.Object({ items: Type.Array(items), total: Int, limit: Int, offset: Int });
 
 const Shape = Type.Array(Nullable(Type.Integer()));
-const Tensor = Type.Object({ name: Str, shape: Shape, dtype: Type.Optional(Str) });
+export const Tensor = Type.Object({ name: Str, shape: Shape, dtype: Type.Optional(Str) });
 const Layer = Type.Object({
   name: Str,
   class_name: Str,

@@ -6,8 +6,10 @@ import {
   InstanceParams,
   ModelParams,
   NoContent,
+  WmlDeployment,
   WmlDeploymentInput,
-  WmlObject,
+  WmlListOf,
+  WmlModel,
 } from '../../contract/index.js';
 import type { ConnectionView, DeploymentView, KerasBatchService, PlaceInput } from '../../service/index.js';
 import { ApiError } from '../errors.js';
@@ -50,7 +52,7 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
         summary: 'Store a model (multipart upload of the file with its metadata)',
         params: InstanceParams,
         consumes: ['multipart/form-data'],
-        response: { 201: WmlObject, ...errorResponses },
+        response: { 201: WmlModel, ...errorResponses },
       },
       config: { openapiBody: multipartBody(FILES, FIELDS) },
     },
@@ -62,7 +64,7 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
 
   app.get(
     base,
-    { schema: { tags, params: InstanceParams, response: { 200: WmlObject, ...errorResponses } } },
+    { schema: { tags, params: InstanceParams, response: { 200: WmlListOf(WmlModel), ...errorResponses } } },
     async (req) => {
       const resources = [];
       for (let offset = 0; ; offset += 1000) {
@@ -80,7 +82,7 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
 
   app.get(
     `${base}/:published_model_id`,
-    { schema: { tags, params: ModelParams, response: { 200: WmlObject, ...errorResponses } } },
+    { schema: { tags, params: ModelParams, response: { 200: WmlModel, ...errorResponses } } },
     async (req) => {
       const model = await service.getModel(req.params.published_model_id);
       const deps = await service.listDeployments({ model: model.id, limit: 1 });
@@ -159,7 +161,7 @@ function v3DeploymentRoutes(
         summary: "Create a deployment; a batch deployment (the seed's payload) starts scoring at once",
         params: ModelParams,
         body: WmlDeploymentInput,
-        response: { 201: WmlObject, ...errorResponses },
+        response: { 201: WmlDeployment, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -182,7 +184,7 @@ function v3DeploymentRoutes(
 
   app.get(
     `${base}/:published_model_id/deployments`,
-    { schema: { tags, params: ModelParams, response: { 200: WmlObject, ...errorResponses } } },
+    { schema: { tags, params: ModelParams, response: { 200: WmlListOf(WmlDeployment), ...errorResponses } } },
     async (req) => {
       const model = await service.getModel(req.params.published_model_id);
       const resources = [];
@@ -198,7 +200,7 @@ function v3DeploymentRoutes(
 
   app.get(
     `${base}/:published_model_id/deployments/:deployment_id`,
-    { schema: { tags, params: DeploymentParams, response: { 200: WmlObject, ...errorResponses } } },
+    { schema: { tags, params: DeploymentParams, response: { 200: WmlDeployment, ...errorResponses } } },
     async (req) => {
       const p = req.params;
       const { d, model } = await deploymentOfModel(p.published_model_id, p.deployment_id);
