@@ -26,11 +26,12 @@ const MAY_IMPORT: Record<string, string[]> = {
   scoring: ['engine', 'util'],
   storage: ['util'],
   repository: ['util'],
+  contract: ['util'],
   batch: ['engine', 'keras', 'scoring', 'storage', 'util'],
   queue: ['batch', 'engine', 'keras', 'scoring', 'storage', 'util'],
-  service: ['batch', 'engine', 'keras', 'queue', 'repository', 'scoring', 'storage', 'util'],
-  api: ['service', 'util'],
-  cli: ['api', 'batch', 'engine', 'keras', 'queue', 'scoring', 'service', 'storage', 'util'],
+  service: ['batch', 'contract', 'engine', 'keras', 'queue', 'repository', 'scoring', 'storage', 'util'],
+  api: ['contract', 'service', 'util'],
+  cli: ['api', 'batch', 'contract', 'engine', 'keras', 'queue', 'scoring', 'service', 'storage', 'util'],
 };
 
 function files(dir: string): string[] {
@@ -97,15 +98,21 @@ describe('architecture: the floors of src/ import only what docs/architecture.md
     expect(cycles).toEqual([]);
   });
 
-  it('the web UI takes only the API view types from src/ (type-only)', () => {
+  it('the web UI takes only the API client from src/ (contract/client)', () => {
     const violations: string[] = [];
     for (const file of files(web)) {
       const text = readFileSync(file, 'utf8');
       for (const m of text.matchAll(/import\s+(type\s+)?[^;]*?from\s*'((?:\.\.\/)+src\/[^']+)'/g)) {
-        if (!m[1] || !m[2].endsWith('service/view-types')) violations.push(`${relative(web, file)}: ${m[0]}`);
+        if (!m[2].endsWith('src/contract/client')) violations.push(`${relative(web, file)}: ${m[0]}`);
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it('the API client imports the schemas as types only (the web bundle carries no schema code)', () => {
+    const text = readFileSync(join(src, 'contract', 'client.ts'), 'utf8');
+    const valueImports = [...text.matchAll(/^import\s+(?!type\s)[^;]*;/gm)].map((m) => m[0]);
+    expect(valueImports).toEqual([]);
   });
 
   it('catches an upward import (the check itself can fail)', () => {

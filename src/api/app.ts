@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { ErrorBody } from '../contract/index.js';
 import type { KerasBatchService } from '../service/index.js';
 import { VERSION } from '../util/version.js';
 import { createAuthHook } from './auth.js';
@@ -14,7 +15,6 @@ import { v1DeploymentRoutes } from './routes/v1-deployments.js';
 import { v1JobRoutes } from './routes/v1-jobs.js';
 import { v1ModelRoutes } from './routes/v1-models.js';
 import { v3Routes } from './routes/v3.js';
-import { errorSchema } from './schemas.js';
 import { createValidatorCompiler } from './validation.js';
 import { isWebAsset, webRoutes } from './web-static.js';
 
@@ -131,7 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       schema: {
         tags: ['system'],
         produces: ['text/plain'],
-        response: { 200: { type: 'string' }, 401: errorSchema },
+        response: { 200: { type: 'string' }, 401: ErrorBody },
       },
     },
     async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),

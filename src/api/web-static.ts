@@ -40,8 +40,8 @@ export function webRoutes(app: FastifyInstance, dir = WEB_DIR): void {
   const index = { schema: { hide: true } };
   app.get('/', index, (_req, reply) => send('index.html', reply, 'no-cache'));
   app.get('/index.html', index, (_req, reply) => send('index.html', reply, 'no-cache'));
-  app.get('/assets/:file', index, (req, reply) => {
-    const file = (req.params as { file: string }).file;
+  app.get<{ Params: { file: string } }>('/assets/:file', index, (req, reply) => {
+    const { file } = req.params;
     if (!/^[\w.-]+$/.test(file) || file.startsWith('.')) return reply.status(404).send();
     return send(join('assets', file), reply, 'public, max-age=31536000, immutable');
   });

@@ -2,11 +2,12 @@
  * WML v3 shapes (`{"metadata": {...}, "entity": {...}}`) of our records, so a client written for WML's
  * API reads them. Connections (and so COS keys) are never part of them: WML echoed keys back, we do not.
  */
+import type { WmlDeployment, WmlModel } from '../contract/index.js';
 import type { ConnectionView, DeploymentView, ModelView } from '../service/index.js';
 
 export const v3Base = (instanceId: string): string => `/v3/wml_instances/${encodeURIComponent(instanceId)}`;
 
-export function wmlModel(m: ModelView, instanceId: string, deployments: number) {
+export function wmlModel(m: ModelView, instanceId: string, deployments: number): WmlModel {
   const url = `${v3Base(instanceId)}/published_models/${m.id}`;
   const latest = m.versions?.[0];
   return {
@@ -38,13 +39,14 @@ export function wmlModel(m: ModelView, instanceId: string, deployments: number) 
 function wmlLocation(kind: 'source' | 'target', d: DeploymentView, connection: ConnectionView | undefined) {
   const place = kind === 'source' ? d.source : d.target;
   if (!place) return undefined;
+  const at = <T>(where: T) => (kind === 'source' ? { source: where } : { target: where });
   if (connection?.type === 'local') {
     const path = [connection.path, place.bucket, place.prefix].filter(Boolean).join('/').replace(/\/+/g, '/');
-    return { type: 'local', [kind]: { path }, connection: { id: connection.id } };
+    return { type: 'local' as const, ...at({ path }), connection: { id: connection.id } };
   }
   return {
-    type: 'cloudobjectstorage',
-    [kind]: { bucket: place.bucket, ...(place.prefix ? { prefix: place.prefix } : {}) },
+    type: 'cloudobjectstorage' as const,
+    ...at({ bucket: place.bucket, ...(place.prefix ? { prefix: place.prefix } : {}) }),
     connection: {
       id: place.connection_id,
       url: connection?.endpoint ?? null,
@@ -58,7 +60,7 @@ export function wmlDeployment(
   instanceId: string,
   modelName: string,
   connections: Map<string, ConnectionView>,
-) {
+): WmlDeployment {
   const modelUrl = `${v3Base(instanceId)}/published_models/${d.model_id}`;
   const url = `${modelUrl}/deployments/${d.id}`;
   const job = d.last_job;

@@ -1,3 +1,4 @@
+import { createApiClient } from '../contract/index.js';
 import type { ModelVersionRow } from '../repository/index.js';
 import type { BucketDriver } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
@@ -36,35 +37,40 @@ export function storeModelFiles(artifacts: BucketDriver): ModelFileSource {
  */
 export function serverModelFiles(server: string, apiKey: string): ModelFileSource {
   const base = server.replace(/\/+$/, '');
-  const download = async (v: ModelVersionRow, part: 'model' | 'architecture'): Promise<Uint8Array> => {
-    const url = `${base}/api/v1/models/${encodeURIComponent(v.model_id)}/versions/${encodeURIComponent(v.id)}/file${part === 'architecture' ? '?part=architecture' : ''}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { headers: { authorization: `Bearer ${apiKey}` } });
-    } catch (error) {
-      throw new ServiceError(
-        'SERVICE_UNAVAILABLE',
-        `the server ${base} does not answer: ${errorMessage(error)}`,
-        {
-          retryable: true,
-        },
-      );
-    }
-    if (res.ok) return new Uint8Array(await res.arrayBuffer());
-    await res.body?.cancel();
-    const why = `the server ${base} answered ${res.status} for model version ${v.id}`;
-    if (res.status === 401)
-      throw new ServiceError('SERVICE_INVALID', `${why}: check the worker's API key (KERAS_BATCH_API_KEY)`);
-    if (res.status === 404)
-      throw new ServiceError('SERVICE_INVALID', `${why}: is the worker's database the server's?`);
-    throw new KerasBatchError('service', 'SERVICE_UNAVAILABLE', why, { retryable: true });
-  };
+  /** The client for one version's files: its failures name the version. */
+  const clientFor = (v: ModelVersionRow) =>
+    createApiClient({
+      baseUrl: base,
+      apiKey,
+      toError: (f) => {
+        if (f.status === 0)
+          return new ServiceError(
+            'SERVICE_UNAVAILABLE',
+            `the server ${base} does not answer: ${errorMessage(f.cause)}`,
+            {
+              retryable: true,
+            },
+          );
+        const why = `the server ${base} answered ${f.status} for model version ${v.id}`;
+        if (f.status === 401)
+          return new ServiceError(
+            'SERVICE_INVALID',
+            `${why}: check the worker's API key (KERAS_BATCH_API_KEY)`,
+          );
+        if (f.status === 404)
+          return new ServiceError('SERVICE_INVALID', `${why}: is the worker's database the server's?`);
+        return new KerasBatchError('service', 'SERVICE_UNAVAILABLE', why, { retryable: true });
+      },
+    });
   return {
     where: base,
     async get(v) {
+      const api = clientFor(v);
       return {
-        file: await download(v, 'model'),
-        architecture: v.architecture_key ? await download(v, 'architecture') : undefined,
+        file: await api.versionFile(v.model_id, v.id, 'model'),
+        architecture: v.architecture_key
+          ? await api.versionFile(v.model_id, v.id, 'architecture')
+          : undefined,
         fileName: v.file_name,
       };
     },

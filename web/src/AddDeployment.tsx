@@ -2,10 +2,8 @@ import { type FormEvent, useEffect, useMemo, useState } from 'react';
 import {
   api,
   type Connection,
-  type Deployment,
   type Listing,
   type Model,
-  type Page,
   type Preview,
   placeQuery,
   type Version,
@@ -49,7 +47,7 @@ function OnlineDeploymentForm({ model, version }: { model: Model; version: Versi
     if (!name.trim()) return setError('Give the deployment a name.');
     setBusy(true);
     try {
-      const d = await api<Deployment>('POST', '/api/v1/deployments', {
+      const d = await api.createDeployment({
         name: name.trim(),
         description,
         type: 'online',
@@ -78,7 +76,7 @@ function OnlineDeploymentForm({ model, version }: { model: Model; version: Versi
 const emptyPlace = (): PlaceForm => ({ connection: '', bucket: '', prefix: '' });
 
 export function BatchDeploymentForm({ model }: { model: Model }) {
-  const conns = useLoad(() => api<Page<Connection>>('GET', '/api/v1/connections?limit=1000'), []);
+  const conns = useLoad(() => api.listConnections({ limit: 1000 }), []);
   const [form, setForm] = useState<BatchForm>({
     name: '',
     description: '',
@@ -118,12 +116,12 @@ export function BatchDeploymentForm({ model }: { model: Model }) {
       ...(p.bucket.trim() ? { bucket: p.bucket.trim() } : {}),
       ...(p.prefix.trim() ? { prefix: p.prefix.trim() } : {}),
     });
-    const options: Record<string, unknown> = {};
+    const options: { batch_size?: number; max_failures?: string } = {};
     if (form.batch_size.trim()) options.batch_size = Number(form.batch_size);
     if (form.max_failures.trim()) options.max_failures = form.max_failures.trim();
     setBusy(true);
     try {
-      const d = await api<Deployment>('POST', '/api/v1/deployments', {
+      const d = await api.createDeployment({
         name: form.name.trim(),
         description: form.description,
         type: 'batch',
@@ -233,10 +231,7 @@ function PlacePicker(props: {
     setPreview(null);
     if (!value.connection) return;
     let live = true;
-    api<{ items: string[] }>(
-      'GET',
-      `/api/v1/connections/${encodeURIComponent(value.connection)}/buckets`,
-    ).then(
+    api.listBuckets(value.connection).then(
       (r) => live && setBuckets(r.items),
       (err: unknown) =>
         live && setBucketError(`Could not list the buckets: ${message(err)}. Type the name instead.`),
@@ -250,23 +245,11 @@ function PlacePicker(props: {
     setListError(undefined);
     setPreview(null);
     try {
-      const q = placeQuery(value);
-      q.set('limit', '20');
-      const l = await api<Listing>(
-        'GET',
-        `/api/v1/connections/${encodeURIComponent(value.connection)}/objects?${q}`,
-      );
+      const l = await api.listObjects(value.connection, { ...placeQuery(value), limit: 20 });
       setListing(l);
       const first = l.items.find((i) => i.key.endsWith('.json')) ?? l.items[0];
       if (first) {
-        const pq = placeQuery(value);
-        pq.set('key', first.key);
-        setPreview(
-          await api<Preview>(
-            'GET',
-            `/api/v1/connections/${encodeURIComponent(value.connection)}/object?${pq}`,
-          ),
-        );
+        setPreview(await api.previewObject(value.connection, { ...placeQuery(value), key: first.key }));
       }
     } catch (err) {
       setListing(null);

@@ -1,5 +1,5 @@
 import { type FormEvent, type ReactElement, useEffect, useState } from 'react';
-import { ApiFailure, api, session, setUnauthorizedHandler } from './api';
+import { ApiFailure, apiWithKey, session, setUnauthorizedHandler } from './api';
 import { ConnectionsPage } from './ConnectionsPage';
 import { DeploymentPage } from './DeploymentPage';
 import { JobPage } from './JobPage';
@@ -22,7 +22,7 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      await api('GET', '/api/v1/models?limit=1', undefined, key.trim());
+      await apiWithKey(key.trim()).listModels({ limit: 1 });
       session.set(key.trim());
       onSignedIn();
     } catch (err) {

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { api, type Connection, type Page } from './api';
+import { api, type Connection, type ConnectionInput } from './api';
 import { Empty, ErrorBox, Field, Loading, message, useLoad } from './ui';
 import { type ConnectionForm as ConnectionFields, type Errors, validateConnection } from './validate';
 
@@ -13,7 +13,7 @@ const blank = (): ConnectionFields => ({
   path: '',
 });
 
-const body = (f: ConnectionFields) =>
+const body = (f: ConnectionFields): ConnectionInput =>
   f.type === 's3'
     ? {
         type: 's3',
@@ -40,7 +40,7 @@ export function ConnectionForm({ onSaved }: { onSaved: (c: Connection) => void }
     if (!check(true)) return;
     setBusy('test');
     try {
-      const r = await api<{ buckets: string[] }>('POST', '/api/v1/connections/test', body(form));
+      const r = await api.testConnection(body(form));
       const what = form.type === 's3' ? 'bucket' : 'sub-folder';
       setStatus({
         ok: true,
@@ -58,7 +58,7 @@ export function ConnectionForm({ onSaved }: { onSaved: (c: Connection) => void }
     if (!check(false)) return;
     setBusy('save');
     try {
-      const c = await api<Connection>('POST', '/api/v1/connections', {
+      const c = await api.createConnection({
         name: form.name.trim(),
         ...body(form),
       });
@@ -169,12 +169,12 @@ export function ConnectionForm({ onSaved }: { onSaved: (c: Connection) => void }
 }
 
 export function ConnectionsPage() {
-  const list = useLoad(() => api<Page<Connection>>('GET', '/api/v1/connections?limit=1000'), []);
+  const list = useLoad(() => api.listConnections({ limit: 1000 }), []);
   const [error, setError] = useState<string>();
   const remove = async (c: Connection) => {
     if (!window.confirm(`Delete the connection "${c.name}"?`)) return;
     try {
-      await api('DELETE', `/api/v1/connections/${encodeURIComponent(c.id)}`);
+      await api.deleteConnection(c.id);
       list.reload();
     } catch (err) {
       setError(message(err));

@@ -1,17 +1,15 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, type Deployment, type Job, type Model, type Page, type Scored, type Version } from './api';
+import { api, type Scored, type Version } from './api';
 import { deploymentStatus } from './ModelPage';
 import { Badge, ErrorBox, Loading, message, useLoad } from './ui';
 import { parseOnlineInput } from './validate';
 
 export function DeploymentPage({ id }: { id: string }) {
   const dep = useLoad(async () => {
-    const d = await api<Deployment>('GET', `/api/v1/deployments/${encodeURIComponent(id)}`);
+    const d = await api.getDeployment(id);
     const [model, jobs] = await Promise.all([
-      api<Model>('GET', `/api/v1/models/${encodeURIComponent(d.model_id)}`),
-      d.type === 'batch'
-        ? api<Page<Job>>('GET', `/api/v1/jobs?limit=20&deployment=${encodeURIComponent(d.id)}`)
-        : Promise.resolve(null),
+      api.getModel(d.model_id),
+      d.type === 'batch' ? api.listJobs({ limit: 20, deployment: d.id }) : Promise.resolve(null),
     ]);
     return { d, model, jobs };
   }, [id]);
@@ -66,9 +64,7 @@ export function OnlineScoring({ deploymentId, version }: { deploymentId: string;
     setError(undefined);
     setBusy(true);
     try {
-      setResult(
-        await api<Scored>('POST', `/api/v1/deployments/${encodeURIComponent(deploymentId)}/online`, parsed),
-      );
+      setResult(await api.scoreOnline(deploymentId, parsed));
     } catch (err) {
       setError(`Not scored: ${message(err)}`);
     } finally {

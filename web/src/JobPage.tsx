@@ -1,15 +1,5 @@
 import { useEffect, useState } from 'react';
-import {
-  api,
-  type Deployment,
-  type Failure,
-  followJob,
-  type Job,
-  type Listing,
-  type Page,
-  type Preview,
-  placeQuery,
-} from './api';
+import { api, type Deployment, type Job, type Preview, placeQuery } from './api';
 import { Badge, duration, ErrorBox, Loading, message, navigate, ProgressBar, useLoad } from './ui';
 
 const FINAL = new Set(['completed', 'failed', 'canceled']);
@@ -24,14 +14,15 @@ export function JobPage({ id }: { id: string }) {
     const abort = new AbortController();
     setJob(null);
     setError(undefined);
-    api<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`)
+    api
+      .getJob(id)
       .then(async (first) => {
         setJob(first);
         if (FINAL.has(first.status)) return;
         setLive(true);
-        await followJob(id, setJob, abort.signal);
+        await api.followJob(id, setJob, abort.signal);
         setLive(false);
-        setJob(await api<Job>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`));
+        setJob(await api.getJob(id));
       })
       .catch((err: unknown) => {
         if (!abort.signal.aborted) {
@@ -42,10 +33,7 @@ export function JobPage({ id }: { id: string }) {
     return () => abort.abort();
   }, [id]);
   const deployment = useLoad(
-    () =>
-      job
-        ? api<Deployment>('GET', `/api/v1/deployments/${encodeURIComponent(job.deployment_id)}`)
-        : Promise.resolve(null),
+    () => (job ? api.getDeployment(job.deployment_id) : Promise.resolve(null)),
     [job?.deployment_id],
   );
   if (error)
@@ -62,7 +50,7 @@ export function JobPage({ id }: { id: string }) {
   const cancel = async () => {
     setActionError(undefined);
     try {
-      setJob(await api<Job>('POST', `/api/v1/jobs/${encodeURIComponent(job.id)}/cancel`));
+      setJob(await api.cancelJob(job.id));
     } catch (err) {
       setActionError(message(err));
     }
@@ -70,7 +58,7 @@ export function JobPage({ id }: { id: string }) {
   const rerun = async () => {
     setActionError(undefined);
     try {
-      const next = await api<Job>('POST', `/api/v1/jobs/${encodeURIComponent(job.id)}/rerun`);
+      const next = await api.rerunJob(job.id);
       navigate(`#/jobs/${encodeURIComponent(next.id)}`);
     } catch (err) {
       setActionError(message(err));
@@ -167,14 +155,7 @@ export function JobPage({ id }: { id: string }) {
 
 function Failures({ jobId, total }: { jobId: string; total: number }) {
   const [offset, setOffset] = useState(0);
-  const page = useLoad(
-    () =>
-      api<Page<Failure>>(
-        'GET',
-        `/api/v1/jobs/${encodeURIComponent(jobId)}/failures?limit=${PAGE}&offset=${offset}`,
-      ),
-    [jobId, offset],
-  );
+  const page = useLoad(() => api.jobFailures(jobId, { limit: PAGE, offset }), [jobId, offset]);
   const count = page.data?.total ?? total;
   return (
     <section className="card" aria-labelledby="failures-title">
@@ -232,20 +213,16 @@ function Failures({ jobId, total }: { jobId: string; total: number }) {
 
 function Outputs({ deployment }: { deployment: Deployment }) {
   const target = deployment.target!;
-  const base = `/api/v1/connections/${encodeURIComponent(target.connection_id)}`;
-  const list = useLoad(async () => {
-    const q = placeQuery(target);
-    q.set('limit', '50');
-    return api<Listing>('GET', `${base}/objects?${q}`);
-  }, [deployment.id]);
+  const list = useLoad(
+    () => api.listObjects(target.connection_id, { ...placeQuery(target), limit: 50 }),
+    [deployment.id],
+  );
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<string>();
   const open = async (key: string) => {
     setError(undefined);
     try {
-      const q = placeQuery(target);
-      q.set('key', key);
-      setPreview(await api<Preview>('GET', `${base}/object?${q}`));
+      setPreview(await api.previewObject(target.connection_id, { ...placeQuery(target), key }));
     } catch (err) {
       setError(message(err));
     }

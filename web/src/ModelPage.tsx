@@ -1,5 +1,5 @@
 import { AddDeployment } from './AddDeployment';
-import { api, type Deployment, type Model, type Page } from './api';
+import { api, type Deployment } from './api';
 import { Badge, bytes, Empty, ErrorBox, Loading, navigate, shape, Tabs, useLoad } from './ui';
 
 type Tab = 'overview' | 'deployments' | 'add';
@@ -10,7 +10,7 @@ export function deploymentStatus(d: Deployment): string {
 }
 
 export function ModelPage({ id, tab }: { id: string; tab?: string }) {
-  const model = useLoad(() => api<Model>('GET', `/api/v1/models/${encodeURIComponent(id)}`), [id]);
+  const model = useLoad(() => api.getModel(id), [id]);
   const active: Tab = tab === 'deployments' || tab === 'add' ? tab : 'overview';
   const go = (t: Tab) => navigate(`#/models/${encodeURIComponent(id)}${t === 'overview' ? '' : `/${t}`}`);
   if (model.loading && !model.data) return <Loading what="the model" />;
@@ -135,10 +135,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
 }
 
 function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => void }) {
-  const list = useLoad(
-    () => api<Page<Deployment>>('GET', `/api/v1/deployments?limit=1000&model=${encodeURIComponent(modelId)}`),
-    [modelId],
-  );
+  const list = useLoad(() => api.listDeployments({ limit: 1000, model: modelId }), [modelId]);
   return (
     <section aria-labelledby="deps-title">
       <div className="row-between">

@@ -1,5 +1,5 @@
 import { type DragEvent, useRef, useState } from 'react';
-import { api, type Deployment, type Model, type Page, upload, type Version } from './api';
+import { api, type Model, type ModelCreated, upload, type Version } from './api';
 import { Empty, ErrorBox, Field, Loading, message, navigate, ProgressBar, shape, useLoad } from './ui';
 
 interface Row {
@@ -10,12 +10,10 @@ interface Row {
 
 async function loadModels(): Promise<Row[]> {
   const [models, deployments] = await Promise.all([
-    api<Page<Model>>('GET', '/api/v1/models?limit=1000'),
-    api<Page<Deployment>>('GET', '/api/v1/deployments?limit=1000'),
+    api.listModels({ limit: 1000 }),
+    api.listDeployments({ limit: 1000 }),
   ]);
-  const full = await Promise.all(
-    models.items.map((m) => api<Model>('GET', `/api/v1/models/${encodeURIComponent(m.id)}`)),
-  );
+  const full = await Promise.all(models.items.map((m) => api.getModel(m.id)));
   return full.map((model) => ({
     model,
     version: model.versions?.find((v) => v.version === model.latest_version) ?? model.versions?.at(-1),
@@ -63,7 +61,7 @@ export function UploadModel({ onUploaded }: { onUploaded: (m: Model) => void }) 
     setProgress(0);
     setError(undefined);
     try {
-      const res = await upload<{ model: Model }>('/api/v1/models', form, setProgress);
+      const res = await upload<ModelCreated>('/api/v1/models', form, setProgress);
       setFile(null);
       setName('');
       onUploaded(res.model);

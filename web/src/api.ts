@@ -1,4 +1,8 @@
-/** The /api/v1 client of the web UI: bearer key from sessionStorage, JSON errors, upload progress, SSE. */
+/**
+ * The web UI's use of the API client (`src/contract/client.ts`): the bearer key from sessionStorage, errors as
+ * {@link ApiFailure}, and uploads with progress.
+ */
+import { type ApiCallFailure, createApiClient, errorOf } from '../../src/contract/client';
 
 const KEY = 'keras-batch.api-key';
 
@@ -25,34 +29,19 @@ export const setUnauthorizedHandler = (f: () => void) => {
   onUnauthorized = f;
 };
 
-const failure = (status: number, text: string): ApiFailure => {
-  try {
-    const body = JSON.parse(text) as { error?: { code?: string; message?: string } };
-    if (body.error?.message) return new ApiFailure(status, body.error.code ?? 'ERROR', body.error.message);
-  } catch {
-    // not JSON
-  }
-  return new ApiFailure(status, 'HTTP_ERROR', `the server answered ${status}`);
+const toFailure = (f: ApiCallFailure): ApiFailure => {
+  if (f.status === 0)
+    return new ApiFailure(0, 'NETWORK', 'the server cannot be reached: is `keras-batch serve` running?');
+  if (f.status === 401 && (f.apiKey ?? null) === session.get()) onUnauthorized();
+  if (f.message) return new ApiFailure(f.status, f.code ?? 'ERROR', f.message);
+  return new ApiFailure(f.status, 'HTTP_ERROR', `the server answered ${f.status}`);
 };
 
-/** A JSON request; throws {@link ApiFailure}. */
-export async function api<T>(method: string, path: string, body?: unknown, key = session.get()): Promise<T> {
-  const headers: Record<string, string> = {};
-  if (key) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  let res: Response;
-  try {
-    res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new ApiFailure(0, 'NETWORK', 'the server cannot be reached: is `keras-batch serve` running?');
-  }
-  const text = await res.text();
-  if (!res.ok) {
-    if (res.status === 401 && key === session.get()) onUnauthorized();
-    throw failure(res.status, text);
-  }
-  return (text ? JSON.parse(text) : undefined) as T;
-}
+/** The API with the session's key; failures throw {@link ApiFailure}. */
+export const api = createApiClient({ baseUrl: '', apiKey: session.get, toError: toFailure });
+
+/** The API with a given key (to check a key before it is kept). */
+export const apiWithKey = (apiKey: string) => createApiClient({ baseUrl: '', apiKey, toError: toFailure });
 
 /** A multipart upload with progress (0..1), through XMLHttpRequest (fetch has no upload progress). */
 export function upload<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
@@ -65,10 +54,10 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
       if (e.lengthComputable) onProgress(e.loaded / e.total);
     };
     xhr.onload = () => {
-      if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText) as T);
+      if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText));
       else {
-        if (xhr.status === 401) onUnauthorized();
-        reject(failure(xhr.status, xhr.responseText));
+        const text = xhr.responseText;
+        reject(toFailure({ status: xhr.status, text, apiKey: key ?? undefined, ...errorOf(text) }));
       }
     };
     xhr.onerror = () => reject(new ApiFailure(0, 'NETWORK', 'the upload was interrupted: try again'));
@@ -76,79 +65,27 @@ export function upload<T>(path: string, form: FormData, onProgress: (fraction: n
   });
 }
 
-/**
- * Follows `GET /api/v1/jobs/{id}/events` (server-sent events) with the bearer header, which EventSource
- * cannot send. Calls `onJob` for each `job` event; resolves when the stream ends; abort with the signal.
- */
-export async function followJob(id: string, onJob: (job: Job) => void, signal: AbortSignal): Promise<void> {
-  const key = session.get();
-  const res = await fetch(`/api/v1/jobs/${encodeURIComponent(id)}/events`, {
-    headers: key ? { authorization: `Bearer ${key}`, accept: 'text/event-stream' } : {},
-    signal,
-  });
-  if (!res.ok || !res.body) throw failure(res.status, await res.text());
-  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let end = buffer.indexOf('\n\n');
-    while (end >= 0) {
-      const block = buffer.slice(0, end);
-      buffer = buffer.slice(end + 2);
-      const lines = block.split('\n');
-      const event = lines
-        .find((l) => l.startsWith('event:'))
-        ?.slice(6)
-        .trim();
-      const data = lines
-        .filter((l) => l.startsWith('data:'))
-        .map((l) => l.slice(5).trimStart())
-        .join('\n');
-      if (event === 'job' && data) onJob(JSON.parse(data) as Job);
-      end = buffer.indexOf('\n\n');
-    }
-  }
-}
-
-// The API's JSON shapes, from the server's own definitions (types only: nothing of the server is bundled).
-import type {
+// The API's JSON shapes, derived from the server's route schemas (types only).
+export type {
+  ConnectionInput,
   ConnectionView as Connection,
   DeploymentView as Deployment,
   FailureView as Failure,
-  JobView as Job,
   JobStatus,
-  ModelView as Model,
-  Page,
+  JobView as Job,
   LocationView as Place,
-  TensorView as Tensor,
+  ModelCreated,
   ModelVersionView as Version,
-} from '../../src/service/view-types';
+  ModelView as Model,
+  ObjectListing as Listing,
+  ObjectPreview as Preview,
+  OnlineOutput as Scored,
+  Page,
+  TensorView as Tensor,
+} from '../../src/contract/client';
 
-export type { Connection, Deployment, Failure, Job, JobStatus, Model, Page, Place, Tensor, Version };
-
-export interface Listing {
-  items: { key: string; size: number; last_modified: string }[];
-  count: number;
-  count_capped: boolean;
-}
-
-export interface Preview {
-  key: string;
-  size: number;
-  text: string;
-  truncated: boolean;
-}
-
-export interface Scored {
-  fields: string[];
-  values: [unknown, unknown, unknown][];
-}
-
-export const placeQuery = (p: { bucket?: string | null; prefix?: string }) => {
-  const q = new URLSearchParams();
-  if (p.bucket) q.set('bucket', p.bucket);
-  if (p.prefix) q.set('prefix', p.prefix);
-  return q;
-};
+/** The bucket and prefix of a place as query fields (empty ones left out). */
+export const placeQuery = (p: { bucket?: string | null; prefix?: string }) => ({
+  bucket: p.bucket || undefined,
+  prefix: p.prefix || undefined,
+});

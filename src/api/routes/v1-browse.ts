@@ -1,19 +1,25 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { KerasBatchService, NewConnectionInput } from '../../service/index.js';
-import { connectionInput, errorResponses, idParams } from '../schemas.js';
-
-const str = { type: 'string' } as const;
-const placeQuery = {
-  bucket: { type: 'string', minLength: 1, maxLength: 255 },
-  prefix: { type: 'string', maxLength: 1024, default: '' },
-} as const;
+import {
+  BucketList,
+  ConnectionInput,
+  errorResponses,
+  IdParams,
+  ObjectListing,
+  ObjectPreview,
+  ObjectQuery,
+  ObjectsQuery,
+  TestResult,
+} from '../../contract/index.js';
+import type { KerasBatchService } from '../../service/index.js';
 
 /**
  * `/api/v1/connections/...` browsing for the web UI: test a connection before saving it, list a stored
  * connection's buckets, the objects of a bucket (with a count), and a preview of one object. Keys are
  * unsealed in memory only and never returned.
  */
-export function v1BrowseRoutes(app: FastifyInstance, service: KerasBatchService): void {
+export function v1BrowseRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['connections'];
 
   app.post(
@@ -22,17 +28,11 @@ export function v1BrowseRoutes(app: FastifyInstance, service: KerasBatchService)
       schema: {
         tags,
         summary: 'Try a connection before saving it: lists its buckets (S3) or sub-folders (local)',
-        body: connectionInput,
-        response: {
-          200: {
-            type: 'object',
-            properties: { ok: { type: 'boolean' }, buckets: { type: 'array', items: str } },
-          },
-          ...errorResponses,
-        },
+        body: ConnectionInput,
+        response: { 200: TestResult, ...errorResponses },
       },
     },
-    async (req) => ({ ok: true, buckets: await service.connections.test(req.body as NewConnectionInput) }),
+    async (req) => ({ ok: true, buckets: await service.connections.test(req.body) }),
   );
 
   app.get(
@@ -41,16 +41,11 @@ export function v1BrowseRoutes(app: FastifyInstance, service: KerasBatchService)
       schema: {
         tags,
         summary: "A stored connection's buckets (S3) or sub-folders (local)",
-        params: idParams,
-        response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: str } } },
-          ...errorResponses,
-        },
+        params: IdParams,
+        response: { 200: BucketList, ...errorResponses },
       },
     },
-    async (req) => ({
-      items: await service.connections.listBuckets((req.params as { id: string }).id),
-    }),
+    async (req) => ({ items: await service.connections.listBuckets(req.params.id) }),
   );
 
   app.get(
@@ -59,35 +54,15 @@ export function v1BrowseRoutes(app: FastifyInstance, service: KerasBatchService)
       schema: {
         tags,
         summary: 'Objects of a bucket/prefix: the first `limit` keys and how many there are',
-        params: idParams,
-        querystring: {
-          type: 'object',
-          properties: { ...placeQuery, limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 } },
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              items: {
-                type: 'array',
-                items: {
-                  type: 'object',
-                  properties: { key: str, size: { type: 'integer' }, last_modified: str },
-                },
-              },
-              count: { type: 'integer' },
-              count_capped: { type: 'boolean' },
-            },
-          },
-          ...errorResponses,
-        },
+        params: IdParams,
+        querystring: ObjectsQuery,
+        response: { 200: ObjectListing, ...errorResponses },
       },
     },
     async (req) => {
-      const q = req.query as { bucket?: string; prefix: string; limit: number };
-      const place = { bucket: q.bucket ?? null, prefix: q.prefix ?? '' };
-      return service.connections.listObjects((req.params as { id: string }).id, place, q.limit);
+      const { bucket, prefix, limit } = req.query;
+      const place = { bucket: bucket ?? null, prefix: prefix ?? '' };
+      return service.connections.listObjects(req.params.id, place, limit ?? 100);
     },
   );
 
@@ -97,26 +72,15 @@ export function v1BrowseRoutes(app: FastifyInstance, service: KerasBatchService)
       schema: {
         tags,
         summary: 'A text preview of one object (its first 64 KiB)',
-        params: idParams,
-        querystring: {
-          type: 'object',
-          properties: { ...placeQuery, key: { type: 'string', minLength: 1, maxLength: 2048 } },
-          required: ['key'],
-          additionalProperties: false,
-        },
-        response: {
-          200: {
-            type: 'object',
-            properties: { key: str, size: { type: 'integer' }, text: str, truncated: { type: 'boolean' } },
-          },
-          ...errorResponses,
-        },
+        params: IdParams,
+        querystring: ObjectQuery,
+        response: { 200: ObjectPreview, ...errorResponses },
       },
     },
     async (req) => {
-      const q = req.query as { bucket?: string; prefix: string; key: string };
-      const place = { bucket: q.bucket ?? null, prefix: q.prefix ?? '' };
-      return service.connections.previewObject((req.params as { id: string }).id, place, q.key);
+      const { bucket, prefix, key } = req.query;
+      const place = { bucket: bucket ?? null, prefix: prefix ?? '' };
+      return service.connections.previewObject(req.params.id, place, key);
     },
   );
 }

@@ -1,27 +1,24 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { KerasBatchService, NewConnectionInput } from '../../service/index.js';
 import {
-  connectionInput,
-  connectionSchema,
+  Connection,
+  ConnectionInput,
   errorResponses,
-  idParams,
-  pageOf,
-  pageQuery,
-} from '../schemas.js';
+  IdParams,
+  NoContent,
+  PageOf,
+  PageQuery,
+} from '../../contract/index.js';
+import type { KerasBatchService } from '../../service/index.js';
 
 /** `/api/v1/connections`: keys are write-only. */
-export function v1ConnectionRoutes(app: FastifyInstance, service: KerasBatchService): void {
+export function v1ConnectionRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['connections'];
   app.get(
     '/api/v1/connections',
-    {
-      schema: {
-        tags,
-        querystring: pageQuery,
-        response: { 200: pageOf(connectionSchema), ...errorResponses },
-      },
-    },
-    async (req) => service.listConnections(req.query as { limit: number; offset: number }),
+    { schema: { tags, querystring: PageQuery, response: { 200: PageOf(Connection), ...errorResponses } } },
+    async (req) => service.listConnections(req.query),
   );
   app.post(
     '/api/v1/connections',
@@ -29,23 +26,22 @@ export function v1ConnectionRoutes(app: FastifyInstance, service: KerasBatchServ
       schema: {
         tags,
         summary: 'Store an S3/COS connection (keys sealed at rest, never returned) or a local folder',
-        body: connectionInput,
-        response: { 201: connectionSchema, ...errorResponses },
+        body: ConnectionInput,
+        response: { 201: Connection, ...errorResponses },
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(await service.createConnection(req.body as NewConnectionInput)),
+    async (req, reply) => reply.status(201).send(await service.createConnection(req.body)),
   );
   app.get(
     '/api/v1/connections/:id',
-    { schema: { tags, params: idParams, response: { 200: connectionSchema, ...errorResponses } } },
-    async (req) => service.getConnection((req.params as { id: string }).id),
+    { schema: { tags, params: IdParams, response: { 200: Connection, ...errorResponses } } },
+    async (req) => service.getConnection(req.params.id),
   );
   app.delete(
     '/api/v1/connections/:id',
-    { schema: { tags, params: idParams, response: { 204: { type: 'null' }, ...errorResponses } } },
+    { schema: { tags, params: IdParams, response: { 204: NoContent, ...errorResponses } } },
     async (req, reply) => {
-      await service.deleteConnection((req.params as { id: string }).id);
+      await service.deleteConnection(req.params.id);
       return reply.status(204).send();
     },
   );

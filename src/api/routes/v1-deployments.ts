@@ -1,39 +1,36 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import type { KerasBatchService, NewDeploymentInput } from '../../service/index.js';
 import {
-  deploymentInput,
-  deploymentSchema,
+  Deployment,
+  DeploymentInput,
+  DeploymentQuery,
   errorResponses,
-  idParams,
-  jobSchema,
-  pageOf,
-  pageQuery,
-} from '../schemas.js';
-import { onlineRoute } from './online.js';
+  IdParams,
+  Job,
+  NoContent,
+  PageOf,
+} from '../../contract/index.js';
+import type { KerasBatchService } from '../../service/index.js';
+import { onlineSchema, replyScored } from './online.js';
 
 /** `/api/v1/deployments`: create (a batch deployment starts a job), list, show, run again, delete, score online. */
 export function v1DeploymentRoutes(
-  app: FastifyInstance,
+  fastify: FastifyInstance,
   service: KerasBatchService,
   observe: (seconds: number, records: number) => void,
 ): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['deployments'];
   app.get(
     '/api/v1/deployments',
     {
       schema: {
         tags,
-        querystring: {
-          ...pageQuery,
-          properties: {
-            ...pageQuery.properties,
-            model: { type: 'string', minLength: 1, description: 'model id or name' },
-          },
-        },
-        response: { 200: pageOf(deploymentSchema), ...errorResponses },
+        querystring: DeploymentQuery,
+        response: { 200: PageOf(Deployment), ...errorResponses },
       },
     },
-    async (req) => service.listDeployments(req.query as { limit: number; offset: number; model?: string }),
+    async (req) => service.listDeployments(req.query),
   );
   app.post(
     '/api/v1/deployments',
@@ -41,17 +38,16 @@ export function v1DeploymentRoutes(
       schema: {
         tags,
         summary: 'Create a deployment; a batch deployment starts its first job at once',
-        body: deploymentInput,
-        response: { 201: deploymentSchema, ...errorResponses },
+        body: DeploymentInput,
+        response: { 201: Deployment, ...errorResponses },
       },
     },
-    async (req, reply) =>
-      reply.status(201).send(await service.createDeployment(req.body as NewDeploymentInput)),
+    async (req, reply) => reply.status(201).send(await service.createDeployment(req.body)),
   );
   app.get(
     '/api/v1/deployments/:id',
-    { schema: { tags, params: idParams, response: { 200: deploymentSchema, ...errorResponses } } },
-    async (req) => service.getDeployment((req.params as { id: string }).id),
+    { schema: { tags, params: IdParams, response: { 200: Deployment, ...errorResponses } } },
+    async (req) => service.getDeployment(req.params.id),
   );
   app.delete(
     '/api/v1/deployments/:id',
@@ -59,12 +55,12 @@ export function v1DeploymentRoutes(
       schema: {
         tags,
         summary: 'Delete a deployment (its unfinished jobs are canceled first)',
-        params: idParams,
-        response: { 204: { type: 'null' }, ...errorResponses },
+        params: IdParams,
+        response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {
-      await service.deleteDeployment((req.params as { id: string }).id);
+      await service.deleteDeployment(req.params.id);
       return reply.status(204).send();
     },
   );
@@ -74,12 +70,13 @@ export function v1DeploymentRoutes(
       schema: {
         tags,
         summary: 'Run a batch deployment again (a new job)',
-        params: idParams,
-        response: { 202: jobSchema, ...errorResponses },
+        params: IdParams,
+        response: { 202: Job, ...errorResponses },
       },
     },
-    async (req, reply) =>
-      reply.status(202).send(await service.runDeployment((req.params as { id: string }).id)),
+    async (req, reply) => reply.status(202).send(await service.runDeployment(req.params.id)),
   );
-  onlineRoute(app, service, '/api/v1/deployments/:id/online', idParams, tags, observe, async (p) => p.id);
+  app.post('/api/v1/deployments/:id/online', { schema: onlineSchema(IdParams, tags) }, async (req, reply) =>
+    replyScored(reply, service, observe, performance.now(), req.params.id, req.body.values),
+  );
 }

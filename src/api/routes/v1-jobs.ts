@@ -1,37 +1,25 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { JOB_STATUSES, type JobStatus, type JobView, type KerasBatchService } from '../../service/index.js';
-import { errorResponses, failureSchema, idParams, jobSchema, pageOf, pageQuery } from '../schemas.js';
+import { errorResponses, Failure, IdParams, Job, JobQuery, PageOf, PageQuery } from '../../contract/index.js';
+import type { JobView, KerasBatchService } from '../../service/index.js';
 
 const FINAL = new Set(['completed', 'failed', 'canceled']);
 
 /** `/api/v1/jobs`: list, show, failures (paged), cancel, rerun, and a server-sent-events progress stream. */
-export function v1JobRoutes(app: FastifyInstance, service: KerasBatchService): void {
+export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['jobs'];
   app.get(
     '/api/v1/jobs',
     {
-      schema: {
-        tags,
-        querystring: {
-          ...pageQuery,
-          properties: {
-            ...pageQuery.properties,
-            deployment: { type: 'string', minLength: 1 },
-            status: { type: 'array', items: { type: 'string', enum: [...JOB_STATUSES] } },
-          },
-        },
-        response: { 200: pageOf(jobSchema), ...errorResponses },
-      },
+      schema: { tags, querystring: JobQuery, response: { 200: PageOf(Job), ...errorResponses } },
     },
-    async (req) =>
-      service.listJobs(
-        req.query as { limit: number; offset: number; deployment?: string; status?: JobStatus[] },
-      ),
+    async (req) => service.listJobs(req.query),
   );
   app.get(
     '/api/v1/jobs/:id',
-    { schema: { tags, params: idParams, response: { 200: jobSchema, ...errorResponses } } },
-    async (req) => service.getJob((req.params as { id: string }).id),
+    { schema: { tags, params: IdParams, response: { 200: Job, ...errorResponses } } },
+    async (req) => service.getJob(req.params.id),
   );
   app.get(
     '/api/v1/jobs/:id/failures',
@@ -39,18 +27,17 @@ export function v1JobRoutes(app: FastifyInstance, service: KerasBatchService): v
       schema: {
         tags,
         summary: 'The inputs that failed, with stage, code and reason (paged)',
-        params: idParams,
-        querystring: pageQuery,
-        response: { 200: pageOf(failureSchema), ...errorResponses },
+        params: IdParams,
+        querystring: PageQuery,
+        response: { 200: PageOf(Failure), ...errorResponses },
       },
     },
-    async (req) =>
-      service.jobFailures((req.params as { id: string }).id, req.query as { limit: number; offset: number }),
+    async (req) => service.jobFailures(req.params.id, req.query),
   );
   app.post(
     '/api/v1/jobs/:id/cancel',
-    { schema: { tags, params: idParams, response: { 200: jobSchema, ...errorResponses } } },
-    async (req) => service.cancelJob((req.params as { id: string }).id),
+    { schema: { tags, params: IdParams, response: { 200: Job, ...errorResponses } } },
+    async (req) => service.cancelJob(req.params.id),
   );
   app.post(
     '/api/v1/jobs/:id/rerun',
@@ -58,11 +45,11 @@ export function v1JobRoutes(app: FastifyInstance, service: KerasBatchService): v
       schema: {
         tags,
         summary: "Run the job's deployment again (a new job)",
-        params: idParams,
-        response: { 202: jobSchema, ...errorResponses },
+        params: IdParams,
+        response: { 202: Job, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(202).send(await service.rerunJob((req.params as { id: string }).id)),
+    async (req, reply) => reply.status(202).send(await service.rerunJob(req.params.id)),
   );
   app.get(
     '/api/v1/jobs/:id/events',
@@ -71,13 +58,13 @@ export function v1JobRoutes(app: FastifyInstance, service: KerasBatchService): v
         tags,
         summary:
           'Server-sent events: a `job` event with the job view on every change; ends when the job is final',
-        params: idParams,
+        params: IdParams,
         produces: ['text/event-stream'],
         response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses },
       },
     },
     async (req, reply) => {
-      const id = (req.params as { id: string }).id;
+      const id = req.params.id;
       const first = await service.getJob(id);
       reply.hijack();
       const raw = reply.raw;

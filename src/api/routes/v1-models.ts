@@ -1,21 +1,42 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import {
+  errorResponses,
+  FileBytes,
+  FileQuery,
+  IdParams,
+  Model,
+  ModelCreated,
+  NoContent,
+  PageOf,
+  PageQuery,
+  Version,
+  VersionList,
+  VersionParams,
+} from '../../contract/index.js';
 import type { KerasBatchService } from '../../service/index.js';
 import { modelFile, multipartBody, readUpload } from '../multipart.js';
-import { errorResponses, idParams, modelSchema, pageOf, pageQuery, versionSchema } from '../schemas.js';
 
 const FILES = {
   file: 'the model file (.h5, .hdf5, .keras)',
   architecture: 'model.to_json() for a weights-only .h5',
 };
 const FIELDS = { name: 'model name (unique)', description: 'description', author: 'author' };
+const tags = ['models'];
 
 /** `/api/v1/models` and their versions. */
 export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService): void {
-  const tags = ['models'];
+  modelRoutes(app, service);
+  versionRoutes(app, service);
+}
+
+/** List, upload (the first version), show and delete models. */
+function modelRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/models',
-    { schema: { tags, querystring: pageQuery, response: { 200: pageOf(modelSchema), ...errorResponses } } },
-    async (req) => service.listModels(req.query as { limit: number; offset: number }),
+    { schema: { tags, querystring: PageQuery, response: { 200: PageOf(Model), ...errorResponses } } },
+    async (req) => service.listModels(req.query),
   );
 
   app.post(
@@ -25,10 +46,7 @@ export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService):
         tags,
         summary: 'Upload a model (its first version); the file must load and compile',
         consumes: ['multipart/form-data'],
-        response: {
-          201: { type: 'object', properties: { model: modelSchema, version: versionSchema } },
-          ...errorResponses,
-        },
+        response: { 201: ModelCreated, ...errorResponses },
       },
       config: { openapiBody: multipartBody(FILES, FIELDS) },
     },
@@ -48,32 +66,27 @@ export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService):
 
   app.get(
     '/api/v1/models/:id',
-    { schema: { tags, params: idParams, response: { 200: modelSchema, ...errorResponses } } },
-    async (req) => service.getModel((req.params as { id: string }).id),
+    { schema: { tags, params: IdParams, response: { 200: Model, ...errorResponses } } },
+    async (req) => service.getModel(req.params.id),
   );
 
   app.delete(
     '/api/v1/models/:id',
-    { schema: { tags, params: idParams, response: { 204: { type: 'null' }, ...errorResponses } } },
+    { schema: { tags, params: IdParams, response: { 204: NoContent, ...errorResponses } } },
     async (req, reply) => {
-      await service.deleteModel((req.params as { id: string }).id);
+      await service.deleteModel(req.params.id);
       return reply.status(204).send();
     },
   );
+}
 
+/** A model's versions: list, add, show, and download a version's file. */
+function versionRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/models/:id/versions',
-    {
-      schema: {
-        tags,
-        params: idParams,
-        response: {
-          200: { type: 'object', properties: { items: { type: 'array', items: versionSchema } } },
-          ...errorResponses,
-        },
-      },
-    },
-    async (req) => ({ items: await service.listVersions((req.params as { id: string }).id) }),
+    { schema: { tags, params: IdParams, response: { 200: VersionList, ...errorResponses } } },
+    async (req) => ({ items: await service.listVersions(req.params.id) }),
   );
 
   app.post(
@@ -82,16 +95,16 @@ export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService):
       schema: {
         tags,
         summary: 'Add a version to a model',
-        params: idParams,
+        params: IdParams,
         consumes: ['multipart/form-data'],
-        response: { 201: versionSchema, ...errorResponses },
+        response: { 201: Version, ...errorResponses },
       },
       config: { openapiBody: multipartBody(FILES, { author: FIELDS.author }) },
     },
     async (req, reply) => {
       const upload = await readUpload(req, { files: Object.keys(FILES), fields: ['author'] });
       const file = modelFile(upload, ['file']);
-      const version = await service.addVersion((req.params as { id: string }).id, {
+      const version = await service.addVersion(req.params.id, {
         author: upload.fields.author,
         file: { name: file.filename, bytes: file.bytes },
         architecture: upload.files.get('architecture')?.bytes,
@@ -100,19 +113,10 @@ export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService):
     },
   );
 
-  const versionParams = {
-    type: 'object',
-    properties: { id: { type: 'string', minLength: 1 }, version: { type: 'string', minLength: 1 } },
-    required: ['id', 'version'],
-    additionalProperties: false,
-  };
   app.get(
     '/api/v1/models/:id/versions/:version',
-    { schema: { tags, params: versionParams, response: { 200: versionSchema, ...errorResponses } } },
-    async (req) => {
-      const { id, version } = req.params as { id: string; version: string };
-      return service.getVersion(id, version);
-    },
+    { schema: { tags, params: VersionParams, response: { 200: Version, ...errorResponses } } },
+    async (req) => service.getVersion(req.params.id, req.params.version),
   );
 
   app.get(
@@ -122,20 +126,14 @@ export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService):
         tags,
         summary:
           "A version's model file as uploaded (`part=architecture`: its architecture JSON); queue workers download models here",
-        params: versionParams,
-        querystring: {
-          type: 'object',
-          properties: { part: { type: 'string', enum: ['model', 'architecture'], default: 'model' } },
-          additionalProperties: false,
-        },
+        params: VersionParams,
+        querystring: FileQuery,
         produces: ['application/octet-stream'],
-        response: { 200: { type: 'string', format: 'binary' }, ...errorResponses },
+        response: { 200: FileBytes, ...errorResponses },
       },
     },
     async (req, reply) => {
-      const { id, version } = req.params as { id: string; version: string };
-      const { part } = req.query as { part: 'model' | 'architecture' };
-      const file = await service.versionFile(id, version, part);
+      const file = await service.versionFile(req.params.id, req.params.version, req.query.part);
       const name = file.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model';
       return reply
         .type('application/octet-stream')

@@ -2,18 +2,21 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { pino } from 'pino';
+import {
+  type ApiClient,
+  type ConnectionInput,
+  createApiClient,
+  type DeploymentInput,
+} from '../../contract/index.js';
 import type {
   ConnectionView,
   DeploymentView,
   JobView,
   KerasBatchService,
-  ModelVersionView,
   ModelView,
-  NewConnectionInput,
-  NewDeploymentInput,
   Page,
 } from '../../service/index.js';
-import { KerasBatchError } from '../../util/errors.js';
+import { errorMessage, KerasBatchError } from '../../util/errors.js';
 
 /** Where the repository commands act: the embedded data dir, or a server. */
 export interface TargetOptions {
@@ -35,10 +38,10 @@ export interface Client {
   listModels(): Promise<Page<ModelView>>;
   showModel(id: string): Promise<ModelView>;
   deleteModel(id: string): Promise<void>;
-  addConnection(input: NewConnectionInput): Promise<ConnectionView>;
+  addConnection(input: ConnectionInput): Promise<ConnectionView>;
   listConnections(): Promise<Page<ConnectionView>>;
   deleteConnection(id: string): Promise<void>;
-  createDeployment(input: NewDeploymentInput): Promise<DeploymentView>;
+  createDeployment(input: DeploymentInput): Promise<DeploymentView>;
   listDeployments(model?: string): Promise<Page<DeploymentView>>;
   showDeployment(id: string): Promise<DeploymentView>;
   runDeployment(id: string): Promise<JobView>;
@@ -102,10 +105,10 @@ class EmbeddedClient implements Client {
   listModels = () => this.s.listModels({ limit: 1000 });
   showModel = (id: string) => this.s.getModel(id);
   deleteModel = (id: string) => this.s.deleteModel(id);
-  addConnection = (i: NewConnectionInput) => this.s.createConnection(i);
+  addConnection = (i: ConnectionInput) => this.s.createConnection(i);
   listConnections = () => this.s.listConnections({ limit: 1000 });
   deleteConnection = (id: string) => this.s.deleteConnection(id);
-  createDeployment = (i: NewDeploymentInput) => this.s.createDeployment(i);
+  createDeployment = (i: DeploymentInput) => this.s.createDeployment(i);
   listDeployments = (model?: string) => this.s.listDeployments({ model, limit: 1000 });
   showDeployment = (id: string) => this.s.getDeployment(id);
   runDeployment = (id: string) => this.s.runDeployment(id);
@@ -122,43 +125,20 @@ class EmbeddedClient implements Client {
 
 class HttpClient implements Client {
   readonly remote = true;
-  constructor(
-    private readonly base: string,
-    private readonly key: string,
-  ) {}
-
-  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const init: RequestInit = { method, headers: { authorization: `Bearer ${this.key}` } };
-    if (body instanceof FormData) init.body = body;
-    else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] = 'application/json';
-    }
-    let res: Response;
-    try {
-      res = await fetch(`${this.base}${path}`, init);
-    } catch (error) {
-      throw new KerasBatchError(
-        'cli',
-        'CLI_SERVER_UNREACHABLE',
-        `cannot reach ${this.base}: ${(error as Error).message}`,
-      );
-    }
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    if (!res.ok) {
-      let message = text;
-      let code = `HTTP_${res.status}`;
-      try {
-        const e = JSON.parse(text) as { error: { code: string; message: string } };
-        message = e.error.message;
-        code = e.error.code;
-      } catch {
-        // not our error shape: show the text
-      }
-      throw new KerasBatchError('server', code, message);
-    }
-    return JSON.parse(text) as T;
+  private readonly api: ApiClient;
+  constructor(base: string, key: string) {
+    this.api = createApiClient({
+      baseUrl: base,
+      apiKey: key,
+      toError: (f) =>
+        f.status === 0
+          ? new KerasBatchError(
+              'cli',
+              'CLI_SERVER_UNREACHABLE',
+              `cannot reach ${base}: ${errorMessage(f.cause)}`,
+            )
+          : new KerasBatchError('server', f.code ?? `HTTP_${f.status}`, f.message ?? f.text),
+    });
   }
 
   async addModel(i: {
@@ -173,40 +153,26 @@ class HttpClient implements Client {
     if (i.architecture)
       form.set('architecture', new Blob([await readFile(i.architecture)]), basename(i.architecture));
     if (i.author) form.set('author', i.author);
-    const existing = await this.call<ModelView>('GET', `/api/v1/models/${encodeURIComponent(i.name)}`).catch(
-      () => undefined,
-    );
-    if (existing) return this.call<ModelVersionView>('POST', `/api/v1/models/${existing.id}/versions`, form);
+    const existing = await this.api.getModel(i.name).catch(() => undefined);
+    if (existing) return this.api.addVersion(existing.id, form);
     form.set('name', i.name);
     if (i.description) form.set('description', i.description);
-    return this.call('POST', '/api/v1/models', form);
+    return this.api.createModel(form);
   }
-  listModels = () => this.call<Page<ModelView>>('GET', '/api/v1/models?limit=1000');
-  showModel = (id: string) => this.call<ModelView>('GET', `/api/v1/models/${encodeURIComponent(id)}`);
-  deleteModel = (id: string) => this.call<void>('DELETE', `/api/v1/models/${encodeURIComponent(id)}`);
-  addConnection = (i: NewConnectionInput) => this.call<ConnectionView>('POST', '/api/v1/connections', i);
-  listConnections = () => this.call<Page<ConnectionView>>('GET', '/api/v1/connections?limit=1000');
-  deleteConnection = (id: string) =>
-    this.call<void>('DELETE', `/api/v1/connections/${encodeURIComponent(id)}`);
-  createDeployment = (i: NewDeploymentInput) => this.call<DeploymentView>('POST', '/api/v1/deployments', i);
-  listDeployments = (model?: string) =>
-    this.call<Page<DeploymentView>>(
-      'GET',
-      `/api/v1/deployments?limit=1000${model ? `&model=${encodeURIComponent(model)}` : ''}`,
-    );
-  showDeployment = (id: string) =>
-    this.call<DeploymentView>('GET', `/api/v1/deployments/${encodeURIComponent(id)}`);
-  runDeployment = (id: string) =>
-    this.call<JobView>('POST', `/api/v1/deployments/${encodeURIComponent(id)}/run`);
-  deleteDeployment = (id: string) =>
-    this.call<void>('DELETE', `/api/v1/deployments/${encodeURIComponent(id)}`);
-  listJobs = (deployment?: string) =>
-    this.call<Page<JobView>>(
-      'GET',
-      `/api/v1/jobs?limit=1000${deployment ? `&deployment=${encodeURIComponent(deployment)}` : ''}`,
-    );
-  showJob = (id: string) => this.call<JobView>('GET', `/api/v1/jobs/${encodeURIComponent(id)}`);
-  cancelJob = (id: string) => this.call<JobView>('POST', `/api/v1/jobs/${encodeURIComponent(id)}/cancel`);
+  listModels = () => this.api.listModels({ limit: 1000 });
+  showModel = (id: string) => this.api.getModel(id);
+  deleteModel = (id: string) => this.api.deleteModel(id);
+  addConnection = (i: ConnectionInput) => this.api.createConnection(i);
+  listConnections = () => this.api.listConnections({ limit: 1000 });
+  deleteConnection = (id: string) => this.api.deleteConnection(id);
+  createDeployment = (i: DeploymentInput) => this.api.createDeployment(i);
+  listDeployments = (model?: string) => this.api.listDeployments({ limit: 1000, model });
+  showDeployment = (id: string) => this.api.getDeployment(id);
+  runDeployment = (id: string) => this.api.runDeployment(id);
+  deleteDeployment = (id: string) => this.api.deleteDeployment(id);
+  listJobs = (deployment?: string) => this.api.listJobs({ limit: 1000, deployment });
+  showJob = (id: string) => this.api.getJob(id);
+  cancelJob = (id: string) => this.api.cancelJob(id);
   async waitJob(id: string) {
     for (;;) {
       const job = await this.showJob(id);

@@ -1,0 +1,8 @@
+/**
+ * The API's contract: the TypeBox schemas of every `/api/v1` and WML v3 request and response, the types derived
+ * from them, and the one typed client of `/api/v1`.
+ * @module
+ */
+export * from './client.js';
+export * from './schemas.js';
+export * from './v3-schemas.js';
