@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isTypedArray } from 'node:util/types';
 import h5wasm from 'h5wasm/node';
 import { KerasErrorCode, loadError } from './errors.js';
 
@@ -205,8 +206,8 @@ export function readFloatDataset(dataset: H5Dataset, what: string): { shape: num
   const count = shape.reduce((a, b) => a * b, 1);
   let data: Float32Array;
   if (value instanceof Float32Array) data = value;
-  else if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const arr = value as unknown as ArrayLike<number | bigint>;
+  else if (isTypedArray(value)) {
+    const arr: ArrayLike<number | bigint> = value;
     data = new Float32Array(arr.length);
     for (let i = 0; i < arr.length; i++) data[i] = Number(arr[i]);
   } else if (typeof value === 'number' || typeof value === 'bigint') {
