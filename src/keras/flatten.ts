@@ -4,8 +4,8 @@
  * tensors the outer call consumed, references to their outputs redirected to the inner output layers).
  */
 import { KerasErrorCode, loadError } from './errors.js';
+import { isObject } from './json.js';
 import type { InboundNode, LayerSpec, ModelInput, ModelOutput, Shape, TensorRef } from './model.js';
-import { isObject } from './normalize.js';
 import type { RawLayer, RawModel } from './raw-model.js';
 
 interface Scope {

@@ -6,8 +6,8 @@
  * A function outside the table, or an argument the table does not map, is refused naming it.
  */
 import { KerasErrorCode, layerError } from './errors.js';
+import { isObject } from './json.js';
 import { type InboundNode, OP_CLASS_PREFIX, type TensorRef } from './model.js';
-import { isObject } from './normalize.js';
 import type { RawLayer } from './raw-model.js';
 
 interface TfOp {

@@ -1,0 +1,19 @@
+import type { LayerFamilyTable } from './descriptor.js';
+import { renameKey } from './keras1-renames.js';
+
+/** Reshaping layers: no weights. */
+export const RESHAPING_FAMILY = {
+  Flatten: { weights: 0 },
+  Reshape: { weights: 0 },
+  Permute: { weights: 0 },
+  RepeatVector: { weights: 0 },
+  Cropping1D: { weights: 0 },
+  Cropping2D: { weights: 0 },
+  Cropping3D: { weights: 0 },
+  ZeroPadding1D: { weights: 0 },
+  ZeroPadding2D: { weights: 0 },
+  ZeroPadding3D: { weights: 0 },
+  UpSampling1D: { weights: 0, keras1: { convert: (config) => renameKey(config, 'length', 'size') } },
+  UpSampling2D: { weights: 0 },
+  UpSampling3D: { weights: 0 },
+} satisfies LayerFamilyTable;
