@@ -1,6 +1,16 @@
 /** Convolution layers (`keras/src/layers/convolutional/`). */
 import type { LayerConfig, WeightTensor } from '../model.js';
-import { describeWeight, flag, kernelAndBias, type LayerFamilyTable } from './descriptor.js';
+import {
+  type BaseLayerConfig,
+  type DataFormat,
+  describeWeight,
+  flag,
+  type IntOrTuple,
+  type KernelBiasConfig,
+  kernelAndBias,
+  type LayerFamilyTable,
+  type StoredObject,
+} from './descriptor.js';
 import { keras1Conv1D, keras1Conv2D, keras1Conv3D } from './keras1-renames.js';
 
 /** Conv1D/2D/3D: a kernel of rank + 2 axes ending in `filters`, and a bias of that size. */
@@ -23,6 +33,38 @@ function convShapes(
 
 /** `[depthwise_kernel, pointwise_kernel, bias?]`. */
 const separableKernels = (config: LayerConfig): number => 2 + flag(config.use_bias);
+
+/** What every convolution stores about its window (`keras/src/layers/convolutional/base_conv.py`). */
+export interface ConvWindowConfig {
+  kernel_size?: IntOrTuple;
+  strides?: IntOrTuple;
+  padding?: 'valid' | 'same' | 'causal';
+  data_format?: DataFormat;
+  dilation_rate?: IntOrTuple;
+}
+
+/** Conv1D/2D/3D. */
+export interface ConvConfig extends BaseLayerConfig, KernelBiasConfig, ConvWindowConfig {
+  filters?: number;
+  groups?: number;
+}
+
+/** Conv1D/2D/3DTranspose. */
+export interface ConvTransposeConfig extends ConvConfig {
+  output_padding?: IntOrTuple | null;
+}
+
+/** DepthwiseConv1D/2D: one kernel per input channel and multiplier. */
+export interface DepthwiseConvConfig extends BaseLayerConfig, KernelBiasConfig, ConvWindowConfig {
+  depth_multiplier?: number;
+  depthwise_initializer?: StoredObject;
+}
+
+/** SeparableConv1D/2D: a depthwise kernel, then a pointwise one to `filters`. */
+export interface SeparableConvConfig extends DepthwiseConvConfig {
+  filters?: number;
+  pointwise_initializer?: StoredObject;
+}
 
 export const CONVOLUTION_FAMILY = {
   Conv1D: {

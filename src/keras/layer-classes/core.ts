@@ -1,6 +1,34 @@
 /** Core layers: inputs, Dense, embeddings, masking and the training-only layers (identity in predict). */
-import { describeWeight, kernelAndBias, type LayerFamilyTable } from './descriptor.js';
+import {
+  type BaseLayerConfig,
+  describeWeight,
+  type KernelBiasConfig,
+  kernelAndBias,
+  type LayerFamilyTable,
+} from './descriptor.js';
 import { keras1DropoutRate, keras1UnitsAndRecurrent, renameKey } from './keras1-renames.js';
+
+export interface InputLayerConfig extends BaseLayerConfig {
+  batch_input_shape?: (number | null)[];
+  sparse?: boolean;
+  ragged?: boolean;
+}
+
+export interface DenseConfig extends BaseLayerConfig, KernelBiasConfig {
+  units?: number;
+}
+
+export interface ActivationConfig extends BaseLayerConfig {
+  activation?: string;
+}
+
+/** Dropout, SpatialDropout*, GaussianDropout, AlphaDropout (and GaussianNoise's `stddev`). */
+export interface DropoutConfig extends BaseLayerConfig {
+  rate?: number;
+  stddev?: number;
+  noise_shape?: (number | null)[] | null;
+  seed?: number | null;
+}
 
 export const CORE_FAMILY = {
   InputLayer: { weights: 0 },

@@ -59,3 +59,32 @@ export const recurrentKernels = (config: LayerConfig): number => 2 + flag(config
 
 /** A weight's name and shape, for mismatch messages. */
 export const describeWeight = (w: WeightTensor): string => `'${w.name}' [${w.shape}]`;
+
+/** Keys every stored layer config has (`Layer.get_config()`), after the reader's normalization. */
+export interface BaseLayerConfig {
+  name?: string;
+  trainable?: boolean;
+  /** A dtype name (Keras 3 dtype policies are reduced to one). */
+  dtype?: string | null;
+}
+
+/** A tuple Keras also accepts as one int (`3` for `(3, 3)`). */
+export type IntOrTuple = number | number[];
+
+export type DataFormat = 'channels_last' | 'channels_first';
+
+/** An initializer, regularizer or constraint: a name or a Keras config object, kept as stored. */
+export type StoredObject = string | Record<string, unknown> | null;
+
+/** The keys Keras stores for the kernel and bias of Dense, convolutions and their kin. */
+export interface KernelBiasConfig {
+  activation?: string;
+  use_bias?: boolean;
+  kernel_initializer?: StoredObject;
+  bias_initializer?: StoredObject;
+  kernel_regularizer?: StoredObject;
+  bias_regularizer?: StoredObject;
+  activity_regularizer?: StoredObject;
+  kernel_constraint?: StoredObject;
+  bias_constraint?: StoredObject;
+}

@@ -1,6 +1,50 @@
 /** Normalization layers (`keras/src/layers/normalization/`). */
-import { describeWeight, flag, type LayerFamilyTable } from './descriptor.js';
+import {
+  type BaseLayerConfig,
+  describeWeight,
+  flag,
+  type LayerFamilyTable,
+  type StoredObject,
+} from './descriptor.js';
 import { renameKey } from './keras1-renames.js';
+
+/** The learned scale and offset of BatchNormalization, LayerNormalization and GroupNormalization. */
+export interface ScaleCenterConfig {
+  epsilon?: number;
+  center?: boolean;
+  scale?: boolean;
+  beta_initializer?: StoredObject;
+  gamma_initializer?: StoredObject;
+}
+
+export interface BatchNormalizationConfig extends BaseLayerConfig, ScaleCenterConfig {
+  axis?: number | number[];
+  momentum?: number;
+  moving_mean_initializer?: StoredObject;
+  moving_variance_initializer?: StoredObject;
+  /** Keras 1 only: 0 (feature-wise) is the only mode Keras 2 kept. */
+  mode?: number;
+}
+
+export interface LayerNormalizationConfig extends BaseLayerConfig, ScaleCenterConfig {
+  axis?: number | number[];
+  /** Keras 3: scale by the root mean square only (no centering, gamma only). */
+  rms_scaling?: boolean;
+}
+
+export interface GroupNormalizationConfig extends BaseLayerConfig, ScaleCenterConfig {
+  groups?: number;
+  axis?: number;
+}
+
+export interface UnitNormalizationConfig extends BaseLayerConfig {
+  axis?: number | number[];
+}
+
+export interface RMSNormalizationConfig extends BaseLayerConfig {
+  axis?: number | number[];
+  epsilon?: number;
+}
 
 export const NORMALIZATION_FAMILY = {
   BatchNormalization: {

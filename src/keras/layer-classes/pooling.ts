@@ -1,6 +1,21 @@
 /** Pooling layers: no weights (the adaptive ones of Keras 3 are not known to the reader). */
-import type { LayerFamilyTable } from './descriptor.js';
+import type { BaseLayerConfig, DataFormat, IntOrTuple, LayerFamilyTable } from './descriptor.js';
 import { keras1Pooling1D } from './keras1-renames.js';
+
+/** Max/AveragePooling1D/2D/3D. */
+export interface PoolingConfig extends BaseLayerConfig {
+  pool_size?: IntOrTuple;
+  /** null: the pool size. */
+  strides?: IntOrTuple | null;
+  padding?: 'valid' | 'same';
+  data_format?: DataFormat;
+}
+
+/** GlobalMax/AveragePooling1D/2D/3D. */
+export interface GlobalPoolingConfig extends BaseLayerConfig {
+  data_format?: DataFormat;
+  keepdims?: boolean;
+}
 
 export const POOLING_FAMILY = {
   MaxPooling1D: { aliases: ['MaxPool1D'], weights: 0, keras1: { convert: keras1Pooling1D } },

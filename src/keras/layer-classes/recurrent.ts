@@ -1,6 +1,14 @@
 /** Recurrent layers (`keras/src/layers/rnn/`, tf.keras' CuDNN layers). */
 import type { LayerConfig, WeightTensor } from '../model.js';
-import { describeWeight, type LayerFamilyTable, recurrentKernels } from './descriptor.js';
+import type { ConvWindowConfig } from './convolution.js';
+import {
+  type BaseLayerConfig,
+  describeWeight,
+  type KernelBiasConfig,
+  type LayerFamilyTable,
+  recurrentKernels,
+  type StoredObject,
+} from './descriptor.js';
 import { keras1UnitsAndRecurrent } from './keras1-renames.js';
 
 /** `kernel [in, gates * units]` and `recurrent_kernel [units, gates * units]`. */
@@ -18,6 +26,43 @@ function gateShapes(gates: number) {
     }
     return null;
   };
+}
+
+/** What every recurrent layer stores about its sequence (`keras/src/layers/rnn/rnn.py`). */
+export interface SequenceConfig {
+  return_sequences?: boolean;
+  return_state?: boolean;
+  go_backwards?: boolean;
+  stateful?: boolean;
+  unroll?: boolean;
+  time_major?: boolean;
+  zero_output_for_mask?: boolean;
+}
+
+/** SimpleRNN, GRU, LSTM and the CuDNN layers. */
+export interface RecurrentConfig extends BaseLayerConfig, KernelBiasConfig, SequenceConfig {
+  units?: number;
+  recurrent_activation?: string;
+  recurrent_initializer?: StoredObject;
+  recurrent_regularizer?: StoredObject;
+  recurrent_constraint?: StoredObject;
+  dropout?: number;
+  recurrent_dropout?: number;
+  /** LSTM. */
+  unit_forget_bias?: boolean;
+  /** GRU: separate input and recurrent biases (ONNX `linear_before_reset`). */
+  reset_after?: boolean;
+  implementation?: number;
+}
+
+/** The generic `RNN(cell)`: the cell is a stored layer entry. */
+export interface RNNConfig extends BaseLayerConfig, SequenceConfig {
+  cell?: { class_name?: string; config?: Record<string, unknown> } | null;
+}
+
+/** ConvLSTM1D/2D/3D. */
+export interface ConvLSTMConfig extends RecurrentConfig, ConvWindowConfig {
+  filters?: number;
 }
 
 export const RECURRENT_FAMILY = {

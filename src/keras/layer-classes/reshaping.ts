@@ -1,5 +1,9 @@
-import type { LayerFamilyTable } from './descriptor.js';
+import type { BaseLayerConfig, DataFormat, LayerFamilyTable } from './descriptor.js';
 import { renameKey } from './keras1-renames.js';
+
+export interface FlattenConfig extends BaseLayerConfig {
+  data_format?: DataFormat;
+}
 
 /** Reshaping layers: no weights. */
 export const RESHAPING_FAMILY = {
