@@ -6,12 +6,7 @@
  * The layer classes themselves, their aliases and weights are described once per class in `layer-classes/`;
  * the sets here are views of those descriptors.
  */
-import {
-  APPLICATION_CLASSES,
-  AUGMENTATION_CLASS_NAMES,
-  KERAS_LAYER_CLASSES,
-  WRAPPER_CLASS_NAMES,
-} from './layer-classes/index.js';
+import { APPLICATION_CLASSES, KERAS_LAYER_CLASSES, WRAPPER_CLASS_NAMES } from './layer-classes/index.js';
 
 /**
  * Layer classes that run arbitrary Python code: always refused, their config is never decoded. (tf.keras'
@@ -113,6 +108,3 @@ export function applicationClass(
   }
   return null;
 }
-
-/** Keras' image augmentation layers that `predict` passes through unchanged (`layer-classes/preprocessing.ts`). */
-export const AUGMENTATION_CLASSES: readonly string[] = AUGMENTATION_CLASS_NAMES;

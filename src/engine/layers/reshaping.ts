@@ -15,9 +15,9 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
  * Reshape to `(batch, ...target_shape)`; one `-1` is inferred (keras/src/layers/reshaping/reshape.py).
  * ONNX copies the batch axis with a `0` entry.
  */
-registerLayer('Reshape', ({ g, layer, inputs }) => {
+registerLayer('Reshape', ({ g, layer, inputs, config }) => {
   const x = inputs[0];
-  const raw = new ConfigReader(layer).raw('target_shape');
+  const raw = config.raw('target_shape');
   if (!Array.isArray(raw) || !raw.every((d) => isInt(d) && (d > 0 || d === -1))) {
     unsupported(layer, `target_shape ${JSON.stringify(raw)}`);
   }
@@ -41,9 +41,9 @@ registerLayer('Reshape', ({ g, layer, inputs }) => {
 });
 
 /** Permute with 1-based `dims` that exclude the batch axis. */
-registerLayer('Permute', ({ g, layer, inputs }) => {
+registerLayer('Permute', ({ g, layer, inputs, config }) => {
   const x = inputs[0];
-  const raw = new ConfigReader(layer).raw('dims');
+  const raw = config.raw('dims');
   const r = x.shape.length;
   const ok =
     Array.isArray(raw) &&
@@ -57,10 +57,10 @@ registerLayer('Permute', ({ g, layer, inputs }) => {
 });
 
 /** RepeatVector: `(batch, features)` → `(batch, n, features)`. */
-registerLayer('RepeatVector', ({ g, layer, inputs }) => {
+registerLayer('RepeatVector', ({ g, layer, inputs, config }) => {
   const x = inputs[0];
   if (x.shape.length !== 2) unsupported(layer, `input of rank ${x.shape.length}`);
-  const n = new ConfigReader(layer).number('n');
+  const n = config.number('n');
   const expanded = g.op('Unsqueeze', [x.name, g.constInt64('axes', [1])]);
   const name = g.op('Tile', [expanded, g.constInt64('repeats', [1, n, 1])]);
   return { masks: [null], outputs: [{ name, shape: [x.shape[0], n, x.shape[1]] }] };

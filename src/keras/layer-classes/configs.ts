@@ -7,13 +7,29 @@
  */
 import type { LayerConfig } from '../model.js';
 import type {
+  ELUConfig,
+  LeakyReLUConfig,
+  PReLUConfig,
+  ReLUConfig,
+  SoftmaxConfig,
+  ThresholdedReLUConfig,
+} from './activation.js';
+import type {
   ConvConfig,
   ConvTransposeConfig,
   DepthwiseConvConfig,
   SeparableConvConfig,
 } from './convolution.js';
-import type { ActivationConfig, DenseConfig, DropoutConfig, InputLayerConfig } from './core.js';
+import type {
+  ActivationConfig,
+  DenseConfig,
+  DropoutConfig,
+  EmbeddingConfig,
+  InputLayerConfig,
+  MaskingConfig,
+} from './core.js';
 import type { LayerClassName } from './index.js';
+import type { ConcatenateConfig, DotConfig } from './merging.js';
 import type {
   BatchNormalizationConfig,
   GroupNormalizationConfig,
@@ -23,7 +39,7 @@ import type {
 } from './normalization.js';
 import type { GlobalPoolingConfig, PoolingConfig } from './pooling.js';
 import type { ConvLSTMConfig, RecurrentConfig, RNNConfig } from './recurrent.js';
-import type { FlattenConfig } from './reshaping.js';
+import type { FlattenConfig, PermuteConfig, RepeatVectorConfig, ReshapeConfig } from './reshaping.js';
 
 /** Class name → its stored config type. A key that is not a layer class name is a compile error. */
 export interface TypedLayerConfigs {
@@ -39,6 +55,20 @@ export interface TypedLayerConfigs {
   GaussianNoise: DropoutConfig;
   AlphaDropout: DropoutConfig;
   Flatten: FlattenConfig;
+  Reshape: ReshapeConfig;
+  Permute: PermuteConfig;
+  RepeatVector: RepeatVectorConfig;
+  Concatenate: ConcatenateConfig;
+  Dot: DotConfig;
+  Embedding: EmbeddingConfig;
+  Masking: MaskingConfig;
+  // activation layers
+  ReLU: ReLUConfig;
+  LeakyReLU: LeakyReLUConfig;
+  PReLU: PReLUConfig;
+  ELU: ELUConfig;
+  ThresholdedReLU: ThresholdedReLUConfig;
+  Softmax: SoftmaxConfig;
   // convolution
   Conv1D: ConvConfig;
   Conv2D: ConvConfig;

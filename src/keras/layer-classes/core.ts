@@ -5,6 +5,7 @@ import {
   type KernelBiasConfig,
   kernelAndBias,
   type LayerFamilyTable,
+  type StoredObject,
 } from './descriptor.js';
 import { keras1DropoutRate, keras1UnitsAndRecurrent, renameKey } from './keras1-renames.js';
 
@@ -20,6 +21,22 @@ export interface DenseConfig extends BaseLayerConfig, KernelBiasConfig {
 
 export interface ActivationConfig extends BaseLayerConfig {
   activation?: string;
+}
+
+export interface EmbeddingConfig extends BaseLayerConfig {
+  input_dim?: number;
+  output_dim?: number;
+  mask_zero?: boolean;
+  /** Keras 3 LoRA: refused unless merged into the saved embeddings. */
+  lora_rank?: number | null;
+  embeddings_initializer?: StoredObject;
+  embeddings_regularizer?: StoredObject;
+  embeddings_constraint?: StoredObject;
+  input_length?: number | null;
+}
+
+export interface MaskingConfig extends BaseLayerConfig {
+  mask_value?: number;
 }
 
 /** Dropout, SpatialDropout*, GaussianDropout, AlphaDropout (and GaussianNoise's `stddev`). */

@@ -1,4 +1,13 @@
-import type { LayerFamilyTable } from './descriptor.js';
+import type { BaseLayerConfig, LayerFamilyTable } from './descriptor.js';
+
+export interface ConcatenateConfig extends BaseLayerConfig {
+  axis?: number;
+}
+
+export interface DotConfig extends BaseLayerConfig {
+  axes?: number | number[];
+  normalize?: boolean;
+}
 
 /** Merging layers: no weights. */
 export const MERGING_FAMILY = {

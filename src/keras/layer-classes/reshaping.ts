@@ -5,6 +5,20 @@ export interface FlattenConfig extends BaseLayerConfig {
   data_format?: DataFormat;
 }
 
+/** `target_shape` without the batch axis; one entry may be -1. */
+export interface ReshapeConfig extends BaseLayerConfig {
+  target_shape?: number[];
+}
+
+/** 1-based `dims`, without the batch axis. */
+export interface PermuteConfig extends BaseLayerConfig {
+  dims?: number[];
+}
+
+export interface RepeatVectorConfig extends BaseLayerConfig {
+  n?: number;
+}
+
 /** Reshaping layers: no weights. */
 export const RESHAPING_FAMILY = {
   Flatten: { weights: 0 },
