@@ -39,7 +39,14 @@ import type {
 } from './normalization.js';
 import type { GlobalPoolingConfig, PoolingConfig } from './pooling.js';
 import type { ConvLSTMConfig, RecurrentConfig, RNNConfig } from './recurrent.js';
-import type { FlattenConfig, PermuteConfig, RepeatVectorConfig, ReshapeConfig } from './reshaping.js';
+import type {
+  CroppingConfig,
+  FlattenConfig,
+  PermuteConfig,
+  RepeatVectorConfig,
+  ReshapeConfig,
+  ZeroPaddingConfig,
+} from './reshaping.js';
 
 /** Class name → its stored config type. A key that is not a layer class name is a compile error. */
 export interface TypedLayerConfigs {
@@ -58,6 +65,12 @@ export interface TypedLayerConfigs {
   Reshape: ReshapeConfig;
   Permute: PermuteConfig;
   RepeatVector: RepeatVectorConfig;
+  Cropping1D: CroppingConfig;
+  Cropping2D: CroppingConfig;
+  Cropping3D: CroppingConfig;
+  ZeroPadding1D: ZeroPaddingConfig;
+  ZeroPadding2D: ZeroPaddingConfig;
+  ZeroPadding3D: ZeroPaddingConfig;
   Concatenate: ConcatenateConfig;
   Dot: DotConfig;
   Embedding: EmbeddingConfig;

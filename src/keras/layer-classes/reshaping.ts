@@ -19,6 +19,21 @@ export interface RepeatVectorConfig extends BaseLayerConfig {
   n?: number;
 }
 
+/** An int, one int per axis, or a `(begin, end)` pair per axis (Keras 1 ZeroPadding2D: a dict of four pads). */
+export type SpatialPairs = number | number[] | number[][] | Record<string, number>;
+
+/** Cropping1D/2D/3D. */
+export interface CroppingConfig extends BaseLayerConfig {
+  cropping?: SpatialPairs;
+  data_format?: DataFormat;
+}
+
+/** ZeroPadding1D/2D/3D. */
+export interface ZeroPaddingConfig extends BaseLayerConfig {
+  padding?: SpatialPairs;
+  data_format?: DataFormat;
+}
+
 /** Reshaping layers: no weights. */
 export const RESHAPING_FAMILY = {
   Flatten: { weights: 0 },
