@@ -4,9 +4,10 @@
  * InputLayer (synthesized from the first layer's shape when absent) and a chain of inbound nodes.
  */
 import { KerasErrorCode, layerError, loadError } from './errors.js';
+import { isObject } from './json.js';
 import { MODEL_CLASSES } from './known-layers.js';
 import type { InboundNode, TensorRef } from './model.js';
-import { isObject, normalizeLayer, reduceDtype, type StoredLayer } from './normalize.js';
+import { normalizeLayer, reduceDtype, type StoredLayer } from './normalize.js';
 import type { RawLayer, RawModel } from './raw-model.js';
 import { isTfOpEntry, tfOpLayer } from './tf-ops.js';
 

@@ -11,6 +11,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { isTypedArray } from 'node:util/types';
 import h5wasm, { ExternalLink } from 'h5wasm';
 import { KerasErrorCode, loadError } from './errors.js';
 
@@ -278,8 +279,8 @@ export function readFloatDataset(dataset: H5Dataset, what: string): { shape: num
   const count = shape.reduce((a, b) => a * b, 1);
   let data: Float32Array;
   if (value instanceof Float32Array) data = value;
-  else if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const arr = value as unknown as ArrayLike<number | bigint>;
+  else if (isTypedArray(value)) {
+    const arr: ArrayLike<number | bigint> = value;
     data = new Float32Array(arr.length);
     for (let i = 0; i < arr.length; i++) data[i] = Number(arr[i]);
   } else if (typeof value === 'number' || typeof value === 'bigint') {

@@ -1,6 +1,11 @@
 /** JSON as Python's `json.dumps` writes it (which allows bare `NaN`, `Infinity`, `-Infinity`). */
 import { KerasErrorCode, loadError } from './errors.js';
 
+/** Whether a value is a plain JSON object. */
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 function replaceNonFinite(text: string): string {
   let out = '';
   let inString = false;

@@ -18,10 +18,9 @@ import {
   stringAttr,
   stringListAttr,
 } from './hdf5.js';
-import { parsePythonJson } from './json.js';
+import { isObject, parsePythonJson } from './json.js';
 import { convertKeras1Weights } from './keras1-weights.js';
 import type { ModelDescription, ModelFormat } from './model.js';
-import { isObject } from './normalize.js';
 import type { RawModel } from './raw-model.js';
 import { assignByLayer } from './weights-assign.js';
 import { checkLayerWeights } from './weights-check.js';

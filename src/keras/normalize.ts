@@ -4,6 +4,7 @@
  * objects → names, `batch_shape` → `batch_input_shape`), code layers and custom classes refused.
  */
 import { KerasErrorCode, layerError } from './errors.js';
+import { isObject } from './json.js';
 import { convertKeras1Layer, KERAS1_REMOVED, looksLikeKeras1 } from './keras1-config.js';
 import {
   applicationClass,
@@ -25,11 +26,6 @@ export interface StoredLayer {
   registered_name?: unknown;
   name?: unknown;
   inbound_nodes?: unknown;
-}
-
-/** Whether a value is a plain JSON object. */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A Keras 2/3 dtype or dtype policy reduced to a dtype string (`mixed_float16` → `float32` variables). */

@@ -6,8 +6,8 @@
  * A function outside the table, or an argument the table does not map, is refused naming it.
  */
 import { KerasErrorCode, layerError } from './errors.js';
+import { isObject } from './json.js';
 import { type InboundNode, OP_CLASS_PREFIX, type TensorRef } from './model.js';
-import { isObject } from './normalize.js';
 import type { RawLayer } from './raw-model.js';
 
 interface TfOp {
@@ -196,12 +196,16 @@ function sliceKey(spec: unknown): unknown {
   return Array.isArray(spec) ? spec.map(item) : item(spec);
 }
 
+/** A reference the graph parser made (it names a layer and a node index). */
+function isTensorRef(value: unknown): value is TensorRef {
+  return isObject(value) && typeof value.layer === 'string' && typeof value.nodeIndex === 'number';
+}
+
 /** Every tensor a stored value refers to, in order. */
 function refsIn(value: unknown, out: TensorRef[]): void {
   if (Array.isArray(value)) for (const v of value) refsIn(v, out);
   else if (isObject(value)) {
-    if (typeof value.layer === 'string' && typeof value.nodeIndex === 'number')
-      out.push(value as unknown as TensorRef);
+    if (isTensorRef(value)) out.push(value);
     else for (const v of Object.values(value)) refsIn(v, out);
   }
 }

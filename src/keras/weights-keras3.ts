@@ -8,8 +8,8 @@
  */
 import { KerasErrorCode, layerError } from './errors.js';
 import { childGroup, childNames, type H5Group, isDataset, readFloatDataset, stringAttr } from './hdf5.js';
+import { isObject } from './json.js';
 import type { LayerConfig, WeightTensor } from './model.js';
-import { isObject } from './normalize.js';
 import type { RawLayer, RawModel } from './raw-model.js';
 import { rawExpectedCount } from './weights-assign.js';
 

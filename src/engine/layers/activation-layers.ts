@@ -1,6 +1,7 @@
+import type { SoftmaxConfig } from '../../keras/layer-classes/activation.js';
 import type { LayerSpec } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { type ConfigReader, requireWeights, unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
 import { registerLayer, type Sym } from './registry.js';
 
@@ -45,8 +46,7 @@ export function emitRelu(
   return y;
 }
 
-registerLayer('ReLU', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('ReLU', ({ g, layer, inputs, config: cfg }) => {
   const maxValue = cfg.optionalNumber('max_value');
   if (maxValue !== null && maxValue < 0) unsupported(layer, `max_value ${maxValue}`);
   const y = emitRelu(
@@ -60,8 +60,7 @@ registerLayer('ReLU', ({ g, layer, inputs }) => {
 });
 
 /** Keras 2 calls the slope `alpha` (default 0.3), Keras 3 `negative_slope` (default 0.3). */
-registerLayer('LeakyReLU', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('LeakyReLU', ({ g, inputs, config: cfg }) => {
   const slope = cfg.has('negative_slope') ? cfg.number('negative_slope') : cfg.number('alpha', 0.3);
   return same(inputs[0], g.op('LeakyRelu', [inputs[0].name], { alpha: { f: slope } }));
 });
@@ -79,21 +78,21 @@ registerLayer('PReLU', ({ g, layer, inputs }) => {
 });
 
 /** ELU with `alpha` (tf_keras backend.elu; keras/src/activations/activations.py `elu`). */
-registerLayer('ELU', ({ g, layer, inputs }) => {
-  const alpha = new ConfigReader(layer).number('alpha', 1);
+registerLayer('ELU', ({ g, inputs, config }) => {
+  const alpha = config.number('alpha', 1);
   return same(inputs[0], g.op('Elu', [inputs[0].name], { alpha: { f: alpha } }));
 });
 
 /** ThresholdedReLU: `x * (x > theta)` (tf_keras advanced_activations.py). */
-registerLayer('ThresholdedReLU', ({ g, layer, inputs }) => {
-  const theta = new ConfigReader(layer).number('theta', 1);
+registerLayer('ThresholdedReLU', ({ g, inputs, config }) => {
+  const theta = config.number('theta', 1);
   const x = inputs[0].name;
   const mask = g.op('Cast', [g.op('Greater', [x, g.constFloat('theta', [], [theta])])], { to: { i: 1 } });
   return same(inputs[0], g.op('Mul', [x, mask]));
 });
 
-function softmaxAxes(layer: LayerSpec, rank: number): number[] {
-  const raw = new ConfigReader(layer).raw('axis');
+function softmaxAxes(cfg: ConfigReader<SoftmaxConfig>, layer: LayerSpec, rank: number): number[] {
+  const raw = cfg.raw('axis');
   const list = raw === undefined || raw === null ? [-1] : Array.isArray(raw) ? raw : [raw];
   if (list.length === 0 || !list.every((a) => typeof a === 'number' && Number.isInteger(a))) {
     unsupported(layer, `axis ${JSON.stringify(raw)}`);
@@ -110,10 +109,10 @@ function softmaxAxes(layer: LayerSpec, rank: number): number[] {
  */
 registerLayer(
   'Softmax',
-  ({ g, layer, inputs, kwargs }) => {
+  ({ g, layer, inputs, kwargs, config }) => {
     if (kwargs.mask !== undefined && kwargs.mask !== null) unsupported(layer, 'a mask call argument');
     const x = inputs[0];
-    const axes = softmaxAxes(layer, x.shape.length);
+    const axes = softmaxAxes(config, layer, x.shape.length);
     if (axes.length === 1) return same(x, g.op('Softmax', [x.name], { axis: { i: axes[0] } }));
     const shifted = g.op('Sub', [
       x.name,

@@ -1,11 +1,20 @@
-import type { LayerSpec } from '../../keras/model.js';
+import type { LayerConfig, LayerSpec } from '../../keras/model.js';
 import { EngineError } from '../../util/errors.js';
+
+/** The keys of a typed config (any key for an untyped `LayerConfig`). */
+export type ConfigKey<C> = string extends keyof C ? string : keyof C & string;
+
+/** The keys of a typed config whose values are of type `T` (any key for an untyped `LayerConfig`). */
+export type ConfigKeyOf<C, T> = string extends keyof C
+  ? string
+  : { [K in keyof C & string]-?: NonNullable<C[K]> extends T ? K : never }[keyof C & string];
 
 /**
  * Typed readers for a layer's Keras config. Each throws an EngineError naming the layer when a value has
- * the wrong type, so a malformed config never turns into a silent wrong answer.
+ * the wrong type, so a malformed config never turns into a silent wrong answer. `C` is the class' stored config
+ * type (`ConfigOf<'Dense'>`): reading a key it does not have, or as a type it does not hold, is a compile error.
  */
-export class ConfigReader {
+export class ConfigReader<C extends object = LayerConfig> {
   constructor(private readonly layer: LayerSpec) {}
 
   private fail(key: string, expected: string): never {
@@ -15,11 +24,11 @@ export class ConfigReader {
     );
   }
 
-  has(key: string): boolean {
+  has(key: ConfigKey<C>): boolean {
     return this.layer.config[key] !== undefined && this.layer.config[key] !== null;
   }
 
-  number(key: string, fallback?: number): number {
+  number(key: ConfigKeyOf<C, number>, fallback?: number): number {
     const v = this.layer.config[key];
     if (v === undefined || v === null) {
       if (fallback === undefined) this.fail(key, 'a number');
@@ -29,21 +38,25 @@ export class ConfigReader {
     return v;
   }
 
-  optionalNumber(key: string): number | null {
+  optionalNumber(key: ConfigKeyOf<C, number>): number | null {
     const v = this.layer.config[key];
     if (v === undefined || v === null) return null;
     if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(key, 'a number or null');
     return v;
   }
 
-  bool(key: string, fallback: boolean): boolean {
+  bool(key: ConfigKeyOf<C, boolean>, fallback: boolean): boolean {
     const v = this.layer.config[key];
     if (v === undefined || v === null) return fallback;
     if (typeof v !== 'boolean') this.fail(key, 'a boolean');
     return v;
   }
 
-  string(key: string, fallback?: string): string {
+  string(key: ConfigKeyOf<C, string>, fallback?: string): string {
+    return this.stringAt(key, fallback);
+  }
+
+  private stringAt(key: string, fallback?: string): string {
     const v = this.layer.config[key];
     if (v === undefined || v === null) {
       if (fallback === undefined) this.fail(key, 'a string');
@@ -54,7 +67,7 @@ export class ConfigReader {
   }
 
   /** An int or a tuple of ints, expanded to `rank` values (Keras accepts `3` for `(3, 3)`). */
-  tuple(key: string, rank: number, fallback?: number[]): number[] {
+  tuple(key: ConfigKeyOf<C, number | readonly number[]>, rank: number, fallback?: number[]): number[] {
     const v = this.layer.config[key];
     if (v === undefined || v === null) {
       if (fallback === undefined) this.fail(key, `an int or ${rank} ints`);
@@ -75,13 +88,13 @@ export class ConfigReader {
 
   /** `channels_last` (default) or `channels_first`. */
   channelsFirst(): boolean {
-    const v = this.string('data_format', 'channels_last');
+    const v = this.stringAt('data_format', 'channels_last');
     if (v !== 'channels_last' && v !== 'channels_first')
       this.fail('data_format', 'channels_last or channels_first');
     return v === 'channels_first';
   }
 
-  raw(key: string): unknown {
+  raw(key: ConfigKey<C>): unknown {
     return this.layer.config[key];
   }
 }

@@ -1,9 +1,10 @@
+import type { DepthwiseConvConfig } from '../../keras/layer-classes/convolution.js';
 import type { WeightTensor } from '../../keras/model.js';
 import { activationName, applyActivation } from './activations.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { requireWeights, unsupported } from './config.js';
 import { convGeometry, emitConv, kernelToOnnx } from './convolution.js';
 import { toChannelsFirst, toChannelsLast } from './layout.js';
-import { type LayerContext, registerLayer } from './registry.js';
+import { registerLayer, type TypedLayerContext } from './registry.js';
 
 /**
  * Keras depthwise kernel `(k..., in, mult)` → ONNX grouped Conv weight `(in * mult, 1, k...)` with `group = in`:
@@ -32,14 +33,13 @@ export function depthwiseKernelToOnnx(kernel: WeightTensor): { dims: number[]; d
  * then the bias and activation). Weights: depthwise `[kernel, bias?]`, separable `[depthwise, pointwise, bias?]`.
  */
 function depthwiseLayer(rank: number, separable: boolean) {
-  return ({ g, layer, inputs, model }: LayerContext) => {
-    const cfg = new ConfigReader(layer);
+  return ({ g, layer, inputs, model, config: cfg }: TypedLayerContext<DepthwiseConvConfig>) => {
     const useBias = cfg.bool('use_bias', true);
     const nWeights = (separable ? 2 : 1) + (useBias ? 1 : 0);
     requireWeights(layer, nWeights);
     const dw = layer.weights[0];
     if (dw.shape.length !== rank + 2) unsupported(layer, `depthwise kernel of shape [${dw.shape}]`);
-    const geo = convGeometry(layer, rank, dw.shape.slice(0, rank));
+    const geo = convGeometry(cfg, layer, rank, dw.shape.slice(0, rank));
     const input = geo.channelsFirst ? inputs[0] : toChannelsFirst(g, inputs[0]);
     const cin = dw.shape[rank];
     if (input.shape[1] !== null && input.shape[1] !== cin) {
@@ -77,5 +77,5 @@ function depthwiseLayer(rank: number, separable: boolean) {
 
 registerLayer('DepthwiseConv1D', depthwiseLayer(1, false));
 registerLayer('DepthwiseConv2D', depthwiseLayer(2, false));
-registerLayer(['SeparableConv1D', 'SeparableConvolution1D'], depthwiseLayer(1, true));
-registerLayer(['SeparableConv2D', 'SeparableConvolution2D'], depthwiseLayer(2, true));
+registerLayer('SeparableConv1D', depthwiseLayer(1, true));
+registerLayer('SeparableConv2D', depthwiseLayer(2, true));

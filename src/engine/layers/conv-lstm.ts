@@ -1,9 +1,10 @@
+import type { ConvLSTMConfig } from '../../keras/layer-classes/recurrent.js';
 import type { Shape } from '../../keras/model.js';
 import { GraphBuilder } from '../onnx/graph-builder.js';
 import { activationName, applyActivation } from './activations.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { requireWeights, unsupported } from './config.js';
 import { type ConvGeometry, convGeometry, emitConv, kernelToOnnx } from './convolution.js';
-import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
+import { type LayerResult, registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 /** Activations that act per element (ConvLSTM runs its gates channels-first, so axis-wise ones are refused). */
 const NOT_ELEMENTWISE = new Set(['softmax', 'softmax_v2', 'log_softmax', 'sparsemax', 'glu']);
@@ -16,8 +17,15 @@ const NOT_ELEMENTWISE = new Set(['softmax', 'softmax_v2', 'log_softmax', 'sparse
  * `go_backwards` processes the steps last to first and returns the sequence in that order, as Keras does.
  */
 function convertConvLstm(rank: number) {
-  return ({ g, layer, inputs, masks, model, kwargs }: LayerContext): LayerResult => {
-    const cfg = new ConfigReader(layer);
+  return ({
+    g,
+    layer,
+    inputs,
+    masks,
+    model,
+    kwargs,
+    config: cfg,
+  }: TypedLayerContext<ConvLSTMConfig>): LayerResult => {
     if (kwargs.training === true && (cfg.number('dropout', 0) > 0 || cfg.number('recurrent_dropout', 0) > 0))
       unsupported(layer, 'training=True with dropout');
     if (masks[0]) unsupported(layer, 'a Keras mask');
@@ -26,7 +34,7 @@ function convertConvLstm(rank: number) {
     const x = inputs[0];
     if (x.shape.length !== rank + 3) unsupported(layer, `input of rank ${x.shape.length}`);
     const steps = x.shape[1];
-    const geo = convGeometry(layer, rank);
+    const geo = convGeometry(cfg, layer, rank);
     if (geo.padding === 'causal') unsupported(layer, 'padding "causal"');
     const filters = cfg.number('filters');
     const useBias = cfg.bool('use_bias', true);

@@ -1,8 +1,9 @@
+import type { ConvTransposeConfig } from '../../keras/layer-classes/convolution.js';
 import type { WeightTensor } from '../../keras/model.js';
 import { activationName, applyActivation } from './activations.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { requireWeights, unsupported } from './config.js';
 import { toChannelsFirst, toChannelsLast } from './layout.js';
-import { type LayerContext, registerLayer } from './registry.js';
+import { registerLayer, type TypedLayerContext } from './registry.js';
 
 /**
  * Keras transposed-conv kernel `(k..., out, in)` → ONNX ConvTranspose weight `(in, out, k...)`.
@@ -66,8 +67,7 @@ export function transposePads(
 
 /** Conv1DTranspose/Conv2DTranspose/Conv3DTranspose (keras/src/layers/convolutional/base_conv_transpose.py). */
 function convTransposeLayer(rank: number) {
-  return ({ g, layer, inputs, model }: LayerContext) => {
-    const cfg = new ConfigReader(layer);
+  return ({ g, layer, inputs, model, config: cfg }: TypedLayerContext<ConvTransposeConfig>) => {
     const useBias = cfg.bool('use_bias', true);
     requireWeights(layer, useBias ? 2 : 1);
     const kernel = layer.weights[0];
@@ -116,6 +116,6 @@ function convTransposeLayer(rank: number) {
   };
 }
 
-registerLayer(['Conv1DTranspose', 'Convolution1DTranspose'], convTransposeLayer(1));
-registerLayer(['Conv2DTranspose', 'Convolution2DTranspose'], convTransposeLayer(2));
-registerLayer(['Conv3DTranspose', 'Convolution3DTranspose'], convTransposeLayer(3));
+registerLayer('Conv1DTranspose', convTransposeLayer(1));
+registerLayer('Conv2DTranspose', convTransposeLayer(2));
+registerLayer('Conv3DTranspose', convTransposeLayer(3));

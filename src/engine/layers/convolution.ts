@@ -1,9 +1,10 @@
+import type { ConvConfig, ConvWindowConfig } from '../../keras/layer-classes/convolution.js';
 import type { LayerSpec, WeightTensor } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { activationName, applyActivation } from './activations.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { type ConfigReader, requireWeights, unsupported } from './config.js';
 import { explicitPads, outputSize, type Padding, toChannelsFirst, toChannelsLast } from './layout.js';
-import { type LayerContext, registerLayer, type Sym } from './registry.js';
+import { registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 /** Keras kernel `(k..., in, out)` → ONNX Conv weight `(out, in, k...)`. */
 export function kernelToOnnx(kernel: WeightTensor): { dims: number[]; data: Float32Array } {
@@ -32,8 +33,12 @@ export interface ConvGeometry {
   channelsFirst: boolean;
 }
 
-export function convGeometry(layer: LayerSpec, rank: number, kernelShape?: number[]): ConvGeometry {
-  const cfg = new ConfigReader(layer);
+export function convGeometry(
+  cfg: ConfigReader<ConvWindowConfig>,
+  layer: LayerSpec,
+  rank: number,
+  kernelShape?: number[],
+): ConvGeometry {
   const padding = cfg.string('padding', 'valid').toLowerCase();
   if (padding !== 'valid' && padding !== 'same' && padding !== 'causal')
     unsupported(layer, `padding "${padding}"`);
@@ -77,11 +82,10 @@ export function emitConv(
 
 /** Conv1D/2D/3D (keras/src/layers/convolutional/base_conv.py), with `groups`. */
 function convLayer(rank: number) {
-  return ({ g, layer, inputs, model }: LayerContext) => {
-    const cfg = new ConfigReader(layer);
+  return ({ g, layer, inputs, model, config: cfg }: TypedLayerContext<ConvConfig>) => {
     const useBias = cfg.bool('use_bias', true);
     requireWeights(layer, useBias ? 2 : 1);
-    const geo = convGeometry(layer, rank);
+    const geo = convGeometry(cfg, layer, rank);
     const { dims, data } = kernelToOnnx(layer.weights[0]);
     const w = g.constFloat(`${layer.name}_kernel`, dims, data);
     const b = useBias

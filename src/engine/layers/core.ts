@@ -1,15 +1,14 @@
 import type { Shape } from '../../keras/model.js';
 import { activationName, applyActivationShaped } from './activations.js';
-import { ConfigReader, requireWeights } from './config.js';
+import { requireWeights } from './config.js';
 import { product, toChannelsLast } from './layout.js';
-import { type LayerContext, registerLayer } from './registry.js';
+import { registerLayer } from './registry.js';
 
 /** Model inputs are bound by the compiler; an InputLayer itself emits nothing. */
 registerLayer('InputLayer', ({ inputs }) => ({ outputs: inputs }));
 
 /** Dense on any rank: applies to the last axis only (keras/src/layers/core/dense.py). */
-registerLayer('Dense', ({ g, layer, inputs, model }: LayerContext) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('Dense', ({ g, layer, inputs, model, config: cfg }) => {
   const x = inputs[0];
   const useBias = cfg.bool('use_bias', true);
   requireWeights(layer, useBias ? 2 : 1);
@@ -31,8 +30,8 @@ registerLayer('Dense', ({ g, layer, inputs, model }: LayerContext) => {
   };
 });
 
-registerLayer('Activation', ({ g, layer, inputs, model }) => {
-  const name = activationName(new ConfigReader(layer).raw('activation'));
+registerLayer('Activation', ({ g, inputs, model, config }) => {
+  const name = activationName(config.raw('activation'));
   return { outputs: [applyActivationShaped(g, name, inputs[0], model.kerasMajor)] };
 });
 
@@ -56,10 +55,10 @@ registerLayer(
  * Flatten keeps the stored order, except that a Flatten whose own `data_format` is `channels_first` first moves
  * channels last (keras/src/layers/reshaping/flatten.py), to keep weight order across data formats.
  */
-registerLayer('Flatten', ({ g, layer, inputs }) => {
+registerLayer('Flatten', ({ g, inputs, config }) => {
   let x = inputs[0];
   if (x.shape.length <= 2) return { outputs: [x] };
-  if (x.shape.length >= 3 && new ConfigReader(layer).channelsFirst()) x = toChannelsLast(g, x);
+  if (x.shape.length >= 3 && config.channelsFirst()) x = toChannelsLast(g, x);
   const size = product(x.shape.slice(1));
   return { outputs: [{ name: g.op('Flatten', [x.name], { axis: { i: 1 } }), shape: [x.shape[0], size] }] };
 });

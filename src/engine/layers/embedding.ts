@@ -1,5 +1,5 @@
 import { onnx } from '../onnx/proto.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { requireWeights, unsupported } from './config.js';
 import { registerLayer } from './registry.js';
 
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -10,8 +10,7 @@ const INT64 = onnx.TensorProto.DataType.INT64;
  * int64 and looked up with Gather. With `mask_zero` the output mask is `ids != 0`. `input_length` only
  * fixed the static shape and is ignored.
  */
-registerLayer('Embedding', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('Embedding', ({ g, layer, inputs, config: cfg }) => {
   if (cfg.has('lora_rank') && cfg.number('lora_rank', 0) > 0) unsupported(layer, 'lora_rank');
   requireWeights(layer, 1);
   const table = layer.weights[0];
@@ -32,8 +31,7 @@ registerLayer('Embedding', ({ g, layer, inputs }) => {
  * Masking (keras/src/layers/core/masking.py): a step is kept when any feature differs from `mask_value`;
  * the output is `x * keep` and the mask is `keep` over `[batch, time]`.
  */
-registerLayer('Masking', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('Masking', ({ g, inputs, config: cfg }) => {
   const x = inputs[0];
   const value = cfg.number('mask_value', 0);
   const differs = g.op('Not', [g.op('Equal', [x.name, g.constFloat('mask_value', [], [value])])]);

@@ -1,5 +1,6 @@
-import { ConfigReader, unsupported } from './config.js';
-import { type LayerContext, registerLayer } from './registry.js';
+import type { GlobalPoolingConfig } from '../../keras/layer-classes/pooling.js';
+import { unsupported } from './config.js';
+import { registerLayer, type TypedLayerContext } from './registry.js';
 import { spatialAxes } from './reshaping.js';
 
 /**
@@ -8,8 +9,7 @@ import { spatialAxes } from './reshaping.js';
  * `[batch, time]` mask as Keras does (masked mean, global_average_pooling1d.py); the output carries no mask.
  */
 function globalPoolLayer(rank: number, kind: 'max' | 'avg') {
-  return ({ g, layer, inputs, masks }: LayerContext) => {
-    const cfg = new ConfigReader(layer);
+  return ({ g, layer, inputs, masks, config: cfg }: TypedLayerContext<GlobalPoolingConfig>) => {
     const x = inputs[0];
     const r = x.shape.length;
     if (r !== rank + 2) unsupported(layer, `input of rank ${r}`);
@@ -48,6 +48,6 @@ for (const [rank, suffix] of [
   [2, '2D'],
   [3, '3D'],
 ] as const) {
-  registerLayer([`GlobalMaxPooling${suffix}`, `GlobalMaxPool${suffix}`], globalPoolLayer(rank, 'max'));
-  registerLayer([`GlobalAveragePooling${suffix}`, `GlobalAvgPool${suffix}`], globalPoolLayer(rank, 'avg'));
+  registerLayer(`GlobalMaxPooling${suffix}`, globalPoolLayer(rank, 'max'));
+  registerLayer(`GlobalAveragePooling${suffix}`, globalPoolLayer(rank, 'avg'));
 }

@@ -1,6 +1,6 @@
 import type { Shape } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { ConfigReader, unsupported } from './config.js';
+import { unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
 import { l2Normalize } from './normalization.js';
 import { type LayerContext, registerLayer, type Sym } from './registry.js';
@@ -114,10 +114,10 @@ function onesMask(g: GraphBuilder, x: Sym): string {
  * output mask follows Keras: along the time axis the masks are concatenated; along the feature axis they
  * combine per step (Keras 3 `any`, tf_keras `all`, unmasked inputs counting as all-true).
  */
-registerLayer('Concatenate', ({ g, layer, inputs, masks, model }) => {
+registerLayer('Concatenate', ({ g, layer, inputs, masks, model, config }) => {
   const rank = inputs[0].shape.length;
   if (inputs.some((x) => x.shape.length !== rank)) unsupported(layer, 'inputs of different ranks');
-  const axis = normalizeAxis(new ConfigReader(layer).number('axis', -1), rank);
+  const axis = normalizeAxis(config.number('axis', -1), rank);
   if (axis <= 0 || axis >= rank) unsupported(layer, `axis ${axis} on rank ${rank}`);
   const shape: Shape = inputs[0].shape.map((_, i) => {
     const dims = inputs.map((x) => x.shape[i]);
@@ -153,10 +153,9 @@ const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
  * contracts one axis of each input and lists the remaining axes of x1 then x2; a rank-1 result gets a trailing
  * axis (`(batch, 1)`). `normalize=True` L2-normalizes each input along its axis first.
  */
-registerLayer('Dot', ({ g, layer, inputs, model }) => {
+registerLayer('Dot', ({ g, layer, inputs, model, config: cfg }) => {
   if (inputs.length !== 2) unsupported(layer, `${inputs.length} inputs`);
   const [a, b] = inputs;
-  const cfg = new ConfigReader(layer);
   const raw = cfg.raw('axes');
   const pair = typeof raw === 'number' ? [raw, raw] : Array.isArray(raw) && raw.length === 2 ? raw : null;
   if (!pair?.every((v) => typeof v === 'number' && Number.isInteger(v))) {

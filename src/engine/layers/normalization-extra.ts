@@ -1,5 +1,5 @@
 import type { LayerSpec, WeightTensor } from '../../keras/model.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { requireWeights, unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
 import { readAxes } from './normalization.js';
 import { type LayerContext, type LayerResult, registerLayer } from './registry.js';
@@ -10,8 +10,7 @@ import { type LayerContext, type LayerResult, registerLayer } from './registry.j
  * but the batch and the group axis, and `x * inv + (beta - mean * inv)` with `inv = rsqrt(var + eps) * gamma`.
  * Weights `[gamma?, beta?]` by `scale`/`center`.
  */
-registerLayer('GroupNormalization', ({ g, layer, inputs, masks, model }: LayerContext): LayerResult => {
-  const cfg = new ConfigReader(layer);
+registerLayer('GroupNormalization', ({ g, layer, inputs, masks, model, config: cfg }): LayerResult => {
   const x = inputs[0];
   const r = x.shape.length;
   const axis = normalizeAxis(cfg.number('axis', -1), r);
@@ -123,10 +122,10 @@ function wrappedWeights(layer: LayerSpec): WeightTensor[] {
  * RMSNormalization (Keras 3, keras/src/ops/nn.py `_rms_normalization`): `x * rsqrt(mean(x^2, axes) + eps)`,
  * times `scale` with the stored shape broadcast from the trailing axes, as Keras multiplies it.
  */
-registerLayer('RMSNormalization', ({ g, layer, inputs }: LayerContext): LayerResult => {
+registerLayer('RMSNormalization', ({ g, layer, inputs, config }): LayerResult => {
   const x = inputs[0];
-  const axes = readAxes(layer, x.shape.length, -1);
-  const eps = new ConfigReader(layer).number('epsilon', 1e-6);
+  const axes = readAxes(config, layer, x.shape.length, -1);
+  const eps = config.number('epsilon', 1e-6);
   requireWeights(layer, 1);
   const scale = layer.weights[0];
   const off = x.shape.length - scale.shape.length;

@@ -1,12 +1,17 @@
 import type { LayerSpec, WeightTensor } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { type ConfigReader, requireWeights, unsupported } from './config.js';
 import { normalizeAxis, toChannelsFirst, toChannelsLast } from './layout.js';
-import { type LayerContext, registerLayer, type Sym } from './registry.js';
+import { registerLayer, type Sym } from './registry.js';
 
 /** Normalized, sorted, de-duplicated feature axes of an `axis` config (int or list; the batch axis refused). */
-export function readAxes(layer: LayerSpec, rank: number, fallback: number): number[] {
-  const raw = new ConfigReader(layer).raw('axis');
+export function readAxes(
+  cfg: ConfigReader<{ axis?: number | number[] }>,
+  layer: LayerSpec,
+  rank: number,
+  fallback: number,
+): number[] {
+  const raw = cfg.raw('axis');
   const list = raw === undefined || raw === null ? [fallback] : Array.isArray(raw) ? raw : [raw];
   if (list.length === 0 || !list.every((a) => typeof a === 'number' && Number.isInteger(a))) {
     unsupported(layer, `axis ${JSON.stringify(raw)}`);
@@ -34,8 +39,7 @@ function paramShape(layer: LayerSpec, x: Sym, axes: number[], size: number): num
  * `tf.nn.batch_normalization` computes it (keras/src/layers/normalization/batch_normalization.py).
  * Weights `[gamma?, beta?, moving_mean, moving_variance]` by `scale`/`center`.
  */
-registerLayer('BatchNormalization', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('BatchNormalization', ({ g, layer, inputs, config: cfg }) => {
   const x = inputs[0];
   const mode = cfg.number('mode', 0);
   if (mode !== 0) unsupported(layer, `Keras 1 mode ${mode}`);
@@ -64,7 +68,7 @@ registerLayer('BatchNormalization', ({ g, layer, inputs }) => {
     scale[c] = inv;
     shift[c] = (beta ? beta.data[c] : 0) - Math.fround(mean.data[c] * inv);
   }
-  const axes = readAxes(layer, x.shape.length, -1);
+  const axes = readAxes(cfg, layer, x.shape.length, -1);
   if (x.shape.length === 4 && axes.length === 1 && axes[0] === 3 && x.shape[3] === n) {
     // NHWC images: an ONNX BatchNormalization on channels-first between Transposes that cancel with the
     // convolutions' own, computing x * scale + shift exactly (mean 0, variance 1, epsilon 0). onnxruntime's
@@ -103,11 +107,10 @@ function paramConst(g: GraphBuilder, layer: LayerSpec, w: WeightTensor, x: Sym, 
  * LayerNormalization; other axis sets and Keras 3's `rms_scaling` (which, as Keras does, divides by the
  * standard deviation without centring) use reductions. Weights `[gamma?, beta?]` by `scale`/`center`.
  */
-registerLayer('LayerNormalization', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('LayerNormalization', ({ g, layer, inputs, config: cfg }) => {
   const x = inputs[0];
   const r = x.shape.length;
-  const axes = readAxes(layer, r, -1);
+  const axes = readAxes(cfg, layer, r, -1);
   const rms = cfg.bool('rms_scaling', false);
   // with rms_scaling Keras 3 always builds gamma and never beta (layer_normalization.py `build`)
   const scaleOn = rms || cfg.bool('scale', true);
@@ -155,9 +158,9 @@ export function l2Normalize(g: GraphBuilder, x: string, axes: number[], maxInver
   return g.op('Mul', [x, g.op('Min', [inv, g.constFloat('max_inv_norm', [], [maxInverse])])]);
 }
 
-registerLayer('UnitNormalization', ({ g, layer, inputs, model }: LayerContext) => {
+registerLayer('UnitNormalization', ({ g, layer, inputs, model, config }) => {
   const x = inputs[0];
-  const axes = readAxes(layer, x.shape.length, -1);
+  const axes = readAxes(config, layer, x.shape.length, -1);
   const cap = model.kerasMajor >= 3 ? 1e12 : 1e6;
   return { outputs: [{ name: l2Normalize(g, x.name, axes, cap), shape: x.shape }] };
 });

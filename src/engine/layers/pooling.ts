@@ -1,14 +1,14 @@
-import { ConfigReader, unsupported } from './config.js';
+import type { PoolingConfig } from '../../keras/layer-classes/pooling.js';
+import { unsupported } from './config.js';
 import { explicitPads, outputSize, type Padding, toChannelsFirst, toChannelsLast } from './layout.js';
-import { type LayerContext, registerLayer } from './registry.js';
+import { registerLayer, type TypedLayerContext } from './registry.js';
 
 /**
  * Max/AveragePooling1D/2D/3D. Average pooling with `same` excludes the padding from the divisor, as TF does
  * (ONNX `count_include_pad=0`); max pooling pads with -inf.
  */
 function poolLayer(rank: number, op: 'MaxPool' | 'AveragePool') {
-  return ({ g, layer, inputs }: LayerContext) => {
-    const cfg = new ConfigReader(layer);
+  return ({ g, layer, inputs, config: cfg }: TypedLayerContext<PoolingConfig>) => {
     const pool = cfg.tuple('pool_size', rank, Array(rank).fill(2));
     const strides = cfg.has('strides') ? cfg.tuple('strides', rank) : pool;
     const padding = cfg.string('padding', 'valid').toLowerCase();
@@ -35,6 +35,6 @@ for (const [rank, suffix] of [
   [2, '2D'],
   [3, '3D'],
 ] as const) {
-  registerLayer([`MaxPooling${suffix}`, `MaxPool${suffix}`], poolLayer(rank, 'MaxPool'));
-  registerLayer([`AveragePooling${suffix}`, `AvgPool${suffix}`], poolLayer(rank, 'AveragePool'));
+  registerLayer(`MaxPooling${suffix}`, poolLayer(rank, 'MaxPool'));
+  registerLayer(`AveragePooling${suffix}`, poolLayer(rank, 'AveragePool'));
 }

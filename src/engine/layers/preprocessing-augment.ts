@@ -1,4 +1,4 @@
-import { AUGMENTATION_CLASSES } from '../../keras/known-layers.js';
+import { AUGMENTATION_CLASS_NAMES } from '../../keras/layer-classes/index.js';
 import { ConfigReader, unsupported } from './config.js';
 import { registerLayer } from './registry.js';
 
@@ -11,7 +11,7 @@ import { registerLayer } from './registry.js';
  * in tf_keras (preprocessing-image.ts).
  */
 
-registerLayer([...AUGMENTATION_CLASSES], ({ inputs }) => ({ outputs: [inputs[0]] }), {
+registerLayer(AUGMENTATION_CLASS_NAMES, ({ inputs }) => ({ outputs: [inputs[0]] }), {
   identityAtInference: true,
 });
 

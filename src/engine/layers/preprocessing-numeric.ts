@@ -1,5 +1,5 @@
+import { isObject } from '../../keras/json.js';
 import type { LayerSpec } from '../../keras/model.js';
-import { isObject } from '../../keras/normalize.js';
 import { unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
 import { registerLayer } from './registry.js';

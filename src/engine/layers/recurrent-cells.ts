@@ -1,3 +1,5 @@
+import type { LayerClassName } from '../../keras/layer-classes/index.js';
+import type { RecurrentConfig } from '../../keras/layer-classes/recurrent.js';
 import type { LayerSpec, ModelDescription, WeightTensor } from '../../keras/model.js';
 import { EngineError } from '../../util/errors.js';
 import { activationName } from './activations.js';
@@ -38,21 +40,27 @@ export interface CellSpec {
   zeroOutputForMask: boolean;
 }
 
-/** Keras recurrent classes this module converts, with the ONNX op each maps to. */
-export const RECURRENT_CLASSES: Record<string, RnnKind> = {
+const RECURRENT_KINDS = {
   SimpleRNN: 'RNN',
   GRU: 'GRU',
   LSTM: 'LSTM',
   CuDNNGRU: 'GRU',
   CuDNNLSTM: 'LSTM',
   RNN: 'RNN',
-};
+} as const satisfies Partial<Record<LayerClassName, RnnKind>>;
 
-const CELL_CLASSES: Record<string, string> = {
+/** Keras recurrent classes this module converts, with the ONNX op each maps to. */
+export const RECURRENT_CLASSES: Readonly<Record<string, RnnKind>> = RECURRENT_KINDS;
+
+/** The names of {@link RECURRENT_CLASSES}, typed. */
+export const RECURRENT_CLASS_NAMES = Object.keys(RECURRENT_KINDS) as (keyof typeof RECURRENT_KINDS)[];
+
+/** The cells a generic `RNN(cell)` may hold, with the layer each behaves as. */
+const CELL_CLASSES: Readonly<Record<string, LayerClassName>> = {
   SimpleRNNCell: 'SimpleRNN',
   GRUCell: 'GRU',
   LSTMCell: 'LSTM',
-};
+} satisfies Partial<Record<LayerClassName, LayerClassName>>;
 
 /**
  * A generic `RNN(cell)` (keras/src/layers/rnn/rnn.py) behaves like the matching layer: the cell config
@@ -171,7 +179,7 @@ export function readCell(
   const layer = resolveGenericRnn(spec);
   const kind = RECURRENT_CLASSES[layer.className];
   if (!kind) unsupported(layer, 'this recurrent layer class');
-  const cfg = new ConfigReader(layer);
+  const cfg = new ConfigReader<RecurrentConfig>(layer);
   const cudnn = layer.className.startsWith('CuDNN');
   if (cfg.bool('time_major', false)) unsupported(layer, 'time_major=True');
   const units = cfg.number('units');

@@ -1,7 +1,7 @@
 import type { LayerSpec, ModelDescription } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { unsupported } from './config.js';
-import { type CellSpec, RECURRENT_CLASSES, readCell, stateCount } from './recurrent-cells.js';
+import { type CellSpec, RECURRENT_CLASS_NAMES, readCell, stateCount } from './recurrent-cells.js';
 import { emitRecurrent, reverseTime } from './recurrent-core.js';
 import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
 
@@ -99,6 +99,6 @@ function recurrentConverter(ctx: LayerContext): LayerResult {
   };
 }
 
-registerLayer(Object.keys(RECURRENT_CLASSES), recurrentConverter, {
+registerLayer(RECURRENT_CLASS_NAMES, recurrentConverter, {
   kwargs: ['initial_state', 'constants'],
 });

@@ -1,5 +1,8 @@
-import type { LayerSpec, ModelDescription, Shape } from '../../keras/model.js';
+import type { ConfigOf } from '../../keras/layer-classes/configs.js';
+import { aliasesOf, type KnownClassName } from '../../keras/layer-classes/index.js';
+import type { LayerConfig, LayerSpec, ModelDescription, Shape } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
+import { ConfigReader } from './config.js';
 
 /** A tensor of the graph being built: its ONNX name and its Keras shape (batch axis first, `null` if open). */
 export interface Sym {
@@ -28,7 +31,13 @@ export interface LayerResult {
   masks?: (Sym | null)[];
 }
 
-export type LayerConverter = (ctx: LayerContext) => LayerResult;
+/** What a converter of a class with the stored config type `C` receives: the context and its config reader. */
+export interface TypedLayerContext<C extends object> extends LayerContext {
+  /** The layer's config, read with checks and typed by its class (`ConfigOf<'Dense'>`). */
+  config: ConfigReader<C>;
+}
+
+export type LayerConverter<C extends object = LayerConfig> = (ctx: TypedLayerContext<C>) => LayerResult;
 
 /** What a converter understands of a call beyond its input tensors (anything else is refused, never dropped). */
 export interface CallSupport {
@@ -45,7 +54,7 @@ export interface CallSupport {
 }
 
 export interface RegisteredConverter {
-  convert: LayerConverter;
+  convert: (ctx: LayerContext) => LayerResult;
   kwargs: ReadonlySet<string>;
   tensorKwargs: readonly string[];
   identityAtInference: boolean;
@@ -53,19 +62,24 @@ export interface RegisteredConverter {
 
 const converters = new Map<string, RegisteredConverter>();
 
-/** Registers a converter under one or more Keras class names (next to its implementation, as tfjs-layers does). */
-export function registerLayer(
-  classNames: string | string[],
-  converter: LayerConverter,
+/**
+ * Registers a converter under one or more Keras class names (next to its implementation, as tfjs-layers does),
+ * and under their aliases. The names are checked by the compiler, and the converter's `config` is typed by
+ * them (`ConfigOf<N>`).
+ */
+export function registerLayer<N extends KnownClassName>(
+  classNames: N | readonly N[],
+  converter: LayerConverter<ConfigOf<N>>,
   support: CallSupport = {},
 ): void {
-  const entry = {
-    convert: converter,
+  const entry: RegisteredConverter = {
+    convert: (ctx) => converter({ ...ctx, config: new ConfigReader<ConfigOf<N>>(ctx.layer) }),
     kwargs: new Set([...(support.kwargs ?? []), ...(support.tensorKwargs ?? [])]),
     tensorKwargs: support.tensorKwargs ?? [],
     identityAtInference: support.identityAtInference ?? false,
   };
-  for (const name of Array.isArray(classNames) ? classNames : [classNames]) converters.set(name, entry);
+  const names: readonly N[] = typeof classNames === 'string' ? [classNames] : classNames;
+  for (const name of names) for (const n of [name, ...aliasesOf(name)]) converters.set(n, entry);
 }
 
 export function converterFor(className: string): RegisteredConverter | undefined {

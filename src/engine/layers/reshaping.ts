@@ -1,7 +1,9 @@
+import type { DataFormat } from '../../keras/layer-classes/descriptor.js';
+import type { CroppingConfig, ZeroPaddingConfig } from '../../keras/layer-classes/reshaping.js';
 import type { LayerSpec, Shape } from '../../keras/model.js';
-import { ConfigReader, unsupported } from './config.js';
+import { type ConfigReader, unsupported } from './config.js';
 import { product } from './layout.js';
-import { type LayerContext, registerLayer, type Sym } from './registry.js';
+import { registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 /**
  * Reshape, Permute, RepeatVector, Cropping1D/2D/3D and ZeroPadding1D/2D/3D
@@ -15,9 +17,9 @@ const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInt
  * Reshape to `(batch, ...target_shape)`; one `-1` is inferred (keras/src/layers/reshaping/reshape.py).
  * ONNX copies the batch axis with a `0` entry.
  */
-registerLayer('Reshape', ({ g, layer, inputs }) => {
+registerLayer('Reshape', ({ g, layer, inputs, config }) => {
   const x = inputs[0];
-  const raw = new ConfigReader(layer).raw('target_shape');
+  const raw = config.raw('target_shape');
   if (!Array.isArray(raw) || !raw.every((d) => isInt(d) && (d > 0 || d === -1))) {
     unsupported(layer, `target_shape ${JSON.stringify(raw)}`);
   }
@@ -41,9 +43,9 @@ registerLayer('Reshape', ({ g, layer, inputs }) => {
 });
 
 /** Permute with 1-based `dims` that exclude the batch axis. */
-registerLayer('Permute', ({ g, layer, inputs }) => {
+registerLayer('Permute', ({ g, layer, inputs, config }) => {
   const x = inputs[0];
-  const raw = new ConfigReader(layer).raw('dims');
+  const raw = config.raw('dims');
   const r = x.shape.length;
   const ok =
     Array.isArray(raw) &&
@@ -57,22 +59,21 @@ registerLayer('Permute', ({ g, layer, inputs }) => {
 });
 
 /** RepeatVector: `(batch, features)` → `(batch, n, features)`. */
-registerLayer('RepeatVector', ({ g, layer, inputs }) => {
+registerLayer('RepeatVector', ({ g, layer, inputs, config }) => {
   const x = inputs[0];
   if (x.shape.length !== 2) unsupported(layer, `input of rank ${x.shape.length}`);
-  const n = new ConfigReader(layer).number('n');
+  const n = config.number('n');
   const expanded = g.op('Unsqueeze', [x.name, g.constInt64('axes', [1])]);
   const name = g.op('Tile', [expanded, g.constInt64('repeats', [1, n, 1])]);
   return { masks: [null], outputs: [{ name, shape: [x.shape[0], n, x.shape[1]] }] };
 });
 
 /**
- * Reads `(begin, end)` pairs for `rank` spatial axes from a Cropping/ZeroPadding config value:
+ * Reads `(begin, end)` pairs for `rank` spatial axes from a Cropping/ZeroPadding config value `v` (of `key`):
  * an int, `rank` ints (symmetric per axis), a pair (1D) or `rank` pairs; Keras 1's
  * `{top_pad, bottom_pad, left_pad, right_pad}` dict for 2D.
  */
-export function readPairs(layer: LayerSpec, key: string, rank: number): [number, number][] {
-  const v = new ConfigReader(layer).raw(key);
+export function readPairs(layer: LayerSpec, key: string, v: unknown, rank: number): [number, number][] {
   const fail = (): never => unsupported(layer, `${key} ${JSON.stringify(v)}`);
   if (isInt(v)) return Array.from({ length: rank }, () => [v, v]);
   if (Array.isArray(v)) {
@@ -104,18 +105,24 @@ export function spatialAxes(r: number, channelsFirst: boolean): number[] {
   return Array.from({ length: r - 2 }, (_, i) => (channelsFirst ? i + 2 : i + 1));
 }
 
-function spatialSetup(layer: LayerSpec, x: Sym, rank: number, key: string) {
-  const cfg = new ConfigReader(layer);
+function spatialSetup(
+  cfg: ConfigReader<{ data_format?: DataFormat }>,
+  layer: LayerSpec,
+  x: Sym,
+  rank: number,
+  key: 'cropping' | 'padding',
+  value: unknown,
+) {
   if (x.shape.length !== rank + 2) unsupported(layer, `input of rank ${x.shape.length}`);
-  const pairs = readPairs(layer, key, rank);
+  const pairs = readPairs(layer, key, value, rank);
   if (pairs.some(([a, b]) => a < 0 || b < 0)) unsupported(layer, `negative ${key}`);
   return { pairs, axes: spatialAxes(x.shape.length, cfg.channelsFirst()) };
 }
 
 function croppingLayer(rank: number) {
-  return ({ g, layer, inputs }: LayerContext) => {
+  return ({ g, layer, inputs, config }: TypedLayerContext<CroppingConfig>) => {
     const x = inputs[0];
-    const { pairs, axes } = spatialSetup(layer, x, rank, 'cropping');
+    const { pairs, axes } = spatialSetup(config, layer, x, rank, 'cropping', config.raw('cropping'));
     const shape = [...x.shape];
     axes.forEach((a, i) => {
       const d = x.shape[a];
@@ -137,9 +144,9 @@ function croppingLayer(rank: number) {
 }
 
 function zeroPaddingLayer(rank: number) {
-  return ({ g, layer, inputs }: LayerContext) => {
+  return ({ g, layer, inputs, config }: TypedLayerContext<ZeroPaddingConfig>) => {
     const x = inputs[0];
-    const { pairs, axes } = spatialSetup(layer, x, rank, 'padding');
+    const { pairs, axes } = spatialSetup(config, layer, x, rank, 'padding', config.raw('padding'));
     const r = x.shape.length;
     const begin = Array(r).fill(0);
     const end = Array(r).fill(0);

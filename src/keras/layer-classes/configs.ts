@@ -1,0 +1,134 @@
+/**
+ * The stored config of each class whose config is typed (as tfjs-layers' `keras_format/` types them): keys as
+ * Keras writes them, after the reader's normalization (Keras 1 names renamed, activations reduced to names,
+ * dtype policies to dtypes). Every key is optional: older files omit some, and the engine applies Keras'
+ * defaults. The values are read through the engine's checked `ConfigReader`, so a config that does not fit its
+ * type is refused with a clear error, never trusted.
+ */
+import type { LayerConfig } from '../model.js';
+import type {
+  ELUConfig,
+  LeakyReLUConfig,
+  PReLUConfig,
+  ReLUConfig,
+  SoftmaxConfig,
+  ThresholdedReLUConfig,
+} from './activation.js';
+import type {
+  ConvConfig,
+  ConvTransposeConfig,
+  DepthwiseConvConfig,
+  SeparableConvConfig,
+} from './convolution.js';
+import type {
+  ActivationConfig,
+  DenseConfig,
+  DropoutConfig,
+  EmbeddingConfig,
+  InputLayerConfig,
+  MaskingConfig,
+} from './core.js';
+import type { LayerClassName } from './index.js';
+import type { ConcatenateConfig, DotConfig } from './merging.js';
+import type {
+  BatchNormalizationConfig,
+  GroupNormalizationConfig,
+  LayerNormalizationConfig,
+  RMSNormalizationConfig,
+  UnitNormalizationConfig,
+} from './normalization.js';
+import type { GlobalPoolingConfig, PoolingConfig } from './pooling.js';
+import type { ConvLSTMConfig, RecurrentConfig, RNNConfig } from './recurrent.js';
+import type {
+  CroppingConfig,
+  FlattenConfig,
+  PermuteConfig,
+  RepeatVectorConfig,
+  ReshapeConfig,
+  ZeroPaddingConfig,
+} from './reshaping.js';
+
+/** Class name → its stored config type. A key that is not a layer class name is a compile error. */
+export interface TypedLayerConfigs {
+  // core
+  InputLayer: InputLayerConfig;
+  Dense: DenseConfig;
+  Activation: ActivationConfig;
+  Dropout: DropoutConfig;
+  SpatialDropout1D: DropoutConfig;
+  SpatialDropout2D: DropoutConfig;
+  SpatialDropout3D: DropoutConfig;
+  GaussianDropout: DropoutConfig;
+  GaussianNoise: DropoutConfig;
+  AlphaDropout: DropoutConfig;
+  Flatten: FlattenConfig;
+  Reshape: ReshapeConfig;
+  Permute: PermuteConfig;
+  RepeatVector: RepeatVectorConfig;
+  Cropping1D: CroppingConfig;
+  Cropping2D: CroppingConfig;
+  Cropping3D: CroppingConfig;
+  ZeroPadding1D: ZeroPaddingConfig;
+  ZeroPadding2D: ZeroPaddingConfig;
+  ZeroPadding3D: ZeroPaddingConfig;
+  Concatenate: ConcatenateConfig;
+  Dot: DotConfig;
+  Embedding: EmbeddingConfig;
+  Masking: MaskingConfig;
+  // activation layers
+  ReLU: ReLUConfig;
+  LeakyReLU: LeakyReLUConfig;
+  PReLU: PReLUConfig;
+  ELU: ELUConfig;
+  ThresholdedReLU: ThresholdedReLUConfig;
+  Softmax: SoftmaxConfig;
+  // convolution
+  Conv1D: ConvConfig;
+  Conv2D: ConvConfig;
+  Conv3D: ConvConfig;
+  Conv1DTranspose: ConvTransposeConfig;
+  Conv2DTranspose: ConvTransposeConfig;
+  Conv3DTranspose: ConvTransposeConfig;
+  DepthwiseConv1D: DepthwiseConvConfig;
+  DepthwiseConv2D: DepthwiseConvConfig;
+  SeparableConv1D: SeparableConvConfig;
+  SeparableConv2D: SeparableConvConfig;
+  // pooling
+  MaxPooling1D: PoolingConfig;
+  MaxPooling2D: PoolingConfig;
+  MaxPooling3D: PoolingConfig;
+  AveragePooling1D: PoolingConfig;
+  AveragePooling2D: PoolingConfig;
+  AveragePooling3D: PoolingConfig;
+  GlobalMaxPooling1D: GlobalPoolingConfig;
+  GlobalMaxPooling2D: GlobalPoolingConfig;
+  GlobalMaxPooling3D: GlobalPoolingConfig;
+  GlobalAveragePooling1D: GlobalPoolingConfig;
+  GlobalAveragePooling2D: GlobalPoolingConfig;
+  GlobalAveragePooling3D: GlobalPoolingConfig;
+  // normalization
+  BatchNormalization: BatchNormalizationConfig;
+  LayerNormalization: LayerNormalizationConfig;
+  GroupNormalization: GroupNormalizationConfig;
+  UnitNormalization: UnitNormalizationConfig;
+  RMSNormalization: RMSNormalizationConfig;
+  // recurrent
+  SimpleRNN: RecurrentConfig;
+  GRU: RecurrentConfig;
+  LSTM: RecurrentConfig;
+  CuDNNGRU: RecurrentConfig;
+  CuDNNLSTM: RecurrentConfig;
+  RNN: RNNConfig;
+  ConvLSTM1D: ConvLSTMConfig;
+  ConvLSTM2D: ConvLSTMConfig;
+  ConvLSTM3D: ConvLSTMConfig;
+}
+
+/** Compiles only when every key of {@link TypedLayerConfigs} is a layer class name. */
+type OnlyClassNames<Names extends LayerClassName> = Names;
+
+/** The classes whose stored config is typed. */
+export type TypedConfigClassName = OnlyClassNames<keyof TypedLayerConfigs>;
+
+/** The stored config type of a class: its typed config, or any JSON object for the classes not typed yet. */
+export type ConfigOf<N extends string> = N extends TypedConfigClassName ? TypedLayerConfigs[N] : LayerConfig;
