@@ -1,9 +1,24 @@
+import { delimiter } from 'node:path';
 import { InvalidArgumentError } from 'commander';
 
 /**
  * Commander argument parsers: a bad value is a usage error (exit code 2) naming the option and the value,
  * before the command runs.
  */
+
+/**
+ * A repeatable option's values, then `env`'s (split by the OS path delimiter) when the option is not given.
+ * Commander calls it per occurrence with the values so far.
+ */
+export function repeatable(text: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), text];
+}
+
+/** The folders of a repeatable `--local-root`, else of `KERAS_BATCH_LOCAL_ROOTS` (`:`-separated). */
+export function localRoots(given: string[] | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  if (given?.length) return given;
+  return (env.KERAS_BATCH_LOCAL_ROOTS ?? '').split(delimiter).filter((p) => p !== '');
+}
 
 export function positiveInteger(text: string): number {
   const n = Number(text);

@@ -16,6 +16,7 @@ export const ErrorBody = Type.Object({ error: Type.Object({ code: Str, message: 
 export const errorResponses = {
   400: ErrorBody,
   401: ErrorBody,
+  403: ErrorBody,
   404: ErrorBody,
   409: ErrorBody,
   413: ErrorBody,

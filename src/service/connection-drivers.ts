@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { type ConnectionRow, SECRET_KEY_ENV, type SecretBox } from '../repository/index.js';
 import { type BucketDriver, type Location, openBucket } from '../storage/index.js';
 import { ServiceError } from './errors.js';
+import type { LocalRoots } from './local-roots.js';
 
 /** The keys sealed in a connection. */
 export interface ConnectionKeys {
@@ -17,10 +18,10 @@ export interface ConnectionPlace {
 
 const SEGMENT_OK = (s: string) => s !== '.' && s !== '..' && !s.includes('\0') && !s.includes('\\');
 
-/** Checks a bucket/prefix pair; `..` or `.` segments and NUL are refused. */
+/** Checks a bucket/prefix pair; `..` or `.` segments (in the bucket too: `x/../..`) and NUL are refused. */
 export function checkPlace(place: ConnectionPlace, what: string): ConnectionPlace {
   const prefix = place.prefix.replace(/^\/+/, '');
-  const segments = [place.bucket ?? '', ...prefix.split('/')].filter((s) => s !== '');
+  const segments = [...(place.bucket ?? '').split('/'), ...prefix.split('/')].filter((s) => s !== '');
   if (!segments.every(SEGMENT_OK))
     throw new ServiceError('SERVICE_INVALID', `${what}: "." and ".." are not allowed in a bucket or prefix`);
   return { bucket: place.bucket, prefix };
@@ -44,10 +45,13 @@ export function openPlace(
   connection: ConnectionRow,
   place: ConnectionPlace,
   box: SecretBox | null,
-  options: { create?: boolean; concurrency?: number } = {},
+  options: { roots: LocalRoots; create?: boolean; concurrency?: number },
 ): BucketDriver {
   const location = placeLocation(connection, place);
-  if (location.kind === 'fs') return openBucket(location, { fs: { create: options.create ?? false } });
+  if (location.kind === 'fs') {
+    const path = options.roots.check(location.path, `connection ${connection.name}`);
+    return openBucket({ kind: 'fs', path }, { fs: { create: options.create ?? false } });
+  }
   if (connection.secret && !box)
     throw new ServiceError(
       'SERVICE_NO_SECRET_KEY',

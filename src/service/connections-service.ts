@@ -5,6 +5,7 @@ import { type ConnectionKeys, type ConnectionPlace, checkPlace, openPlace } from
 import { connectionRow } from './connection-row.js';
 import { ServiceError } from './errors.js';
 import type { NewConnectionInput, PageInput } from './inputs.js';
+import type { LocalRoots } from './local-roots.js';
 import { page } from './paging.js';
 import { type ConnectionView, connectionView, type Page } from './views.js';
 
@@ -48,10 +49,17 @@ export class ConnectionsService {
   constructor(
     private readonly repo: Repository,
     private readonly box: SecretBox,
+    private readonly roots: LocalRoots,
   ) {}
 
   async create(input: NewConnectionInput): Promise<ConnectionView> {
-    return connectionView(await this.repo.connections.insert(connectionRow(input, this.box)));
+    return connectionView(await this.repo.connections.insert(this.row(input)));
+  }
+
+  /** A new connection's row (keys sealed); a local folder must lie inside the server's local roots. */
+  row(input: NewConnectionInput): ConnectionRow {
+    if (input.type === 'local' && input.path) this.roots.check(input.path, 'the connection path');
+    return connectionRow(input, this.box);
   }
 
   async list(p?: PageInput): Promise<Page<ConnectionView>> {
@@ -72,6 +80,7 @@ export class ConnectionsService {
   async test(input: NewConnectionInput): Promise<string[]> {
     if (input.type === 'local' && !input.path)
       throw new ServiceError('SERVICE_INVALID', 'a local connection needs a path');
+    if (input.type === 'local') this.roots.check(input.path as string, 'the connection path');
     if (input.type === 's3' && input.endpoint && !/^https?:\/\/[^\s/]+/.test(input.endpoint))
       throw new ServiceError('SERVICE_INVALID', 'the endpoint must be an http:// or https:// URL');
     const keys =
@@ -141,7 +150,7 @@ export class ConnectionsService {
   private open(row: ConnectionRow, place: ConnectionPlace) {
     if (row.kind === 's3' && !place.bucket) throw new ServiceError('SERVICE_INVALID', 'choose a bucket');
     try {
-      return openPlace(row, checkPlace(place, 'place'), this.box);
+      return openPlace(row, checkPlace(place, 'place'), this.box, { roots: this.roots });
     } catch (error) {
       return browseFailure(error);
     }
@@ -157,7 +166,7 @@ export class ConnectionsService {
   ): Promise<string[]> {
     const target: BucketListing =
       row.kind === 'local'
-        ? { kind: 'fs', path: row.path ?? '/' }
+        ? { kind: 'fs', path: this.roots.check(row.path ?? '/', 'the connection path') }
         : {
             kind: 's3',
             endpoint: row.endpoint ?? undefined,

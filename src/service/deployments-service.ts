@@ -12,6 +12,7 @@ import { checkPlace, placeLocation } from './connection-drivers.js';
 import { ServiceError } from './errors.js';
 import type { NewConnectionInput, NewDeploymentInput, PageInput, PlaceInput } from './inputs.js';
 import type { JobExecutor } from './job-executor.js';
+import type { LocalRoots } from './local-roots.js';
 import { page, text } from './paging.js';
 import {
   type DeploymentView,
@@ -35,6 +36,7 @@ export class DeploymentsService {
     private readonly onDelete: (deploymentId: string) => void,
     /** A connection row (keys sealed) for a connection given inline with a deployment. */
     private readonly newConnectionRow: (input: NewConnectionInput) => ConnectionRow,
+    private readonly roots: LocalRoots,
   ) {}
 
   private async place(repo: Repository, p: PlaceInput | undefined, what: string) {
@@ -46,7 +48,9 @@ export class DeploymentsService {
     const place = checkPlace({ bucket: p.bucket ?? null, prefix: p.prefix ?? '' }, what);
     if (connection.kind === 's3' && !place.bucket)
       throw new ServiceError('SERVICE_INVALID', `the ${what} needs a bucket (its connection is S3)`);
-    return { connection, place, location: placeLocation(connection, place) };
+    const location = placeLocation(connection, place);
+    if (location.kind === 'fs') this.roots.check(location.path, `the ${what}`);
+    return { connection, place, location };
   }
 
   /**

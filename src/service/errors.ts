@@ -7,6 +7,8 @@ export type ServiceErrorCode =
   | 'SERVICE_NOT_BATCH'
   | 'SERVICE_JOB_FINAL'
   | 'SERVICE_OVERLAP'
+  // A local folder outside the server's --local-root folders.
+  | 'SERVICE_FORBIDDEN'
   | 'SERVICE_CLOSED'
   | 'SERVICE_NO_SECRET_KEY'
   | 'SERVICE_NO_REPOSITORY'

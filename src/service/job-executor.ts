@@ -7,6 +7,7 @@ import { formatLocation, locationsOverlap } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
 import type { AbortReason, JobRunner } from './job-runner.js';
+import type { LocalRoots } from './local-roots.js';
 import { type JobView, jobView } from './views.js';
 
 /** Events of {@link JobExecutor}: a job's view after every change (progress, status). */
@@ -27,6 +28,8 @@ export interface JobExecutorOptions {
   /** Where jobs run: in this process, or over queue workers. */
   runner: JobRunner;
   box: SecretBox;
+  /** Where local folders may be (checked again at every job start: a symlink may have moved). */
+  roots: LocalRoots;
   logger: Logger;
   /** Jobs run at once (each uses every core for scoring). Default 1. */
   maxConcurrentJobs?: number;
@@ -174,8 +177,13 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         });
         return;
       }
-      const source = openPlace(sourceConn, sourcePlace, this.o.box, { concurrency: options.concurrency });
+      const roots = this.o.roots;
+      const source = openPlace(sourceConn, sourcePlace, this.o.box, {
+        roots,
+        concurrency: options.concurrency,
+      });
       const target = openPlace(targetConn, targetPlace, this.o.box, {
+        roots,
         create: true,
         concurrency: options.concurrency,
       });

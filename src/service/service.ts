@@ -11,7 +11,6 @@ import {
 } from '../repository/index.js';
 import type { BucketDriver } from '../storage/index.js';
 import { openArtifactStore } from './artifacts.js';
-import { connectionRow } from './connection-row.js';
 import { ConnectionsService } from './connections-service.js';
 import { DeploymentsService } from './deployments-service.js';
 import { type DistributedRunnerOptions, distributedJobRunner } from './distributed-runner.js';
@@ -20,6 +19,7 @@ import type { NewConnectionInput, NewDeploymentInput, NewModelInput, PageInput }
 import { JobExecutor } from './job-executor.js';
 import { localJobRunner } from './job-runner.js';
 import { KeysService } from './keys-service.js';
+import { LocalRoots } from './local-roots.js';
 import { storeModelFiles } from './model-files.js';
 import { ModelsService } from './models-service.js';
 import { OnlineService } from './online-service.js';
@@ -44,6 +44,11 @@ export interface ServiceOptions {
   modelCache?: ModelCacheOptions;
   /** Run batch jobs over queue workers through this Redis (`serve --redis`) instead of in this process. */
   queue?: DistributedRunnerOptions;
+  /**
+   * The only folders local connections may use (`serve --local-root`); an empty list allows none. Absent: any
+   * folder (the CLI on the user's own data dir).
+   */
+  localRoots?: readonly string[];
 }
 
 /**
@@ -71,25 +76,29 @@ export class KerasBatchService {
       threads?: number;
       queue?: DistributedRunnerOptions;
       modelCache?: ModelCacheOptions;
+      roots?: LocalRoots;
     },
   ) {
+    const roots = options.roots ?? LocalRoots.unrestricted();
     const files = storeModelFiles(artifacts);
     this.engines = new EngineCache(files, options.threads, options.modelCache);
     this.jobs = new JobExecutor({
       repository: repo,
       runner: options.queue ? distributedJobRunner(options.queue) : localJobRunner(this.engines),
       box,
+      roots,
       logger,
       maxConcurrentJobs: options.maxConcurrentJobs,
     });
     this.models = new ModelsService(repo, artifacts, files, this.engines, logger, options.threads);
-    this.connections = new ConnectionsService(repo, box);
+    this.connections = new ConnectionsService(repo, box, roots);
     this.online = new OnlineService(repo, this.engines);
     this.deployments = new DeploymentsService(
       repo,
       this.jobs,
       (id) => this.online.forget(id),
-      (input) => connectionRow(input, box),
+      (input) => this.connections.row(input),
+      roots,
     );
     this.keys = new KeysService(repo);
   }
@@ -155,5 +164,16 @@ export async function openService(options: ServiceOptions): Promise<KerasBatchSe
   const box = new SecretBox(loadSecretKey(dataDir, env));
   const repo = await openRepository({ databaseUrl, dataDir, pgSchema: options.pgSchema });
   const artifacts = openArtifactStore({ location: options.artifacts, dataDir: join(dataDir) });
-  return new KerasBatchService(repo, box, artifacts.driver, options.logger, options);
+  const guarded = [
+    dataDir,
+    ...(options.artifacts?.startsWith('s3://') ? [] : [options.artifacts ?? dataDir]),
+  ];
+  let roots: LocalRoots;
+  try {
+    roots = options.localRoots ? LocalRoots.confined(options.localRoots, guarded) : LocalRoots.unrestricted();
+  } catch (error) {
+    await repo.close();
+    throw error;
+  }
+  return new KerasBatchService(repo, box, artifacts.driver, options.logger, { ...options, roots });
 }

@@ -12,6 +12,7 @@ import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { openArtifactStore } from './artifacts.js';
 import { openPlace } from './connection-drivers.js';
 import { ServiceError } from './errors.js';
+import { LocalRoots } from './local-roots.js';
 import { type ModelFileSource, serverModelFiles, storeModelFiles } from './model-files.js';
 
 /** Options of {@link openWorkerRepository}: the server's own settings, as on `serve`. */
@@ -28,6 +29,8 @@ export interface WorkerRepositoryOptions {
   server?: { url: string; apiKey: string };
   /** Environment for `DATABASE_URL` and `KERAS_BATCH_SECRET_KEY` (default `process.env`). */
   env?: NodeJS.ProcessEnv;
+  /** The only folders local connections may use (`worker --local-root`); absent: the places the server accepted. */
+  localRoots?: readonly string[];
 }
 
 /** Database and network faults may pass; they are retried. What the repository refuses is final. */
@@ -60,6 +63,9 @@ export async function openWorkerRepository(options: WorkerRepositoryOptions): Pr
     );
   const key = readSecretKey(dataDir, env);
   const box = key ? new SecretBox(key) : null;
+  const roots = options.localRoots
+    ? LocalRoots.confined(options.localRoots, [dataDir])
+    : LocalRoots.unrestricted();
   const repo: Repository = await openRepository({ databaseUrl, dataDir, pgSchema: options.pgSchema });
   const artifacts = options.server
     ? null
@@ -84,7 +90,7 @@ export async function openWorkerRepository(options: WorkerRepositoryOptions): Pr
       const connection = await attempt('the repository does not answer', () =>
         repo.connections.get(place.connectionId),
       );
-      return openPlace(connection, { bucket: place.bucket, prefix: place.prefix }, box, o);
+      return openPlace(connection, { bucket: place.bucket, prefix: place.prefix }, box, { ...o, roots });
     },
     async close() {
       await artifacts?.close();

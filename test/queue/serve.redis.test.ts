@@ -54,7 +54,7 @@ describeShared('serve --redis: deployments run on worker processes', () => {
   const workers: WorkerProcess[] = [];
   const serve = async () => {
     server = await startServe(dataDir, {}, port, [
-      ...['--redis', redis.url, '--shard-size', '100', '--max-queued-shards', '4'],
+      ...['--redis', redis.url, '--shard-size', '100', '--max-queued-shards', '4', '--local-root', work],
     ]);
     servers.push(server);
     return server;
@@ -109,7 +109,7 @@ describeShared('serve --redis: deployments run on worker processes', () => {
     mnist = readMnist(sharedDir() as string);
     redis = await startTestRedis();
     work = await mkdtemp(join(tmpdir(), 'kb-serve-redis-'));
-    dataDir = join(work, 'data');
+    dataDir = `${work}-data`; // outside the folder the connection uses (serve refuses a --local-root holding it)
     port = await freePort();
     await writeFiles(
       join(work, 'in'),
@@ -147,6 +147,7 @@ describeShared('serve --redis: deployments run on worker processes', () => {
     for (const s of servers) await s.kill().catch(() => undefined);
     await redis?.stop();
     if (work) await rm(work, { recursive: true, force: true });
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('a deployment through the REST API completes on both workers; job row, SSE, CLI and report agree', async () => {

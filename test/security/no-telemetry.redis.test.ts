@@ -106,6 +106,7 @@ describe.skipIf(!straceAvailable() && !process.env.CI)('no telemetry, no outboun
     for (const c of children) if (c.exitCode === null) process.kill(-(c.pid as number), 'SIGKILL');
     await redis?.stop();
     rmSync(work, { recursive: true, force: true });
+    rmSync(`${work}-data`, { recursive: true, force: true });
   });
 
   it('score writes only its outputs and connects nowhere', async () => {
@@ -122,9 +123,9 @@ describe.skipIf(!straceAvailable() && !process.env.CI)('no telemetry, no outboun
 
   it('serve and worker score a deployment writing nothing in HOME or TMPDIR and connect only to loopback', async () => {
     const port = await freePort();
-    const dataDir = join(work, 'data');
+    const dataDir = `${work}-data`; // outside the --local-root
     const serve = traced('serve', [
-      ...['serve', '--port', String(port), '--data-dir', dataDir, '--redis', redis.url],
+      ...['serve', '--port', String(port), '--data-dir', dataDir, '--redis', redis.url, '--local-root', work],
     ]);
     const deadline = Date.now() + 60_000;
     while (!serve.output().includes('keras-batch serving on')) {

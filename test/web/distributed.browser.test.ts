@@ -51,8 +51,9 @@ describe('web UI: a job run by queue workers (serve --redis)', () => {
       (i) => inputs[i % 10],
     );
     for (const name of BAD) await writeFile(join(work, 'in', name), '{"values": [[0.5,');
-    server = await startServe(join(work, 'data'), {}, undefined, [
-      ...['--redis', redis.url, '--shard-size', '100', '--max-queued-shards', '4'],
+    // The data dir outside the folder the connection uses (serve refuses a --local-root holding it).
+    server = await startServe(`${work}-data`, {}, undefined, [
+      ...['--redis', redis.url, '--shard-size', '100', '--max-queued-shards', '4', '--local-root', work],
     ]);
     key = server.printedKey as string;
     const call = <T>(method: string, path: string, body?: unknown) => api<T>(server, key, method, path, body);
@@ -91,6 +92,7 @@ describe('web UI: a job run by queue workers (serve --redis)', () => {
     await server?.kill().catch(() => undefined);
     await redis?.stop();
     if (work) await rm(work, { recursive: true, force: true });
+    if (work) await rm(`${work}-data`, { recursive: true, force: true });
   });
 
   it('follows the job live from no worker to done, with the failures and an output', async () => {
@@ -122,7 +124,7 @@ describe('web UI: a job run by queue workers (serve --redis)', () => {
         attributeFilter: ['aria-valuenow', 'class'],
       });
     });
-    worker = await startWorker(redis.url, ['--data-dir', join(work, 'data'), '--io-threads', '0']);
+    worker = await startWorker(redis.url, ['--data-dir', `${work}-data`, '--io-threads', '0']);
     await page.locator('h1 .badge', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
     const seen = await page.evaluate(() => (window as unknown as { seen: (number | null)[] }).seen);

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
-import { byteSize, port, positiveInteger } from '../arg-parsers.js';
+import { byteSize, localRoots, port, positiveInteger, repeatable } from '../arg-parsers.js';
 import { createLogger } from '../logger.js';
 
 interface ServeOptions {
@@ -13,6 +13,7 @@ interface ServeOptions {
   maxModels?: number;
   modelMemory?: number;
   publicDocs?: boolean;
+  localRoot?: string[];
   logLevel: string;
   redis?: string;
   shardSize: number;
@@ -56,6 +57,11 @@ export function registerServe(program: Command): void {
       positiveInteger,
       QUEUE_DEFAULTS.maxQueuedShards,
     )
+    .option(
+      '--local-root <dir>',
+      'a server folder local connections may use (repeatable; also KERAS_BATCH_LOCAL_ROOTS, ":"-separated); none by default: no local folders over HTTP',
+      repeatable,
+    )
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
     .action(async (o: ServeOptions) => {
@@ -80,6 +86,7 @@ export function registerServe(program: Command): void {
         maxConcurrentJobs: o.maxJobs,
         modelCache: { maxModels: o.maxModels, maxBytes: o.modelMemory },
         queue,
+        localRoots: localRoots(o.localRoot),
       });
       if ((await service.keys.count()) === 0) {
         const { key } = await service.keys.create('first start');

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { WORKER_DEFAULTS } from '../../queue/defaults.js';
 import { KerasBatchError } from '../../util/errors.js';
-import { byteSize, nonNegativeInteger, positiveInteger } from '../arg-parsers.js';
+import { byteSize, localRoots, nonNegativeInteger, positiveInteger, repeatable } from '../arg-parsers.js';
 import { readConnection } from '../buckets.js';
 import { createLogger } from '../logger.js';
 
@@ -17,6 +17,7 @@ interface WorkerOptions {
   dataDir?: string;
   artifacts?: string;
   server?: string;
+  localRoot?: string[];
   logLevel: string;
 }
 
@@ -46,7 +47,13 @@ async function openRepositoryOption(o: WorkerOptions) {
   }
   // Database drivers load only for a worker with a repository.
   const { openWorkerRepository } = await import('../../service/index.js');
-  return openWorkerRepository({ dataDir: o.dataDir, artifacts: o.artifacts, server });
+  const roots = localRoots(o.localRoot);
+  return openWorkerRepository({
+    dataDir: o.dataDir,
+    artifacts: o.artifacts,
+    server,
+    localRoots: roots.length ? roots : undefined,
+  });
 }
 
 /**
@@ -102,6 +109,11 @@ export function registerWorker(program: Command): void {
     .option(
       '--server <url>',
       'download model files from this server (API key in KERAS_BATCH_API_KEY) instead of the artifact store',
+    )
+    .option(
+      '--local-root <dir>',
+      'confine stored local connections to these folders (repeatable; also KERAS_BATCH_LOCAL_ROOTS); default: the places the server accepted',
+      repeatable,
     )
     .option('--log-level <level>', 'pino log level on stderr', 'info')
     .action(async (options: WorkerOptions) => {
