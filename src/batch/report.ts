@@ -49,14 +49,20 @@ export function buildReport(input: ReportInput): JobReport {
     recordsPerSecond: seconds > 0 ? round(counts.records / seconds) : 0,
     batchSize: input.batchSize,
     concurrency: input.concurrency,
-    stageMs: Object.fromEntries(
-      Object.entries(input.stageMs).map(([k, v]) => [k, Math.round(v)]),
-    ) as unknown as StageTimes,
+    stageMs: roundedStages(input.stageMs),
     failures: input.failures,
     warnings: input.warnings,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     reportKey: null,
   };
+}
+
+/** Each stage's milliseconds rounded to whole ones, in the same order. */
+function roundedStages(stageMs: StageTimes): StageTimes {
+  const rounded = { ...stageMs };
+  for (const stage of Object.keys(rounded) as (keyof StageTimes)[])
+    rounded[stage] = Math.round(rounded[stage]);
+  return rounded;
 }
 
 /** Writes `_keras-batch/<job-id>/report.json` and `errors.jsonl` in the target; returns the report's key. */

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
+import type { FileStages, InputRead } from './file-stages.js';
 import { openFileStages } from './file-threads/index.js';
 import { createInputFilter } from './input-filter.js';
 import { newJobId } from './job-id.js';
@@ -31,198 +32,251 @@ const codeOf = (error: unknown) => (error instanceof KerasBatchError ? error.cod
  * `maxFailures` says so. Memory stays bounded: at most ~2 batches of files are in flight.
  */
 export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> {
-  const batchSize = options.batchSize ?? BATCH_DEFAULTS.batchSize;
-  const concurrency = options.concurrency ?? BATCH_DEFAULTS.concurrency;
-  const maxFileBytes = options.maxFileBytes ?? BATCH_DEFAULTS.maxFileBytes;
-  const jobId = options.jobId ?? newJobId();
-  const { engine } = options.model;
-  const started = new Date();
-  const t0 = performance.now();
-
-  const tally = new JobTally({
-    jobId,
-    maxFailures: options.maxFailures,
-    onProgress: options.onProgress,
-    progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
-  });
-  const { counts, failures, warnings } = tally;
-  const stageMs: StageTimes = { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 };
-  const classify = createInputFilter(options.include, maxFileBytes);
-  const io = new Semaphore(concurrency);
-  // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
-  const maxInFlight = batchSize + 4 * concurrency;
-  const inFlight = new Semaphore(maxInFlight);
-  const batcher = new RecordBatcher(engine, batchSize, 'fill');
-  const stages = openFileStages({
-    source: options.source,
-    target: options.target,
-    spec: { specs: engine.inputs, maxFileBytes },
-    io,
-    threads: options.ioThreads ?? BATCH_DEFAULTS.ioThreads,
-  });
-  const ledger = new ResumeLedger(options.target, jobId, options.model.sha256);
+  const run = new BatchRun(options);
   const done = options.resume ? await ResumeLedger.load(options.target, options.model.sha256) : null;
+  return run.run(done);
+}
 
-  let canceled = false;
-  let active = 0;
-  let atBatcher = 0;
-  let warned = false;
-  const tasks = new Set<Promise<void>>();
+/** One batch job's state while it runs: what is in flight, the tally, the stage times. */
+class BatchRun {
+  private readonly batchSize: number;
+  private readonly concurrency: number;
+  private readonly jobId: string;
+  private readonly started = new Date();
+  private readonly t0 = performance.now();
+  private readonly tally: JobTally;
+  private readonly stageMs: StageTimes = { list: 0, read: 0, parse: 0, score: 0, format: 0, write: 0 };
+  private readonly classify: ReturnType<typeof createInputFilter>;
+  private readonly io: Semaphore;
+  private readonly inFlight: Semaphore;
+  private readonly batcher: RecordBatcher;
+  private readonly stages: FileStages;
+  private readonly ledger: ResumeLedger;
+  /** Inputs scored by an earlier run (key → version), when resuming. */
+  private done: Map<string, string> | null = null;
+  private canceled = false;
+  /** Files being processed, and how many of them wait on the batcher. */
+  private active = 0;
+  private atBatcher = 0;
+  private warned = false;
+  private readonly tasks = new Set<Promise<void>>();
+  /** Inputs whose storage request still failed after the driver's own retries: tried once more at the end. */
+  private readonly retryAtEnd: ObjectEntry[] = [];
 
-  const fail = (file: string, stage: Stage, error: unknown, code = codeOf(error)) =>
-    tally.fail({ file, stage, code, reason: errorMessage(error).replace(/^\[[a-z]+\] /, '') });
-  tally.start();
+  constructor(private readonly options: BatchJobOptions) {
+    this.batchSize = options.batchSize ?? BATCH_DEFAULTS.batchSize;
+    this.concurrency = options.concurrency ?? BATCH_DEFAULTS.concurrency;
+    const maxFileBytes = options.maxFileBytes ?? BATCH_DEFAULTS.maxFileBytes;
+    this.jobId = options.jobId ?? newJobId();
+    this.tally = new JobTally({
+      jobId: this.jobId,
+      maxFailures: options.maxFailures,
+      onProgress: options.onProgress,
+      progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
+    });
+    this.classify = createInputFilter(options.include, maxFileBytes);
+    this.io = new Semaphore(this.concurrency);
+    // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
+    this.inFlight = new Semaphore(this.batchSize + 4 * this.concurrency);
+    const { engine } = options.model;
+    this.batcher = new RecordBatcher(engine, this.batchSize, 'fill');
+    this.stages = openFileStages({
+      source: options.source,
+      target: options.target,
+      spec: { specs: engine.inputs, maxFileBytes },
+      io: this.io,
+      threads: options.ioThreads ?? BATCH_DEFAULTS.ioThreads,
+    });
+    this.ledger = new ResumeLedger(options.target, this.jobId, options.model.sha256);
+  }
+
+  /** No more inputs are started: canceled, or too many failed. */
+  private get stopping(): boolean {
+    return this.canceled || this.tally.stoppedReason !== null;
+  }
+
+  async run(done: Map<string, string> | null): Promise<JobReport> {
+    const { tally } = this;
+    this.done = done;
+    tally.start();
+    try {
+      await this.listAndStart();
+      tally.listingDone = !this.stopping;
+      await this.settle();
+      await this.retryOnce();
+      await this.settle();
+    } finally {
+      tally.stop();
+      await this.stages.close();
+      await this.ledger.flush().catch(() => undefined);
+    }
+    this.stageMs.score = this.batcher.scoreMs;
+    tally.checkLimit(true);
+    tally.progress();
+    return this.report();
+  }
+
+  /** Lists the source page by page and starts every input, at most `inFlight` at once. */
+  private async listAndStart(): Promise<void> {
+    const { options, tally } = this;
+    let mark = performance.now();
+    for await (const page of readAhead(options.source.list())) {
+      this.stageMs.list += performance.now() - mark;
+      for (const entry of page) {
+        if (options.signal?.aborted) this.canceled = true;
+        if (this.stopping) break;
+        const kind = this.classify(entry);
+        if (kind.kind === 'ignore') continue;
+        tally.counts.listed += 1;
+        if (kind.kind === 'fail') {
+          this.fail(entry.key, 'list', new Error(kind.reason), kind.code);
+          continue;
+        }
+        await this.inFlight.acquire();
+        this.start(entry);
+      }
+      if (this.stopping) break;
+      // Nothing more is coming until the next page arrives: let partial batches go.
+      this.batcher.flush();
+      mark = performance.now();
+    }
+  }
+
+  /** A store that was briefly unavailable gets one more chance per input, after everything else. */
+  private async retryOnce(): Promise<void> {
+    const again = this.retryAtEnd.splice(0);
+    for (const [i, entry] of again.entries()) {
+      if (this.stopping || this.options.signal?.aborted) {
+        this.tally.counts.listed -= again.length - i; // never retried: as if never listed, like other abandoned inputs
+        break;
+      }
+      await this.inFlight.acquire();
+      this.start(entry, true);
+    }
+  }
+
+  /** Waits for every file in flight, letting partial batches go. */
+  private async settle(): Promise<void> {
+    this.batcher.flush();
+    while (this.tasks.size > 0) {
+      await Promise.all([...this.tasks]);
+      this.batcher.flush();
+    }
+    await this.batcher.drain();
+  }
+
+  private start(entry: ObjectEntry, lastAttempt = false): void {
+    this.active += 1;
+    const task = this.processFile(entry, lastAttempt).finally(() => {
+      this.active -= 1;
+      this.inFlight.release();
+      this.tasks.delete(task);
+      this.maybeFlush();
+    });
+    this.tasks.add(task);
+  }
 
   /** When every file in flight waits on the batcher, no more records are coming soon: score what we have. */
-  const maybeFlush = () => {
-    if (active > 0 && atBatcher === active) batcher.flush();
-  };
+  private maybeFlush(): void {
+    if (this.active > 0 && this.atBatcher === this.active) this.batcher.flush();
+  }
 
-  /** Inputs whose storage request still failed after the driver's own retries: tried once more at the end. */
-  const retryAtEnd: ObjectEntry[] = [];
+  private fail(file: string, stage: Stage, error: unknown, code = codeOf(error)): void {
+    this.tally.fail({ file, stage, code, reason: errorMessage(error).replace(/^\[[a-z]+\] /, '') });
+  }
 
-  const processFile = async (entry: ObjectEntry, lastAttempt: boolean) => {
+  /** One input to its end: skipped, scored, failed, or put aside for one retry at the end. */
+  private async processFile(entry: ObjectEntry, lastAttempt: boolean): Promise<void> {
     const key = entry.key;
-    let stage: Stage = 'read';
-    if (tally.stoppedReason || canceled || options.signal?.aborted) {
-      counts.listed -= 1; // abandoned before it started: as if never listed
+    const at: { stage: Stage } = { stage: 'read' };
+    if (this.stopping || this.options.signal?.aborted) {
+      this.tally.counts.listed -= 1; // abandoned before it started: as if never listed
       return;
     }
     try {
-      if (done && done.get(key) === entry.etag && (await io.run(() => options.target.head(key)))) {
-        counts.skipped += 1;
+      const done = this.done;
+      if (done && done.get(key) === entry.etag && (await this.io.run(() => this.options.target.head(key)))) {
+        this.tally.counts.skipped += 1;
         return;
       }
-      const input = await stages.read(entry);
+      const input = await this.stages.read(entry);
       if (!input.ok) {
-        stage = input.stage;
+        at.stage = input.stage;
         throw input.error;
       }
-      stageMs.read += input.readMs;
-      stageMs.parse += input.parseMs;
-      const { records, version } = input;
-      stage = 'score';
-      atBatcher += 1;
-      const pending = batcher.add(records);
-      maybeFlush();
-      let outputs: Awaited<typeof pending>;
-      try {
-        outputs = await pending;
-      } finally {
-        atBatcher -= 1;
-      }
-      stage = 'format';
-      const mark = performance.now();
-      if (!warned && outsideUnitInterval(outputs)) {
-        warned = true;
-        options.onWarning?.(
-          'some predictions lie outside [0, 1]; "probability" repeats them as Keras predict_proba did',
-        );
-      }
-      const text = formatPrediction(key, outputs, 0, records.count);
-      const nonFinite = nonFiniteRecords(outputs, 0, records.count);
-      stageMs.format += performance.now() - mark;
-      stage = 'write';
-      const writeMs = await stages.write(key, text); // not `+= await`: that would add to a stale total
-      stageMs.write += writeMs;
-      ledger.record(key, version);
-      counts.scored += 1;
-      counts.records += records.count;
-      if (nonFinite > 0) {
-        const reason = `${nonFinite} of ${records.count} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)`;
-        counts.nonFinite += 1;
-        warnings.push({ file: key, code: 'NON_FINITE_OUTPUT', reason });
-        options.onWarning?.(`${key}: ${reason}`);
-      }
+      await this.scoreAndWrite(key, input, at);
     } catch (error) {
       const transient =
-        error instanceof KerasBatchError && error.retryable && (stage === 'read' || stage === 'write');
+        error instanceof KerasBatchError && error.retryable && (at.stage === 'read' || at.stage === 'write');
       if (transient && !lastAttempt) {
-        retryAtEnd.push(entry);
+        this.retryAtEnd.push(entry);
         return;
       }
       const parseStage =
-        stage === 'parse' && /WRONG_SHAPE|WRONG_INPUT_COUNT/.test(codeOf(error)) ? 'validate' : stage;
-      fail(key, parseStage, error);
+        at.stage === 'parse' && /WRONG_SHAPE|WRONG_INPUT_COUNT/.test(codeOf(error)) ? 'validate' : at.stage;
+      this.fail(key, parseStage, error);
     }
-  };
-
-  const start = (entry: ObjectEntry, lastAttempt = false) => {
-    active += 1;
-    const task = processFile(entry, lastAttempt).finally(() => {
-      active -= 1;
-      inFlight.release();
-      tasks.delete(task);
-      maybeFlush();
-    });
-    tasks.add(task);
-  };
-
-  try {
-    let mark = performance.now();
-    for await (const page of readAhead(options.source.list())) {
-      stageMs.list += performance.now() - mark;
-      for (const entry of page) {
-        if (options.signal?.aborted) canceled = true;
-        if (canceled || tally.stoppedReason) break;
-        const kind = classify(entry);
-        if (kind.kind === 'ignore') continue;
-        counts.listed += 1;
-        if (kind.kind === 'fail') {
-          fail(entry.key, 'list', new Error(kind.reason), kind.code);
-          continue;
-        }
-        await inFlight.acquire();
-        start(entry);
-      }
-      if (canceled || tally.stoppedReason) break;
-      // Nothing more is coming until the next page arrives: let partial batches go.
-      batcher.flush();
-      mark = performance.now();
-    }
-    tally.listingDone = !canceled && !tally.stoppedReason;
-    const settle = async () => {
-      batcher.flush();
-      while (tasks.size > 0) {
-        await Promise.all([...tasks]);
-        batcher.flush();
-      }
-      await batcher.drain();
-    };
-    await settle();
-    // A store that was briefly unavailable gets one more chance per input, after everything else.
-    const again = retryAtEnd.splice(0);
-    for (const [i, entry] of again.entries()) {
-      if (canceled || tally.stoppedReason || options.signal?.aborted) {
-        counts.listed -= again.length - i; // never retried: as if never listed, like other abandoned inputs
-        break;
-      }
-      await inFlight.acquire();
-      start(entry, true);
-    }
-    await settle();
-  } finally {
-    tally.stop();
-    await stages.close();
-    await ledger.flush().catch(() => undefined);
   }
-  stageMs.score = batcher.scoreMs;
-  tally.checkLimit(true);
-  tally.progress();
-  const report = buildReport({
-    jobId,
-    options,
-    started,
-    durationMs: performance.now() - t0,
-    counts,
-    failures,
-    warnings,
-    stageMs,
-    stoppedReason: canceled ? 'canceled' : tally.stoppedReason,
-    canceled,
-    batchSize,
-    concurrency,
-  });
-  if (options.writeReport ?? true) report.reportKey = await writeReport(options.target, report);
-  return report;
+
+  /** Scores an input read whole, formats and writes its output; `at.stage` follows where it is. */
+  private async scoreAndWrite(key: string, input: InputRead, at: { stage: Stage }): Promise<void> {
+    const { stageMs, options } = this;
+    const { counts, warnings } = this.tally;
+    stageMs.read += input.readMs;
+    stageMs.parse += input.parseMs;
+    const { records, version } = input;
+    at.stage = 'score';
+    this.atBatcher += 1;
+    const pending = this.batcher.add(records);
+    this.maybeFlush();
+    let outputs: Awaited<typeof pending>;
+    try {
+      outputs = await pending;
+    } finally {
+      this.atBatcher -= 1;
+    }
+    at.stage = 'format';
+    const mark = performance.now();
+    if (!this.warned && outsideUnitInterval(outputs)) {
+      this.warned = true;
+      options.onWarning?.(
+        'some predictions lie outside [0, 1]; "probability" repeats them as Keras predict_proba did',
+      );
+    }
+    const text = formatPrediction(key, outputs, 0, records.count);
+    const nonFinite = nonFiniteRecords(outputs, 0, records.count);
+    stageMs.format += performance.now() - mark;
+    at.stage = 'write';
+    const writeMs = await this.stages.write(key, text); // not `+= await`: that would add to a stale total
+    stageMs.write += writeMs;
+    this.ledger.record(key, version);
+    counts.scored += 1;
+    counts.records += records.count;
+    if (nonFinite > 0) {
+      const reason = `${nonFinite} of ${records.count} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)`;
+      counts.nonFinite += 1;
+      warnings.push({ file: key, code: 'NON_FINITE_OUTPUT', reason });
+      options.onWarning?.(`${key}: ${reason}`);
+    }
+  }
+
+  private async report(): Promise<JobReport> {
+    const { options, tally } = this;
+    const report = buildReport({
+      jobId: this.jobId,
+      options,
+      started: this.started,
+      durationMs: performance.now() - this.t0,
+      counts: tally.counts,
+      failures: tally.failures,
+      warnings: tally.warnings,
+      stageMs: this.stageMs,
+      stoppedReason: this.canceled ? 'canceled' : tally.stoppedReason,
+      canceled: this.canceled,
+      batchSize: this.batchSize,
+      concurrency: this.concurrency,
+    });
+    if (options.writeReport ?? true) report.reportKey = await writeReport(options.target, report);
+    return report;
+  }
 }

@@ -4,67 +4,23 @@ import { BATCH_DEFAULTS, JobTally } from '../batch/index.js';
 import { createInputFilter } from '../batch/input-filter.js';
 import { newJobId } from '../batch/job-id.js';
 import { writeReport } from '../batch/report.js';
-import type { FailureLimit, ProgressEvent } from '../batch/types.js';
-import type { BucketDriver } from '../storage/index.js';
+import type { CoordinatorState, DistributedJobOptions } from './coordinator-options.js';
 import { queueOptions } from './defaults.js';
 import { buildDistributedReport, type DistributedReport } from './distributed-report.js';
 import { QueueError } from './errors.js';
 import { redisOptions } from './redis.js';
+import { parseResult, removeWaiting } from './shard-queue.js';
 import { KEEP_SECONDS, ShardResults } from './shard-results.js';
 import {
   isJobFailure,
   SHARD_QUEUE,
-  type ShardBucketOptions,
   type ShardData,
   type ShardEntry,
-  type ShardModelRef,
-  type ShardPlace,
   type ShardResult,
   shardJobId,
 } from './types.js';
 
-/** Options of {@link runDistributedJob}. */
-export interface DistributedJobOptions {
-  redisUrl: string;
-  /**
-   * The job's id: its shards are `<jobId>-<n>`. Run again with the same id (a restarted server), the job
-   * re-attaches: shards already counted are skipped, shards still in Redis are awaited, the rest enqueued.
-   */
-  jobId?: string;
-  /** The id of this run in the report (`_keras-batch/<reportJobId>/report.json`). Default `jobId`. */
-  reportJobId?: string;
-  model: ShardModelRef;
-  /** The coordinator's own drivers: it lists the source and writes the report to the target. */
-  source: BucketDriver;
-  target: BucketDriver;
-  /** The locations as workers open them (`./dir`, `s3://bucket/prefix`), and the S3 settings (no secrets). */
-  sourceText: string;
-  targetText: string;
-  bucket?: ShardBucketOptions;
-  /** Stored connections' places: workers open these through their repository (`sourceText` is then for logs). */
-  places?: { source: ShardPlace; target: ShardPlace };
-  /** Inputs per shard. Default 512. */
-  shardSize?: number;
-  /** Shards of this job queued or running at once; listing waits while this many are out. Default 32. */
-  maxQueuedShards?: number;
-  batchSize?: number;
-  concurrency?: number;
-  maxFileBytes?: number;
-  include?: string[];
-  /** Stop early (no more shards enqueued, waiting ones removed) once more inputs than this failed. */
-  maxFailures?: FailureLimit;
-  /** Workers skip inputs whose output was written from the same input version by the same model. */
-  resume?: boolean;
-  /** Attempts per shard (exponential backoff from `backoffMs`). Default 5. */
-  attempts?: number;
-  backoffMs?: number;
-  writeReport?: boolean;
-  /** Cancel: stop enqueuing, remove the job's waiting shards, report `canceled`. */
-  signal?: AbortSignal;
-  /** Detach: stop coordinating and leave every shard in Redis (the process stops; a rerun re-attaches). */
-  detach?: AbortSignal;
-  onProgress?: (event: ProgressEvent) => void;
-}
+export type { CoordinatorState, DistributedJobOptions } from './coordinator-options.js';
 
 export type { DistributedReport } from './distributed-report.js';
 
@@ -72,12 +28,6 @@ interface Outstanding {
   entries: ShardEntry[];
   data: ShardData;
 }
-
-/**
- * Where a coordinator is: `listing` the source and enqueuing shards, `awaiting` the shards out after the
- * listing, `stopping` (too many failures: waiting shards removed, taken ones awaited), then `finished`.
- */
-export type CoordinatorState = 'starting' | 'listing' | 'awaiting' | 'stopping' | 'finished';
 
 /**
  * Runs a batch job over BullMQ workers: lists the source page by page, cuts the inputs into shards of
@@ -410,26 +360,4 @@ class ShardCoordinator {
     if (o.writeReport ?? true) report.reportKey = await writeReport(o.target, report);
     return report;
   }
-}
-
-const parseResult = (value: unknown): ShardResult =>
-  (typeof value === 'string' ? JSON.parse(value) : value) as ShardResult;
-
-/** Removes a job's shards that no worker has taken yet (active ones finish); returns the ids removed. */
-async function removeWaiting(queue: Queue<ShardData, ShardResult>, ids: string[]): Promise<string[]> {
-  const removed: string[] = [];
-  await Promise.all(
-    ids.map(async (id) => {
-      const job = await queue.getJob(id);
-      const state = job ? await job.getState() : 'unknown';
-      if (!job || (state !== 'waiting' && state !== 'delayed' && state !== 'prioritized')) return;
-      try {
-        await job.remove();
-        removed.push(id);
-      } catch {
-        // taken by a worker meanwhile: it finishes and is counted (or ignored after a cancel)
-      }
-    }),
-  );
-  return removed;
 }

@@ -43,8 +43,15 @@ export interface ShardWorkerOptions {
   /** The model repository, for shards of `serve --redis` jobs (stored model versions and connections). */
   repository?: ShardRepository;
   /** Called with a line about each shard and each Redis error (for logs). */
-  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>) => void;
+  log?: WorkerLog;
 }
+
+/** A log line: level, message and fields. */
+export type WorkerLog = (
+  level: 'info' | 'warn' | 'error',
+  message: string,
+  fields?: Record<string, unknown>,
+) => void;
 
 /** A running worker: `close()` finishes the shards in hand and stops taking new ones. */
 export interface ShardWorker {
@@ -58,22 +65,14 @@ const giveUp = (reason: string, error: unknown): Error =>
     ? new Error(`${reason}: ${errorMessage(error)}`)
     : new ShardJobFailed(`${reason}: ${errorMessage(error)}`);
 
-/**
- * Starts a BullMQ worker that scores shards: loads the shard's model once (cached by sha256; a file path, or a
- * stored version through the repository), skips inputs already done (an earlier attempt of the same shard, or
- * with `resume` an earlier job with the same model), scores the rest with the batch runner and returns the
- * per-file outcomes as the job's return value. A model that cannot be loaded, or a stored reference the worker
- * cannot resolve, fails the shard without retry (BullMQ's UnrecoverableError); other errors are retried.
- */
-export async function startShardWorker(options: ShardWorkerOptions): Promise<ShardWorker> {
-  const id = `${hostname()}:${process.pid}`;
-  const log = options.log ?? (() => undefined);
-  const repository = options.repository;
+/** Loads a shard's model: from its file, or a stored version through the repository. */
+function modelLoader(options: ShardWorkerOptions, log: WorkerLog) {
+  const { repository } = options;
   const fromFile = (path: string, ref: ShardModelRef) => {
     log('info', 'loading model', { model: ref.name, sha256: ref.sha256, from: 'file' });
     return openModel(path, { architecture: ref.architecture, threads: options.threads });
   };
-  const load = async (ref: ShardModelRef) => {
+  return async (ref: ShardModelRef): Promise<OpenModel> => {
     if (!isModelVersion(ref)) return fromFile(ref.path, ref);
     if (!repository) {
       // `score --redis --model <stored model>`: on the coordinator's machine its copy of the file is here.
@@ -88,26 +87,119 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       threads: options.threads,
     });
   };
+}
+
+/** The resume ledgers of the last runs, each read once per worker (shards are disjoint: later chunks change nothing). */
+class RunLedgers {
+  private readonly byRun = new Map<string, Promise<Map<string, string>>>();
+
+  get(data: ShardData, target: BucketDriver): Promise<Map<string, string>> {
+    const key = `${data.run ?? data.jobId}\u0000${data.model.sha256}`;
+    let done = this.byRun.get(key);
+    if (!done) {
+      done = ResumeLedger.load(target, data.model.sha256);
+      this.byRun.set(key, done);
+      done.catch(() => this.byRun.delete(key));
+      while (this.byRun.size > 2) this.byRun.delete(this.byRun.keys().next().value as string);
+    }
+    return done;
+  }
+}
+
+/** What scoring a shard needs from its worker. */
+interface ShardScorer {
+  id: string;
+  options: ShardWorkerOptions;
+  log: WorkerLog;
+  buckets: ShardBuckets;
+  ledgers: RunLedgers;
+}
+
+/** Scores one shard with the batch runner: the inputs not done yet, from the shard's source into its target. */
+async function scoreShard(
+  scorer: ShardScorer,
+  job: Job<ShardData, ShardResult>,
+  model: OpenModel,
+): Promise<ShardResult> {
+  const { log } = scorer;
+  const data = job.data;
+  let source: BucketDriver;
+  let target: BucketDriver;
+  try {
+    [source, target] = await Promise.all([
+      scorer.buckets.open(data, 'source'),
+      scorer.buckets.open(data, 'target'),
+    ]);
+  } catch (error) {
+    throw giveUp(`the source or target of job ${data.jobId} cannot be opened`, error);
+  }
+  const shardId = shardRunId(data.jobId, data.shard);
+  // Each attempt writes its own ledger chunks (a new name), and reads every earlier attempt's.
+  const runId = `${shardId}-${randomBytes(4).toString('hex')}`;
+  const inputs = await shardInputs(
+    target,
+    data,
+    shardId,
+    data.resume ? await scorer.ledgers.get(data, target) : null,
+  );
+  const report = await runBatchJob({
+    model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
+    source: shardSource(source, inputs.todo),
+    target,
+    jobId: runId,
+    batchSize: data.batchSize,
+    concurrency: data.concurrency,
+    ioThreads: scorer.options.ioThreads,
+    maxFileBytes: data.maxFileBytes,
+    include: data.include,
+    writeReport: false,
+    onWarning: (message) => log('warn', message, { job: data.jobId, shard: data.shard }),
+  });
+  const result: ShardResult = {
+    shard: data.shard,
+    scored: report.counts.scored + inputs.recovered,
+    failed: report.counts.failed,
+    skipped: inputs.skipped,
+    recovered: inputs.recovered,
+    records: report.counts.records,
+    nonFinite: report.counts.nonFinite,
+    warnings: report.warnings,
+    failures: report.failures,
+    attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),
+    worker: scorer.id,
+  };
+  log('info', 'shard done', {
+    job: data.jobId,
+    shard: data.shard,
+    scored: result.scored,
+    skipped: inputs.skipped,
+    recovered: inputs.recovered,
+  });
+  return result;
+}
+
+/**
+ * Starts a BullMQ worker that scores shards: loads the shard's model once (cached by sha256; a file path, or a
+ * stored version through the repository), skips inputs already done (an earlier attempt of the same shard, or
+ * with `resume` an earlier job with the same model), scores the rest with the batch runner and returns the
+ * per-file outcomes as the job's return value. A model that cannot be loaded, or a stored reference the worker
+ * cannot resolve, fails the shard without retry (BullMQ's UnrecoverableError); other errors are retried.
+ */
+export async function startShardWorker(options: ShardWorkerOptions): Promise<ShardWorker> {
+  const id = `${hostname()}:${process.pid}`;
+  const log: WorkerLog = options.log ?? (() => undefined);
+  const repository = options.repository;
   const settings = workerOptions({
     concurrency: options.concurrency,
     models: options.models,
     lockDurationMs: options.lockDurationMs,
   });
-  const models = new WorkerModels({ maxModels: settings.models, maxBytes: options.modelBytes }, load);
+  const models = new WorkerModels(
+    { maxModels: settings.models, maxBytes: options.modelBytes },
+    modelLoader(options, log),
+  );
   const buckets = new ShardBuckets(options.credentials, repository);
-  const resumeLedgers = new Map<string, Promise<Map<string, string>>>();
-  /** The resume ledger of a run, read once per worker (shards are disjoint: later chunks change nothing). */
-  const resumeDone = (data: ShardData, target: BucketDriver) => {
-    const key = `${data.run ?? data.jobId}\u0000${data.model.sha256}`;
-    let done = resumeLedgers.get(key);
-    if (!done) {
-      done = ResumeLedger.load(target, data.model.sha256);
-      resumeLedgers.set(key, done);
-      done.catch(() => resumeLedgers.delete(key));
-      while (resumeLedgers.size > 2) resumeLedgers.delete(resumeLedgers.keys().next().value as string);
-    }
-    return done;
-  };
+  const scorer: ShardScorer = { id, options, log, buckets, ledgers: new RunLedgers() };
 
   const processShard = async (job: Job<ShardData, ShardResult>): Promise<ShardResult> => {
     const data = job.data;
@@ -119,64 +211,10 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
       throw new ShardJobFailed(modelFailure(data.model, error));
     }
     try {
-      return await scoreShard(job, lease.model);
+      return await scoreShard(scorer, job, lease.model);
     } finally {
       lease.release();
     }
-  };
-
-  const scoreShard = async (job: Job<ShardData, ShardResult>, model: OpenModel): Promise<ShardResult> => {
-    const data = job.data;
-    let source: BucketDriver;
-    let target: BucketDriver;
-    try {
-      [source, target] = await Promise.all([buckets.open(data, 'source'), buckets.open(data, 'target')]);
-    } catch (error) {
-      throw giveUp(`the source or target of job ${data.jobId} cannot be opened`, error);
-    }
-    const shardId = shardRunId(data.jobId, data.shard);
-    // Each attempt writes its own ledger chunks (a new name), and reads every earlier attempt's.
-    const runId = `${shardId}-${randomBytes(4).toString('hex')}`;
-    const inputs = await shardInputs(
-      target,
-      data,
-      shardId,
-      data.resume ? await resumeDone(data, target) : null,
-    );
-    const report = await runBatchJob({
-      model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
-      source: shardSource(source, inputs.todo),
-      target,
-      jobId: runId,
-      batchSize: data.batchSize,
-      concurrency: data.concurrency,
-      ioThreads: options.ioThreads,
-      maxFileBytes: data.maxFileBytes,
-      include: data.include,
-      writeReport: false,
-      onWarning: (message) => log('warn', message, { job: data.jobId, shard: data.shard }),
-    });
-    const result: ShardResult = {
-      shard: data.shard,
-      scored: report.counts.scored + inputs.recovered,
-      failed: report.counts.failed,
-      skipped: inputs.skipped,
-      recovered: inputs.recovered,
-      records: report.counts.records,
-      nonFinite: report.counts.nonFinite,
-      warnings: report.warnings,
-      failures: report.failures,
-      attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),
-      worker: id,
-    };
-    log('info', 'shard done', {
-      job: data.jobId,
-      shard: data.shard,
-      scored: result.scored,
-      skipped: inputs.skipped,
-      recovered: inputs.recovered,
-    });
-    return result;
   };
 
   const lockDuration = settings.lockDurationMs;

@@ -33,7 +33,7 @@ export class ConnectionStore {
   }
 
   async list(page: { limit: number; offset: number }): Promise<{ items: ConnectionRow[]; total: number }> {
-    return newestFirst(this.db.selectFrom('connections'), page);
+    return newestFirst(this.db.selectFrom('connections').selectAll(), page);
   }
 
   /** Deletes a connection; `REPO_IN_USE` while a deployment reads or writes through it. */

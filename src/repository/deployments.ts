@@ -29,7 +29,7 @@ export class DeploymentStore {
   }): Promise<{ items: DeploymentRow[]; total: number }> {
     let q = this.db.selectFrom('deployments');
     if (filter.modelId) q = q.where('model_id', '=', filter.modelId);
-    return newestFirst(q, filter);
+    return newestFirst(q.selectAll(), filter);
   }
 
   /** Deletes a deployment and its jobs. */

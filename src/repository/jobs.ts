@@ -61,7 +61,7 @@ export class JobStore {
     let q = this.db.selectFrom('jobs');
     if (filter.deploymentId) q = q.where('deployment_id', '=', filter.deploymentId);
     if (filter.status?.length) q = q.where('status', 'in', filter.status);
-    return newestFirst(q, filter, 'desc');
+    return newestFirst(q.selectAll(), filter, 'desc');
   }
 
   /** The newest job of a deployment, or undefined. */

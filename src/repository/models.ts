@@ -46,7 +46,7 @@ export class ModelStore {
   }
 
   async listModels(page: { limit: number; offset: number }): Promise<{ items: ModelRow[]; total: number }> {
-    return newestFirst(this.db.selectFrom('models'), page);
+    return newestFirst(this.db.selectFrom('models').selectAll(), page);
   }
 
   /** Adds a version with the next number, atomically. */

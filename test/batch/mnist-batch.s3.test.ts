@@ -2,7 +2,7 @@
  * 10,000 MNIST test images as seed-format files in a bucket of the S3 test server, scored with each MNIST
  * model of ../shared/keras-models into another bucket through runBatchJob and the s3 driver: every input has
  * exactly one output, the report counts add up, and the job's accuracy equals the engine's on the same inputs.
- * The folder-to-folder twin is mnist-batch.test.ts.
+ * The folder-to-folder twin is mnist-batch.slow.test.ts.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

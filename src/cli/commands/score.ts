@@ -42,11 +42,17 @@ export const EXIT_SOME_FAILED = 3;
 
 /** `keras-batch score`: the batch job — every input of the source scored into the target. */
 export function registerScore(program: Command): void {
-  program
+  const command = program
     .command('score')
     .description(
       "score every input file of a source bucket/folder into a target bucket/folder (the seed's batch job)",
-    )
+    );
+  addScoreOptions(command).action(scoreAction);
+}
+
+/** The options of `score`: model, locations, S3 settings, job tuning, output, and the distributed mode. */
+function addScoreOptions(command: Command): Command {
+  return command
     .requiredOption(
       '-m, --model <file>',
       'Keras model file (.h5, .hdf5, .keras), or a stored model id or name',
@@ -99,92 +105,91 @@ export function registerScore(program: Command): void {
       'with --redis: shards of this job out at once (listing waits)',
       positiveInteger,
       QUEUE_DEFAULTS.maxQueuedShards,
-    )
-    .action(async (options: ScoreOptions) => {
-      const logger = createLogger(options.logLevel);
-      const { batchSize, concurrency } = options;
-      const maxFileBytes = options.maxFileSize;
-      const maxFailures = options.maxFailures ? parseFailureLimit(options.maxFailures) : undefined;
-      const bucketOptions = { ...options, concurrency };
-      const source = await openCliBucket(options.source, bucketOptions);
-      const target = await openCliBucket(options.target, { ...bucketOptions, create: true });
-      if (locationsOverlap(source.location, target.location)) {
-        throw new KerasBatchError(
-          'cli',
-          'CLI_TARGET_OVERLAPS_SOURCE',
-          `the target ${formatLocation(target.location)} is the source or inside it (or contains it): choose a separate target`,
-        );
-      }
-      const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
-      if (options.redis) {
-        try {
-          await scoreDistributed(options, stored, {
-            source,
-            target,
-            batchSize,
-            concurrency,
-            maxFileBytes,
-            maxFailures,
-          });
-        } finally {
-          await stored.dispose();
-        }
-        return;
-      }
-      const model = await openModel(stored.path, {
-        architecture: stored.architecture,
-        threads: options.threads,
-      }).finally(() => stored.dispose());
-      logger.info(
-        { model: options.model, sha256: model.sha256, loadMs: Math.round(model.loadMs) },
-        'model loaded',
-      );
-      // Reach both buckets before anything is written: a bad location is a usage error with nothing written.
-      await preflight(source.driver, target.driver);
-      const bar = createProgressBar(!options.quiet && !options.json && Boolean(process.stderr.isTTY));
-      const controller = new AbortController();
-      const onSignal = () => controller.abort();
-      process.once('SIGINT', onSignal);
-      try {
-        const report = await runBatchJob({
-          model: {
-            engine: model.engine,
-            sha256: model.sha256,
-            name: options.model.split(/[\\/]/).pop() ?? options.model,
-            format: model.description.format,
-            kerasVersion: model.description.kerasVersion,
-          },
-          source: source.driver,
-          target: target.driver,
-          sourceText: formatLocation(source.location),
-          targetText: formatLocation(target.location),
-          batchSize,
-          concurrency,
-          ioThreads: options.ioThreads,
-          maxFileBytes,
-          include: options.include,
-          maxFailures,
-          resume: options.resume,
-          writeReport: options.report,
-          signal: controller.signal,
-          onProgress: (e) => bar.update(e),
-          onWarning: (message) => logger.warn(message),
-        });
-        bar.stop();
-        for (const f of report.failures)
-          logger.info({ file: f.file, stage: f.stage, code: f.code }, f.reason);
-        process.stdout.write(
-          options.json ? `${JSON.stringify(report, null, 2)}\n` : `${summarize(report)}\n`,
-        );
-        process.exitCode = report.status === 'completed' ? 0 : EXIT_SOME_FAILED;
-      } finally {
-        bar.stop();
-        process.off('SIGINT', onSignal);
-        await model.engine.dispose();
-        await source.driver.close();
-        await target.driver.close();
-      }
+    );
+}
+
+/** Runs `score`: here with the batch runner, or with `--redis` over worker processes. */
+async function scoreAction(options: ScoreOptions): Promise<void> {
+  const logger = createLogger(options.logLevel);
+  const { batchSize, concurrency } = options;
+  const maxFileBytes = options.maxFileSize;
+  const maxFailures = options.maxFailures ? parseFailureLimit(options.maxFailures) : undefined;
+  const bucketOptions = { ...options, concurrency };
+  const source = await openCliBucket(options.source, bucketOptions);
+  const target = await openCliBucket(options.target, { ...bucketOptions, create: true });
+  if (locationsOverlap(source.location, target.location)) {
+    throw new KerasBatchError(
+      'cli',
+      'CLI_TARGET_OVERLAPS_SOURCE',
+      `the target ${formatLocation(target.location)} is the source or inside it (or contains it): choose a separate target`,
+    );
+  }
+  const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
+  if (options.redis) {
+    try {
+      await scoreDistributed(options, stored, {
+        source,
+        target,
+        batchSize,
+        concurrency,
+        maxFileBytes,
+        maxFailures,
+      });
+    } finally {
+      await stored.dispose();
+    }
+    return;
+  }
+  const model = await openModel(stored.path, {
+    architecture: stored.architecture,
+    threads: options.threads,
+  }).finally(() => stored.dispose());
+  logger.info(
+    { model: options.model, sha256: model.sha256, loadMs: Math.round(model.loadMs) },
+    'model loaded',
+  );
+  // Reach both buckets before anything is written: a bad location is a usage error with nothing written.
+  await preflight(source.driver, target.driver);
+  const bar = createProgressBar(!options.quiet && !options.json && Boolean(process.stderr.isTTY));
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.once('SIGINT', onSignal);
+  try {
+    const report = await runBatchJob({
+      model: {
+        engine: model.engine,
+        sha256: model.sha256,
+        name: options.model.split(/[\\/]/).pop() ?? options.model,
+        format: model.description.format,
+        kerasVersion: model.description.kerasVersion,
+      },
+      source: source.driver,
+      target: target.driver,
+      sourceText: formatLocation(source.location),
+      targetText: formatLocation(target.location),
+      batchSize,
+      concurrency,
+      ioThreads: options.ioThreads,
+      maxFileBytes,
+      include: options.include,
+      maxFailures,
+      resume: options.resume,
+      writeReport: options.report,
+      signal: controller.signal,
+      onProgress: (e) => bar.update(e),
+      onWarning: (message) => logger.warn(message),
     });
+    bar.stop();
+    for (const f of report.failures) logger.info({ file: f.file, stage: f.stage, code: f.code }, f.reason);
+    process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${summarize(report)}\n`);
+    process.exitCode = report.status === 'completed' ? 0 : EXIT_SOME_FAILED;
+  } finally {
+    bar.stop();
+    process.off('SIGINT', onSignal);
+    await model.engine.dispose();
+    await source.driver.close();
+    await target.driver.close();
+  }
 }
 
 /** `score --redis`: this process lists and enqueues; `keras-batch worker` processes score. */
