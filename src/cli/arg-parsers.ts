@@ -20,6 +20,18 @@ export function localRoots(given: string[] | undefined, env: NodeJS.ProcessEnv =
   return (env.KERAS_BATCH_LOCAL_ROOTS ?? '').split(delimiter).filter((p) => p !== '');
 }
 
+/** The patterns of a repeatable `--s3-endpoint-allow`, else of `KERAS_BATCH_S3_ENDPOINT_ALLOW` (comma-separated). */
+export function endpointPatterns(
+  given: string[] | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  if (given?.length) return given;
+  return (env.KERAS_BATCH_S3_ENDPOINT_ALLOW ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
 export function positiveInteger(text: string): number {
   const n = Number(text);
   if (!/^\s*\d+\s*$/.test(text) || !Number.isSafeInteger(n) || n < 1)

@@ -66,6 +66,7 @@ export function openPlace(
       endpoint: connection.endpoint ?? undefined,
       region: connection.region ?? undefined,
       credentials: keys ? { accessKeyId: keys.access_key, secretAccessKey: keys.secret_key } : undefined,
+      anonymous: true,
       maxSockets: Math.max(64, (options.concurrency ?? 16) * 2),
     },
   });

@@ -3,6 +3,7 @@ import { type BucketListing, isStorageError, listBuckets } from '../storage/inde
 import { KerasBatchError } from '../util/errors.js';
 import { type ConnectionKeys, type ConnectionPlace, checkPlace, openPlace } from './connection-drivers.js';
 import { connectionRow } from './connection-row.js';
+import type { EndpointPolicy } from './endpoint-policy.js';
 import { ServiceError } from './errors.js';
 import type { NewConnectionInput, PageInput } from './inputs.js';
 import type { LocalRoots } from './local-roots.js';
@@ -50,10 +51,17 @@ export class ConnectionsService {
     private readonly repo: Repository,
     private readonly box: SecretBox,
     private readonly roots: LocalRoots,
+    private readonly endpoints: EndpointPolicy,
   ) {}
 
   async create(input: NewConnectionInput): Promise<ConnectionView> {
+    await this.checkEndpoint(input.endpoint);
     return connectionView(await this.repo.connections.insert(this.row(input)));
+  }
+
+  /** Refuses an S3 endpoint the server's policy does not allow (checked again at every use: DNS may change). */
+  checkEndpoint(endpoint: string | null | undefined): Promise<void> {
+    return this.endpoints.check(endpoint);
   }
 
   /** A new connection's row (keys sealed); a local folder must lie inside the server's local roots. */
@@ -81,6 +89,7 @@ export class ConnectionsService {
     if (input.type === 'local' && !input.path)
       throw new ServiceError('SERVICE_INVALID', 'a local connection needs a path');
     if (input.type === 'local') this.roots.check(input.path as string, 'the connection path');
+    if (input.type === 's3') await this.checkEndpoint(input.endpoint);
     if (input.type === 's3' && input.endpoint && !/^https?:\/\/[^\s/]+/.test(input.endpoint))
       throw new ServiceError('SERVICE_INVALID', 'the endpoint must be an http:// or https:// URL');
     const keys =
@@ -101,12 +110,14 @@ export class ConnectionsService {
   /** A stored connection's buckets (S3) or sub-folders (local). */
   async listBuckets(idOrName: string): Promise<string[]> {
     const row = await this.repo.connections.get(idOrName);
+    await this.checkEndpoint(row.endpoint);
     return this.buckets(row, this.keysOf(row));
   }
 
   /** The first `limit` objects of a bucket/prefix, and how many there are (counted up to 100,000). */
   async listObjects(idOrName: string, place: ConnectionPlace, limit: number): Promise<ObjectListing> {
     const row = await this.repo.connections.get(idOrName);
+    await this.checkEndpoint(row.endpoint);
     const driver = this.open(row, place);
     const items: ObjectListing['items'] = [];
     let count = 0;
@@ -130,6 +141,7 @@ export class ConnectionsService {
   /** A text preview of one object (its first 64 KiB; nothing of an object over 16 MiB). */
   async previewObject(idOrName: string, place: ConnectionPlace, key: string): Promise<ObjectPreview> {
     const row = await this.repo.connections.get(idOrName);
+    await this.checkEndpoint(row.endpoint);
     if (key.split('/').some((s) => s === '..' || s === '.'))
       throw new ServiceError('SERVICE_INVALID', '"." and ".." are not allowed in a key');
     const driver = this.open(row, place);
@@ -174,6 +186,7 @@ export class ConnectionsService {
             credentials: keys
               ? { accessKeyId: keys.access_key, secretAccessKey: keys.secret_key }
               : undefined,
+            anonymous: true,
           };
     return listBuckets(target).catch(browseFailure);
   }

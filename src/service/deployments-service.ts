@@ -37,6 +37,7 @@ export class DeploymentsService {
     /** A connection row (keys sealed) for a connection given inline with a deployment. */
     private readonly newConnectionRow: (input: NewConnectionInput) => ConnectionRow,
     private readonly roots: LocalRoots,
+    private readonly checkEndpoint: (endpoint: string | null) => Promise<void>,
   ) {}
 
   private async place(repo: Repository, p: PlaceInput | undefined, what: string) {
@@ -50,6 +51,7 @@ export class DeploymentsService {
       throw new ServiceError('SERVICE_INVALID', `the ${what} needs a bucket (its connection is S3)`);
     const location = placeLocation(connection, place);
     if (location.kind === 'fs') this.roots.check(location.path, `the ${what}`);
+    else await this.checkEndpoint(connection.endpoint);
     return { connection, place, location };
   }
 

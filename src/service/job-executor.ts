@@ -6,6 +6,7 @@ import { type JobStatus, now, type Repository, type SecretBox } from '../reposit
 import { formatLocation, locationsOverlap } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
+import type { EndpointPolicy } from './endpoint-policy.js';
 import type { AbortReason, JobRunner } from './job-runner.js';
 import type { LocalRoots } from './local-roots.js';
 import { type JobView, jobView } from './views.js';
@@ -30,6 +31,8 @@ export interface JobExecutorOptions {
   box: SecretBox;
   /** Where local folders may be (checked again at every job start: a symlink may have moved). */
   roots: LocalRoots;
+  /** Which S3 endpoints stored connections may reach (checked again at every job start). */
+  endpoints: EndpointPolicy;
   logger: Logger;
   /** Jobs run at once (each uses every core for scoring). Default 1. */
   maxConcurrentJobs?: number;
@@ -178,6 +181,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         return;
       }
       const roots = this.o.roots;
+      for (const conn of [sourceConn, targetConn]) await this.o.endpoints.check(conn.endpoint);
       const source = openPlace(sourceConn, sourcePlace, this.o.box, {
         roots,
         concurrency: options.concurrency,

@@ -14,6 +14,7 @@ import { openArtifactStore } from './artifacts.js';
 import { ConnectionsService } from './connections-service.js';
 import { DeploymentsService } from './deployments-service.js';
 import { type DistributedRunnerOptions, distributedJobRunner } from './distributed-runner.js';
+import { EndpointPolicy } from './endpoint-policy.js';
 import { EngineCache } from './engine-cache.js';
 import type { NewConnectionInput, NewDeploymentInput, NewModelInput, PageInput } from './inputs.js';
 import { JobExecutor } from './job-executor.js';
@@ -49,6 +50,11 @@ export interface ServiceOptions {
    * folder (the CLI on the user's own data dir).
    */
   localRoots?: readonly string[];
+  /**
+   * S3 endpoints stored connections may reach (`serve --s3-endpoint-allow`, globs on `scheme://host:port`); an
+   * empty list: any https endpoint outside loopback, link-local and private ranges. Absent: any endpoint (the CLI).
+   */
+  s3EndpointAllow?: readonly string[];
 }
 
 /**
@@ -77,9 +83,11 @@ export class KerasBatchService {
       queue?: DistributedRunnerOptions;
       modelCache?: ModelCacheOptions;
       roots?: LocalRoots;
+      endpoints?: EndpointPolicy;
     },
   ) {
     const roots = options.roots ?? LocalRoots.unrestricted();
+    const endpoints = options.endpoints ?? EndpointPolicy.any();
     const files = storeModelFiles(artifacts);
     this.engines = new EngineCache(files, options.threads, options.modelCache);
     this.jobs = new JobExecutor({
@@ -87,11 +95,12 @@ export class KerasBatchService {
       runner: options.queue ? distributedJobRunner(options.queue) : localJobRunner(this.engines),
       box,
       roots,
+      endpoints,
       logger,
       maxConcurrentJobs: options.maxConcurrentJobs,
     });
     this.models = new ModelsService(repo, artifacts, files, this.engines, logger, options.threads);
-    this.connections = new ConnectionsService(repo, box, roots);
+    this.connections = new ConnectionsService(repo, box, roots, endpoints);
     this.online = new OnlineService(repo, this.engines);
     this.deployments = new DeploymentsService(
       repo,
@@ -99,6 +108,7 @@ export class KerasBatchService {
       (id) => this.online.forget(id),
       (input) => this.connections.row(input),
       roots,
+      (endpoint) => this.connections.checkEndpoint(endpoint),
     );
     this.keys = new KeysService(repo);
   }
@@ -175,5 +185,8 @@ export async function openService(options: ServiceOptions): Promise<KerasBatchSe
     await repo.close();
     throw error;
   }
-  return new KerasBatchService(repo, box, artifacts.driver, options.logger, { ...options, roots });
+  const endpoints = options.s3EndpointAllow
+    ? EndpointPolicy.of(options.s3EndpointAllow)
+    : EndpointPolicy.any();
+  return new KerasBatchService(repo, box, artifacts.driver, options.logger, { ...options, roots, endpoints });
 }

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { ListBucketsCommand, S3Client } from '@aws-sdk/client-s3';
 import { StorageError } from './errors.js';
+import { anonymousAccess } from './s3-config.js';
 
 /** Where to list buckets: a server folder (its sub-folders) or an S3-compatible endpoint with its keys. */
 export type BucketListing =
@@ -10,6 +11,8 @@ export type BucketListing =
       endpoint?: string;
       region?: string;
       credentials?: { accessKeyId: string; secretAccessKey: string };
+      /** Without credentials: unsigned requests, never the SDK's default chain. */
+      anonymous?: boolean;
     };
 
 async function subFolders(root: string): Promise<string[]> {
@@ -30,6 +33,7 @@ async function s3Buckets(target: Extract<BucketListing, { kind: 's3' }>): Promis
     forcePathStyle: Boolean(target.endpoint),
     credentials: target.credentials,
     maxAttempts: 1,
+    ...(!target.credentials && target.anonymous ? anonymousAccess() : {}),
   });
   try {
     const out = await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(10_000) });

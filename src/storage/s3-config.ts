@@ -39,6 +39,11 @@ export interface S3DriverOptions {
   connection?: WmlCosConnection;
   /** Shared-config profile for the SDK's default chain (instead of `AWS_PROFILE`). */
   profile?: string;
+  /**
+   * Without credentials, send unsigned requests instead of asking the SDK's default chain: a server's stored
+   * connection must never borrow the server's own cloud identity (env keys, profile, instance metadata).
+   */
+  anonymous?: boolean;
   /** Attempts per request, the first included, with the SDK's standard backoff. Default 5. */
   maxAttempts?: number;
   /** The SDK retry mode. Default `standard`; `adaptive` also rate-limits the client when throttled. */
@@ -74,6 +79,7 @@ export interface ResolvedS3Options {
   forcePathStyle: boolean;
   credentials: S3Credentials | undefined;
   profile: string | undefined;
+  anonymous: boolean;
   maxAttempts: number;
   retryMode: 'standard' | 'adaptive';
   connectTimeoutMs: number;
@@ -143,6 +149,7 @@ export function resolveS3Options(options: S3DriverOptions): ResolvedS3Options {
     forcePathStyle: o.forcePathStyle ?? endpoint !== undefined,
     credentials,
     profile: o.profile,
+    anonymous: o.anonymous ?? false,
     maxAttempts: o.maxAttempts,
     retryMode: o.retryMode,
     connectTimeoutMs: o.connectTimeoutMs,
@@ -190,6 +197,15 @@ export function createS3Client(o: ResolvedS3Options): {
     }),
   };
   if (o.credentials) config.credentials = { ...o.credentials };
+  else if (o.anonymous) Object.assign(config, anonymousAccess());
   if (o.profile) config.profile = o.profile;
   return { client: new S3Client(config), agents: [httpAgent, httpsAgent] };
+}
+
+/** Client settings for unsigned requests with no credential lookup (a public bucket, or an honest refusal). */
+export function anonymousAccess(): Pick<S3ClientConfig, 'credentials' | 'signer'> {
+  return {
+    credentials: async () => ({ accessKeyId: '', secretAccessKey: '' }),
+    signer: { sign: async (request) => request },
+  };
 }

@@ -12,7 +12,7 @@ import { listEntries } from '../../src/storage/index.js';
 import { type Mnist, readMnist } from '../helpers/mnist.js';
 import { mnistInputText } from '../helpers/mnist-files.js';
 import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
-import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { api, LOOPBACK_S3, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { describeShared, sharedDir } from '../helpers/shared.js';
 
 const MODEL = 'mnist-cnn-keras2.0.9-allysonaberg.h5';
@@ -95,7 +95,7 @@ describeShared('keras-batch serve end to end (S3)', () => {
   };
 
   it('upload through v3, batch deployment between two buckets until SUCCESS, every output checked, online scoring', async () => {
-    const server = await startServe(join(work, 'data-1'));
+    const server = await startServe(join(work, 'data-1'), LOOPBACK_S3);
     servers.push(server);
     const key = server.printedKey as string;
     expect(key).toMatch(/^kb_/);
@@ -160,7 +160,7 @@ describeShared('keras-batch serve end to end (S3)', () => {
 
   it('a server killed mid-job resumes the job on restart; every file ends scored once', async () => {
     const dataDir = join(work, 'data-2');
-    const first = await startServe(dataDir);
+    const first = await startServe(dataDir, LOOPBACK_S3);
     servers.push(first);
     const key = first.printedKey as string;
     const modelId = await upload(first, key);
@@ -194,7 +194,7 @@ describeShared('keras-batch serve end to end (S3)', () => {
     const before = (await outputs('resume-out')).size;
     expect(before).toBeLessThan(total);
 
-    const second = await startServe(dataDir);
+    const second = await startServe(dataDir, LOOPBACK_S3);
     servers.push(second);
     expect(second.printedKey).toBeNull();
     for (let i = 0; i < 1200; i += 1) {

@@ -28,6 +28,12 @@ export async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
+/**
+ * The environment that lets a server's connections reach the S3 test server on loopback (by default `serve`
+ * allows only https endpoints outside loopback and private ranges).
+ */
+export const LOOPBACK_S3 = { KERAS_BATCH_S3_ENDPOINT_ALLOW: 'http://127.0.0.1:*' } as const;
+
 /** Starts `keras-batch serve` on `port` (default a free one) with `args` after the usual options. */
 export async function startServe(
   dataDir: string,

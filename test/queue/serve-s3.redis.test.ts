@@ -21,7 +21,7 @@ import { listEntries } from '../../src/storage/index.js';
 import { checkOutput, exampleInputs, exampleModel, range } from '../helpers/batch-files.js';
 import { monitorRedis, type RedisMonitor, startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
-import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { api, LOOPBACK_S3, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { startWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
 const FILES = 200;
@@ -108,7 +108,11 @@ describe(`serve --redis with an S3 connection (${pgUrl ? 'PostgreSQL' : 'SQLite'
     monitor = await monitorRedis(redis.url);
     server = await startServe(
       join(work, 'data'),
-      { KERAS_BATCH_SECRET_KEY: SECRET_KEY, ...(database ? { DATABASE_URL: database.url } : {}) },
+      {
+        ...LOOPBACK_S3,
+        KERAS_BATCH_SECRET_KEY: SECRET_KEY,
+        ...(database ? { DATABASE_URL: database.url } : {}),
+      },
       undefined,
       ['--redis', redis.url, '--shard-size', '50'],
     );

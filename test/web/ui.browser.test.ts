@@ -15,7 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Mnist, readMnist } from '../helpers/mnist.js';
 import { mnistInputText } from '../helpers/mnist-files.js';
 import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
-import { type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { LOOPBACK_S3, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { describeShared, repoRoot, sharedDir } from '../helpers/shared.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -101,7 +101,7 @@ describeShared('web UI in Chromium', () => {
       );
     for (const [name, text] of Object.entries(BAD)) await driver.put(name, text);
     await driver.close();
-    server = await startServe(join(work, 'data'));
+    server = await startServe(join(work, 'data'), LOOPBACK_S3);
     key = server.printedKey as string;
     // launch() always starts Chromium with a fresh temporary profile (its own --user-data-dir), removed on close.
     browser = await chromium.launch({

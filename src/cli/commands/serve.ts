@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
-import { byteSize, localRoots, port, positiveInteger, repeatable } from '../arg-parsers.js';
+import { byteSize, endpointPatterns, localRoots, port, positiveInteger, repeatable } from '../arg-parsers.js';
 import { createLogger } from '../logger.js';
 
 interface ServeOptions {
@@ -14,6 +14,7 @@ interface ServeOptions {
   modelMemory?: number;
   publicDocs?: boolean;
   localRoot?: string[];
+  s3EndpointAllow?: string[];
   logLevel: string;
   redis?: string;
   shardSize: number;
@@ -62,6 +63,11 @@ export function registerServe(program: Command): void {
       'a server folder local connections may use (repeatable; also KERAS_BATCH_LOCAL_ROOTS, ":"-separated); none by default: no local folders over HTTP',
       repeatable,
     )
+    .option(
+      '--s3-endpoint-allow <pattern>',
+      'S3 endpoints connections may use, a glob on scheme://host:port, e.g. "http://127.0.0.1:*" (repeatable; also KERAS_BATCH_S3_ENDPOINT_ALLOW, comma-separated); default: any https endpoint outside loopback, link-local and private ranges',
+      repeatable,
+    )
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
     .action(async (o: ServeOptions) => {
@@ -87,6 +93,7 @@ export function registerServe(program: Command): void {
         modelCache: { maxModels: o.maxModels, maxBytes: o.modelMemory },
         queue,
         localRoots: localRoots(o.localRoot),
+        s3EndpointAllow: endpointPatterns(o.s3EndpointAllow),
       });
       if ((await service.keys.count()) === 0) {
         const { key } = await service.keys.create('first start');
