@@ -8,6 +8,7 @@
  *   (a string's Fingerprint64, an integer's own int64 bits) joined by `FingerprintCat64`, then mod `n`.
  * Known answers computed by TensorFlow 2.21 are in test/engine/hashing.test.ts.
  */
+/// <reference path="./siphash.d.ts" />
 import { fingerprint64 as farmhashFingerprint64 } from 'farmhash-modern';
 import SipHash from 'siphash';
 
