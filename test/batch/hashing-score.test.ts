@@ -42,7 +42,8 @@ describe('keras-batch score on a model hashing its raw features', () => {
       const target = join(work, file, 'out');
       mkdirSync(source, { recursive: true });
       const records = golden.inputs[0].dims[0];
-      const recordValue = (t: GoldenTensor, r: number) => (t.strings ? t.strings[r] : (t.data as number[])[r]);
+      const recordValue = (t: GoldenTensor, r: number) =>
+        t.strings ? t.strings[r] : (t.data as number[])[r];
       for (let r = 0; r < records; r += 1) {
         const values = golden.inputs.map((t) => [recordValue(t, r)]);
         await writeFile(join(source, `r${r}.json`), JSON.stringify({ values }));
