@@ -4,11 +4,14 @@
  * 2^63 - 1; `tf.sparse.cross_hashed` with 0 buckets does the same), the layers against Keras 3.15's own outputs,
  * and the plan's refusals. Whole models are checked against real Keras by the `hashing_*` goldens.
  */
+
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/index.js';
+import { createEngine, layerHandling } from '../../src/engine/index.js';
 import { hashedCrossingLayer, hashingLayer } from '../../src/engine/text/hash-layers.js';
 import { crossHashed, fingerprint64, sipHash24, sipHashKey } from '../../src/engine/text/hashes.js';
 import { planStringInputs } from '../../src/engine/text/string-inputs.js';
+import { loadModel } from '../../src/keras/index.js';
 import type { LayerConfig, LayerSpec, ModelDescription, ModelInput, Shape } from '../../src/keras/model.js';
 
 const INT64_MAX = (1n << 63n) - 1n;
@@ -175,5 +178,36 @@ describe('the host plan of hash layers', () => {
     await expect(createEngine(model([dense, computed], [input('float32')]))).rejects.toThrow(
       /Hashing on a computed tensor/,
     );
+  });
+
+  it('keeps a numeric input that a compiled layer reads too', async () => {
+    const relu = { ...spec('Activation', { activation: 'relu' }), name: 'r' };
+    const m = model([spec('Hashing', { num_bins: 1000 }), relu], [input('int64')]);
+    m.outputs = [
+      { name: 'h', ref: { layer: 'h', nodeIndex: 0, tensorIndex: 0 } },
+      { name: 'r', ref: { layer: 'r', nodeIndex: 0, tensorIndex: 0 } },
+    ];
+    const engine = await createEngine(m, { threads: 1 });
+    try {
+      const [hashed, kept] = await engine.predict([
+        { data: Float32Array.from([1, -7, 123456]), dims: [3, 1] },
+      ]);
+      expect(Array.from(hashed.data)).toEqual([849, 62, 998]);
+      expect(Array.from(kept.data)).toEqual([1, 0, 123456]);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('shows the hash layers of a real model as run on the host', async () => {
+    const file = join(import.meta.dirname, '..', '..', 'fixtures', 'models', 'hashing_feature_model.keras');
+    const m = await loadModel(file);
+    const kinds = Object.fromEntries(layerHandling(m, null).map((h, i) => [m.layers[i].className, h.kind]));
+    expect(kinds).toMatchObject({
+      Hashing: 'host',
+      HashedCrossing: 'host',
+      Embedding: 'onnx',
+      Dense: 'onnx',
+    });
   });
 });
