@@ -4,7 +4,7 @@
  * once on model inputs only. Their outputs become numeric inputs of the compiled graph. Any other layer on a
  * string input is refused here; a host layer class anywhere else reaches the compiler and is refused there.
  */
-import type { LayerSpec, ModelDescription, ModelInput, TensorRef } from '../../keras/model.js';
+import type { LayerSpec, ModelDescription, ModelInput, Shape, TensorRef } from '../../keras/model.js';
 import { EngineError } from '../../util/errors.js';
 import { type InputTensor, isStringTensor, type Tensor, type TensorSpec } from '../types.js';
 import { HASH_LAYER_CLASSES, hashedCrossingLayer, hashingLayer } from './hash-layers.js';
@@ -13,9 +13,6 @@ import { STRING_LAYER_CLASSES, stringLayer } from './string-layers.js';
 
 /** Keras dtypes of string inputs. */
 export const isStringDtype = (dtype: string): boolean => dtype === 'string' || dtype === 'str';
-
-/** One input of the compiled graph: a model input as given, or a host layer's output. */
-type Feed = { kind: 'input'; index: number } | { kind: 'host'; host: HostLayer; indices: number[] };
 
 export interface StringInputPlan {
   /** The model the compiler sees: host layers replaced by inputs of their output shapes. */
@@ -56,10 +53,13 @@ function stringHost(layer: LayerSpec, input: string): HostLayer {
   };
 }
 
-/** The host layer `layer` is, if it is one; refuses a layer on a string input the host cannot run. */
+/**
+ * The host layer `layer` is, if it is one; refuses a layer on a string input the host cannot run. `sources` are
+ * what host layers can read: the model inputs, and the `int` outputs of host layers before it.
+ */
 function hostLayerOf(
   layer: LayerSpec,
-  modelInputs: ReadonlyMap<string, ModelInput>,
+  sources: ReadonlyMap<string, ModelInput>,
   stringInputs: ReadonlySet<string>,
 ): HostLayer | null {
   const refs = refsOf(layer);
@@ -67,7 +67,9 @@ function hostLayerOf(
   const calledOnce = layer.inbound.length === 1 && refs.length === layer.inbound[0].inputs.length;
   const what = `layer ${layer.name} (${layer.className})`;
   if (HASH_LAYER_CLASSES.has(layer.className)) {
-    const inputs = refs.map((r) => modelInputs.get(r.layer));
+    const inputs = refs.map((r) =>
+      r.nodeIndex === 0 && r.tensorIndex === 0 ? sources.get(r.layer) : undefined,
+    );
     const direct = calledOnce && inputs.every((i) => i !== undefined);
     if (direct && layer.className === 'Hashing' && inputs.length === 1)
       return hashingLayer(layer, inputs[0] as ModelInput);
@@ -91,17 +93,32 @@ function hostLayerOf(
   return stringHost(layer, stringInput);
 }
 
+interface PlannedHost {
+  host: HostLayer;
+  shape: Shape;
+}
+
+/** The host layers of a model, in order, each with its output shape. */
+function hostLayers(model: ModelDescription, stringInputs: ReadonlySet<string>): PlannedHost[] {
+  const sources = new Map(model.inputs.map((i) => [i.name, i]));
+  const hosts: PlannedHost[] = [];
+  for (const layer of model.layers) {
+    if (!refsOf(layer).some((r) => sources.has(r.layer))) continue;
+    const host = hostLayerOf(layer, sources, stringInputs);
+    if (!host) continue;
+    const shape = host.outputShape(host.inputs.map((name) => (sources.get(name) as ModelInput).shape));
+    hosts.push({ host, shape });
+    // its integer output can feed another host layer (FeatureSpace crosses hashed or looked-up features)
+    if ((layer.config.output_mode ?? 'int') === 'int')
+      sources.set(layer.name, { name: layer.name, shape, dtype: 'int64' });
+  }
+  return hosts;
+}
+
 /** Splits the host layers off a model; a model without any passes through unchanged. */
 export function planStringInputs(model: ModelDescription): StringInputPlan {
-  const modelInputs = new Map(model.inputs.map((i) => [i.name, i]));
   const stringInputs = new Set(model.inputs.filter((i) => isStringDtype(i.dtype)).map((i) => i.name));
-  const hosts: HostLayer[] = [];
-  for (const layer of model.layers) {
-    const host = refsOf(layer).some((r) => modelInputs.has(r.layer))
-      ? hostLayerOf(layer, modelInputs, stringInputs)
-      : null;
-    if (host) hosts.push(host);
-  }
+  const hosts = hostLayers(model, stringInputs);
   for (const out of model.outputs) {
     if (stringInputs.has(out.ref.layer)) refused(`the string input ${out.ref.layer} is a model output`);
   }
@@ -113,27 +130,27 @@ export function planStringInputs(model: ModelDescription): StringInputPlan {
   if (hosts.length === 0 && stringInputs.size === 0) {
     return { compiled: model, inputs: specs, feeds: (inputs) => inputs.map((t) => numeric(t, '')) };
   }
-  const hosted = new Set(hosts.map((h) => h.layer.name));
-  // numeric inputs that something compiled still reads (or that are outputs, or read by nothing at all)
-  const readByHostOnly = new Set(hosts.flatMap((h) => h.inputs));
+  const hosted = new Set(hosts.map((h) => h.host.layer.name));
+  // what the compiled graph takes: numeric inputs and host outputs that a compiled layer reads, that are model
+  // outputs, or that nothing reads at all (never string inputs, nor what only host layers read)
+  const readByHostOnly = new Set([...stringInputs, ...hosts.flatMap((h) => h.host.inputs)]);
   for (const layer of model.layers) {
     if (!hosted.has(layer.name)) for (const r of refsOf(layer)) readByHostOnly.delete(r.layer);
   }
   for (const out of model.outputs) readByHostOnly.delete(out.ref.layer);
-  const index = new Map(model.inputs.map((input, i) => [input.name, i]));
   const compiledInputs: ModelInput[] = [];
-  const feeds: Feed[] = [];
-  model.inputs.forEach((input, i) => {
-    if (!stringInputs.has(input.name) && !readByHostOnly.has(input.name)) {
-      compiledInputs.push(input);
-      feeds.push({ kind: 'input', index: i });
-    }
-    for (const host of hosts.filter((h) => h.inputs[0] === input.name)) {
-      const shapes = host.inputs.map((name) => (modelInputs.get(name) as ModelInput).shape);
-      compiledInputs.push({ name: host.layer.name, shape: host.outputShape(shapes), dtype: 'float32' });
-      feeds.push({ kind: 'host', host, indices: host.inputs.map((name) => index.get(name) as number) });
-    }
-  });
+  const placed = new Set<string>();
+  const place = (input: ModelInput) => {
+    placed.add(input.name);
+    if (!readByHostOnly.has(input.name)) compiledInputs.push(input);
+  };
+  const placeHost = ({ host, shape }: PlannedHost) =>
+    place({ name: host.layer.name, shape, dtype: 'float32' });
+  for (const input of model.inputs) {
+    place(input);
+    for (const h of hosts) if (h.host.inputs[0] === input.name) placeHost(h);
+  }
+  for (const h of hosts) if (!placed.has(h.host.layer.name)) placeHost(h);
   const layers = model.layers.map((l) =>
     hosted.has(l.name) ? { name: l.name, className: 'InputLayer', config: {}, inbound: [], weights: [] } : l,
   );
@@ -141,17 +158,17 @@ export function planStringInputs(model: ModelDescription): StringInputPlan {
     compiled: { ...model, layers, inputs: compiledInputs },
     inputs: specs,
     feeds(inputs) {
+      const values = new Map<string, InputTensor>();
       inputs.forEach((t, i) => {
         const name = model.inputs[i]?.name ?? String(i);
         if (!stringInputs.has(name)) numeric(t, name);
         else if (!isStringTensor(t))
           throw new EngineError('ENGINE_BAD_INPUT', `input ${name} takes strings, got numbers`);
+        values.set(name, t);
       });
-      return feeds.map((feed) =>
-        feed.kind === 'input'
-          ? numeric(inputs[feed.index], model.inputs[feed.index].name)
-          : feed.host.run(feed.indices.map((i) => inputs[i])),
-      );
+      for (const { host } of hosts)
+        values.set(host.layer.name, host.run(host.inputs.map((name) => values.get(name) as InputTensor)));
+      return compiledInputs.map((input) => numeric(values.get(input.name) as InputTensor, input.name));
     },
   };
 }
