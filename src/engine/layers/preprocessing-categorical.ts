@@ -199,7 +199,7 @@ const refuse =
   ({ layer }: { layer: LayerSpec }) =>
     unsupported(layer, what);
 
-// run on the host where they take model inputs directly (engine/text/hash-layers.ts); anywhere else refused
+// run on the host on model inputs and host layers' int outputs (engine/text/hash-layers.ts); elsewhere refused
 registerLayer(
   'Hashing',
   refuse(
@@ -209,7 +209,7 @@ registerLayer(
 registerLayer(
   'HashedCrossing',
   refuse(
-    'HashedCrossing on a computed tensor (FarmHash64 crosses run on the host, only of model inputs taken directly)',
+    "HashedCrossing on a computed tensor (FarmHash64 crosses run on the host, only of model inputs or of host layers' int outputs)",
   ),
 );
 // run on the host when they sit directly on a string model input (engine/text/); anywhere else refused
