@@ -9,7 +9,7 @@ export type LayerHandling =
   | { kind: 'input' }
   /** Compiled to ONNX operators. */
   | { kind: 'onnx' }
-  /** A string layer (StringLookup, TextVectorization) run in TypeScript on the string input. */
+  /** A layer run in TypeScript on model inputs (StringLookup, TextVectorization, Hashing, HashedCrossing). */
   | { kind: 'host' }
   /** Training-only: passes its input through at inference (dropout, augmentation, StochasticDepth). */
   | { kind: 'identity' }
@@ -25,7 +25,7 @@ export function handlingText(h: LayerHandling): string {
     case 'onnx':
       return 'onnx';
     case 'host':
-      return 'host (TypeScript, string input)';
+      return 'host (TypeScript, on a model input)';
     case 'identity':
       return 'identity at inference';
     case 'unused':

@@ -199,10 +199,18 @@ const refuse =
   ({ layer }: { layer: LayerSpec }) =>
     unsupported(layer, what);
 
-registerLayer('Hashing', refuse('Hashing (FarmHash64 of the values as strings cannot be computed in ONNX)'));
+// run on the host on model inputs and host layers' int outputs (engine/text/hash-layers.ts); elsewhere refused
+registerLayer(
+  'Hashing',
+  refuse(
+    'Hashing on a computed tensor (FarmHash64/SipHash of the values as strings runs on the host, only on a model input taken directly)',
+  ),
+);
 registerLayer(
   'HashedCrossing',
-  refuse('HashedCrossing (FarmHash64 of string crosses cannot be computed in ONNX)'),
+  refuse(
+    "HashedCrossing on a computed tensor (FarmHash64 crosses run on the host, only of model inputs or of host layers' int outputs)",
+  ),
 );
 // run on the host when they sit directly on a string model input (engine/text/); anywhere else refused
 const onStringInputOnly = refuse('a string layer that does not take a string model input directly');

@@ -1,21 +1,21 @@
 /**
- * Models with string inputs: every layer that consumes a string input must be a StringLookup or a
- * TextVectorization called once on it; those run on the host ({@link stringLayer}) and their outputs become
- * numeric inputs of the compiled graph. A string layer anywhere else reaches the compiler and is refused there.
+ * Layers the host runs on model inputs, split off before compiling: a StringLookup or TextVectorization called
+ * once on a string input, a Hashing called once on a model input (string or numeric), a HashedCrossing called
+ * once on model inputs only. Their outputs become numeric inputs of the compiled graph. Any other layer on a
+ * string input is refused here; a host layer class anywhere else reaches the compiler and is refused there.
  */
-import type { LayerSpec, ModelDescription, ModelInput, TensorRef } from '../../keras/model.js';
+import type { LayerSpec, ModelDescription, ModelInput, Shape, TensorRef } from '../../keras/model.js';
 import { EngineError } from '../../util/errors.js';
 import { type InputTensor, isStringTensor, type Tensor, type TensorSpec } from '../types.js';
-import { STRING_LAYER_CLASSES, type StringLayer, stringLayer } from './string-layers.js';
+import { HASH_LAYER_CLASSES, hashedCrossingLayer, hashingLayer } from './hash-layers.js';
+import type { HostLayer } from './host-layer.js';
+import { STRING_LAYER_CLASSES, stringLayer } from './string-layers.js';
 
 /** Keras dtypes of string inputs. */
 export const isStringDtype = (dtype: string): boolean => dtype === 'string' || dtype === 'str';
 
-/** How one model input reaches the compiled graph: as it is, or through host string layers. */
-type Feed = { kind: 'numeric' } | { kind: 'strings'; layers: StringLayer[] };
-
 export interface StringInputPlan {
-  /** The model the compiler sees: string inputs replaced by the outputs of their string layers. */
+  /** The model the compiler sees: host layers replaced by inputs of their output shapes. */
   compiled: ModelDescription;
   /** The engine's inputs as the user gives them (string inputs with `dtype: 'string'`). */
   inputs: TensorSpec[];
@@ -43,76 +43,132 @@ const refused = (message: string): never => {
   throw new EngineError('ENGINE_UNSUPPORTED', message);
 };
 
-/** Splits the host string layers off a model; a model without string inputs passes through unchanged. */
+function stringHost(layer: LayerSpec, input: string): HostLayer {
+  const s = stringLayer(layer);
+  return {
+    layer,
+    inputs: [input],
+    outputShape: ([shape]) => s.outputShape(shape),
+    run: ([t]) => (isStringTensor(t) ? s.run(t.strings, t.dims) : refused(`input ${input} takes strings`)),
+  };
+}
+
+/**
+ * The host layer `layer` is, if it is one; refuses a layer on a string input the host cannot run. `sources` are
+ * what host layers can read: the model inputs, and the `int` outputs of host layers before it.
+ */
+function hostLayerOf(
+  layer: LayerSpec,
+  sources: ReadonlyMap<string, ModelInput>,
+  stringInputs: ReadonlySet<string>,
+): HostLayer | null {
+  const refs = refsOf(layer);
+  const stringInput = refs.find((r) => stringInputs.has(r.layer))?.layer;
+  const calledOnce = layer.inbound.length === 1 && refs.length === layer.inbound[0].inputs.length;
+  const what = `layer ${layer.name} (${layer.className})`;
+  if (HASH_LAYER_CLASSES.has(layer.className)) {
+    const inputs = refs.map((r) =>
+      r.nodeIndex === 0 && r.tensorIndex === 0 ? sources.get(r.layer) : undefined,
+    );
+    const direct = calledOnce && inputs.every((i) => i !== undefined);
+    if (direct && layer.className === 'Hashing' && inputs.length === 1)
+      return hashingLayer(layer, inputs[0] as ModelInput);
+    if (direct && layer.className === 'HashedCrossing' && inputs.length >= 2)
+      return hashedCrossingLayer(layer, inputs as ModelInput[]);
+    if (stringInput !== undefined)
+      refused(
+        `${what} on the string input ${stringInput}: it runs only when called once directly on model inputs`,
+      );
+    return null;
+  }
+  if (stringInput === undefined) return null;
+  if (!STRING_LAYER_CLASSES.has(layer.className))
+    refused(
+      `${what} takes the string input ${stringInput}; only StringLookup and TextVectorization can take strings, and Hashing and HashedCrossing hash them`,
+    );
+  if (!calledOnce || refs.length !== 1)
+    refused(
+      `${what} on the string input ${stringInput}: a string layer called more than once or on several tensors is not supported`,
+    );
+  return stringHost(layer, stringInput);
+}
+
+interface PlannedHost {
+  host: HostLayer;
+  shape: Shape;
+}
+
+/** The host layers of a model, in order, each with its output shape. */
+function hostLayers(model: ModelDescription, stringInputs: ReadonlySet<string>): PlannedHost[] {
+  const sources = new Map(model.inputs.map((i) => [i.name, i]));
+  const hosts: PlannedHost[] = [];
+  for (const layer of model.layers) {
+    if (!refsOf(layer).some((r) => sources.has(r.layer))) continue;
+    const host = hostLayerOf(layer, sources, stringInputs);
+    if (!host) continue;
+    const shape = host.outputShape(host.inputs.map((name) => (sources.get(name) as ModelInput).shape));
+    hosts.push({ host, shape });
+    // its integer output can feed another host layer (FeatureSpace crosses hashed or looked-up features)
+    if ((layer.config.output_mode ?? 'int') === 'int')
+      sources.set(layer.name, { name: layer.name, shape, dtype: 'int64' });
+  }
+  return hosts;
+}
+
+/** Splits the host layers off a model; a model without any passes through unchanged. */
 export function planStringInputs(model: ModelDescription): StringInputPlan {
   const stringInputs = new Set(model.inputs.filter((i) => isStringDtype(i.dtype)).map((i) => i.name));
-  if (stringInputs.size === 0) {
-    return {
-      compiled: model,
-      inputs: model.inputs.map((i) => ({ name: i.name, shape: i.shape })),
-      feeds: (inputs) => inputs.map((t) => numeric(t, '')),
-    };
-  }
-  const consumers = new Map<string, StringLayer[]>();
-  const hosted = new Map<string, LayerSpec>();
-  for (const layer of model.layers) {
-    const refs = refsOf(layer).filter((r) => stringInputs.has(r.layer));
-    if (refs.length === 0) continue;
-    const input = refs[0].layer;
-    if (!STRING_LAYER_CLASSES.has(layer.className))
-      refused(
-        `layer ${layer.name} (${layer.className}) takes the string input ${input}; only StringLookup and TextVectorization can take strings`,
-      );
-    if (layer.inbound.length !== 1 || layer.inbound[0].inputs.length !== 1 || refsOf(layer).length !== 1)
-      refused(
-        `layer ${layer.name} (${layer.className}) on the string input ${input}: a string layer called more than once or on several tensors is not supported`,
-      );
-    const list = consumers.get(input) ?? [];
-    list.push(stringLayer(layer));
-    consumers.set(input, list);
-    hosted.set(layer.name, layer);
-  }
+  const hosts = hostLayers(model, stringInputs);
   for (const out of model.outputs) {
     if (stringInputs.has(out.ref.layer)) refused(`the string input ${out.ref.layer} is a model output`);
   }
+  const specs: TensorSpec[] = model.inputs.map((i) =>
+    stringInputs.has(i.name)
+      ? { name: i.name, shape: i.shape, dtype: 'string' as const }
+      : { name: i.name, shape: i.shape },
+  );
+  if (hosts.length === 0 && stringInputs.size === 0) {
+    return { compiled: model, inputs: specs, feeds: (inputs) => inputs.map((t) => numeric(t, '')) };
+  }
+  const hosted = new Set(hosts.map((h) => h.host.layer.name));
+  // what the compiled graph takes: numeric inputs and host outputs that a compiled layer reads, that are model
+  // outputs, or that nothing reads at all (never string inputs, nor what only host layers read)
+  const readByHostOnly = new Set([...stringInputs, ...hosts.flatMap((h) => h.host.inputs)]);
+  for (const layer of model.layers) {
+    if (!hosted.has(layer.name)) for (const r of refsOf(layer)) readByHostOnly.delete(r.layer);
+  }
+  for (const out of model.outputs) readByHostOnly.delete(out.ref.layer);
   const compiledInputs: ModelInput[] = [];
-  const feeds: Feed[] = model.inputs.map((input) => {
-    if (!stringInputs.has(input.name)) {
-      compiledInputs.push(input);
-      return { kind: 'numeric' };
-    }
-    const layers = consumers.get(input.name) ?? [];
-    for (const s of layers) {
-      compiledInputs.push({ name: s.layer.name, shape: s.outputShape(input.shape), dtype: 'float32' });
-    }
-    return { kind: 'strings', layers };
-  });
+  const placed = new Set<string>();
+  const place = (input: ModelInput) => {
+    placed.add(input.name);
+    if (!readByHostOnly.has(input.name)) compiledInputs.push(input);
+  };
+  const placeHost = ({ host, shape }: PlannedHost) =>
+    place({ name: host.layer.name, shape, dtype: 'float32' });
+  for (const input of model.inputs) {
+    place(input);
+    for (const h of hosts) if (h.host.inputs[0] === input.name) placeHost(h);
+  }
+  for (const h of hosts) if (!placed.has(h.host.layer.name)) placeHost(h);
   const layers = model.layers.map((l) =>
     hosted.has(l.name) ? { name: l.name, className: 'InputLayer', config: {}, inbound: [], weights: [] } : l,
   );
   return {
     compiled: { ...model, layers, inputs: compiledInputs },
-    inputs: model.inputs.map((i) =>
-      stringInputs.has(i.name)
-        ? { name: i.name, shape: i.shape, dtype: 'string' as const }
-        : { name: i.name, shape: i.shape },
-    ),
+    inputs: specs,
     feeds(inputs) {
-      const out: Tensor[] = [];
+      const values = new Map<string, InputTensor>();
       inputs.forEach((t, i) => {
-        const feed = feeds[i];
-        if (feed === undefined || feed.kind === 'numeric') {
-          out.push(numeric(t, model.inputs[i]?.name ?? ''));
-          return;
-        }
-        if (!isStringTensor(t))
-          throw new EngineError(
-            'ENGINE_BAD_INPUT',
-            `input ${model.inputs[i].name} takes strings, got numbers`,
-          );
-        for (const s of feed.layers) out.push(s.run(t.strings, t.dims));
+        const name = model.inputs[i]?.name ?? String(i);
+        if (!stringInputs.has(name)) numeric(t, name);
+        else if (!isStringTensor(t))
+          throw new EngineError('ENGINE_BAD_INPUT', `input ${name} takes strings, got numbers`);
+        values.set(name, t);
       });
-      return out;
+      for (const { host } of hosts)
+        values.set(host.layer.name, host.run(host.inputs.map((name) => values.get(name) as InputTensor)));
+      return compiledInputs.map((input) => numeric(values.get(input.name) as InputTensor, input.name));
     },
   };
 }

@@ -9,9 +9,8 @@
 import type { LayerSpec, Shape } from '../../keras/model.js';
 import { ConfigReader, unsupported } from '../layers/config.js';
 import type { Tensor } from '../types.js';
+import { bincountRow, type Encoding, encodedShape, encodeIndices, type Mode } from './encode.js';
 import { ngrams, type Split, type Standardize, splitTokens, standardize } from './text-ops.js';
-
-type Mode = 'int' | 'one_hot' | 'multi_hot' | 'count' | 'tf_idf';
 
 /** One host-side string layer: its output shape for an input shape, and its forward pass. */
 export interface StringLayer {
@@ -24,7 +23,7 @@ export interface StringLayer {
 export const STRING_LAYER_CLASSES = new Set(['StringLookup', 'TextVectorization']);
 
 /** The token → index table of a string IndexLookup, with Keras' special-token layout. */
-class Lookup {
+class Lookup implements Encoding {
   private readonly index = new Map<string, number>();
   /** The OOV slot: after the mask's (only in `int` mode). */
   private readonly oovStart: number;
@@ -99,16 +98,8 @@ class Lookup {
 
   /** Bincount of one record's indices into `out` (multi_hot, count, tf_idf); all NaN when an index is NaN. */
   encodeRow(indices: number[], out: Float32Array, offset: number): void {
-    let bad = false;
-    for (const i of indices) {
-      if (Number.isNaN(i)) bad = true;
-      else if (i >= 0 && i < this.depth) {
-        if (this.mode === 'multi_hot') out[offset + i] = 1;
-        else out[offset + i] += 1;
-      }
-    }
+    bincountRow(this.mode, this.depth, indices, out, offset);
     if (this.idf) for (let k = 0; k < this.depth; k += 1) out[offset + k] *= this.idf[k];
-    if (bad) out.fill(Number.NaN, offset, offset + this.depth);
   }
 }
 
@@ -166,49 +157,6 @@ function lookupOf(layer: LayerSpec, mode: Mode, mask: string | null, oov: string
   );
 }
 
-/** Output of the lookup on `[batch, ...]` strings, given each string's index. */
-function encodeLookup(lookup: Lookup, indices: Float32Array, dims: number[]): Tensor {
-  const batch = dims[0];
-  const perRecord = indices.length / Math.max(batch, 1);
-  if (lookup.mode === 'int') {
-    // NaN (an OOV token without an OOV slot) spreads to the whole record
-    for (let r = 0; r < batch; r += 1) {
-      const row = indices.subarray(r * perRecord, (r + 1) * perRecord);
-      if (row.some(Number.isNaN)) row.fill(Number.NaN);
-    }
-    return { data: indices, dims };
-  }
-  const depth = lookup.depth;
-  if (lookup.mode === 'one_hot') {
-    const outDims = dims.length > 1 && dims[dims.length - 1] === 1 ? dims.slice(0, -1) : dims;
-    const data = new Float32Array(indices.length * depth);
-    indices.forEach((i, k) => {
-      if (i >= 0 && i < depth) data[k * depth + i] = 1;
-    });
-    for (let r = 0; r < batch; r += 1) {
-      const row = indices.subarray(r * perRecord, (r + 1) * perRecord);
-      if (row.some(Number.isNaN)) data.fill(Number.NaN, r * perRecord * depth, (r + 1) * perRecord * depth);
-    }
-    return { data, dims: [...outDims, depth] };
-  }
-  const data = new Float32Array(batch * depth);
-  for (let r = 0; r < batch; r += 1) {
-    lookup.encodeRow(Array.from(indices.subarray(r * perRecord, (r + 1) * perRecord)), data, r * depth);
-  }
-  return { data, dims: [batch, depth] };
-}
-
-function lookupShape(lookup: Lookup, input: Shape, layer: LayerSpec): Shape {
-  if (lookup.mode === 'int') return input;
-  if (lookup.mode === 'one_hot') {
-    const base = input.length > 1 && input[input.length - 1] === 1 ? input.slice(0, -1) : input;
-    return [...base, lookup.depth];
-  }
-  if (input.length !== 2)
-    unsupported(layer, `output_mode "${lookup.mode}" on an input of rank ${input.length} (only [batch, n])`);
-  return [input[0], lookup.depth];
-}
-
 function outputMode(layer: LayerSpec, allowed: Mode[]): Mode {
   const raw = new ConfigReader(layer).string('output_mode', 'int');
   const mode = (raw === 'tf-idf' ? 'tf_idf' : raw) as Mode;
@@ -229,13 +177,13 @@ function stringLookup(layer: LayerSpec): StringLayer {
   );
   return {
     layer,
-    outputShape: (input) => lookupShape(lookup, input, layer),
+    outputShape: (input) => encodedShape(lookup, input, layer),
     run(strings, dims) {
       const indices = new Float32Array(strings.length);
       strings.forEach((s, i) => {
         indices[i] = lookup.indexOf(s);
       });
-      return encodeLookup(lookup, indices, dims);
+      return encodeIndices(lookup, indices, dims);
     },
   };
 }
@@ -322,7 +270,7 @@ function textVectorization(layer: LayerSpec): StringLayer {
           // one index per string; output_sequence_length trims or pads the last axis
           const flat = Float32Array.from(indices.map((r) => r[0]));
           const last = dims[dims.length - 1];
-          const encoded = encodeLookup(lookup, flat, dims);
+          const encoded = encodeIndices(lookup, flat, dims);
           if (seqLen === null) return encoded;
           const outer = flat.length / last;
           const data = new Float32Array(outer * seqLen);
