@@ -1,11 +1,12 @@
 /**
  * `score --model <stored model>`: the id or name of a model in the embedded repository scores like its file,
- * and the temporary copy the CLI reads it from is removed when the job ends.
+ * straight from its bytes; `--redis` alone gets a temporary copy (workers on this machine may read it), removed after.
  */
 import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelFiles, openModelOption, resolveModelOption } from '../../src/cli/commands/stored-model.js';
 import { countFolderOutputs, exampleInputs, exampleModel, writeFiles } from '../helpers/batch-files.js';
 import { runCli } from '../helpers/cli.js';
 
@@ -72,5 +73,18 @@ describe('score --model <stored model>', () => {
     );
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('no-such-model');
+  }, 60_000);
+
+  it('opens a stored model from its bytes (no temporary file); only --redis gets a copy, removed after', async () => {
+    const option = await resolveModelOption('digits', undefined, dataDir);
+    expect(option.kind).toBe('stored');
+    if (option.kind !== 'stored') return;
+    const model = await openModelOption(option, 1);
+    expect(model.sha256).toBe(option.version.sha256);
+    await model.engine.dispose();
+    const files = await modelFiles(option);
+    expect((await readFile(files.path)).equals(Buffer.from(option.file))).toBe(true);
+    await files.dispose();
+    await expect(readFile(files.path)).rejects.toThrow(/ENOENT/);
   }, 60_000);
 });

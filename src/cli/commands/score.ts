@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { type FailureLimit, parseFailureLimit, runBatchJob, summarize } from '../../batch/index.js';
-import { openModel } from '../../engine/open-model.js';
 import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
 import { formatLocation, locationsOverlap } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
@@ -8,7 +7,7 @@ import { byteSize, nonNegativeInteger, positiveInteger } from '../arg-parsers.js
 import { openCliBucket } from '../buckets.js';
 import { createLogger } from '../logger.js';
 import { createProgressBar } from '../progress-bar.js';
-import { type ModelOption, resolveModelOption } from './stored-model.js';
+import { type ModelOption, modelFiles, openModelOption, resolveModelOption } from './stored-model.js';
 
 interface ScoreOptions {
   model: string;
@@ -126,8 +125,9 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
   }
   const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
   if (options.redis) {
+    const files = await modelFiles(stored);
     try {
-      await scoreDistributed(options, stored, {
+      await scoreDistributed(options, stored, files, {
         source,
         target,
         batchSize,
@@ -136,14 +136,11 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
         maxFailures,
       });
     } finally {
-      await stored.dispose();
+      await files.dispose();
     }
     return;
   }
-  const model = await openModel(stored.path, {
-    architecture: stored.architecture,
-    threads: options.threads,
-  }).finally(() => stored.dispose());
+  const model = await openModelOption(stored, options.threads);
   logger.info(
     { model: options.model, sha256: model.sha256, loadMs: Math.round(model.loadMs) },
     'model loaded',
@@ -196,6 +193,7 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
 async function scoreDistributed(
   options: ScoreOptions,
   stored: ModelOption,
+  files: { path: string; architecture?: string },
   o: {
     source: Awaited<ReturnType<typeof openCliBucket>>;
     target: Awaited<ReturnType<typeof openCliBucket>>;
@@ -214,9 +212,9 @@ async function scoreDistributed(
   try {
     const report = await runDistributedScore({
       redis: options.redis ?? '',
-      modelPath: stored.path,
-      architecture: stored.architecture,
-      version: stored.version,
+      modelPath: files.path,
+      architecture: files.architecture,
+      version: stored.kind === 'stored' ? stored.version : undefined,
       modelName: options.model.split(/[\\/]/).pop() ?? options.model,
       source: o.source,
       target: o.target,
