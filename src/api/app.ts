@@ -8,6 +8,7 @@ import type { KerasBatchService } from '../service/index.js';
 import { VERSION } from '../util/version.js';
 import { createAuthHook } from './auth.js';
 import { errorHandler } from './errors.js';
+import { registerJsonBodyParser } from './json-body.js';
 import { createMetrics } from './metrics.js';
 import { v1BrowseRoutes } from './routes/v1-browse.js';
 import { v1ConnectionRoutes } from './routes/v1-connections.js';
@@ -47,6 +48,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.setValidatorCompiler(createValidatorCompiler());
+  app.removeContentTypeParser('application/json');
+  registerJsonBodyParser(app);
   app.setErrorHandler(errorHandler(logger));
   app.setNotFoundHandler((req, reply) =>
     reply
