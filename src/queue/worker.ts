@@ -57,6 +57,8 @@ export type WorkerLog = (
 export interface ShardWorker {
   readonly id: string;
   close(): Promise<void>;
+  /** The shards being scored now, as `job/shard` (what a stop that times out leaves to their lock's expiry). */
+  inHand(): string[];
 }
 
 /** Fails the shard without retry (the job fails once with this reason), or lets BullMQ retry a transient fault. */
@@ -201,8 +203,18 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   const buckets = new ShardBuckets(options.credentials, repository);
   const scorer: ShardScorer = { id, options, log, buckets, ledgers: new RunLedgers() };
 
+  const inHand = new Set<string>();
   const processShard = async (job: Job<ShardData, ShardResult>): Promise<ShardResult> => {
     const data = job.data;
+    const name = `${data.jobId}/${data.shard}`;
+    inHand.add(name);
+    try {
+      return await scoreShardJob(job, data);
+    } finally {
+      inHand.delete(name);
+    }
+  };
+  const scoreShardJob = async (job: Job<ShardData, ShardResult>, data: ShardData): Promise<ShardResult> => {
     let lease: Awaited<ReturnType<WorkerModels['acquire']>>;
     try {
       lease = await models.acquire(data.model);
@@ -237,6 +249,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
   await worker.waitUntilReady();
   return {
     id,
+    inHand: () => [...inHand],
     async close() {
       await worker.close();
       await models.close();

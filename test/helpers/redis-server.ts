@@ -70,7 +70,7 @@ export async function startTestRedis(options: { persistent?: boolean } = {}): Pr
   };
   const kill = async (signal: NodeJS.Signals) => {
     const proc = child;
-    if (!proc || proc.exitCode !== null) return;
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
     const gone = new Promise((r) => proc.once('exit', r));
     proc.kill(signal);
     await gone;

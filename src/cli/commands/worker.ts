@@ -18,11 +18,14 @@ interface WorkerOptions {
   artifacts?: string;
   server?: string;
   localRoot?: string[];
+  shutdownTimeout: number;
   logLevel: string;
 }
 
 /** Exit code of a worker stopped by a second signal before its shards were finished. */
 const EXIT_INTERRUPTED = 130;
+/** Exit code of a worker whose shards did not finish within `--shutdown-timeout` (e.g. Redis went away). */
+const EXIT_SHUTDOWN_TIMEOUT = 3;
 
 /** The repository a worker reads (for `serve --redis` jobs), when it was given one: as `serve` finds it. */
 async function openRepositoryOption(o: WorkerOptions) {
@@ -115,6 +118,12 @@ export function registerWorker(program: Command): void {
       'confine stored local connections to these folders (repeatable; also KERAS_BATCH_LOCAL_ROOTS); default: the places the server accepted',
       repeatable,
     )
+    .option(
+      '--shutdown-timeout <s>',
+      'after SIGTERM, seconds to finish the shards in hand (also with Redis gone); then exit 3 naming them',
+      positiveInteger,
+      30,
+    )
     .option('--log-level <level>', 'pino log level on stderr', 'info')
     .action(async (options: WorkerOptions) => {
       const logger = createLogger(options.logLevel);
@@ -157,6 +166,14 @@ export function registerWorker(program: Command): void {
       };
       process.once('SIGTERM', now);
       process.once('SIGINT', now);
+      // Closing waits for Redis; without it, BullMQ would wait forever: the shards go back when their locks expire.
+      setTimeout(() => {
+        logger.error(
+          { worker: worker.id, inHand: worker.inHand() },
+          `not stopped within --shutdown-timeout ${options.shutdownTimeout}s (is Redis reachable?): exiting; the shards in hand are retried when their locks expire`,
+        );
+        process.exit(EXIT_SHUTDOWN_TIMEOUT);
+      }, options.shutdownTimeout * 1000).unref();
       await worker.close();
       logger.info({ worker: worker.id }, 'worker stopped');
     });
