@@ -8,7 +8,9 @@ import {
 } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
 import { checkLayerCall } from './call-check.js';
+import { fusePadsIntoConvs } from './onnx/fuse-pads.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
+import { hoistInputTransposes } from './onnx/hoist-transposes.js';
 import { convertOpCall, opClassOf } from './ops/convert.js';
 import { opConverterFor } from './ops/registry.js';
 import './layers/index.js';
@@ -229,6 +231,8 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
     outputShapes.push(found.sym.shape);
   });
 
+  g.rewrite(fusePadsIntoConvs);
+  g.rewrite(hoistInputTransposes);
   return {
     bytes: g.buildModel(model.name || 'keras_model'),
     inputNames,

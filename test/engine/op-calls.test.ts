@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/engine/index.js';
+import { compileToOnnx, createEngine } from '../../src/engine/index.js';
+import { onnx } from '../../src/engine/onnx/proto.js';
 import { flattenModel } from '../../src/keras/flatten.js';
 import { parseModelConfig } from '../../src/keras/graph.js';
 import type { ModelDescription } from '../../src/keras/model.js';
@@ -70,6 +71,12 @@ describe('engine: stored call arguments are used or refused, never dropped', () 
   it('computes x + 3 and 3 - x as ops (not as the one-input merge layer)', async () => {
     expect(await run(model(op('Add', {}, [tensor('x'), 3])))).toEqual([4, 1, 7]);
     expect(await run(model(op('Subtract', {}, [3, tensor('x')])))).toEqual([2, 5, -1]);
+  });
+
+  it("gives a number's constant the tensor's rank (onnxruntime broadcasts a 0-d one slowly)", () => {
+    const compiled = compileToOnnx(model(op('Add', {}, [tensor('x'), 3])));
+    const constants = onnx.ModelProto.decode(compiled.bytes).graph?.initializer ?? [];
+    expect(constants.map((t) => (t.dims ?? []).map(Number))).toEqual([[1, 1]]);
   });
 
   it('tells an op from the layer of the same class in Keras 3 HDF5, where no module is stored', async () => {

@@ -1,3 +1,4 @@
+import type { GraphParts } from './graph-view.js';
 import { type AttributeProto, type NodeProto, onnx, type TensorProto, type ValueInfoProto } from './proto.js';
 
 /** An ONNX attribute value, tagged so ints and floats never get confused. */
@@ -41,6 +42,15 @@ function valueInfo(name: string, dims: (number | string)[], elemType: number = F
       },
     },
   };
+}
+
+/** Every tensor name the nodes read, in subgraphs (Loop/Scan bodies) too. */
+function referencedNames(nodes: NodeProto[], into = new Set<string>()): Set<string> {
+  for (const node of nodes) {
+    for (const input of node.input ?? []) into.add(input);
+    for (const a of node.attribute ?? []) if (a.g) referencedNames(a.g.node ?? [], into);
+  }
+  return into;
 }
 
 /**
@@ -136,6 +146,28 @@ export class GraphBuilder {
     const out = this.unique(name);
     this.nodes.push({ opType: 'Identity', name: this.unique(`node_${out}`), input: [tensor], output: [out] });
     this.outputs.push(valueInfo(out, dims));
+  }
+
+  /**
+   * Rewrites the nodes added so far (`onnx/fuse-pads.ts` and the like): the pass sees every node, constant and
+   * graph output, may change nodes in place and returns the nodes to keep, in order.
+   */
+  rewrite(pass: (parts: GraphParts) => NodeProto[]): void {
+    const before = referencedNames(this.nodes);
+    const kept = pass({
+      nodes: this.nodes,
+      initializers: this.initializers,
+      inputs: this.inputNames,
+      outputs: this.outputNames,
+      addFloat: (base, dims, data) => this.constFloat(base, dims, data),
+    });
+    this.nodes.splice(0, this.nodes.length, ...kept);
+    // Constants the pass left unread go (onnxruntime warns about each unused initializer).
+    const after = referencedNames(this.nodes);
+    const dropped = new Set([...before].filter((name) => !after.has(name)));
+    const live = this.initializers.filter((t) => !dropped.has(t.name ?? ''));
+    this.initializers.splice(0, this.initializers.length, ...live);
+    for (const [key, name] of this.int64Cache) if (dropped.has(name)) this.int64Cache.delete(key);
   }
 
   /** The graph as a protobuf object (also used for Loop/Scan bodies). */

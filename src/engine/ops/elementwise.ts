@@ -7,6 +7,7 @@ import {
   type Operand,
   operand,
   tensorArg,
+  tensorRank,
 } from './operands.js';
 import { argument, type OpContext, onlyArguments, opConfig, registerOp, unsupportedOp } from './registry.js';
 
@@ -24,10 +25,9 @@ function binary(emit: Emit, resultIsBool = false) {
   return (ctx: OpContext): Sym => {
     opConfig(ctx, []);
     onlyArguments(ctx, ['x1', 'x2']);
-    const xs: Operand[] = [
-      operand(ctx, argument(ctx, 0, 'x1'), 'x1'),
-      operand(ctx, argument(ctx, 1, 'x2'), 'x2'),
-    ];
+    const args = [argument(ctx, 0, 'x1'), argument(ctx, 1, 'x2')];
+    const rank = tensorRank(args);
+    const xs: Operand[] = [operand(ctx, args[0], 'x1', rank), operand(ctx, args[1], 'x2', rank)];
     const shape = broadcastShape(ctx, xs);
     const out = emit(
       ctx,

@@ -35,12 +35,20 @@ export interface Operand extends Sym {
   constant: boolean;
 }
 
-export function operand(ctx: OpContext, value: OpArg | undefined, what: string): Operand {
+export function operand(ctx: OpContext, value: OpArg | undefined, what: string, rank = 0): Operand {
   if (isTensorArg(value)) return { ...value.tensor, constant: false };
   const array = value === undefined ? null : constantArray(value);
   if (!array) unsupportedOp(ctx, `${what} ${JSON.stringify(value ?? null)} is neither a tensor nor a number`);
-  const name = ctx.g.constFloat('const', array.dims, array.data);
-  return { name, shape: array.dims, constant: true };
+  // Leading 1s up to `rank` broadcast alike, and onnxruntime broadcasts a constant of the tensor's rank fast where
+  // a lower-rank one (`x + 3` as a 0-d constant) on an (N, C, 1, 1) tensor went element by element: 37x slower.
+  const dims = [...Array(Math.max(0, rank - array.dims.length)).fill(1), ...array.dims];
+  const name = ctx.g.constFloat('const', dims, array.data);
+  return { name, shape: dims, constant: true };
+}
+
+/** The highest rank among the tensor arguments (0 when there is none). */
+export function tensorRank(values: (OpArg | undefined)[]): number {
+  return Math.max(0, ...values.map((v) => (isTensorArg(v) ? v.tensor.shape.length : 0)));
 }
 
 /** A tensor argument (constants refused where the op needs a tensor). */
