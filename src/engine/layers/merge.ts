@@ -1,9 +1,10 @@
+import type { ElementwiseMergeConfig } from '../../keras/layer-classes/merging.js';
 import type { Shape } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
 import { l2Normalize } from './normalization.js';
-import { type LayerContext, registerLayer, type Sym } from './registry.js';
+import { registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 /**
  * Merge layers (keras/src/layers/merging/*.py). Elementwise merges first bring inputs to the same rank by
@@ -63,7 +64,7 @@ function mergeMask(g: GraphBuilder, masks: (Sym | null)[], kerasMajor: number): 
 type Merge = 'add' | 'subtract' | 'multiply' | 'average' | 'maximum' | 'minimum';
 
 function elementwise(kind: Merge) {
-  return ({ g, layer, inputs, masks, model }: LayerContext) => {
+  return ({ g, layer, inputs, masks, model }: TypedLayerContext<ElementwiseMergeConfig>) => {
     if (inputs.length < 1 || (kind === 'subtract' && inputs.length !== 2)) {
       unsupported(layer, `${inputs.length} inputs`);
     }

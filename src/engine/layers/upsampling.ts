@@ -1,7 +1,14 @@
-import type { ModelDescription } from '../../keras/model.js';
-import { ConfigReader, unsupported } from './config.js';
+import type { UpSampling1DConfig, UpSamplingConfig } from '../../keras/layer-classes/reshaping.js';
+import type { LayerSpec, ModelDescription } from '../../keras/model.js';
+import { unsupported } from './config.js';
 import { toChannelsFirst, toChannelsLast } from './layout.js';
-import { type LayerContext, registerLayer, type Sym } from './registry.js';
+import {
+  type LayerContext,
+  type LayerResult,
+  registerLayer,
+  type Sym,
+  type TypedLayerContext,
+} from './registry.js';
 import { spatialAxes } from './reshaping.js';
 
 /**
@@ -44,32 +51,56 @@ function upsample(
   return { name, shape };
 }
 
+function checkInputRank(layer: LayerSpec, x: Sym, rank: number): void {
+  if (x.shape.length !== rank + 2) unsupported(layer, `input of rank ${x.shape.length}`);
+}
+
+function checkSizes(layer: LayerSpec, sizes: number[]): void {
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1)) unsupported(layer, `size ${JSON.stringify(sizes)}`);
+}
+
+function upSampled(
+  { g, layer, inputs, model }: LayerContext,
+  sizes: number[],
+  channelsFirst: boolean,
+  interpolation: string,
+): LayerResult {
+  const x = inputs[0];
+  if (interpolation === 'nearest') {
+    return {
+      masks: [null],
+      outputs: [upsample(sizes, x, spatialAxes(x.shape.length, channelsFirst), g, 'nearest', 'asymmetric')],
+    };
+  }
+  if (interpolation !== 'bilinear') unsupported(layer, `interpolation "${interpolation}"`);
+  const coord = legacyBilinear(model) ? 'asymmetric' : 'half_pixel';
+  const cf = channelsFirst ? x : toChannelsFirst(g, x);
+  const y = upsample(sizes, cf, [2, 3], g, 'linear', coord);
+  return { masks: [null], outputs: [channelsFirst ? y : toChannelsLast(g, y)] };
+}
+
+/** UpSampling1D: `size` is one int. */
+function upSampling1D(ctx: TypedLayerContext<UpSampling1DConfig>): LayerResult {
+  const cfg = ctx.config;
+  checkInputRank(ctx.layer, ctx.inputs[0], 1);
+  const sizes = [cfg.has('size') ? cfg.number('size') : cfg.number('length', 2)];
+  checkSizes(ctx.layer, sizes);
+  return upSampled(ctx, sizes, false, 'nearest');
+}
+
+/** UpSampling2D/3D: `size` is an int or one per spatial axis. */
 function upSamplingLayer(rank: number) {
-  return ({ g, layer, inputs, model }: LayerContext) => {
-    const cfg = new ConfigReader(layer);
-    const x = inputs[0];
-    if (x.shape.length !== rank + 2) unsupported(layer, `input of rank ${x.shape.length}`);
-    const sizes =
-      rank === 1
-        ? [cfg.has('size') ? cfg.number('size') : cfg.number('length', 2)]
-        : cfg.tuple('size', rank, Array(rank).fill(2));
-    if (sizes.some((s) => !Number.isInteger(s) || s < 1)) unsupported(layer, `size ${JSON.stringify(sizes)}`);
-    const channelsFirst = rank === 1 ? false : cfg.channelsFirst();
+  return (ctx: TypedLayerContext<UpSamplingConfig>): LayerResult => {
+    const cfg = ctx.config;
+    checkInputRank(ctx.layer, ctx.inputs[0], rank);
+    const sizes = cfg.tuple('size', rank, Array(rank).fill(2));
+    checkSizes(ctx.layer, sizes);
+    const channelsFirst = cfg.channelsFirst();
     const interpolation = rank === 2 ? cfg.string('interpolation', 'nearest') : 'nearest';
-    if (interpolation === 'nearest') {
-      return {
-        masks: [null],
-        outputs: [upsample(sizes, x, spatialAxes(x.shape.length, channelsFirst), g, 'nearest', 'asymmetric')],
-      };
-    }
-    if (interpolation !== 'bilinear') unsupported(layer, `interpolation "${interpolation}"`);
-    const coord = legacyBilinear(model) ? 'asymmetric' : 'half_pixel';
-    const cf = channelsFirst ? x : toChannelsFirst(g, x);
-    const y = upsample(sizes, cf, [2, 3], g, 'linear', coord);
-    return { masks: [null], outputs: [channelsFirst ? y : toChannelsLast(g, y)] };
+    return upSampled(ctx, sizes, channelsFirst, interpolation);
   };
 }
 
-registerLayer('UpSampling1D', upSamplingLayer(1));
+registerLayer('UpSampling1D', upSampling1D);
 registerLayer('UpSampling2D', upSamplingLayer(2));
 registerLayer('UpSampling3D', upSamplingLayer(3));

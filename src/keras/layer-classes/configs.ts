@@ -29,7 +29,7 @@ import type {
   MaskingConfig,
 } from './core.js';
 import type { LayerClassName } from './index.js';
-import type { ConcatenateConfig, DotConfig } from './merging.js';
+import type { ConcatenateConfig, DotConfig, ElementwiseMergeConfig } from './merging.js';
 import type {
   BatchNormalizationConfig,
   GroupNormalizationConfig,
@@ -45,6 +45,8 @@ import type {
   PermuteConfig,
   RepeatVectorConfig,
   ReshapeConfig,
+  UpSampling1DConfig,
+  UpSamplingConfig,
   ZeroPaddingConfig,
 } from './reshaping.js';
 
@@ -71,6 +73,15 @@ export interface TypedLayerConfigs {
   ZeroPadding1D: ZeroPaddingConfig;
   ZeroPadding2D: ZeroPaddingConfig;
   ZeroPadding3D: ZeroPaddingConfig;
+  UpSampling1D: UpSampling1DConfig;
+  UpSampling2D: UpSamplingConfig;
+  UpSampling3D: UpSamplingConfig;
+  Add: ElementwiseMergeConfig;
+  Subtract: ElementwiseMergeConfig;
+  Multiply: ElementwiseMergeConfig;
+  Average: ElementwiseMergeConfig;
+  Maximum: ElementwiseMergeConfig;
+  Minimum: ElementwiseMergeConfig;
   Concatenate: ConcatenateConfig;
   Dot: DotConfig;
   Embedding: EmbeddingConfig;

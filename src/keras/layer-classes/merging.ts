@@ -1,5 +1,8 @@
 import type { BaseLayerConfig, LayerFamilyTable } from './descriptor.js';
 
+/** Add, Subtract, Multiply, Average, Maximum, Minimum: nothing beyond the base keys. */
+export type ElementwiseMergeConfig = BaseLayerConfig;
+
 export interface ConcatenateConfig extends BaseLayerConfig {
   axis?: number;
 }

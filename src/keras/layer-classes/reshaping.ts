@@ -1,4 +1,4 @@
-import type { BaseLayerConfig, DataFormat, LayerFamilyTable } from './descriptor.js';
+import type { BaseLayerConfig, DataFormat, IntOrTuple, LayerFamilyTable } from './descriptor.js';
 import { renameKey } from './keras1-renames.js';
 
 export interface FlattenConfig extends BaseLayerConfig {
@@ -32,6 +32,19 @@ export interface CroppingConfig extends BaseLayerConfig {
 export interface ZeroPaddingConfig extends BaseLayerConfig {
   padding?: SpatialPairs;
   data_format?: DataFormat;
+}
+
+/** UpSampling1D: one int (`length` in Keras 1 files not renamed by the reader). */
+export interface UpSampling1DConfig extends BaseLayerConfig {
+  size?: number;
+  length?: number;
+}
+
+/** UpSampling2D/3D (`interpolation` is UpSampling2D's only). */
+export interface UpSamplingConfig extends BaseLayerConfig {
+  size?: IntOrTuple;
+  data_format?: DataFormat;
+  interpolation?: string;
 }
 
 /** Reshaping layers: no weights. */
