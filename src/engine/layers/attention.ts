@@ -1,8 +1,9 @@
+import type { AttentionConfig } from '../../keras/layer-classes/attention.js';
 import type { Shape } from '../../keras/model.js';
 import { and, causalMask, toBool, unsqueeze } from './attention-masks.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { requireWeights, unsupported } from './config.js';
 import { splitCallInputs } from './keyword-inputs.js';
-import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
+import { type LayerResult, registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 /**
  * Attention (Luong, `score_mode` dot or concat) and AdditiveAttention (Bahdanau), Keras 3 and tf-keras
@@ -12,9 +13,8 @@ import { type LayerContext, type LayerResult, registerLayer, type Sym } from './
  * `weights @ value`, zeroed where the query mask is off. Masks are the propagated Keras masks or an explicit
  * `mask=[query_mask, value_mask]`. Dropout is the identity at inference.
  */
-function convertAttention(ctx: LayerContext, additive: boolean): LayerResult {
-  const { g, layer, kwargs } = ctx;
-  const cfg = new ConfigReader(layer);
+function convertAttention(ctx: TypedLayerContext<AttentionConfig>, additive: boolean): LayerResult {
+  const { g, layer, kwargs, config: cfg } = ctx;
   const { positional, keyword } = splitCallInputs(ctx, ['mask']);
   if (positional.length < 2 || positional.length > 3) unsupported(layer, `${positional.length} inputs`);
   const [q, v] = [positional[0].sym, positional[1].sym];

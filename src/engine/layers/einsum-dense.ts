@@ -1,8 +1,8 @@
 import type { LayerSpec, Shape, WeightTensor } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { activationName, applyActivationShaped } from './activations.js';
-import { ConfigReader, requireWeights, unsupported } from './config.js';
-import { type LayerContext, registerLayer, type Sym } from './registry.js';
+import { requireWeights, unsupported } from './config.js';
+import { registerLayer, type Sym } from './registry.js';
 
 /** The three equation forms Keras' EinsumDense accepts (keras/src/layers/core/einsum_dense.py). */
 const FORMS = [
@@ -75,8 +75,7 @@ export function einsumProject(
  * `bias_axes` is set). A Keras 3 LoRA layer saves its merged kernel (`save_own_variables`), so `lora_rank`
  * with exactly `[kernel, bias?]` is that merged kernel; separate LoRA factors and quantized kernels are refused.
  */
-registerLayer('EinsumDense', ({ g, layer, inputs, model }: LayerContext) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('EinsumDense', ({ g, layer, inputs, model, config: cfg }) => {
   const equation = cfg.string('equation');
   const biasAxes = cfg.raw('bias_axes');
   if (biasAxes !== undefined && biasAxes !== null && typeof biasAxes !== 'string')

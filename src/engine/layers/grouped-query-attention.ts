@@ -1,9 +1,10 @@
+import type { GroupedQueryAttentionConfig } from '../../keras/layer-classes/attention.js';
 import { and, causalMask, maskedSoftmax, slidingWindowMask, toBool, unsqueeze } from './attention-masks.js';
-import { ConfigReader, unsupported } from './config.js';
+import { unsupported } from './config.js';
 import { einsumProject } from './einsum-dense.js';
 import { type CallTensor, splitCallInputs } from './keyword-inputs.js';
 import { projectionWeights } from './multi-head-attention.js';
-import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
+import { type LayerResult, registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 const TENSOR_KWARGS = ['query', 'value', 'key', 'attention_mask'] as const;
 
@@ -14,9 +15,8 @@ const TENSOR_KWARGS = ['query', 'value', 'key', 'attention_mask'] as const;
  * `bquh,uhm->bqm`. Masks as MultiHeadAttention merges them (without clearing them), and fully masked rows as
  * Keras 3.10+ computes them on each path (fused `dot_product_attention`, or the Softmax layer).
  */
-function convertGqa(ctx: LayerContext): LayerResult {
-  const { g, layer, model, kwargs } = ctx;
-  const cfg = new ConfigReader(layer);
+function convertGqa(ctx: TypedLayerContext<GroupedQueryAttentionConfig>): LayerResult {
+  const { g, layer, model, kwargs, config: cfg } = ctx;
   const { positional, keyword } = splitCallInputs(ctx, TENSOR_KWARGS);
   if (positional.length > 3) unsupported(layer, 'more than three positional call arguments');
   const pick = (i: number, key: string): CallTensor | null => positional[i] ?? keyword[key]?.[0] ?? null;

@@ -1,3 +1,4 @@
+import type { HeadsAttentionConfig, MultiHeadAttentionConfig } from '../../keras/layer-classes/attention.js';
 import type { LayerSpec, Shape, WeightTensor } from '../../keras/model.js';
 import {
   and,
@@ -12,7 +13,7 @@ import { ConfigReader, requireWeights, unsupported } from './config.js';
 import { einsumProject } from './einsum-dense.js';
 import { type CallTensor, splitCallInputs } from './keyword-inputs.js';
 import { refuseClearedMaskHazards } from './mha-mask-clearing.js';
-import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
+import { type LayerResult, registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 const letter = (i: number) => String.fromCharCode(97 + i);
 
@@ -53,7 +54,7 @@ function attentionEquations(rank: number, axes: number[]): { dot: string; combin
 
 /** Attention axes as each Keras version normalizes them, refused unless they are input axes between batch and features. */
 function attentionAxes(layer: LayerSpec, kerasMajor: number, inputRank: number): number[] {
-  const raw = new ConfigReader(layer).raw('attention_axes');
+  const raw = new ConfigReader<MultiHeadAttentionConfig>(layer).raw('attention_axes');
   const rank = inputRank + 1;
   if (raw === undefined || raw === null) return Array.from({ length: rank - 3 }, (_, i) => i + 1);
   const list = typeof raw === 'number' ? [raw] : raw;
@@ -73,9 +74,8 @@ function attentionAxes(layer: LayerSpec, kerasMajor: number, inputRank: number):
  * values and the output projection. Masked positions are treated exactly as each Keras version does, including
  * fully masked rows (see `MaskedSoftmax`). Dropout is the identity at inference.
  */
-function convertMha(ctx: LayerContext): LayerResult {
-  const { g, layer, model, kwargs } = ctx;
-  const cfg = new ConfigReader(layer);
+function convertMha(ctx: TypedLayerContext<MultiHeadAttentionConfig>): LayerResult {
+  const { g, layer, model, kwargs, config: cfg } = ctx;
   const k3 = model.kerasMajor >= 3;
   const { positional, keyword } = splitCallInputs(ctx, TENSOR_KWARGS);
   if (positional.length > 3) unsupported(layer, 'more than three positional call arguments');
@@ -198,7 +198,7 @@ export function projectionWeights(layer: LayerSpec): Record<
 > & {
   gate: Projection | null;
 } {
-  const cfg = new ConfigReader(layer);
+  const cfg = new ConfigReader<HeadsAttentionConfig>(layer);
   const useBias = cfg.bool('use_bias', true);
   const gated = cfg.bool('use_gate', false);
   const parts = gated ? 5 : 4;

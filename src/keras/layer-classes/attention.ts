@@ -1,5 +1,47 @@
 /** Attention layers (`keras/src/layers/attention/`). */
-import type { LayerFamilyTable } from './descriptor.js';
+import type { BaseLayerConfig, IntOrTuple, LayerFamilyTable, StoredObject } from './descriptor.js';
+
+/** Attention (`score_mode` dot or concat; tf-keras also `causal`) and AdditiveAttention. */
+export interface AttentionConfig extends BaseLayerConfig {
+  use_scale?: boolean;
+  score_mode?: string;
+  dropout?: number;
+  causal?: boolean;
+  seed?: number | null;
+}
+
+/** What MultiHeadAttention and GroupedQueryAttention share: dropout, the projections and Keras 3's options. */
+export interface HeadsAttentionConfig extends BaseLayerConfig {
+  dropout?: number;
+  use_bias?: boolean;
+  /** Keras 3: a gate projection. */
+  use_gate?: boolean;
+  sliding_window?: number | null;
+  flash_attention?: boolean | null;
+  kernel_initializer?: StoredObject;
+  bias_initializer?: StoredObject;
+  kernel_regularizer?: StoredObject;
+  bias_regularizer?: StoredObject;
+  activity_regularizer?: StoredObject;
+  kernel_constraint?: StoredObject;
+  bias_constraint?: StoredObject;
+  seed?: number | null;
+}
+
+export interface MultiHeadAttentionConfig extends HeadsAttentionConfig {
+  num_heads?: number;
+  key_dim?: number;
+  value_dim?: number | null;
+  output_shape?: IntOrTuple | null;
+  attention_axes?: IntOrTuple | null;
+  softmax_robust_masking?: boolean;
+}
+
+export interface GroupedQueryAttentionConfig extends HeadsAttentionConfig {
+  head_dim?: number;
+  num_query_heads?: number;
+  num_key_value_heads?: number;
+}
 
 export const ATTENTION_FAMILY = {
   Attention: { weights: null },

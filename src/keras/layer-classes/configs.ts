@@ -14,6 +14,7 @@ import type {
   SoftmaxConfig,
   ThresholdedReLUConfig,
 } from './activation.js';
+import type { AttentionConfig, GroupedQueryAttentionConfig, MultiHeadAttentionConfig } from './attention.js';
 import type {
   ConvConfig,
   ConvTransposeConfig,
@@ -24,6 +25,7 @@ import type {
   ActivationConfig,
   DenseConfig,
   DropoutConfig,
+  EinsumDenseConfig,
   EmbeddingConfig,
   InputLayerConfig,
   MaskingConfig,
@@ -55,6 +57,7 @@ export interface TypedLayerConfigs {
   // core
   InputLayer: InputLayerConfig;
   Dense: DenseConfig;
+  EinsumDense: EinsumDenseConfig;
   Activation: ActivationConfig;
   Dropout: DropoutConfig;
   SpatialDropout1D: DropoutConfig;
@@ -123,6 +126,11 @@ export interface TypedLayerConfigs {
   GroupNormalization: GroupNormalizationConfig;
   UnitNormalization: UnitNormalizationConfig;
   RMSNormalization: RMSNormalizationConfig;
+  // attention
+  Attention: AttentionConfig;
+  AdditiveAttention: AttentionConfig;
+  MultiHeadAttention: MultiHeadAttentionConfig;
+  GroupedQueryAttention: GroupedQueryAttentionConfig;
   // recurrent
   SimpleRNN: RecurrentConfig;
   GRU: RecurrentConfig;
