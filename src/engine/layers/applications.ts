@@ -1,4 +1,4 @@
-import { ConfigReader, requireWeights, unsupported } from './config.js';
+import { requireWeights, unsupported } from './config.js';
 import { type LayerContext, registerLayer, type Sym } from './registry.js';
 
 /**
@@ -12,10 +12,10 @@ function refuseMasks({ layer, masks }: LayerContext): void {
 
 /** ConvNeXt `LayerScale.call`: `x * gamma`, gamma a `[projection_dim]` vector broadcast on the last axis. */
 registerLayer('applications.LayerScale', (ctx) => {
-  const { g, layer, inputs } = ctx;
+  const { g, layer, inputs, config } = ctx;
   refuseMasks(ctx);
   requireWeights(layer, 1);
-  const dim = new ConfigReader(layer).number('projection_dim');
+  const dim = config.number('projection_dim');
   const gamma = layer.weights[0];
   const x = inputs[0];
   const last = x.shape[x.shape.length - 1];
@@ -33,9 +33,9 @@ registerLayer('applications.LayerScale', (ctx) => {
 registerLayer(
   'applications.StochasticDepth',
   (ctx) => {
-    const { layer, inputs, kwargs } = ctx;
+    const { layer, inputs, kwargs, config } = ctx;
     refuseMasks(ctx);
-    const rate = new ConfigReader(layer).number('drop_path_rate');
+    const rate = config.number('drop_path_rate');
     const training = kwargs.training;
     if (training !== undefined && training !== null && training !== false && rate !== 0) {
       unsupported(layer, `a call with training=${JSON.stringify(training)}`);
@@ -47,9 +47,9 @@ registerLayer(
 
 /** InceptionResNetV2 `CustomScaleLayer.call([x, r])`: `x + r * scale` on two tensors of one shape. */
 registerLayer('applications.CustomScaleLayer', (ctx) => {
-  const { g, layer, inputs } = ctx;
+  const { g, layer, inputs, config } = ctx;
   refuseMasks(ctx);
-  const scale = new ConfigReader(layer).number('scale');
+  const scale = config.number('scale');
   if (inputs.length !== 2) unsupported(layer, `${inputs.length} inputs (2 expected)`);
   const [x, r]: Sym[] = inputs;
   // Same rank and stored dims: ONNX Add broadcasts open dims at run time exactly as Keras' `+` does.

@@ -1,6 +1,7 @@
+import type { BidirectionalConfig } from '../../keras/layer-classes/wrappers.js';
 import type { LayerSpec, Shape } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import { ConfigReader, unsupported } from './config.js';
+import { unsupported } from './config.js';
 import { convertRecurrentLayer, recurrentInputDim, rejectCudnnMask } from './recurrent.js';
 import {
   type CellSpec,
@@ -10,7 +11,7 @@ import {
   stateCount,
 } from './recurrent-cells.js';
 import { emitRecurrent, reverseTime } from './recurrent-core.js';
-import { type LayerContext, type LayerResult, registerLayer, type Sym } from './registry.js';
+import { type LayerResult, registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
 interface NestedConfig {
   class_name: string;
@@ -78,9 +79,8 @@ function merge(g: GraphBuilder, mode: string, y: Sym, yRev: Sym): Sym {
  */
 registerLayer(
   'Bidirectional',
-  (ctx: LayerContext): LayerResult => {
-    const { g, layer, model, inputs, masks } = ctx;
-    const cfg = new ConfigReader(layer);
+  (ctx: TypedLayerContext<BidirectionalConfig>): LayerResult => {
+    const { g, layer, model, inputs, masks, config: cfg } = ctx;
     const mergeMode = cfg.raw('merge_mode') ?? null;
     if (mergeMode !== null && !['concat', 'sum', 'mul', 'ave'].includes(String(mergeMode))) {
       unsupported(layer, `merge_mode "${String(mergeMode)}"`);
@@ -180,7 +180,7 @@ function unfold(g: GraphBuilder, original: string, t: Sym, batchTime: Shape): Sy
  * wrapped layer (with the wrapper's weights) and unfolds. Shapes are computed at run time, so an open time
  * axis works. The output mask is the wrapped layer's mask unfolded, else the input mask.
  */
-registerLayer('TimeDistributed', ({ g, layer, inputs, masks, convertNested }: LayerContext): LayerResult => {
+registerLayer('TimeDistributed', ({ g, layer, inputs, masks, convertNested }): LayerResult => {
   const inner = nestedConfig(layer, 'layer');
   if (!inner) unsupported(layer, 'a TimeDistributed without a "layer" config');
   const x = inputs[0];

@@ -8,7 +8,23 @@
  * name (tf-keras registers `CustomScaleLayer` as `Custom>CustomScaleLayer`), so there the config must also hold
  * exactly the keys of that class' `get_config()` (`params`, plus the base `name`, `trainable`, `dtype`).
  */
-import { describeWeight, type LayerClassInfo } from './descriptor.js';
+import { type BaseLayerConfig, describeWeight, type LayerClassInfo } from './descriptor.js';
+
+/** ConvNeXt `LayerScale`: gamma starts at `init_values`, a `[projection_dim]` vector. */
+export interface LayerScaleConfig extends BaseLayerConfig {
+  init_values?: number;
+  projection_dim?: number;
+}
+
+/** ConvNeXt `StochasticDepth`. */
+export interface StochasticDepthConfig extends BaseLayerConfig {
+  drop_path_rate?: number;
+}
+
+/** InceptionResNetV2 `CustomScaleLayer`. */
+export interface CustomScaleLayerConfig extends BaseLayerConfig {
+  scale?: number;
+}
 
 export interface ApplicationClassInfo extends LayerClassInfo {
   /** The module under `keras.applications` that defines the class. */

@@ -14,6 +14,7 @@ import type {
   SoftmaxConfig,
   ThresholdedReLUConfig,
 } from './activation.js';
+import type { CustomScaleLayerConfig, LayerScaleConfig, StochasticDepthConfig } from './applications.js';
 import type { AttentionConfig, GroupedQueryAttentionConfig, MultiHeadAttentionConfig } from './attention.js';
 import type {
   ConvConfig,
@@ -30,7 +31,7 @@ import type {
   InputLayerConfig,
   MaskingConfig,
 } from './core.js';
-import type { LayerClassName } from './index.js';
+import type { KnownClassName } from './index.js';
 import type { ConcatenateConfig, DotConfig, ElementwiseMergeConfig } from './merging.js';
 import type {
   BatchNormalizationConfig,
@@ -51,6 +52,7 @@ import type {
   UpSamplingConfig,
   ZeroPaddingConfig,
 } from './reshaping.js';
+import type { BidirectionalConfig, TimeDistributedConfig } from './wrappers.js';
 
 /** Class name → its stored config type. A key that is not a layer class name is a compile error. */
 export interface TypedLayerConfigs {
@@ -141,10 +143,17 @@ export interface TypedLayerConfigs {
   ConvLSTM1D: ConvLSTMConfig;
   ConvLSTM2D: ConvLSTMConfig;
   ConvLSTM3D: ConvLSTMConfig;
+  // wrappers
+  Bidirectional: BidirectionalConfig;
+  TimeDistributed: TimeDistributedConfig;
+  // keras.applications classes
+  'applications.LayerScale': LayerScaleConfig;
+  'applications.StochasticDepth': StochasticDepthConfig;
+  'applications.CustomScaleLayer': CustomScaleLayerConfig;
 }
 
-/** Compiles only when every key of {@link TypedLayerConfigs} is a layer class name. */
-type OnlyClassNames<Names extends LayerClassName> = Names;
+/** Compiles only when every key of {@link TypedLayerConfigs} is a known class name (`applications.*` included). */
+type OnlyClassNames<Names extends KnownClassName> = Names;
 
 /** The classes whose stored config is typed. */
 export type TypedConfigClassName = OnlyClassNames<keyof TypedLayerConfigs>;

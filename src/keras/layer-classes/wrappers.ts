@@ -2,7 +2,26 @@
 
 import { isObject } from '../json.js';
 import type { LayerConfig } from '../model.js';
-import type { LayerFamilyTable } from './descriptor.js';
+import type { BaseLayerConfig, LayerFamilyTable } from './descriptor.js';
+
+/** A wrapped layer as stored: its class and config (read with checks, a stored config being untrusted). */
+export interface WrappedLayerConfig {
+  class_name?: string;
+  config?: LayerConfig;
+  module?: string | null;
+  registered_name?: string | null;
+}
+
+export interface BidirectionalConfig extends BaseLayerConfig {
+  layer?: WrappedLayerConfig;
+  backward_layer?: WrappedLayerConfig | null;
+  /** `concat`, `sum`, `mul`, `ave`, or null for two outputs. */
+  merge_mode?: string | null;
+}
+
+export interface TimeDistributedConfig extends BaseLayerConfig {
+  layer?: WrappedLayerConfig;
+}
 
 /** The class and config of a wrapper's inner layer stored under `key`, or null. */
 export function innerLayer(
