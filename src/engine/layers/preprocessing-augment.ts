@@ -1,5 +1,5 @@
 import { AUGMENTATION_CLASS_NAMES } from '../../keras/layer-classes/index.js';
-import { ConfigReader, unsupported } from './config.js';
+import { unsupported } from './config.js';
 import { registerLayer } from './registry.js';
 
 /**
@@ -31,10 +31,10 @@ function valueRange(layer: Parameters<typeof unsupported>[0]): [number, number] 
  * `_transform_value_range` is `(x - lo) / (hi - lo) * (255 - 0) + 0`, then `x * scale + offset` with
  * `scale = 255 / (high - low)` and `offset = -low * scale`.
  */
-registerLayer('AutoContrast', ({ g, layer, inputs }) => {
+registerLayer('AutoContrast', ({ g, layer, inputs, config }) => {
   const x = inputs[0];
   if (x.shape.length !== 4) unsupported(layer, `an input of rank ${x.shape.length}`);
-  if (new ConfigReader(layer).channelsFirst()) unsupported(layer, 'data_format channels_first');
+  if (config.channelsFirst()) unsupported(layer, 'data_format channels_first');
   const [lo, hi] = valueRange(layer);
   const c = (name: string, v: number) => g.constFloat(`${layer.name}_${name}`, [], [v]);
   const toRange = (t: string, from: [number, number], to: [number, number]): string => {

@@ -1,3 +1,4 @@
+import type { EncodedOutputConfig } from '../../keras/layer-classes/preprocessing.js';
 import type { LayerSpec } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { ConfigReader, unsupported } from './config.js';
@@ -10,11 +11,12 @@ const TO_INT64 = { to: { i: 7 } };
 type OutputMode = 'int' | 'one_hot' | 'multi_hot' | 'count';
 
 function outputMode(layer: LayerSpec, fallback: OutputMode): OutputMode {
-  const mode = new ConfigReader(layer).string('output_mode', fallback);
+  const cfg = new ConfigReader<EncodedOutputConfig>(layer);
+  const mode = cfg.string('output_mode', fallback);
   if (mode !== 'int' && mode !== 'one_hot' && mode !== 'multi_hot' && mode !== 'count') {
     unsupported(layer, `output_mode "${mode}"`);
   }
-  if (new ConfigReader(layer).bool('sparse', false)) unsupported(layer, 'sparse=True (a sparse output)');
+  if (cfg.bool('sparse', false)) unsupported(layer, 'sparse=True (a sparse output)');
   return mode;
 }
 
@@ -102,9 +104,9 @@ function poisonRecords(g: GraphBuilder, layer: LayerSpec, out: Sym, bad: string,
  * integer inputs encoded to `num_tokens` (no `count_weights`). Where Keras raises (a negative value under
  * Keras 3's bincount for multi_hot/count; any value outside [0, num_tokens) in tf.keras) the record is NaN.
  */
-registerLayer('CategoryEncoding', ({ g, layer, inputs, model }) => {
+registerLayer('CategoryEncoding', ({ g, layer, inputs, model, config }) => {
   const x = inputs[0];
-  const depth = new ConfigReader(layer).number('num_tokens');
+  const depth = config.number('num_tokens');
   const mode = outputMode(layer, 'multi_hot');
   const out = encode(g, layer, x, mode, depth);
   const negative = g.op('Less', [x.name, g.constFloat(`${layer.name}_zero`, [], [0])]);
@@ -139,8 +141,7 @@ const optionalInt = (layer: LayerSpec, key: string, fallback: number | null): nu
  * several; NaN where Keras would raise with `num_oov_indices=0`). Inverse: index to token, `oov_token` else.
  * Refused: an adapted vocabulary (saved as an asset), `farmhash` OOV hashing, `tf_idf`, sparse outputs.
  */
-registerLayer('IntegerLookup', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('IntegerLookup', ({ g, layer, inputs, config: cfg }) => {
   const x = inputs[0];
   const mode = outputMode(layer, 'int');
   const invert = cfg.bool('invert', false);

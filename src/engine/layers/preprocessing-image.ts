@@ -1,6 +1,6 @@
 import type { LayerSpec, ModelDescription } from '../../keras/model.js';
 import type { Attr, GraphBuilder } from '../onnx/graph-builder.js';
-import { ConfigReader, unsupported } from './config.js';
+import { unsupported } from './config.js';
 import { toChannelsFirst, toChannelsLast } from './layout.js';
 import { RESIZE_METHODS, resizeNhwc } from './preprocessing-resize.js';
 import { registerLayer, type Sym } from './registry.js';
@@ -86,8 +86,7 @@ function resizeOpenSize(g: GraphBuilder, layer: LayerSpec, x: Sym, th: number, t
  * then `tf.image.resize` (every method, `antialias` too). Images of open size: bilinear and nearest without
  * a crop or pad only. Refused: a `fill_mode` other than constant (the TF backend raises).
  */
-registerLayer('Resizing', ({ g, layer, inputs }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('Resizing', ({ g, layer, inputs, config: cfg }) => {
   const th = cfg.number('height');
   const tw = cfg.number('width');
   const method = cfg.string('interpolation', 'bilinear');
@@ -141,8 +140,7 @@ function smartResizeAtInference(model: ModelDescription): boolean {
  * centred crop when the image is at least the target size on both axes, otherwise `smart_resize` to the
  * target (a crop to the aspect ratio, then a bilinear resize; older tf.keras raised instead: refused).
  */
-registerLayer('CenterCrop', ({ g, layer, inputs, model }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('CenterCrop', ({ g, layer, inputs, model, config: cfg }) => {
   const th = cfg.number('height');
   const tw = cfg.number('width');
   const cf = cfg.channelsFirst();
@@ -164,8 +162,7 @@ registerLayer('CenterCrop', ({ g, layer, inputs, model }) => {
  * training, keras-team/keras#21868). Other releases (older tf.keras resized then cropped; other Keras 3
  * releases may crop) are refused unless the input already has the target size, where all agree.
  */
-registerLayer('RandomCrop', ({ g, layer, inputs, model }) => {
-  const cfg = new ConfigReader(layer);
+registerLayer('RandomCrop', ({ g, layer, inputs, model, config: cfg }) => {
   const th = cfg.number('height');
   const tw = cfg.number('width');
   const x = inputs[0];

@@ -1,3 +1,4 @@
+import type { HashedCrossingConfig } from '../../keras/layer-classes/preprocessing.js';
 /**
  * Hashing and HashedCrossing on model inputs, run on the host (keras/src/layers/preprocessing/hashing.py and
  * hashed_crossing.py; tf_keras the same):
@@ -25,14 +26,14 @@ const INT64_LIMIT = 2 ** 63;
 const isStringInput = (input: ModelInput): boolean => input.dtype === 'string' || input.dtype === 'str';
 
 function numBins(layer: LayerSpec): number {
-  const n = new ConfigReader(layer).number('num_bins');
+  const n = new ConfigReader<HashedCrossingConfig>(layer).number('num_bins');
   if (!Number.isInteger(n) || n < 1 || n > MAX_BINS)
     unsupported(layer, `num_bins ${n} (1 to 2^24 bins, exact as float32 inputs of the graph)`);
   return n;
 }
 
 function encoding(layer: LayerSpec, allowed: Mode[], depth: number): Encoding {
-  const cfg = new ConfigReader(layer);
+  const cfg = new ConfigReader<HashedCrossingConfig>(layer);
   const mode = cfg.string('output_mode', 'int') as Mode;
   if (!allowed.includes(mode)) unsupported(layer, `output_mode "${mode}"`);
   if (cfg.bool('sparse', false)) unsupported(layer, 'sparse=True (a sparse output)');

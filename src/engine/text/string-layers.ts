@@ -1,3 +1,8 @@
+import type {
+  LookupConfig,
+  StringLookupConfig,
+  TextVectorizationConfig,
+} from '../../keras/layer-classes/preprocessing.js';
 /**
  * StringLookup and TextVectorization run on the host (strings cannot enter the ONNX graph as we build it):
  * each turns the string records of one model input into the float32 tensor Keras' layer outputs, which then
@@ -130,7 +135,7 @@ function optionalString(layer: LayerSpec, key: string, fallback: string | null):
 }
 
 function lookupOf(layer: LayerSpec, mode: Mode, mask: string | null, oov: string, numOov: number): Lookup {
-  const cfg = new ConfigReader(layer);
+  const cfg = new ConfigReader<LookupConfig>(layer);
   if (cfg.bool('sparse', false)) unsupported(layer, 'sparse=True (a sparse output)');
   if (cfg.bool('invert', false)) unsupported(layer, 'invert=True (indices back to strings)');
   const encoding = optionalString(layer, 'encoding', 'utf-8');
@@ -158,7 +163,7 @@ function lookupOf(layer: LayerSpec, mode: Mode, mask: string | null, oov: string
 }
 
 function outputMode(layer: LayerSpec, allowed: Mode[]): Mode {
-  const raw = new ConfigReader(layer).string('output_mode', 'int');
+  const raw = new ConfigReader<LookupConfig>(layer).string('output_mode', 'int');
   const mode = (raw === 'tf-idf' ? 'tf_idf' : raw) as Mode;
   if (!allowed.includes(mode)) unsupported(layer, `output_mode "${raw}"`);
   return mode;
@@ -166,7 +171,7 @@ function outputMode(layer: LayerSpec, allowed: Mode[]): Mode {
 
 /** StringLookup: each string of the input to its index (or encoded), the output shaped like the input. */
 function stringLookup(layer: LayerSpec): StringLayer {
-  const cfg = new ConfigReader(layer);
+  const cfg = new ConfigReader<StringLookupConfig>(layer);
   const mode = outputMode(layer, ['int', 'one_hot', 'multi_hot', 'count', 'tf_idf']);
   const lookup = lookupOf(
     layer,
@@ -202,7 +207,7 @@ function ngramWidths(layer: LayerSpec): number[] | null {
  * slot). `int` pads each record's indices with 0 or truncates them to `output_sequence_length`.
  */
 function textVectorization(layer: LayerSpec): StringLayer {
-  const cfg = new ConfigReader(layer);
+  const cfg = new ConfigReader<TextVectorizationConfig>(layer);
   const mode = outputMode(layer, ['int', 'multi_hot', 'count', 'tf_idf']);
   if (cfg.bool('ragged', false)) unsupported(layer, 'ragged=True (a ragged output)');
   // a missing key is Keras' default; null is None

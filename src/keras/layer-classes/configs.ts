@@ -31,7 +31,7 @@ import type {
   InputLayerConfig,
   MaskingConfig,
 } from './core.js';
-import type { KnownClassName } from './index.js';
+import type { FamilyClassName, KnownClassName } from './index.js';
 import type { ConcatenateConfig, DotConfig, ElementwiseMergeConfig } from './merging.js';
 import type {
   BatchNormalizationConfig,
@@ -41,6 +41,19 @@ import type {
   UnitNormalizationConfig,
 } from './normalization.js';
 import type { GlobalPoolingConfig, PoolingConfig } from './pooling.js';
+import type {
+  CategoryEncodingConfig,
+  DiscretizationConfig,
+  HashedCrossingConfig,
+  HashingConfig,
+  ImageAugmentationConfig,
+  ImageResizeConfig,
+  IntegerLookupConfig,
+  NormalizationConfig,
+  RescalingConfig,
+  StringLookupConfig,
+  TextVectorizationConfig,
+} from './preprocessing.js';
 import type { ConvLSTMConfig, RecurrentConfig, RNNConfig } from './recurrent.js';
 import type {
   CroppingConfig,
@@ -54,8 +67,11 @@ import type {
 } from './reshaping.js';
 import type { BidirectionalConfig, TimeDistributedConfig } from './wrappers.js';
 
+/** The augmentation layers (identity in predict): one config type for all. */
+type AugmentationConfigs = Record<FamilyClassName<'augmentation'>, ImageAugmentationConfig>;
+
 /** Class name → its stored config type. A key that is not a layer class name is a compile error. */
-export interface TypedLayerConfigs {
+export interface TypedLayerConfigs extends AugmentationConfigs {
   // core
   InputLayer: InputLayerConfig;
   Dense: DenseConfig;
@@ -146,6 +162,20 @@ export interface TypedLayerConfigs {
   // wrappers
   Bidirectional: BidirectionalConfig;
   TimeDistributed: TimeDistributedConfig;
+  // preprocessing
+  Rescaling: RescalingConfig;
+  Normalization: NormalizationConfig;
+  Resizing: ImageResizeConfig;
+  CenterCrop: ImageResizeConfig;
+  RandomCrop: ImageResizeConfig;
+  AutoContrast: ImageAugmentationConfig;
+  Discretization: DiscretizationConfig;
+  CategoryEncoding: CategoryEncodingConfig;
+  IntegerLookup: IntegerLookupConfig;
+  StringLookup: StringLookupConfig;
+  TextVectorization: TextVectorizationConfig;
+  Hashing: HashingConfig;
+  HashedCrossing: HashedCrossingConfig;
   // keras.applications classes
   'applications.LayerScale': LayerScaleConfig;
   'applications.StochasticDepth': StochasticDepthConfig;

@@ -1,6 +1,106 @@
 /** Preprocessing layers Keras saves inside models (`keras/src/layers/preprocessing/`). */
 import type { LayerConfig } from '../model.js';
-import type { LayerFamilyTable } from './descriptor.js';
+import type { BaseLayerConfig, DataFormat, LayerFamilyTable } from './descriptor.js';
+
+/** An array as Keras stores it in a config: a number, nested lists, or Keras 3's `__numpy__` object. */
+export type StoredArray = number | unknown[] | Record<string, unknown> | null;
+
+export interface RescalingConfig extends BaseLayerConfig {
+  scale?: StoredArray;
+  offset?: StoredArray;
+}
+
+export interface NormalizationConfig extends BaseLayerConfig {
+  axis?: number | number[] | null;
+  mean?: StoredArray;
+  variance?: StoredArray;
+  invert?: boolean;
+}
+
+/** Resizing, CenterCrop and RandomCrop (the other keys are Resizing's). */
+export interface ImageResizeConfig extends BaseLayerConfig {
+  height?: number;
+  width?: number;
+  data_format?: DataFormat | null;
+  interpolation?: string;
+  crop_to_aspect_ratio?: boolean;
+  pad_to_aspect_ratio?: boolean;
+  fill_mode?: string;
+  fill_value?: number;
+  antialias?: boolean;
+  seed?: number | null;
+}
+
+/** The output encoding of the categorical and hashing layers. */
+export interface EncodedOutputConfig extends BaseLayerConfig {
+  output_mode?: string;
+  sparse?: boolean;
+}
+
+export interface DiscretizationConfig extends EncodedOutputConfig {
+  bin_boundaries?: number[] | null;
+  num_bins?: number | null;
+  epsilon?: number;
+}
+
+export interface CategoryEncodingConfig extends EncodedOutputConfig {
+  num_tokens?: number | null;
+}
+
+/** Hashing (`num_bins` and the output encoding are what it shares with HashedCrossing). */
+export interface HashingConfig extends HashedCrossingConfig {
+  mask_value?: string | number | null;
+  salt?: number | number[] | null;
+}
+
+export interface HashedCrossingConfig extends EncodedOutputConfig {
+  num_bins?: number;
+}
+
+/** What StringLookup, IntegerLookup and TextVectorization share. */
+export interface LookupConfig extends EncodedOutputConfig {
+  max_tokens?: number | null;
+  num_oov_indices?: number;
+  pad_to_max_tokens?: boolean;
+  invert?: boolean;
+  idf_weights?: StoredArray;
+  vocabulary_dtype?: string;
+}
+
+export interface IntegerLookupConfig extends LookupConfig {
+  mask_token?: number | null;
+  oov_token?: number;
+  /** An inline list (or a file path, refused). */
+  vocabulary?: StoredArray | string;
+  oov_method?: string;
+}
+
+export interface StringLookupConfig extends LookupConfig {
+  mask_token?: string | null;
+  oov_token?: string;
+  /** An inline list, or a file path (refused: the file is not in the model). */
+  vocabulary?: string[] | string | null;
+  encoding?: string | null;
+}
+
+/** `standardize` and `split` are names, or null for none. */
+export interface TextVectorizationConfig extends LookupConfig {
+  standardize?: string | null;
+  split?: string | null;
+  ngrams?: number | number[] | null;
+  output_sequence_length?: number | null;
+  ragged?: boolean;
+  vocabulary?: string[] | string | null;
+  vocabulary_size?: number;
+  encoding?: string | null;
+}
+
+/** The image augmentation layers and AutoContrast: the keys the engine reads (each class has more). */
+export interface ImageAugmentationConfig extends BaseLayerConfig {
+  value_range?: number[];
+  data_format?: DataFormat | null;
+  seed?: number | null;
+}
 
 /** Vocabularies live in the config or in assets; only tf_idf keeps weights (its IDF weights, in .keras zips). */
 const lookupWeights = (config: LayerConfig): number | null =>
