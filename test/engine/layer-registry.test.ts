@@ -29,4 +29,21 @@ describe('the layer registry', () => {
     ];
     expect(typeof read).toBe('function');
   });
+
+  it('types a key that holds two shapes as their union, and every augmentation layer', () => {
+    const read = (
+      up1: ConfigReader<ConfigOf<'UpSampling1D'>>,
+      up2: ConfigReader<ConfigOf<'UpSampling2D'>>,
+      flip: ConfigReader<ConfigOf<'RandomFlip'>>,
+    ) => [
+      up1.number('size'),
+      up2.tuple('size', 2),
+      // @ts-expect-error: UpSampling2D's size may be a tuple
+      up2.number('size'),
+      flip.channelsFirst(),
+      // @ts-expect-error: not a key of the augmentation layers
+      flip.number('units'),
+    ];
+    expect(typeof read).toBe('function');
+  });
 });

@@ -1,8 +1,9 @@
+import type { SpectralNormalizationConfig } from '../../keras/layer-classes/normalization.js';
 import type { LayerSpec, WeightTensor } from '../../keras/model.js';
 import { requireWeights, unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
 import { readAxes } from './normalization.js';
-import { type LayerContext, type LayerResult, registerLayer } from './registry.js';
+import { type LayerResult, registerLayer, type TypedLayerContext } from './registry.js';
 
 /**
  * GroupNormalization (keras/src/layers/normalization/group_normalization.py; tf-keras the same at inference):
@@ -70,7 +71,13 @@ registerLayer('Identity', ({ inputs }) => ({ outputs: [inputs[0]] }));
  */
 registerLayer(
   'SpectralNormalization',
-  ({ layer, inputs, masks, kwargs, convertNested }: LayerContext): LayerResult => {
+  ({
+    layer,
+    inputs,
+    masks,
+    kwargs,
+    convertNested,
+  }: TypedLayerContext<SpectralNormalizationConfig>): LayerResult => {
     if (kwargs.training === true) unsupported(layer, 'training=True (it would update the kernel)');
     const inner = layer.config.layer as
       | { class_name?: unknown; config?: Record<string, unknown> }

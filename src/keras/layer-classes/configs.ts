@@ -24,10 +24,12 @@ import type {
 } from './convolution.js';
 import type {
   ActivationConfig,
+  ActivityRegularizationConfig,
   DenseConfig,
   DropoutConfig,
   EinsumDenseConfig,
   EmbeddingConfig,
+  IdentityConfig,
   InputLayerConfig,
   MaskingConfig,
 } from './core.js';
@@ -38,6 +40,7 @@ import type {
   GroupNormalizationConfig,
   LayerNormalizationConfig,
   RMSNormalizationConfig,
+  SpectralNormalizationConfig,
   UnitNormalizationConfig,
 } from './normalization.js';
 import type { GlobalPoolingConfig, PoolingConfig } from './pooling.js';
@@ -84,6 +87,8 @@ export interface TypedLayerConfigs extends AugmentationConfigs {
   GaussianDropout: DropoutConfig;
   GaussianNoise: DropoutConfig;
   AlphaDropout: DropoutConfig;
+  ActivityRegularization: ActivityRegularizationConfig;
+  Identity: IdentityConfig;
   Flatten: FlattenConfig;
   Reshape: ReshapeConfig;
   Permute: PermuteConfig;
@@ -144,6 +149,7 @@ export interface TypedLayerConfigs extends AugmentationConfigs {
   GroupNormalization: GroupNormalizationConfig;
   UnitNormalization: UnitNormalizationConfig;
   RMSNormalization: RMSNormalizationConfig;
+  SpectralNormalization: SpectralNormalizationConfig;
   // attention
   Attention: AttentionConfig;
   AdditiveAttention: AttentionConfig;
@@ -169,6 +175,7 @@ export interface TypedLayerConfigs extends AugmentationConfigs {
   CenterCrop: ImageResizeConfig;
   RandomCrop: ImageResizeConfig;
   AutoContrast: ImageAugmentationConfig;
+  ContrastLimitedAdaptiveHistogramEqualization: ImageAugmentationConfig;
   Discretization: DiscretizationConfig;
   CategoryEncoding: CategoryEncodingConfig;
   IntegerLookup: IntegerLookupConfig;

@@ -57,6 +57,15 @@ export interface EinsumDenseConfig extends BaseLayerConfig {
   quantization_config?: Record<string, unknown> | null;
 }
 
+/** Identity (Keras 3): nothing beyond the base keys. */
+export type IdentityConfig = BaseLayerConfig;
+
+/** ActivityRegularization: its penalties serve training only. */
+export interface ActivityRegularizationConfig extends BaseLayerConfig {
+  l1?: number;
+  l2?: number;
+}
+
 /** Dropout, SpatialDropout*, GaussianDropout, AlphaDropout (and GaussianNoise's `stddev`). */
 export interface DropoutConfig extends BaseLayerConfig {
   rate?: number;

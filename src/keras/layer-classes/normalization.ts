@@ -7,6 +7,13 @@ import {
   type StoredObject,
 } from './descriptor.js';
 import { renameKey } from './keras1-renames.js';
+import type { WrappedLayerConfig } from './wrappers.js';
+
+/** SpectralNormalization wraps a layer with a kernel; `power_iterations` serve training only. */
+export interface SpectralNormalizationConfig extends BaseLayerConfig {
+  layer?: WrappedLayerConfig;
+  power_iterations?: number;
+}
 
 /** The learned scale and offset of BatchNormalization, LayerNormalization and GroupNormalization. */
 export interface ScaleCenterConfig {
