@@ -1,5 +1,10 @@
 /** Attention layers (`keras/src/layers/attention/`). */
-import type { BaseLayerConfig, IntOrTuple, LayerFamilyTable, StoredObject } from './descriptor.js';
+import type {
+  BaseLayerConfig,
+  IntOrTuple,
+  KernelBiasSettings,
+  LayerFamilyTable,
+} from './descriptor.js';
 
 /** Attention (`score_mode` dot or concat; tf-keras also `causal`) and AdditiveAttention. */
 export interface AttentionConfig extends BaseLayerConfig {
@@ -11,20 +16,13 @@ export interface AttentionConfig extends BaseLayerConfig {
 }
 
 /** What MultiHeadAttention and GroupedQueryAttention share: dropout, the projections and Keras 3's options. */
-export interface HeadsAttentionConfig extends BaseLayerConfig {
+export interface HeadsAttentionConfig extends BaseLayerConfig, KernelBiasSettings {
   dropout?: number;
   use_bias?: boolean;
   /** Keras 3: a gate projection. */
   use_gate?: boolean;
   sliding_window?: number | null;
   flash_attention?: boolean | null;
-  kernel_initializer?: StoredObject;
-  bias_initializer?: StoredObject;
-  kernel_regularizer?: StoredObject;
-  bias_regularizer?: StoredObject;
-  activity_regularizer?: StoredObject;
-  kernel_constraint?: StoredObject;
-  bias_constraint?: StoredObject;
   seed?: number | null;
 }
 

@@ -3,6 +3,7 @@ import {
   type BaseLayerConfig,
   describeWeight,
   type KernelBiasConfig,
+  type KernelBiasSettings,
   kernelAndBias,
   type LayerFamilyTable,
   type StoredObject,
@@ -40,18 +41,11 @@ export interface MaskingConfig extends BaseLayerConfig {
 }
 
 /** EinsumDense (`bias_axes` names the kernel's output letters that get a bias). */
-export interface EinsumDenseConfig extends BaseLayerConfig {
+export interface EinsumDenseConfig extends BaseLayerConfig, KernelBiasSettings {
   equation?: string;
   output_shape?: number | (number | null)[];
   activation?: string | null;
   bias_axes?: string | null;
-  kernel_initializer?: StoredObject;
-  bias_initializer?: StoredObject;
-  kernel_regularizer?: StoredObject;
-  bias_regularizer?: StoredObject;
-  activity_regularizer?: StoredObject;
-  kernel_constraint?: StoredObject;
-  bias_constraint?: StoredObject;
   /** Keras 3 LoRA and quantization: refused unless merged into the saved kernel. */
   lora_rank?: number | null;
   quantization_config?: Record<string, unknown> | null;

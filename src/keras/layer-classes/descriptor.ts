@@ -77,9 +77,8 @@ export type DataFormat = 'channels_last' | 'channels_first';
 export type StoredObject = string | Record<string, unknown> | null;
 
 /** The keys Keras stores for the kernel and bias of Dense, convolutions and their kin. */
-export interface KernelBiasConfig {
-  activation?: string;
-  use_bias?: boolean;
+/** The initializer, regularizer and constraint keys of a layer with a kernel and a bias. */
+export interface KernelBiasSettings {
   kernel_initializer?: StoredObject;
   bias_initializer?: StoredObject;
   kernel_regularizer?: StoredObject;
@@ -87,4 +86,9 @@ export interface KernelBiasConfig {
   activity_regularizer?: StoredObject;
   kernel_constraint?: StoredObject;
   bias_constraint?: StoredObject;
+}
+
+export interface KernelBiasConfig extends KernelBiasSettings {
+  activation?: string;
+  use_bias?: boolean;
 }
