@@ -1,10 +1,5 @@
 /** Attention layers (`keras/src/layers/attention/`). */
-import type {
-  BaseLayerConfig,
-  IntOrTuple,
-  KernelBiasSettings,
-  LayerFamilyTable,
-} from './descriptor.js';
+import type { BaseLayerConfig, IntOrTuple, KernelBiasSettings, LayerFamilyTable } from './descriptor.js';
 
 /** Attention (`score_mode` dot or concat; tf-keras also `causal`) and AdditiveAttention. */
 export interface AttentionConfig extends BaseLayerConfig {
