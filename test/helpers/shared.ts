@@ -22,10 +22,21 @@ export function sharedDir(): string | null {
 
 let warned = false;
 
-/** `describe` when `../shared` exists, else a skipped placeholder with a console message. */
+/** `describe` when `../shared` exists; else (a user's clone) a skipped placeholder with a console message, and under CI a failure. */
 export function describeShared(name: string, fn: () => void): void {
   if (sharedDir()) {
     describe(name, fn);
+    return;
+  }
+  if (process.env.CI) {
+    // CI always has ../shared: a missing corpus there is a broken checkout, not a user's clone.
+    describe(name, () => {
+      it('needs ../shared', () => {
+        throw new Error(
+          `../shared not found next to ${repoRoot}: CI must check the corpus out beside the repository`,
+        );
+      });
+    });
     return;
   }
   if (!warned) {
