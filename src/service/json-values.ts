@@ -26,8 +26,8 @@ export function valuesFromJson(
   );
 }
 
-/** A rectangular array of strings (a bare string is rank 0), with the file parser's rules and codes. */
-function strings(root: unknown, label: string): StringArray {
+/** The lengths along the first element at each depth: the shape a rectangular array has. */
+function leadingDims(root: unknown): number[] {
   const dims: number[] = [];
   let x = root;
   while (Array.isArray(x)) {
@@ -35,6 +35,12 @@ function strings(root: unknown, label: string): StringArray {
     if (x.length === 0) break;
     x = x[0];
   }
+  return dims;
+}
+
+/** A rectangular array of strings (a bare string is rank 0), with the file parser's rules and codes. */
+function strings(root: unknown, label: string): StringArray {
+  const dims = leadingDims(root);
   const out: string[] = [];
   const walk = (node: unknown, depth: number, at: string) => {
     if (depth === dims.length) {
@@ -65,13 +71,7 @@ function strings(root: unknown, label: string): StringArray {
 }
 
 function flatten(root: unknown, label: string): NumericArray {
-  const dims: number[] = [];
-  let x = root;
-  while (Array.isArray(x)) {
-    dims.push(x.length);
-    if (x.length === 0) break;
-    x = x[0];
-  }
+  const dims = leadingDims(root);
   if (dims.length === 0) throw new InputError('INPUT_NOT_NUMERIC', `${label} must be an array of numbers`);
   const size = dims.reduce((a, b) => a * b, 1);
   const data = new Float32Array(size);
