@@ -62,7 +62,10 @@ export async function openHdf5(source: string | Uint8Array, label: string): Prom
   const module = await library;
   const bytes = typeof source === 'string' ? await readFile(source) : source;
   const path = `/keras-batch-${randomUUID()}.h5`;
-  module.FS.writeFile(path, bytes);
+  // The in-memory file takes the bytes as they are (`canOwn`): no copy of the model; nothing writes to it.
+  const stream = module.FS.open(path, 'w');
+  module.FS.write(stream, bytes, 0, bytes.byteLength, 0, true);
+  module.FS.close(stream);
   const cleanup = (): void => module.FS.unlink(path);
   let file: H5File;
   try {
