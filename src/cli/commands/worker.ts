@@ -167,14 +167,18 @@ export function registerWorker(program: Command): void {
       process.once('SIGTERM', now);
       process.once('SIGINT', now);
       // Closing waits for Redis; without it, BullMQ would wait forever: the shards go back when their locks expire.
-      setTimeout(() => {
+      const deadline = setTimeout(() => {
         logger.error(
           { worker: worker.id, inHand: worker.inHand() },
           `not stopped within --shutdown-timeout ${options.shutdownTimeout}s (is Redis reachable?): exiting; the shards in hand are retried when their locks expire`,
         );
         process.exit(EXIT_SHUTDOWN_TIMEOUT);
-      }, options.shutdownTimeout * 1000).unref();
-      await worker.close();
+      }, options.shutdownTimeout * 1000);
+      try {
+        await worker.close();
+      } finally {
+        clearTimeout(deadline);
+      }
       logger.info({ worker: worker.id }, 'worker stopped');
     });
 }
