@@ -174,10 +174,9 @@ export async function openService(options: ServiceOptions): Promise<KerasBatchSe
   const box = new SecretBox(loadSecretKey(dataDir, env));
   const repo = await openRepository({ databaseUrl, dataDir, pgSchema: options.pgSchema });
   const artifacts = openArtifactStore({ location: options.artifacts, dataDir: join(dataDir) });
-  const guarded = [
-    dataDir,
-    ...(options.artifacts?.startsWith('s3://') ? [] : [options.artifacts ?? dataDir]),
-  ];
+  // The artifact store is inside the data dir unless --artifacts names a shared folder (or S3).
+  const guarded = [dataDir];
+  if (options.artifacts && !options.artifacts.startsWith('s3://')) guarded.push(options.artifacts);
   let roots: LocalRoots;
   try {
     roots = options.localRoots ? LocalRoots.confined(options.localRoots, guarded) : LocalRoots.unrestricted();
