@@ -35,6 +35,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 warnings.filterwarnings("ignore")
 
+from keras_baseline import calibrate, median, predict_timer  # noqa: E402  (bench/ is the script's folder)
+
 
 def build_transformer(path: str, seed: int) -> None:
     """(32, 64) float sequence -> MultiHeadAttention(4 heads, key_dim 16) + residual + LayerNormalization ->
@@ -60,12 +62,6 @@ def build_transformer(path: str, seed: int) -> None:
         elif name in ("beta", "bias"):
             v.assign(rng.normal(0, 0.1, shape).astype("float32"))
     model.save(path)
-
-
-def median(values: list[float]) -> float:
-    v = sorted(values)
-    mid = len(v) // 2
-    return v[mid] if len(v) % 2 else (v[mid - 1] + v[mid]) / 2
 
 
 class Server:
@@ -94,19 +90,9 @@ class Server:
         def records(n: int):
             return (self.rng.random((n, *shape), dtype=np.float32) * high).astype(np.float32)
 
-        def timed(x) -> float:
-            t = time.perf_counter()
-            model.predict(x, batch_size=batch, verbose=0)
-            return time.perf_counter() - t
-
-        one, eight = records(batch), records(batch * 8)
-        timed(one)  # traces the predict function
-        end = time.perf_counter() + req["warmupMs"] / 1000
-        overhead = timed(one)
-        while time.perf_counter() < end:
-            overhead = min(overhead, timed(one))
-        t8 = timed(eight)
-        per_step = max((t8 - overhead) / 7, t8 / 32)
+        timed = predict_timer(model, batch)
+        one = records(batch)
+        overhead, per_step = calibrate(timed, one, records(batch * 8), 8, req["warmupMs"] / 1000)
         steps = int(min(max(req["repMs"] / 1000 / per_step, 4), max(4, 16384 // batch)))
         self.models[req["key"]] = {"model": model, "one": one, "x": records(steps * batch),
                                    "overhead": overhead, "timed": timed}

@@ -58,6 +58,29 @@ def load(path: str):
     return tf_keras.models.load_model(path, compile=False), f"tf_keras {tf_keras.__version__}", version
 
 
+def predict_timer(model, batch: int):
+    """Seconds one model.predict(x, batch_size=batch) call takes."""
+
+    def timed(x) -> float:
+        t = time.perf_counter()
+        model.predict(x, batch_size=batch, verbose=0)
+        return time.perf_counter() - t
+
+    return timed
+
+
+def calibrate(timed, one, many, batches: int, warmup_s: float) -> tuple[float, float]:
+    """predict's fixed cost per call (the fastest one-batch call, after tracing and warm-up) and the time of one
+    batch of work: the marginal estimate from a `batches`-batch call, kept within 4x of its plain average (noise)."""
+    timed(one)  # traces the predict function
+    end = time.perf_counter() + warmup_s
+    overhead = timed(one)
+    while time.perf_counter() < end:
+        overhead = min(overhead, timed(one))
+    t = timed(many)
+    return overhead, max((t - overhead) / (batches - 1), t / (4 * batches))
+
+
 def time_batch(model, shape, batch: int, budget: dict, rng) -> dict:
     """Throughput of model.predict(x, batch_size=batch) over a data set x sized so one call takes about
     2 x repMs. predict has a large fixed cost per call (data adapter, iterator: tens to hundreds of ms),
@@ -70,20 +93,9 @@ def time_batch(model, shape, batch: int, budget: dict, rng) -> dict:
     def records(n: int):
         return rng.random((n, *shape), dtype=np.float32)
 
-    def timed(x) -> float:
-        t = time.perf_counter()
-        model.predict(x, batch_size=batch, verbose=0)
-        return time.perf_counter() - t
-
-    one, sixteen = records(batch), records(batch * 16)
-    timed(one)  # traces the predict function
-    end = time.perf_counter() + budget["warmupMs"] / 1000
-    overhead = timed(one)
-    while time.perf_counter() < end:
-        overhead = min(overhead, timed(one))
-    t16 = timed(sixteen)
-    # Time of one batch of work: the marginal estimate, kept within 4x of the plain average (noise).
-    per_step = max((t16 - overhead) / 15, t16 / 64)
+    timed = predict_timer(model, batch)
+    one = records(batch)
+    overhead, per_step = calibrate(timed, one, records(batch * 16), 16, budget["warmupMs"] / 1000)
     target = 2 * budget["repMs"] / 1000
     steps = int(min(max(target / per_step, 16), max(16, 65536 // batch)))
     x = records(steps * batch)
