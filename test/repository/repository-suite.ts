@@ -234,7 +234,7 @@ export function registerRepositorySuite(name: string, factory: () => RepositoryF
     });
 
     it('API keys are stored hashed and verified by hash', async () => {
-      const { key, row } = await repo.apiKeys.create('test');
+      const { key, row } = await repo.apiKeys.create('test', 'viewer');
       expect(row.hash).not.toContain(key);
       expect(JSON.stringify(await repo.apiKeys.list())).not.toContain(key);
       expect((await repo.apiKeys.verify(key))?.id).toBe(row.id);
