@@ -145,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       schema: {
         tags: ['system'],
         produces: ['text/plain'],
-        response: { 200: { type: 'string' }, 401: ErrorBody },
+        response: { 200: { type: 'string' }, 401: ErrorBody, 403: ErrorBody },
       },
     },
     async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
