@@ -28,30 +28,21 @@ function pathId(request: FastifyRequest): string | null {
 
 /**
  * The audit log: every write request (POST, PUT, PATCH, DELETE) that matched a route and passed the key check
- * is recorded after its answer — who (key id, name, role), what (method, route pattern, target id), when, and
- * the outcome (the status), refusals (403) included. Not recorded: 401s (no key: anyone could flood the log;
- * they are in the request log) and online scoring that was allowed (a read of a model, at scoring rates).
- * Never a body, a query string or a secret.
+ * is recorded before its answer leaves — who (key id, name, role), what (method, route pattern, target id),
+ * when, and the outcome (the status), refusals (403) included. Not recorded: 401s (no key: anyone could flood
+ * the log; they are in the request log) and online scoring that was allowed (a read of a model, at scoring
+ * rates). Never a body, a query string or a secret. A failed audit write is logged; the answer still goes.
  */
 export function registerAudit(app: FastifyInstance, keys: KeysService): void {
-  const created = new WeakMap<FastifyRequest, string>();
   app.addHook('onSend', async (request, reply, payload) => {
-    if (
-      WRITES.has(request.method) &&
-      (reply.statusCode === 201 || reply.statusCode === 202) &&
-      typeof payload === 'string' &&
-      payload.length < 1_000_000
-    ) {
-      const id = createdId(payload);
-      if (id) created.set(request, id);
-    }
-    return payload;
-  });
-  app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url;
     const status = reply.statusCode;
-    if (!WRITES.has(request.method) || route === undefined || status === 401) return;
-    if (needOf(request.method, route) === 'scorer' && status !== 403) return;
+    if (!WRITES.has(request.method) || route === undefined || status === 401) return payload;
+    if (needOf(request.method, route) === 'scorer' && status !== 403) return payload;
+    const created =
+      (status === 201 || status === 202) && typeof payload === 'string' && payload.length < 1_000_000
+        ? createdId(payload)
+        : null;
     const key = request.apiKey;
     try {
       await keys.record({
@@ -60,7 +51,7 @@ export function registerAudit(app: FastifyInstance, keys: KeysService): void {
         role: key?.role ?? null,
         method: request.method,
         route,
-        target_id: pathId(request) ?? created.get(request) ?? null,
+        target_id: pathId(request) ?? created,
         status,
       });
     } catch (error) {
@@ -69,5 +60,6 @@ export function registerAudit(app: FastifyInstance, keys: KeysService): void {
         'the audit log could not be written',
       );
     }
+    return payload;
   });
 }

@@ -1,5 +1,5 @@
+import { randomBytes } from 'node:crypto';
 import type { Kysely, Selectable } from 'kysely';
-import { newId, now } from './ids.js';
 import type { Page } from './paging.js';
 import type { AuditLogTable, Database } from './types.js';
 
@@ -15,12 +15,39 @@ export interface AuditFilter {
   since?: string;
 }
 
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * A UUIDv7-style id: the time in ms, then a counter within the ms, then random bits; so ids sort in the order
+ * entries were made (in one process), and `at` is the same instant.
+ */
+function timeOrderedId(): { id: string; at: string } {
+  let ms = Date.now();
+  if (ms <= lastMs) {
+    ms = lastMs;
+    counter++;
+    if (counter > 0xfff) {
+      ms = ++lastMs;
+      counter = 0;
+    }
+  } else {
+    lastMs = ms;
+    counter = 0;
+  }
+  const hex = ms.toString(16).padStart(12, '0');
+  const rand = randomBytes(8).toString('hex');
+  const variant = ((Number.parseInt(rand[0], 16) & 0x3) | 0x8).toString(16);
+  const id = `${hex.slice(0, 8)}-${hex.slice(8)}-7${counter.toString(16).padStart(3, '0')}-${variant}${rand.slice(1, 4)}-${rand.slice(4, 16)}`;
+  return { id, at: new Date(ms).toISOString() };
+}
+
 /** The audit log: one row per write request (who, what, when, outcome); append-only. */
 export class AuditStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async append(entry: Omit<AuditRow, 'id' | 'at'>): Promise<AuditRow> {
-    const row: AuditRow = { id: newId(), at: now(), ...entry };
+    const row: AuditRow = { ...timeOrderedId(), ...entry };
     await this.db.insertInto('audit_log').values(row).execute();
     return row;
   }
