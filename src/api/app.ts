@@ -6,14 +6,17 @@ import type { Logger } from 'pino';
 import { ErrorBody } from '../contract/index.js';
 import type { KerasBatchService } from '../service/index.js';
 import { VERSION } from '../util/version.js';
+import { registerAudit } from './audit.js';
 import { createAuthHook } from './auth.js';
 import { errorHandler } from './errors.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { createMetrics } from './metrics.js';
+import { registerRoleCheck } from './roles.js';
 import { v1BrowseRoutes } from './routes/v1-browse.js';
 import { v1ConnectionRoutes } from './routes/v1-connections.js';
 import { v1DeploymentRoutes } from './routes/v1-deployments.js';
 import { v1JobRoutes } from './routes/v1-jobs.js';
+import { v1KeyRoutes } from './routes/v1-keys.js';
 import { v1ModelRoutes } from './routes/v1-models.js';
 import { v3Routes } from './routes/v3.js';
 import { createValidatorCompiler } from './validation.js';
@@ -36,7 +39,8 @@ export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 *
 
 /**
  * The REST API: WML v3-compatible routes, `/api/v1`, `/health`, `/metrics`, `/openapi.json` and `/docs`.
- * Every route but `/health` needs a bearer API key. Tested in-process with `app.inject`.
+ * Every route but `/health` needs a bearer API key, and each route a role (`./roles.ts`); writes are audited
+ * (`./audit.ts`). Tested in-process with `app.inject`.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
@@ -116,6 +120,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     isWebAsset(url) ||
     (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
   app.addHook('onRequest', createAuthHook(service.keys, open));
+  registerRoleCheck(app, open);
+  registerAudit(app, service.keys);
 
   const metrics = createMetrics(service);
   const observe = metrics.observeOnline;
@@ -139,7 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       schema: {
         tags: ['system'],
         produces: ['text/plain'],
-        response: { 200: { type: 'string' }, 401: ErrorBody },
+        response: { 200: { type: 'string' }, 401: ErrorBody, 403: ErrorBody },
       },
     },
     async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -151,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   v1BrowseRoutes(app, service);
   v1DeploymentRoutes(app, service, observe);
   v1JobRoutes(app, service);
+  v1KeyRoutes(app, service);
   v3Routes(app, service, observe);
   webRoutes(app);
   return app;

@@ -14,6 +14,7 @@ import {
 import type { ConnectionView, DeploymentView, KerasBatchService, PlaceInput } from '../../service/index.js';
 import { ApiError } from '../errors.js';
 import { modelFile, multipartBody, readUpload } from '../multipart.js';
+import { requireRole } from '../roles.js';
 import { wmlDeployment, wmlModel } from '../wml-views.js';
 import { onlineSchema, replyScored } from './online.js';
 import { placeOf } from './v3-places.js';
@@ -166,6 +167,13 @@ function v3DeploymentRoutes(
     },
     async (req, reply) => {
       const body = req.body;
+      const places = placesOf(body);
+      if ([places.source, places.target].some((p) => p && typeof p.connection !== 'string'))
+        requireRole(
+          req,
+          'admin',
+          'a deployment with inline connection keys or a local path (a new connection)',
+        );
       const model = await service.getModel(req.params.published_model_id);
       // Inline connections are stored with the deployment in one transaction: a refused one leaves nothing.
       const d = await service.createDeployment({
@@ -173,7 +181,7 @@ function v3DeploymentRoutes(
         description: body.description,
         type: body.type,
         model: model.id,
-        ...placesOf(body),
+        ...places,
         options: body.options,
       });
       return reply

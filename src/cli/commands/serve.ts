@@ -96,7 +96,7 @@ export function registerServe(program: Command): void {
         s3EndpointAllow: endpointPatterns(o.s3EndpointAllow),
       });
       if ((await service.keys.count()) === 0) {
-        const { key } = await service.keys.create('first start');
+        const { key } = await service.keys.create('first start', 'admin');
         process.stdout.write(
           `API key (shown once; create more with \`keras-batch apikey create\`): ${key}\n`,
         );
