@@ -9,6 +9,11 @@ const FINAL = new Set(['completed', 'failed', 'canceled']);
 export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['jobs'];
+  // Open event streams end when the server stops (they would otherwise hold its close until the deadline).
+  const streams = new Set<() => void>();
+  fastify.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
   app.get(
     '/api/v1/jobs',
     {
@@ -78,6 +83,7 @@ export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService
       const end = () => {
         if (ended) return;
         ended = true;
+        streams.delete(end);
         service.jobs.off('job', onJob);
         clearInterval(ping);
         raw.end();
@@ -89,6 +95,7 @@ export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService
       };
       const ping = setInterval(() => raw.write(': ping\n\n'), 15_000);
       service.jobs.on('job', onJob);
+      streams.add(end);
       req.raw.on('close', end);
       send(first);
       if (FINAL.has(first.status)) end();
