@@ -1,6 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { errorResponses, Failure, IdParams, Job, JobQuery, PageOf, PageQuery } from '../../contract/index.js';
+import {
+  errorResponses,
+  Failure,
+  IdParams,
+  Job,
+  JobEvent,
+  JobQuery,
+  PageOf,
+  PageQuery,
+} from '../../contract/index.js';
 import type { JobView, KerasBatchService } from '../../service/index.js';
 
 const FINAL = new Set(['completed', 'failed', 'canceled']);
@@ -65,7 +74,7 @@ export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService
           'Server-sent events: a `job` event with the job view on every change; ends when the job is final',
         params: IdParams,
         produces: ['text/event-stream'],
-        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses },
+        response: { 200: JobEvent, ...errorResponses },
       },
     },
     async (req, reply) => {
