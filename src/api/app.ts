@@ -8,9 +8,11 @@ import type { KerasBatchService } from '../service/index.js';
 import { VERSION } from '../util/version.js';
 import { registerAudit } from './audit.js';
 import { createAuthHook } from './auth.js';
-import { errorHandler } from './errors.js';
+import { clientErrorHandler, errorHandler } from './errors.js';
 import { registerJsonBodyParser } from './json-body.js';
+import { methodCheck } from './methods.js';
 import { createMetrics } from './metrics.js';
+import { collectMultipartBodies, finishDocument } from './openapi-doc.js';
 import { registerRoleCheck } from './roles.js';
 import { v1BrowseRoutes } from './routes/v1-browse.js';
 import { v1ConnectionRoutes } from './routes/v1-connections.js';
@@ -50,6 +52,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
     ajv: { customOptions: { removeAdditional: false } },
+    // Far above any documented path parameter's maxLength (200), so a longer one is a 400 from validation.
+    maxParamLength: 8192,
+    // Room for every documented query string (a 2,048-character key is up to 24 KiB percent-encoded).
+    http: { maxHeaderSize: 64 * 1024 },
+    clientErrorHandler,
   });
   app.setValidatorCompiler(createValidatorCompiler());
   app.removeContentTypeParser('application/json');
@@ -80,15 +87,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     limits: { fileSize: maxUploadBytes, files: 2, fields: 10, fieldSize: 1024 * 1024, parts: 12 },
   });
 
-  const multipartBodies = new Map<string, object>();
-  app.addHook('onRoute', (route) => {
-    const body = (route.config as { openapiBody?: object } | undefined)?.openapiBody;
-    if (body)
-      multipartBodies.set(
-        `${String(route.method).toLowerCase()} ${route.url.replace(/:([a-z_]+)/g, '{$1}')}`,
-        body,
-      );
-  });
+  const multipartBodies = collectMultipartBodies(app);
+  const allowedMethods = methodCheck(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.0.3',
@@ -101,17 +101,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transformObject: (document) => {
-      if (!('openapiObject' in document)) return document.swaggerObject;
-      const { openapiObject } = document;
-      const doc = openapiObject as { paths?: Record<string, Record<string, { requestBody?: object }>> };
-      for (const [key, body] of multipartBodies) {
-        const [method, path] = key.split(' ');
-        const op = doc.paths?.[path]?.[method];
-        if (op) op.requestBody = body;
-      }
-      return openapiObject;
-    },
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? finishDocument(document.openapiObject, multipartBodies)
+        : document.swaggerObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
@@ -120,6 +113,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     isWebAsset(url) ||
     (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
   app.addHook('onRequest', createAuthHook(service.keys, open));
+  app.addHook('onRequest', allowedMethods);
   registerRoleCheck(app, open);
   registerAudit(app, service.keys);
 

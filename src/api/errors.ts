@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { KerasBatchError } from '../util/errors.js';
@@ -18,24 +19,30 @@ export class ApiError extends KerasBatchError {
   }
 }
 
+/**
+ * Statuses of the service's errors. 400 is kept for requests that do not match their documented schema (the
+ * route's validation, the JSON and multipart parsers); a request that matches it but cannot be used (a file
+ * that is no model, values the model cannot take, a bucket the endpoint refuses, fields that do not go
+ * together) gets 422.
+ */
 const STATUS: Record<string, number> = {
   REPO_NOT_FOUND: 404,
   REPO_CONFLICT: 409,
   REPO_IN_USE: 409,
-  REPO_INVALID: 400,
-  SERVICE_INVALID: 400,
+  REPO_INVALID: 422,
+  SERVICE_INVALID: 422,
   SERVICE_MODEL_REJECTED: 422,
   SERVICE_NOT_BATCH: 409,
   SERVICE_JOB_FINAL: 409,
   SERVICE_OVERLAP: 409,
   SERVICE_FORBIDDEN: 403,
-  BATCH_BAD_OPTION: 400,
-  STORAGE_INVALID_LOCATION: 400,
-  STORAGE_CONFIG: 400,
+  BATCH_BAD_OPTION: 422,
+  STORAGE_INVALID_LOCATION: 422,
+  STORAGE_CONFIG: 422,
 };
 
 /** The user's storage while browsing it: not found, or it refused or could not be reached. */
-const SERVICE_STORAGE: Record<string, number> = { STORAGE_NOT_FOUND: 404, STORAGE_UNREACHABLE: 400 };
+const SERVICE_STORAGE: Record<string, number> = { STORAGE_NOT_FOUND: 404, STORAGE_UNREACHABLE: 422 };
 
 const FASTIFY: Record<string, [number, string, string?]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, 'PAYLOAD_TOO_LARGE', 'the request body is over the size limit'],
@@ -62,7 +69,7 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
     const status =
       (error.part === 'service' ? SERVICE_STORAGE[error.code] : undefined) ??
       STATUS[error.code] ??
-      (error.part === 'scoring' ? 400 : 500);
+      (error.part === 'scoring' ? 422 : 500);
     if (status === 500) return { status, body: wrap('INTERNAL', 'internal error') };
     return { status, body: wrap(error.code, error.message.replace(/^\[[a-z]+\] /, '')) };
   }
@@ -94,4 +101,29 @@ export function errorHandler(logger: Logger) {
     }
     void reply.status(status).type('application/json').send(body);
   };
+}
+
+/**
+ * Requests Node refuses before they reach a route (the request line and headers over the server's limit, a
+ * malformed request, a client too slow), answered in the one error shape and the connection closed.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? [
+          431,
+          'Request Header Fields Too Large',
+          'HEADERS_TOO_LARGE',
+          'the request line and headers are over 64 KiB',
+        ]
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'REQUEST_TIMEOUT', 'the request was not received in time']
+        : [400, 'Bad Request', 'BAD_REQUEST', 'the request is not well-formed HTTP'];
+  const body = JSON.stringify(wrap(code, message));
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }

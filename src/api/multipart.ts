@@ -1,4 +1,4 @@
-import type {} from '@fastify/multipart';
+import type { Multipart } from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 
@@ -9,62 +9,95 @@ export interface Upload {
 }
 
 /**
- * Reads a multipart/form-data request. Only the named file and text fields are accepted (others: 400);
+ * Reads a multipart/form-data request. Only the named file and text fields are accepted (others, and a missing
+ * `required` one: 400);
  * a file over the server's upload limit fails with 413 (`PAYLOAD_TOO_LARGE`).
  */
 export async function readUpload(
   request: FastifyRequest,
-  allowed: { files: string[]; fields: string[] },
+  allowed: { files: string[]; fields: string[]; required?: string[] },
 ): Promise<Upload> {
   if (!request.isMultipart())
     throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'upload the model as multipart/form-data');
   const upload: Upload = { files: new Map(), fields: {} };
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      if (!allowed.files.includes(part.fieldname)) {
-        part.file.resume();
-        throw new ApiError(
-          400,
-          'VALIDATION_FAILED',
-          `body: unknown file field "${part.fieldname}" (expected ${allowed.files.map((f) => `"${f}"`).join(' or ')})`,
-        );
-      }
-      if (upload.files.has(part.fieldname)) {
-        part.file.resume();
-        throw new ApiError(400, 'VALIDATION_FAILED', `body: file field "${part.fieldname}" given twice`);
-      }
-      const bytes = new Uint8Array(await part.toBuffer());
-      upload.files.set(part.fieldname, { filename: part.filename || part.fieldname, bytes });
-    } else {
-      if (!allowed.fields.includes(part.fieldname))
-        throw new ApiError(400, 'VALIDATION_FAILED', `body: unknown field "${part.fieldname}"`);
-      if (typeof part.value !== 'string')
-        throw new ApiError(400, 'VALIDATION_FAILED', `body: field "${part.fieldname}" must be text`);
-      upload.fields[part.fieldname] = part.value;
-    }
+  try {
+    for await (const part of request.parts()) await readPart(part, upload, allowed);
+  } catch (error) {
+    // The parser's own errors (a part without headers, a body cut short) are the client's: 400, not 500.
+    const code = (error as { code?: unknown }).code;
+    if (error instanceof ApiError || (typeof code === 'string' && code.startsWith('FST_'))) throw error;
+    throw new ApiError(
+      400,
+      'VALIDATION_FAILED',
+      `body: not well-formed multipart/form-data (${error instanceof Error ? error.message : 'unreadable'})`,
+    );
   }
+  for (const name of allowed.required ?? [])
+    if (!upload.files.has(name) && upload.fields[name] === undefined)
+      throw new ApiError(400, 'VALIDATION_FAILED', `body: missing field "${name}"`);
   return upload;
 }
 
-/** The model file of an upload (the first of `names` present), or a 400 naming the field. */
+async function readPart(
+  part: Multipart,
+  upload: Upload,
+  allowed: { files: string[]; fields: string[] },
+): Promise<void> {
+  if (part.type === 'file') {
+    if (!allowed.files.includes(part.fieldname)) {
+      part.file.resume();
+      throw new ApiError(
+        400,
+        'VALIDATION_FAILED',
+        `body: unknown file field "${part.fieldname}" (expected ${allowed.files.map((f) => `"${f}"`).join(' or ')})`,
+      );
+    }
+    if (upload.files.has(part.fieldname)) {
+      part.file.resume();
+      throw new ApiError(400, 'VALIDATION_FAILED', `body: file field "${part.fieldname}" given twice`);
+    }
+    const bytes = new Uint8Array(await part.toBuffer());
+    upload.files.set(part.fieldname, { filename: part.filename || part.fieldname, bytes });
+  } else {
+    if (!allowed.fields.includes(part.fieldname))
+      throw new ApiError(400, 'VALIDATION_FAILED', `body: unknown field "${part.fieldname}"`);
+    if (typeof part.value !== 'string')
+      throw new ApiError(400, 'VALIDATION_FAILED', `body: field "${part.fieldname}" must be text`);
+    if (part.fieldname in upload.fields)
+      throw new ApiError(400, 'VALIDATION_FAILED', `body: field "${part.fieldname}" given twice`);
+    upload.fields[part.fieldname] = part.value;
+  }
+}
+
+/** The model file of an upload (the first of `names` present): a 400 naming the field when missing, 422 when empty. */
 export function modelFile(upload: Upload, names: string[]): { filename: string; bytes: Uint8Array } {
   for (const n of names) {
     const f = upload.files.get(n);
     if (f) {
-      if (f.bytes.length === 0) throw new ApiError(400, 'VALIDATION_FAILED', `body: file "${n}" is empty`);
+      if (f.bytes.length === 0) throw new ApiError(422, 'MODEL_FILE_EMPTY', `body: file "${n}" is empty`);
       return f;
     }
   }
   throw new ApiError(400, 'VALIDATION_FAILED', `body: missing file field "${names[0]}" (the model file)`);
 }
 
-/** The multipart request body as OpenAPI describes it (documentation only; parts are checked in code). */
-export function multipartBody(files: Record<string, string>, fields: Record<string, string>) {
+/**
+ * The multipart request body as OpenAPI describes it (parts are checked in code, to the same rules: only these
+ * parts, the `required` ones present).
+ */
+export function multipartBody(
+  files: Record<string, string>,
+  fields: Record<string, string>,
+  required: string[] = [],
+) {
   return {
+    required: true,
     content: {
       'multipart/form-data': {
         schema: {
           type: 'object',
+          additionalProperties: false,
+          ...(required.length ? { required } : {}),
           properties: {
             ...Object.fromEntries(
               Object.entries(files).map(([k, d]) => [

@@ -12,7 +12,12 @@ export const WML_STATUSES = ['INITIALIZING', 'SUCCESS', 'FAILED'] as const;
 /** `{"error": {"code", "message"}}`. */
 export const ErrorBody = Type.Object({ error: Type.Object({ code: Str, message: Str }) });
 
-/** The error responses every protected route may give. */
+/**
+ * The error responses every protected route may give: 400 the request does not match its schema, 401 no valid
+ * API key, 404 no such resource, 409 a conflict with its state, 413 a body over the limit, 415 the wrong body
+ * type, 422 it matches its schema but cannot be used, 431 the request line and headers over 64 KiB, 500 a
+ * fault of the server. (405 with `Allow` answers a method a path does not have: not an operation of it.)
+ */
 export const errorResponses = {
   400: ErrorBody,
   401: ErrorBody,
@@ -22,6 +27,7 @@ export const errorResponses = {
   413: ErrorBody,
   415: ErrorBody,
   422: ErrorBody,
+  431: ErrorBody,
   500: ErrorBody,
 } as const;
 
@@ -30,8 +36,8 @@ export const NoContent = Type.Unsafe<undefined>(Type.Null());
 
 export const IdParams = Strict({ id: Type.String({ minLength: 1, maxLength: 200 }) });
 export const VersionParams = Strict({
-  id: Type.String({ minLength: 1 }),
-  version: Type.String({ minLength: 1 }),
+  id: Type.String({ minLength: 1, maxLength: 200 }),
+  version: Type.String({ minLength: 1, maxLength: 200 }),
 });
 
 export const PageQuery = Strict({
@@ -165,6 +171,15 @@ export const Deployment = Type.Object({
   created_at: Str,
   last_job: Type.Union([Type.Null(), Job]),
 });
+
+/** One server-sent event of a job's stream (as the stream's parser reads it): `event: job`, the Job as JSON. */
+export const JobEvent = Type.Object(
+  {
+    event: StringEnum(['job']),
+    data: Type.String({ contentMediaType: 'application/json', description: 'the Job, as JSON' }),
+  },
+  { required: ['event', 'data'], description: 'a server-sent event' },
+);
 
 export const Failure = Type.Object({ file: Str, stage: Str, code: Str, reason: Str });
 

@@ -104,6 +104,11 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     return moved;
   }
 
+  /** The ids of the jobs running now (what a stopping server hands back: they resume on the next start). */
+  runningIds(): string[] {
+    return [...this.running.keys()];
+  }
+
   /** Resolves when no job is queued or running. */
   async idle(): Promise<void> {
     while (this.running.size > 0 || this.queue.length > 0) {

@@ -42,7 +42,7 @@ describe('/api/v1 connection browsing', () => {
       url: '/api/v1/connections/test',
       payload: { ...s3Body(), secret_key: 'wrong-secret-key-000000000000' },
     });
-    expect(bad.statusCode).toBe(400);
+    expect(bad.statusCode).toBe(422);
     expect(bad.json().error.code).toBe('STORAGE_UNREACHABLE');
     expect(bad.body).not.toContain('wrong-secret');
     const unknown = await h.call({
@@ -95,7 +95,7 @@ describe('/api/v1 connection browsing', () => {
     });
     expect(missing.statusCode).toBe(404);
     const noBucket = await h.call({ method: 'GET', url: `/api/v1/connections/cos/objects` });
-    expect(noBucket.statusCode).toBe(400);
+    expect(noBucket.statusCode).toBe(422);
     const preview = await h.call({
       method: 'GET',
       url: `/api/v1/connections/cos/object?bucket=browse-in&key=img3.json`,
@@ -110,7 +110,7 @@ describe('/api/v1 connection browsing', () => {
       method: 'GET',
       url: `/api/v1/connections/cos/object?bucket=browse-in&key=../x`,
     });
-    expect(dots.statusCode).toBe(400);
+    expect(dots.statusCode).toBe(422);
     for (const body of h.bodies) expect(body).not.toContain(s3.secretAccessKey);
   });
 

@@ -174,7 +174,7 @@ describe('/api/v1 deployments, jobs and online scoring', () => {
     expect(apart.statusCode).toBe(201);
   });
 
-  it('online scoring: one record with or without the batch axis, or several; bad shapes are 400', async () => {
+  it('online scoring: one record with or without the batch axis, or several; bad shapes are 422', async () => {
     let res = await h.call({
       method: 'POST',
       url: '/api/v1/deployments',
@@ -209,14 +209,14 @@ describe('/api/v1 deployments, jobs and online scoring', () => {
       url: `/api/v1/deployments/${id}/online`,
       payload: { values: [[1, 2, 3]] },
     });
-    expect(res.statusCode).toBe(400);
+    expect(res.statusCode).toBe(422);
     expect(res.json().error.code).toBe('INPUT_WRONG_SHAPE');
     res = await h.call({
       method: 'POST',
       url: `/api/v1/deployments/${id}/online`,
       payload: { values: [['a']] },
     });
-    expect(res.statusCode).toBe(400);
+    expect(res.statusCode).toBe(422);
     res = await h.call({ method: 'POST', url: `/api/v1/deployments/${id}/online`, payload: { records: [] } });
     expect(res.json().error.message).toBe('body: missing field "values"');
     res = await h.call({

@@ -106,7 +106,7 @@ describe('/api/v1/models', () => {
     let res = await h.call({ method: 'POST', url: '/api/v1/models', ...multipart({ name: 'x' }) });
     expect(res.json().error).toEqual({
       code: 'VALIDATION_FAILED',
-      message: 'body: missing file field "file" (the model file)',
+      message: 'body: missing field "file"',
     });
     res = await h.call({
       method: 'POST',

@@ -63,7 +63,7 @@ describe('a text model in the service', () => {
       url: `${d.metadata.url}/online`,
       payload: { values: [[1]] },
     });
-    expect(wrong.statusCode).toBe(400);
+    expect(wrong.statusCode).toBe(422);
     expect(JSON.stringify(wrong.json())).toMatch(/not a string/);
   });
 });

@@ -170,7 +170,7 @@ describe('WML v3-compatible routes', () => {
         },
       },
     });
-    expect(res.statusCode).toBe(400);
+    expect(res.statusCode).toBe(422);
     expect(await connections()).toBe(before);
 
     res = await h.call({ method: 'DELETE', url: d.metadata.url });

@@ -84,7 +84,7 @@ describe('the API client against a running server', () => {
     expect(preview.text).toContain('"values"');
 
     const refused = await failureOf(api.listObjects(c.id, { bucket: 'in', prefix: '../x' }));
-    expect(refused.status).toBe(400);
+    expect(refused.status).toBe(422); // well-formed, but the prefix leaves the connection
     const extra = await api.createConnection({ name: 'spare', type: 'local', path: root });
     await api.deleteConnection(extra.id);
     expect((await api.listConnections()).total).toBe(1);

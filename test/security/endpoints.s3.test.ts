@@ -84,10 +84,10 @@ describe('serve: connections reach only allowed endpoints, never with the server
         access_key: 'a',
         secret_key: 'b',
       });
-      expect([endpoint, created.status]).toEqual([endpoint, 400]);
+      expect([endpoint, created.status]).toEqual([endpoint, 422]);
       expect(created.body.error.message).toContain('is not allowed on this server');
       const tested = await api(strict, key, 'POST', '/api/v1/connections/test', { type: 's3', endpoint });
-      expect(tested.status).toBe(400);
+      expect(tested.status).toBe(422);
     }
     expect(probeHits).toBe(0);
   });
@@ -101,7 +101,7 @@ describe('serve: connections reach only allowed endpoints, never with the server
     });
     expect(conn.status).toBe(201);
     const listed = await api(loopback, key, 'GET', `/api/v1/connections/${conn.body.id}/buckets`);
-    expect(listed.status).toBe(400); // unsigned: the S3 server refuses, it does not list the private bucket
+    expect(listed.status).toBe(422); // unsigned: the S3 server refuses, it does not list the private bucket
     expect(listed.text).not.toContain('private-bucket');
     const objects = await api(
       loopback,
@@ -109,6 +109,6 @@ describe('serve: connections reach only allowed endpoints, never with the server
       'GET',
       `/api/v1/connections/${conn.body.id}/objects?bucket=private-bucket`,
     );
-    expect([400, 403, 404]).toContain(objects.status);
+    expect([403, 404, 422]).toContain(objects.status);
   });
 });

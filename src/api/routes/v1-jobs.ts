@@ -1,6 +1,15 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
-import { errorResponses, Failure, IdParams, Job, JobQuery, PageOf, PageQuery } from '../../contract/index.js';
+import {
+  errorResponses,
+  Failure,
+  IdParams,
+  Job,
+  JobEvent,
+  JobQuery,
+  PageOf,
+  PageQuery,
+} from '../../contract/index.js';
 import type { JobView, KerasBatchService } from '../../service/index.js';
 
 const FINAL = new Set(['completed', 'failed', 'canceled']);
@@ -9,6 +18,11 @@ const FINAL = new Set(['completed', 'failed', 'canceled']);
 export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const tags = ['jobs'];
+  // Open event streams end when the server stops (they would otherwise hold its close until the deadline).
+  const streams = new Set<() => void>();
+  fastify.addHook('preClose', async () => {
+    for (const end of streams) end();
+  });
   app.get(
     '/api/v1/jobs',
     {
@@ -60,7 +74,7 @@ export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService
           'Server-sent events: a `job` event with the job view on every change; ends when the job is final',
         params: IdParams,
         produces: ['text/event-stream'],
-        response: { 200: { type: 'string', description: 'text/event-stream' }, ...errorResponses },
+        response: { 200: JobEvent, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -78,6 +92,7 @@ export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService
       const end = () => {
         if (ended) return;
         ended = true;
+        streams.delete(end);
         service.jobs.off('job', onJob);
         clearInterval(ping);
         raw.end();
@@ -89,6 +104,7 @@ export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService
       };
       const ping = setInterval(() => raw.write(': ping\n\n'), 15_000);
       service.jobs.on('job', onJob);
+      streams.add(end);
       req.raw.on('close', end);
       send(first);
       if (FINAL.has(first.status)) end();

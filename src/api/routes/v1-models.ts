@@ -48,10 +48,14 @@ function modelRoutes(fastify: FastifyInstance, service: KerasBatchService): void
         consumes: ['multipart/form-data'],
         response: { 201: ModelCreated, ...errorResponses },
       },
-      config: { openapiBody: multipartBody(FILES, FIELDS) },
+      config: { openapiBody: multipartBody(FILES, FIELDS, ['file', 'name']) },
     },
     async (req, reply) => {
-      const upload = await readUpload(req, { files: Object.keys(FILES), fields: Object.keys(FIELDS) });
+      const upload = await readUpload(req, {
+        files: Object.keys(FILES),
+        fields: Object.keys(FIELDS),
+        required: ['file', 'name'],
+      });
       const file = modelFile(upload, ['file']);
       const created = await service.createModel({
         name: upload.fields.name ?? '',
@@ -99,10 +103,14 @@ function versionRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
         consumes: ['multipart/form-data'],
         response: { 201: Version, ...errorResponses },
       },
-      config: { openapiBody: multipartBody(FILES, { author: FIELDS.author }) },
+      config: { openapiBody: multipartBody(FILES, { author: FIELDS.author }, ['file']) },
     },
     async (req, reply) => {
-      const upload = await readUpload(req, { files: Object.keys(FILES), fields: ['author'] });
+      const upload = await readUpload(req, {
+        files: Object.keys(FILES),
+        fields: ['author'],
+        required: ['file'],
+      });
       const file = modelFile(upload, ['file']);
       const version = await service.addVersion(req.params.id, {
         author: upload.fields.author,

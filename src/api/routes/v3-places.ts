@@ -16,24 +16,24 @@ export function placeOf(
   const suffix = `${kind}-${Math.random().toString(36).slice(2, 10)}`;
   if (block.type === 'local') {
     if (!where.path)
-      throw new ApiError(400, 'VALIDATION_FAILED', `${field}.${kind}: missing field "path" (a local folder)`);
+      throw new ApiError(422, 'VALIDATION_FAILED', `${field}.${kind}: missing field "path" (a local folder)`);
     if (block.connection)
-      throw new ApiError(400, 'VALIDATION_FAILED', `${field}: a local folder takes no "connection"`);
+      throw new ApiError(422, 'VALIDATION_FAILED', `${field}: a local folder takes no "connection"`);
     return { connection: { type: 'local', path: where.path, name: `v3-${name}-${suffix}` } };
   }
-  if (!where.bucket) throw new ApiError(400, 'VALIDATION_FAILED', `${field}.${kind}: missing field "bucket"`);
+  if (!where.bucket) throw new ApiError(422, 'VALIDATION_FAILED', `${field}.${kind}: missing field "bucket"`);
   if (where.path)
-    throw new ApiError(400, 'VALIDATION_FAILED', `${field}.${kind}: "path" is for "type": "local"`);
+    throw new ApiError(422, 'VALIDATION_FAILED', `${field}.${kind}: "path" is for "type": "local"`);
   const conn = block.connection;
-  if (!conn) throw new ApiError(400, 'VALIDATION_FAILED', `${field}: missing field "connection"`);
+  if (!conn) throw new ApiError(422, 'VALIDATION_FAILED', `${field}: missing field "connection"`);
   if (conn.id) {
     if (conn.access_key || conn.secret_key || conn.url)
-      throw new ApiError(400, 'VALIDATION_FAILED', `${field}.connection: give "id" or keys, not both`);
+      throw new ApiError(422, 'VALIDATION_FAILED', `${field}.connection: give "id" or keys, not both`);
     return { connection: conn.id, bucket: where.bucket, prefix: where.prefix };
   }
   if (!conn.access_key || !conn.secret_key || !conn.url)
     throw new ApiError(
-      400,
+      422,
       'VALIDATION_FAILED',
       `${field}.connection: needs "access_key", "secret_key" and "url"`,
     );

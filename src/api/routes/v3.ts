@@ -55,7 +55,7 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
         consumes: ['multipart/form-data'],
         response: { 201: WmlModel, ...errorResponses },
       },
-      config: { openapiBody: multipartBody(FILES, FIELDS) },
+      config: { openapiBody: multipartBody(FILES, FIELDS, ['model']) },
     },
     async (req, reply) => {
       const { model } = await service.createModel(await newModelOf(req));
@@ -109,10 +109,10 @@ async function newModelOf(req: FastifyRequest) {
     try {
       meta = JSON.parse(upload.fields.meta);
     } catch {
-      throw new ApiError(400, 'VALIDATION_FAILED', 'body: field "meta" is not valid JSON');
+      throw new ApiError(422, 'VALIDATION_FAILED', 'body: field "meta" is not valid JSON');
     }
     if (!meta || typeof meta !== 'object' || Array.isArray(meta))
-      throw new ApiError(400, 'VALIDATION_FAILED', 'body: field "meta" must be a JSON object');
+      throw new ApiError(422, 'VALIDATION_FAILED', 'body: field "meta" must be a JSON object');
   }
   const pick = (v: unknown) => (typeof v === 'string' ? v : undefined);
   const author =
@@ -247,18 +247,18 @@ function v3DeploymentRoutes(
 function placesOf(body: WmlDeploymentInput): { source?: PlaceInput; target?: PlaceInput } {
   if (body.type !== 'batch') {
     if (body.input || body.output)
-      throw new ApiError(400, 'VALIDATION_FAILED', 'body: an online deployment takes no "input" or "output"');
+      throw new ApiError(422, 'VALIDATION_FAILED', 'body: an online deployment takes no "input" or "output"');
     return {};
   }
   if (!body.input)
     throw new ApiError(
-      400,
+      422,
       'VALIDATION_FAILED',
       'body: missing field "input" (a batch deployment needs a source)',
     );
   if (!body.output)
     throw new ApiError(
-      400,
+      422,
       'VALIDATION_FAILED',
       'body: missing field "output" (a batch deployment needs a target)',
     );

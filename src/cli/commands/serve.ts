@@ -19,7 +19,13 @@ interface ServeOptions {
   redis?: string;
   shardSize: number;
   maxQueuedShards: number;
+  shutdownTimeout: number;
 }
+
+/** Exit code of a server stopped by a second signal before it had handed its jobs back. */
+const EXIT_INTERRUPTED = 130;
+/** Exit code of a server that did not stop within `--shutdown-timeout` (e.g. the database or Redis is gone). */
+const EXIT_SHUTDOWN_TIMEOUT = 3;
 
 /** `keras-batch serve`: the REST API over the embedded data dir (or PostgreSQL with DATABASE_URL). */
 export function registerServe(program: Command): void {
@@ -67,6 +73,12 @@ export function registerServe(program: Command): void {
       '--s3-endpoint-allow <pattern>',
       'S3 endpoints connections may use, a glob on scheme://host:port, e.g. "http://127.0.0.1:*" (repeatable; also KERAS_BATCH_S3_ENDPOINT_ALLOW, comma-separated); default: any https endpoint outside loopback, link-local and private ranges',
       repeatable,
+    )
+    .option(
+      '--shutdown-timeout <s>',
+      'after SIGTERM, seconds to finish the requests in flight, hand the running jobs back and close the database (also with it or Redis unreachable); then exit 3 naming what was left',
+      positiveInteger,
+      30,
     )
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
@@ -122,12 +134,62 @@ export function registerServe(program: Command): void {
       const resumed = await service.start();
       if (resumed.length) logger.info({ jobs: resumed }, 'queued jobs left by the last run');
       await new Promise<void>((resolve) => {
-        const stop = () => resolve();
+        const stop = (signal: string) => {
+          logger.info(
+            { signal, jobs: service.jobs.runningIds() },
+            'stopping: no new requests; running jobs are handed back and resume on the next start (signal again to stop now)',
+          );
+          resolve();
+        };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
-      logger.info('stopping: running jobs resume on the next start');
-      await app.close();
-      await service.close();
+      await stopWithin(
+        o.shutdownTimeout,
+        logger,
+        [
+          ['the requests in flight', () => app.close()],
+          ['handing back the running jobs and closing the database', () => service.close()],
+        ],
+        () => service.jobs.runningIds(),
+      );
+      logger.info('stopped');
     });
+}
+
+/**
+ * Runs the shutdown `steps` in order within `seconds`: past that, or on a second signal, the process exits
+ * non-zero naming the step it was in and the jobs still running (left `running` in the database, so the next
+ * start resumes them; on `--redis` their shards stay queued for the workers).
+ */
+async function stopWithin(
+  seconds: number,
+  logger: ReturnType<typeof createLogger>,
+  steps: [string, () => Promise<void>][],
+  running: () => string[],
+): Promise<void> {
+  let step = steps[0]?.[0] ?? '';
+  const now = () => {
+    logger.warn({ step, jobsLeftRunning: running() }, 'stopping now');
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.once('SIGTERM', now);
+  process.once('SIGINT', now);
+  const deadline = setTimeout(() => {
+    logger.error(
+      { step, jobsLeftRunning: running() },
+      `not stopped within --shutdown-timeout ${seconds}s (while ${step}; is the database or Redis reachable?): exiting; the jobs left running resume on the next start`,
+    );
+    process.exit(EXIT_SHUTDOWN_TIMEOUT);
+  }, seconds * 1000);
+  try {
+    for (const [name, run] of steps) {
+      step = name;
+      await run();
+    }
+  } finally {
+    clearTimeout(deadline);
+    process.removeListener('SIGTERM', now);
+    process.removeListener('SIGINT', now);
+  }
 }
