@@ -6,3 +6,4 @@
 export * from './client.js';
 export * from './schemas.js';
 export * from './v3-schemas.js';
+export * from './wml-client-schemas.js';

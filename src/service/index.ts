@@ -10,6 +10,7 @@ export { ServiceError, type ServiceErrorCode } from './errors.js';
 export type * from './inputs.js';
 export type { ApiKeyView, KeysService } from './keys-service.js';
 export { KerasBatchService, openService, type ServiceOptions } from './service.js';
+export { looksLikeJwt, TOKEN_SECONDS, type TokensService } from './tokens-service.js';
 export type * from './views.js';
 export { wmlStatus } from './views.js';
 export { openWorkerRepository, type WorkerRepositoryOptions } from './worker-repository.js';

@@ -41,6 +41,11 @@ export class KeysService {
     return (await this.repo.apiKeys.verify(key))?.id ?? null;
   }
 
+  /** Whether the key of this id exists (a token names its key by id). */
+  async exists(id: string): Promise<boolean> {
+    return (await this.repo.apiKeys.list()).some((k) => k.id === id);
+  }
+
   /** Records that a key was used (at most as often as the caller asks). */
   async touch(id: string): Promise<void> {
     await this.repo.apiKeys.touch(id);
