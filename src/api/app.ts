@@ -21,8 +21,11 @@ import { v1JobRoutes } from './routes/v1-jobs.js';
 import { v1KeyRoutes } from './routes/v1-keys.js';
 import { v1ModelRoutes } from './routes/v1-models.js';
 import { v3Routes } from './routes/v3.js';
+import { IDENTITY_PATHS, wmlIdentityRoutes } from './routes/wml-identity.js';
+import { wmlV3ClientRoutes } from './routes/wml-v3-client.js';
 import { createValidatorCompiler } from './validation.js';
 import { isWebAsset, webRoutes } from './web-static.js';
+import { registerWmlErrors } from './wml-errors.js';
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -34,6 +37,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Serve `/docs` and `/openapi.json` without an API key. Default false (only `/health` is open). */
   publicDocs?: boolean;
+  /** Serve https with this PEM certificate (chain) and private key (`serve --tls-cert/--tls-key`). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** Defaults of {@link AppOptions}. */
@@ -48,6 +53,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
   const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
   const app = Fastify({
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
@@ -62,6 +68,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   registerJsonBodyParser(app);
   app.setErrorHandler(errorHandler(logger));
+  registerWmlErrors(app);
   app.setNotFoundHandler((req, reply) =>
     reply
       .status(404)
@@ -110,9 +117,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const open = (url: string) =>
     url === '/health' ||
+    IDENTITY_PATHS.includes(url) ||
     isWebAsset(url) ||
     (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
-  app.addHook('onRequest', createAuthHook(service.keys, open));
+  app.addHook('onRequest', createAuthHook(service.keys, open, service.tokens));
   app.addHook('onRequest', allowedMethods);
   registerRoleCheck(app, open);
   registerAudit(app, service.keys);
@@ -153,6 +161,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   v1JobRoutes(app, service);
   v1KeyRoutes(app, service);
   v3Routes(app, service, observe);
+  wmlIdentityRoutes(app, service);
+  wmlV3ClientRoutes(app, service, maxUploadBytes);
   webRoutes(app);
   return app;
 }

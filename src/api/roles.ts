@@ -87,6 +87,17 @@ export const ROUTE_ROLES: Readonly<Record<string, Need>> = {
   [`GET ${V3_DEPLOYMENT}`]: 'viewer',
   [`DELETE ${V3_DEPLOYMENT}`]: 'editor',
   [`POST ${V3_DEPLOYMENT}/online`]: 'scorer',
+  // what IBM's v3 Python client calls (the tokens routes are open: they check the key themselves)
+  'GET /v3/wml_instances/:instance_id': 'viewer',
+  'POST /v3/ml_assets/models': 'editor',
+  'PUT /v3/ml_assets/models/:model_id/versions/:version_id/content': 'editor',
+  'GET /v3/ml_assets/models/:model_id': 'viewer',
+  'GET /v3/ml_assets/models/:model_id/versions/:version_id': 'viewer',
+  'DELETE /v3/ml_assets/models/:model_id': 'editor',
+  'POST /v3/wml_instances/:instance_id/deployments': 'editor',
+  'GET /v3/wml_instances/:instance_id/deployments': 'viewer',
+  'GET /v3/wml_instances/:instance_id/deployments/:deployment_id': 'viewer',
+  'DELETE /v3/wml_instances/:instance_id/deployments/:deployment_id': 'editor',
   // the web UI's files and the API docs, when asked for with a key
   'GET /': 'any',
   'GET /index.html': 'any',

@@ -7,3 +7,4 @@ export * from './access-schemas.js';
 export * from './client.js';
 export * from './schemas.js';
 export * from './v3-schemas.js';
+export * from './wml-client-schemas.js';

@@ -19,6 +19,7 @@ export {
   type Role,
 } from './keys-service.js';
 export { KerasBatchService, openService, type ServiceOptions } from './service.js';
+export { looksLikeJwt, TOKEN_SECONDS, type TokensService } from './tokens-service.js';
 export type * from './views.js';
 export { wmlStatus } from './views.js';
 export { openWorkerRepository, type WorkerRepositoryOptions } from './worker-repository.js';

@@ -90,6 +90,12 @@ export class KeysService {
     return row ? { id: row.id, name: row.name, role: roleOf(row.role) } : null;
   }
 
+  /** Who the key of this id is (a token names its key by id), or null when it no longer exists. */
+  async identity(id: string): Promise<KeyIdentity | null> {
+    const row = (await this.repo.apiKeys.list()).find((k) => k.id === id);
+    return row ? { id: row.id, name: row.name, role: roleOf(row.role) } : null;
+  }
+
   /** Records that a key was used (at most as often as the caller asks). */
   async touch(id: string): Promise<void> {
     await this.repo.apiKeys.touch(id);

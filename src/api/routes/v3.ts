@@ -221,13 +221,7 @@ function v3DeploymentRoutes(
     { schema: { tags, params: DeploymentParams, response: { 204: NoContent, ...errorResponses } } },
     async (req, reply) => {
       const { d } = await deploymentOfModel(req.params.published_model_id, req.params.deployment_id);
-      await service.deleteDeployment(d.id);
-      // Connections made inline by a v3 payload belong to it: delete those no other deployment uses.
-      for (const place of [d.source, d.target]) {
-        if (!place) continue;
-        const c = await service.getConnection(place.connection_id).catch(() => undefined);
-        if (c?.name.startsWith('v3-')) await service.deleteConnection(c.id).catch(() => undefined);
-      }
+      await deleteV3Deployment(service, d);
       return reply.status(204).send();
     },
   );
@@ -243,8 +237,18 @@ function v3DeploymentRoutes(
   );
 }
 
+/** Deletes a deployment and the connections its v3 payload made inline (unless another deployment uses them). */
+export async function deleteV3Deployment(service: KerasBatchService, d: DeploymentView): Promise<void> {
+  await service.deleteDeployment(d.id);
+  for (const place of [d.source, d.target]) {
+    if (!place) continue;
+    const c = await service.getConnection(place.connection_id).catch(() => undefined);
+    if (c?.name.startsWith('v3-')) await service.deleteConnection(c.id).catch(() => undefined);
+  }
+}
+
 /** The source and target of a v3 payload: a batch deployment needs both, an online one takes neither. */
-function placesOf(body: WmlDeploymentInput): { source?: PlaceInput; target?: PlaceInput } {
+export function placesOf(body: WmlDeploymentInput): { source?: PlaceInput; target?: PlaceInput } {
   if (body.type !== 'batch') {
     if (body.input || body.output)
       throw new ApiError(422, 'VALIDATION_FAILED', 'body: an online deployment takes no "input" or "output"');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
 import { byteSize, endpointPatterns, localRoots, port, positiveInteger, repeatable } from '../arg-parsers.js';
@@ -20,6 +21,22 @@ interface ServeOptions {
   shardSize: number;
   maxQueuedShards: number;
   shutdownTimeout: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** The certificate and key of `--tls-cert`/`--tls-key` (both or neither), read before anything starts. */
+function readTls(cert?: string, key?: string): { cert: Buffer; key: Buffer } | undefined {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('--tls-cert and --tls-key go together: give both files');
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`${what} ${file} cannot be read: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') };
 }
 
 /** Exit code of a server stopped by a second signal before it had handed its jobs back. */
@@ -81,9 +98,12 @@ export function registerServe(program: Command): void {
       30,
     )
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
+    .option('--tls-cert <file>', 'serve https with this PEM certificate (or chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
     .action(async (o: ServeOptions) => {
       const logger = createLogger(o.logLevel);
+      const tls = readTls(o.tlsCert, o.tlsKey);
       // Server-only modules (Fastify, the database drivers) load only when serving.
       const [{ buildApp }, { openService }] = await Promise.all([
         import('../../api/index.js'),
@@ -118,6 +138,7 @@ export function registerServe(program: Command): void {
         logger,
         maxUploadBytes: o.maxUpload,
         publicDocs: o.publicDocs,
+        tls,
       });
       const address = await app.listen({ port: o.port, host: o.host });
       process.stdout.write(
