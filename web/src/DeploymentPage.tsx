@@ -1,19 +1,25 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, type Scored, type Version } from './api';
+import { fmt, jobState } from './jobs';
 import { deploymentStatus } from './ModelPage';
-import { Badge, ErrorBox, Loading, message, useLoad } from './ui';
+import { Badge, ErrorBox, Loading, message, Reconnecting, useLoad, useTitle } from './ui';
 import { parseOnlineInput } from './validate';
 
 export function DeploymentPage({ id }: { id: string }) {
-  const dep = useLoad(async () => {
-    const d = await api.getDeployment(id);
-    const [model, jobs] = await Promise.all([
-      api.getModel(d.model_id),
-      d.type === 'batch' ? api.listJobs({ limit: 20, deployment: d.id }) : Promise.resolve(null),
-    ]);
-    return { d, model, jobs };
-  }, [id]);
-  if (dep.loading && !dep.data) return <Loading what="the deployment" />;
+  const dep = useLoad(
+    async () => {
+      const d = await api.getDeployment(id);
+      const [model, jobs] = await Promise.all([
+        api.getModel(d.model_id),
+        d.type === 'batch' ? api.listJobs({ limit: 20, deployment: d.id }) : Promise.resolve(null),
+      ]);
+      return { d, model, jobs };
+    },
+    [id],
+    (data) => Boolean(data.jobs?.items.some((j) => !jobState(j).final)),
+  );
+  useTitle(dep.data?.d.name);
+  if (dep.loading && !dep.data) return <Loading what="the deployment" reconnecting={dep.reconnecting} />;
   if (dep.error || !dep.data) return <ErrorBox error={dep.error ?? 'not found'} retry={dep.reload} />;
   const { d, model, jobs } = dep.data;
   const version = model.versions?.find((v) => v.version === d.model_version);
@@ -24,9 +30,10 @@ export function DeploymentPage({ id }: { id: string }) {
         <a href={`#/models/${encodeURIComponent(model.id)}/deployments`}>{model.name}</a> / {d.name}
       </p>
       <h1>
-        {d.name} <Badge status={deploymentStatus(d)} />
+        {d.name} <Badge {...deploymentStatus(d)} />
       </h1>
       {d.description && <p className="muted">{d.description}</p>}
+      {dep.reconnecting && <Reconnecting what="the jobs" />}
       {jobs && (
         <section className="card" aria-labelledby="jobs-title">
           <h2 id="jobs-title">Jobs</h2>
@@ -34,8 +41,9 @@ export function DeploymentPage({ id }: { id: string }) {
             {jobs.items.map((j) => (
               <li key={j.id}>
                 <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{new Date(j.created_at).toLocaleString()}</a>{' '}
-                <Badge status={j.status} /> {j.counts.scored + j.counts.skipped}/{j.counts.total} scored,{' '}
-                {j.counts.failed} failed
+                <Badge status={jobState(j).label} tone={jobState(j).tone} />{' '}
+                {fmt(j.counts.scored + j.counts.skipped)} of {fmt(j.counts.total)} scored,{' '}
+                {fmt(j.counts.failed)} failed
               </li>
             ))}
           </ul>
