@@ -183,14 +183,16 @@ export function JobPage({ id }: { id: string }) {
         <h2 id="progress-title">Progress</h2>
         <ProgressBar
           value={value}
-          tone={state.tone}
+          tone={value === null && final ? `${state.tone} ended` : state.tone}
           label="Job progress"
           text={
-            value === null
-              ? `${fmt(done)} done; still listing the inputs`
-              : final && value < 1
-                ? `${pct}%: ${fmt(done)} of ${fmt(job.counts.total)} files done, then ${state.label}`
-                : undefined
+            value === null && final
+              ? `${fmt(done)} files done, then ${state.label} before all the inputs were listed`
+              : value === null
+                ? `${fmt(done)} done; still listing the inputs`
+                : final && value < 1
+                  ? `${pct}%: ${fmt(done)} of ${fmt(job.counts.total)} files done, then ${state.label}`
+                  : undefined
           }
         />
         <p className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
@@ -201,7 +203,7 @@ export function JobPage({ id }: { id: string }) {
             <dt>Files done</dt>
             <dd data-testid="files-done">
               {fmt(done)} / {fmt(job.counts.total)}
-              {job.listing_done || final ? '' : '+'}
+              {job.listing_done ? '' : '+'}
             </dd>
           </div>
           <div>

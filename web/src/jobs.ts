@@ -122,8 +122,10 @@ export function barValue(job: Job): number | null {
   const state = jobState(job);
   if (state.key === 'completed' || state.key === 'completed-with-failures') return 1;
   const total = job.counts.total;
+  // A job that ended before its listing did never learned its total: no share of it can be shown.
+  if (!job.listing_done) return null;
   if (state.final) return total > 0 ? Math.min(1, done(job.counts) / total) : 0;
-  if (!job.listing_done || total === 0) return null;
+  if (total === 0) return null;
   return Math.min(1, done(job.counts) / total);
 }
 

@@ -319,7 +319,7 @@ export function ProgressBar({
   text?: string;
   tone?: string;
 }) {
-  const pct = value === null ? null : Math.max(0, Math.min(100, Math.round(value * 1000) / 10));
+  const pct = value === null ? null : Math.max(0, Math.min(100, Math.floor(value * 1000) / 10));
   return (
     <div
       className={`progress${pct === null ? ' indeterminate' : ''}${tone ? ` ${tone}` : ''}`}
