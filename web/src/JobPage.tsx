@@ -274,7 +274,7 @@ export function JobPage({ id }: { id: string }) {
         </dl>
       </section>
       {final && job.counts.failed > 0 && <Failures jobId={job.id} total={job.counts.failed} />}
-      {final && d?.target && <Outputs deployment={d} />}
+      {final && job.counts.scored > 0 && d?.target && <Outputs deployment={d} />}
     </div>
   );
 }
