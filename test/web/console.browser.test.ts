@@ -7,6 +7,7 @@
  * sideways scroll, no serious axe violation, a title of its own, the focus on the heading after navigation and
  * a skip link. Screenshots go to artifacts/web/console-*.png.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -14,8 +15,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** A three-output Keras model: a softmax over 3 classes, a regression fixed at 42.5, a sigmoid. */
+const MULTI_OUTPUT = `
+import sys, keras
+inp = keras.Input((4,), name='x')
+h = keras.layers.Dense(8, activation='relu')(inp)
+kind = keras.layers.Dense(3, activation='softmax', name='kind')(h)
+size = keras.layers.Dense(1, name='size', kernel_initializer='zeros', bias_initializer=keras.initializers.Constant(42.5))(h)
+flag = keras.layers.Dense(1, activation='sigmoid', name='flag')(h)
+keras.Model(inp, [kind, size, flag]).save(sys.argv[1])
+`;
+
 import type { DeploymentView, JobView } from '../../src/service/index.js';
 import { exampleInputs, exampleModel, writeFiles } from '../helpers/batch-files.js';
+import { kerasPython } from '../helpers/python-keras.js';
 import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { repoRoot } from '../helpers/shared.js';
 
@@ -362,5 +376,46 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
     const names = await keys.allTextContents();
     expect(names.slice(0, 5)).toEqual(['bad-a.json', 'bad-b.json', 'img0.json', 'img1.json', 'img2.json']);
     expect(names.indexOf('img2.json')).toBeLessThan(names.indexOf('img10.json'));
+  }, 120_000);
+
+  it('online tab: a multi-output model drawn per output (classes as bars, a regression as a number, a sigmoid as a probability)', async (ctx) => {
+    const python = kerasPython();
+    if (!python) {
+      if (process.env.CI) throw new Error('no .venv with Keras: .ci/run installs it');
+      console.warn('skipped: no .venv with Keras to make the multi-output model (npm run fixtures)');
+      ctx.skip();
+      return;
+    }
+    const file = join(work, 'multi.keras');
+    execFileSync(python, ['-c', MULTI_OUTPUT, file], {
+      stdio: 'ignore',
+      env: { ...process.env, TF_CPP_MIN_LOG_LEVEL: '3' },
+    });
+    const form = new FormData();
+    form.set('name', 'three-heads');
+    form.set('file', new Blob([await readFile(file)]), 'multi.keras');
+    const model = await call<{ model: { id: string } }>('POST', '/api/v1/models', form);
+    expect(model.status, model.text).toBe(201);
+    const dep = await call<DeploymentView>('POST', '/api/v1/deployments', {
+      name: 'three-heads-online',
+      type: 'online',
+      model: model.body.model.id,
+    });
+    expect(dep.status, dep.text).toBe(201);
+    await open(`#/deployments/${dep.body.id}`);
+    await page.getByLabel('Seed-format input').fill('{"values": [[0.5, -1, 2, 0.25]]}');
+    await page.getByRole('button', { name: 'Score', exact: true }).click();
+    const result = page.locator('.result figure').first();
+    await result.locator('[data-kind]').nth(2).waitFor();
+    expect(
+      await result.locator('[data-kind]').evaluateAll((els) => els.map((e) => e.getAttribute('data-kind'))),
+    ).toEqual(['classes', 'numbers', 'probability']);
+    expect(await result.locator('table.bars tbody tr').count()).toBe(3);
+    expect(await result.locator('[data-kind=numbers]').textContent()).toBe('Output size: value 42.5');
+    expect(await result.locator('[data-kind=probability]').textContent()).toMatch(
+      /^Output flag: probability \d+\.\d% \(class [01] at the 0\.5 threshold\)$/,
+    );
+    expect(await axe(page)).toEqual([]);
+    await page.screenshot({ path: join(SHOTS, 'console-online-multi-output.png'), fullPage: true });
   }, 120_000);
 });
