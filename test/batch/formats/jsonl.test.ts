@@ -95,7 +95,7 @@ describe('JSON Lines inputs', () => {
     expect(report.counts).toMatchObject({ scored: 1, failed: 0, records: 10 });
     const out = readLines(join(target, 'a.ndjson'));
     expect(out.map((l) => l.id)).toEqual(digits.map((_, i) => `digit-${i}`));
-    out.forEach((line, i) => expectDigit(line, i));
+    for (const [i, line] of out.entries()) expectDigit(line, i);
   });
 
   it('fails a bad line alone, naming the file and line, and keeps its neighbours', async () => {
@@ -161,7 +161,10 @@ describe('JSON Lines inputs', () => {
     const bad = folders();
     writeFileSync(join(bad.source, 'a.jsonl'), 'nope\n'.repeat(5));
     writeFileSync(join(bad.source, 'b.jsonl'), `${digits[0].values}\n`);
-    const stopped = await job(bad.source, bad.target, { maxFailures: { kind: 'count', value: 2 }, concurrency: 1 });
+    const stopped = await job(bad.source, bad.target, {
+      maxFailures: { kind: 'count', value: 2 },
+      concurrency: 1,
+    });
     expect(stopped.status).toBe('stopped');
     expect(stopped.stoppedReason).toMatch(/5 inputs failed, more than --max-failures 2/);
   });
