@@ -84,7 +84,7 @@ class BatchRun {
       progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
     });
     const { engine } = options.model;
-    this.formats = new JobFormats(engine.inputs, options.formats);
+    this.formats = new JobFormats(engine.inputs, engine.outputs, options.formats);
     this.classify = createInputFilter(
       options.include ?? defaultInclude(options.formats?.inputFormat),
       maxFileBytes,

@@ -1,4 +1,4 @@
-import { constants, createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StorageError } from './errors.js';
@@ -24,15 +24,16 @@ export async function fsGetStream(ctx: FsContext, key: string): Promise<ObjectSt
     const stats = await handle.stat({ bigint: true });
     if (!stats.isFile())
       throw fsError(Object.assign(new Error('not a file'), { code: 'EISDIR' }), where, key);
-    const stream = createReadStream('', { fd: handle.fd, autoClose: false, highWaterMark: 1 << 16 });
+    const opened = handle;
     async function* body(): AsyncGenerator<Uint8Array> {
+      // The stream owns the handle from here: it closes it at the end, on an error or when destroyed.
+      const stream = opened.createReadStream({ highWaterMark: 1 << 16, autoClose: true });
       try {
         for await (const chunk of stream) yield chunk as Buffer;
       } catch (error) {
         throw fsError(error, where, key);
       } finally {
         stream.destroy();
-        await handle.close().catch(() => undefined);
       }
     }
     return {

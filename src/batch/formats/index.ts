@@ -1,4 +1,5 @@
 import type { TensorSpec } from '../../engine/types.js';
+import { csvFormat } from './csv.js';
 import { jsonlFormat } from './jsonl.js';
 import { formatOfKey } from './select.js';
 import type { FileFormat, FormatOptions, StreamFormat } from './types.js';
@@ -20,6 +21,7 @@ export class JobFormats {
 
   constructor(
     private readonly specs: TensorSpec[],
+    private readonly outputs: TensorSpec[],
     private readonly options: FormatOptions = {},
   ) {}
 
@@ -37,7 +39,10 @@ export class JobFormats {
     if (format === 'json' || format === 'zip') return null;
     let made = this.streams.get(format);
     if (!made) {
-      made = jsonlFormat(this.specs, this.options);
+      made =
+        format === 'csv'
+          ? csvFormat(this.specs, this.outputs, this.options)
+          : jsonlFormat(this.specs, this.options);
       this.streams.set(format, made);
     }
     return made;

@@ -15,27 +15,31 @@ export function jsonlFormat(specs: TensorSpec[], options: FormatOptions): Stream
     outputKey: (key) => key.replace(/\.gz$/i, ''),
     contentType: 'application/x-ndjson',
     unit: 'line',
-    async *items(key, body) {
-      for await (const lines of splitLines(maybeGunzip(key, body))) {
-        const items: StreamItem[] = new Array(lines.length);
-        for (let i = 0; i < lines.length; i += 1) {
-          const { n, bytes } = lines[i];
-          try {
-            const { records, id } = readJsonLine(bytes, specs, idField);
-            items[i] = { n, line: n, id, records };
-          } catch (error) {
-            const code = error instanceof KerasBatchError ? error.code : 'INPUT_INVALID';
-            items[i] = {
-              n,
-              line: n,
-              error: { code, message: errorMessage(error).replace(/^\[[a-z]+\] /, '') },
-            };
-          }
-        }
-        yield items;
-      }
-    },
-    scored: (item, outputs, row) => formatRecordLine(item, outputs, row),
-    failed: (item, code, message) => formatRecordError(item, code, message),
+    open: (key) => ({
+      items: (body) => readLines(key, body),
+      scored: (item, outputs, row) => formatRecordLine(item, outputs, row),
+      failed: (item, code, message) => formatRecordError(item, code, message),
+    }),
   };
+
+  async function* readLines(key: string, body: AsyncIterable<Uint8Array>): AsyncGenerator<StreamItem[]> {
+    for await (const lines of splitLines(maybeGunzip(key, body))) {
+      const items: StreamItem[] = new Array(lines.length);
+      for (let i = 0; i < lines.length; i += 1) {
+        const { n, bytes } = lines[i];
+        try {
+          const { records, id } = readJsonLine(bytes, specs, idField);
+          items[i] = { n, line: n, id, records };
+        } catch (error) {
+          const code = error instanceof KerasBatchError ? error.code : 'INPUT_INVALID';
+          items[i] = {
+            n,
+            line: n,
+            error: { code, message: errorMessage(error).replace(/^\[[a-z]+\] /, '') },
+          };
+        }
+      }
+      yield items;
+    }
+  }
 }

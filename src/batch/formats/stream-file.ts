@@ -69,6 +69,7 @@ export async function scoreStreamFile(
     failed: [],
     nonFinite: 0,
   };
+  const file = format.open(key);
   const fresh = (): Group => ({ items: [], ok: [], shape: '', pending: null });
   const queue: Group[] = [];
   let current = fresh();
@@ -94,15 +95,15 @@ export async function scoreStreamFile(
       at.stage = 'format';
       result.nonFinite += ctx.checkOutputs(outputs, group.ok.length);
     }
-    let text = '';
+    let text = file.prelude?.() ?? '';
     let row = 0;
     for (const item of group.items) {
       if (item.records) {
-        text += format.scored(item, outputs, row);
+        text += file.scored(item, outputs, row);
         row += 1;
       } else {
         const { code, message } = item.error ?? { code: 'INPUT_INVALID', message: 'unreadable' };
-        text += format.failed(item, code, message);
+        text += file.failed(item, code, message);
         result.failed.push({ line: item.line, code, reason: `${format.unit} ${item.n}: ${message}` });
       }
     }
@@ -111,8 +112,7 @@ export async function scoreStreamFile(
     return text;
   };
   async function* output(): AsyncGenerator<string> {
-    if (format.header) yield format.header();
-    const pages = format.items(key, object.body)[Symbol.asyncIterator]();
+    const pages = file.items(object.body)[Symbol.asyncIterator]();
     for (;;) {
       at.stage = 'read';
       let step: IteratorResult<StreamItem[]>;
@@ -140,6 +140,8 @@ export async function scoreStreamFile(
     close();
     while (queue.length > 0) yield await emit(queue.shift() as Group);
     at.stage = 'write';
+    const rest = file.prelude?.() ?? '';
+    if (rest) yield rest;
   }
   await putObjectStream(ctx.target, result.outputKey, output(), { contentType: format.contentType });
   return result;

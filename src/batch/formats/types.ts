@@ -41,7 +41,7 @@ export interface StreamItem {
 
 /**
  * A format whose files hold many records, read and written as streams: items in, one output per file out,
- * in input order.
+ * in input order. {@link open} gives one file's reader and writer (state such as a CSV header is per file).
  */
 export interface StreamFormat {
   /** The output's key for an input key. */
@@ -49,10 +49,15 @@ export interface StreamFormat {
   contentType: string;
   /** What a record is called in errors (`line`, `row`). */
   unit: string;
-  /** Reads a file's records, a page at a time. A thrown error fails the whole file. */
-  items(key: string, body: AsyncIterable<Uint8Array>): AsyncIterable<StreamItem[]>;
-  /** Text written before the first record (a CSV header), if any. */
-  header?(): string;
+  open(key: string): StreamFile;
+}
+
+/** One record file being scored. */
+export interface StreamFile {
+  /** Reads the file's records, a page at a time. A thrown error fails the whole file. */
+  items(body: AsyncIterable<Uint8Array>): AsyncIterable<StreamItem[]>;
+  /** Text to write before what comes next (a CSV header once it is known), or ''. */
+  prelude?(): string;
   /** The output text of a scored record: row `row` of `outputs`. */
   scored(item: StreamItem, outputs: Tensor[], row: number): string;
   /** The output text of a record that failed. */
