@@ -5,5 +5,6 @@
  */
 export * from './access-schemas.js';
 export * from './client.js';
+export * from './roles.js';
 export * from './schemas.js';
 export * from './v3-schemas.js';

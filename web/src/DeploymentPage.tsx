@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, type Scored, type Version } from './api';
+import { api, can, type Scored, type Version } from './api';
 import { deploymentStatus } from './ModelPage';
 import { Badge, ErrorBox, Loading, message, useLoad } from './ui';
 import { parseOnlineInput } from './validate';
@@ -41,7 +41,7 @@ export function DeploymentPage({ id }: { id: string }) {
           </ul>
         </section>
       )}
-      {version && <OnlineScoring deploymentId={d.id} version={version} />}
+      {version && can('scorer') && <OnlineScoring deploymentId={d.id} version={version} />}
     </div>
   );
 }

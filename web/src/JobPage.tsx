@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { api, type Deployment, type Job, type Preview, placeQuery } from './api';
+import { api, can, type Deployment, type Job, type Preview, placeQuery } from './api';
 import { Badge, duration, ErrorBox, Loading, message, navigate, ProgressBar, useLoad } from './ui';
 
 const FINAL = new Set(['completed', 'failed', 'canceled']);
@@ -82,12 +82,12 @@ export function JobPage({ id }: { id: string }) {
           Job <Badge status={job.status} />
         </h1>
         <div className="buttons">
-          {!final && (
+          {!final && can('editor') && (
             <button type="button" className="danger" onClick={cancel}>
               Cancel job
             </button>
           )}
-          {final && (
+          {final && can('editor') && (
             <button type="button" onClick={rerun}>
               Rerun
             </button>

@@ -1,5 +1,5 @@
 import { AddDeployment } from './AddDeployment';
-import { api, type Deployment } from './api';
+import { api, can, type Deployment } from './api';
 import { Badge, bytes, Empty, ErrorBox, Loading, navigate, shape, Tabs, useLoad } from './ui';
 
 type Tab = 'overview' | 'deployments' | 'add';
@@ -37,7 +37,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
         tabs={[
           { key: 'overview', label: 'Overview' },
           { key: 'deployments', label: 'Deployments' },
-          { key: 'add', label: 'Add Deployment' },
+          ...(can('editor') ? [{ key: 'add' as const, label: 'Add Deployment' }] : []),
         ]}
       >
         {active === 'overview' && v && (
@@ -140,9 +140,11 @@ function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => voi
     <section aria-labelledby="deps-title">
       <div className="row-between">
         <h2 id="deps-title">Deployments</h2>
-        <button type="button" onClick={onAdd}>
-          Add Deployment
-        </button>
+        {can('editor') && (
+          <button type="button" onClick={onAdd}>
+            Add Deployment
+          </button>
+        )}
       </div>
       {list.loading && !list.data && <Loading what="deployments" />}
       {list.error && <ErrorBox error={list.error} retry={list.reload} />}
