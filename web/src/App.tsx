@@ -116,7 +116,7 @@ export function App() {
           )}
         </nav>
         {who && (
-          <span className="muted small" title="the API key you signed in with, and its role">
+          <span className="who" title="the API key you signed in with, and its role">
             {who.name} · {who.role}
           </span>
         )}
