@@ -5,6 +5,5 @@
  */
 export * from './access-schemas.js';
 export * from './client.js';
-export * from './roles.js';
 export * from './schemas.js';
 export * from './v3-schemas.js';

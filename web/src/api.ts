@@ -2,8 +2,15 @@
  * The web UI's use of the API client (`src/contract/client.ts`): the bearer key from sessionStorage, errors as
  * {@link ApiFailure}, and uploads with progress.
  */
-import { type ApiCallFailure, createApiClient, errorOf } from '../../src/contract/client';
-import { KEY_ROLES, type KeyRole, type RoleNeed, roleMeets } from '../../src/contract/roles';
+import {
+  type ApiCallFailure,
+  createApiClient,
+  errorOf,
+  KEY_ROLES,
+  type KeyRole,
+  type RoleNeed,
+  roleMeets,
+} from '../../src/contract/client';
 
 const KEY = 'keras-batch.api-key';
 const WHO = 'keras-batch.key-who';
