@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { type RoleNeed, roleMeets } from '../contract/index.js';
 import type { KeyIdentity, Role } from '../service/index.js';
 import { ApiError } from './errors.js';
 
@@ -9,23 +10,11 @@ declare module 'fastify' {
   }
 }
 
-/**
- * What a route needs: a role, or `any` (every valid key, `scorer` included). A role is met by itself and the
- * roles above it: `admin` ⊃ `editor` ⊃ `viewer`; `scorer` is met by `scorer`, `editor` and `admin` (a viewer
- * only reads, it does not score).
- */
-export type Need = Role | 'any';
-
-const MEETS: Record<Need, readonly Role[]> = {
-  any: ['admin', 'editor', 'viewer', 'scorer'],
-  scorer: ['admin', 'editor', 'scorer'],
-  viewer: ['admin', 'editor', 'viewer'],
-  editor: ['admin', 'editor'],
-  admin: ['admin'],
-};
+/** What a route needs: a role, or `any` (every valid key, `scorer` included). How roles nest: {@link roleMeets}. */
+export type Need = RoleNeed;
 
 /** Whether a key with `role` may call a route that needs `need`. */
-export const meets = (role: Role, need: Need): boolean => MEETS[need].includes(role);
+export const meets = (role: Role, need: Need): boolean => roleMeets(role, need);
 
 const V3 = '/v3/wml_instances/:instance_id/published_models';
 const V3_MODEL = `${V3}/:published_model_id`;

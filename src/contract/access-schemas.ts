@@ -2,12 +2,11 @@
  * The schemas of API keys, roles and the audit log (`/api/v1/keys`, `/api/v1/me`, `/api/v1/audit`).
  */
 import { type Static, Type } from 'typebox';
+import { KEY_ROLES } from './roles.js';
 import { Int, Nullable, Str, Strict, StringEnum } from './schema-kit.js';
 import { PageQuery } from './schemas.js';
 
-/** `admin` (everything), `editor` (models, deployments, jobs), `viewer` (read only), `scorer` (online scoring). */
-export const KEY_ROLES = ['admin', 'editor', 'viewer', 'scorer'] as const;
-export const KeyRole = StringEnum(KEY_ROLES);
+const KeyRole = StringEnum(KEY_ROLES);
 
 /** An API key as listed: its first characters, never the key. */
 export const ApiKey = Type.Object({
@@ -51,7 +50,6 @@ export const AuditQuery = Strict({
   ),
 });
 
-export type KeyRole = Static<typeof KeyRole>;
 export type ApiKeyView = Static<typeof ApiKey>;
 export type ApiKeyInput = Static<typeof ApiKeyInput>;
 export type ApiKeyCreated = Static<typeof ApiKeyCreated>;

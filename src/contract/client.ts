@@ -35,6 +35,8 @@ import type {
 } from './schemas.js';
 
 export type * from './access-schemas.js';
+/** Roles and how they nest (plain data: the web UI hides what a key's role cannot do). */
+export { KEY_ROLES, type KeyRole, type RoleNeed, roleMeets } from './roles.js';
 export type * from './schemas.js';
 
 /** Why a call failed: the answer's status (0: no answer), and the `{"error"}` body's code and message if any. */

@@ -80,7 +80,24 @@ export class KeysService {
     return this.repo.apiKeys.count();
   }
 
-  async delete(id: string): Promise<void> {
+  /**
+   * Deletes a key. With `keepAnAdmin` (the API), the last admin key is refused: nobody could manage keys over
+   * HTTP any more. The operator on the data dir may (`keras-batch apikey create` makes another).
+   */
+  async delete(id: string, options: { keepAnAdmin?: boolean } = {}): Promise<void> {
+    if (options.keepAnAdmin) {
+      const keys = await this.repo.apiKeys.list();
+      const target = keys.find((k) => k.id === id);
+      if (
+        target &&
+        roleOf(target.role) === 'admin' &&
+        keys.filter((k) => roleOf(k.role) === 'admin').length === 1
+      )
+        throw new ServiceError(
+          'SERVICE_LAST_ADMIN',
+          `API key "${target.name}" is the last admin key: create another admin key before deleting it`,
+        );
+    }
     await this.repo.apiKeys.delete(id);
   }
 

@@ -155,4 +155,27 @@ describe('API keys with roles, and the audit log', () => {
     ]);
     expect(audit.body).not.toContain(key);
   });
+
+  it('the last admin key cannot be deleted over HTTP (409); another admin can be', async () => {
+    const keys = (await h.call({ url: '/api/v1/keys' })).json().items as { id: string; role: string }[];
+    const admins = keys.filter((k) => k.role === 'admin');
+    expect(admins).toHaveLength(1);
+    let res = await h.call({ method: 'DELETE', url: `/api/v1/keys/${admins[0].id}` });
+    expect(res.statusCode).toBe(409);
+    expect(res.json().error).toEqual({
+      code: 'SERVICE_LAST_ADMIN',
+      message: 'API key "test" is the last admin key: create another admin key before deleting it',
+    });
+    const second = (
+      await h.call({ method: 'POST', url: '/api/v1/keys', payload: { name: 'a2', role: 'admin' } })
+    ).json();
+    res = await h.app.inject({
+      method: 'DELETE',
+      url: `/api/v1/keys/${admins[0].id}`,
+      headers: as(second.key),
+    });
+    expect(res.statusCode).toBe(204);
+    res = await h.app.inject({ url: '/api/v1/keys', headers: as(second.key) });
+    expect(res.json().items.map((k: { name: string }) => k.name)).not.toContain('test');
+  });
 });

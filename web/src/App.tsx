@@ -1,5 +1,5 @@
 import { type FormEvent, type ReactElement, useEffect, useRef, useState } from 'react';
-import { ApiFailure, apiWithKey, session, setUnauthorizedHandler } from './api';
+import { ApiFailure, api, apiWithKey, can, session, setUnauthorizedHandler } from './api';
 import { ConnectionsPage } from './ConnectionsPage';
 import { DeploymentPage } from './DeploymentPage';
 import { JobPage } from './JobPage';
@@ -23,8 +23,9 @@ export function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
     setBusy(true);
     setError(undefined);
     try {
-      await apiWithKey(key.trim()).listModels({ limit: 1 });
+      const who = await apiWithKey(key.trim()).me();
       session.set(key.trim());
+      session.setWho(who);
       onSignedIn();
     } catch (err) {
       setError(
@@ -97,6 +98,7 @@ const PAGE_TITLES: Record<string, string> = { models: 'Models', connections: 'Co
 
 export function App() {
   const [signedIn, setSignedIn] = useState(() => Boolean(session.get()));
+  const [who, setWho] = useState(() => session.who());
   const route = useRoute();
   useFocusHeading(route.slice(0, 2).join('/'));
   // Pages with a name of their own (a model, a job) set a better title once loaded.
@@ -107,7 +109,26 @@ export function App() {
       setSignedIn(false);
     });
   }, []);
-  if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
+  useEffect(() => {
+    // A session signed in before roles existed: ask who the key is once.
+    if (!signedIn || who) return;
+    api
+      .me()
+      .then((w) => {
+        session.setWho(w);
+        setWho(w);
+      })
+      .catch(() => undefined);
+  }, [signedIn, who]);
+  if (!signedIn)
+    return (
+      <SignIn
+        onSignedIn={() => {
+          setWho(session.who());
+          setSignedIn(true);
+        }}
+      />
+    );
   const [section, id, sub] = route;
   let page: ReactElement;
   if (section === 'models' && id) page = <ModelPage id={id} tab={sub} />;
@@ -135,10 +156,17 @@ export function App() {
           <a href="#/models" aria-current={current === 'models' ? 'page' : undefined}>
             Models
           </a>
-          <a href="#/connections" aria-current={current === 'connections' ? 'page' : undefined}>
-            Connections
-          </a>
+          {can('viewer') && (
+            <a href="#/connections" aria-current={current === 'connections' ? 'page' : undefined}>
+              Connections
+            </a>
+          )}
         </nav>
+        {who && (
+          <span className="who" title="the API key you signed in with, and its role">
+            {who.name} · {who.role}
+          </span>
+        )}
         <button
           type="button"
           className="secondary small"

@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { api, type Connection, type ConnectionInput } from './api';
+import { api, type Connection, type ConnectionInput, can } from './api';
 import { Empty, ErrorBox, Field, Loading, message, TableWrap, useLoad } from './ui';
 import { type ConnectionForm as ConnectionFields, type Errors, validateConnection } from './validate';
 
@@ -218,9 +218,11 @@ export function ConnectionsPage() {
                       <td className="mono">{c.endpoint ?? c.path}</td>
                       <td className="mono">{c.access_key_hint ?? '—'}</td>
                       <td>
-                        <button type="button" className="secondary small" onClick={() => remove(c)}>
-                          Delete<span className="visually-hidden"> {c.name}</span>
-                        </button>
+                        {can('admin') && (
+                          <button type="button" className="secondary small" onClick={() => remove(c)}>
+                            Delete<span className="visually-hidden"> {c.name}</span>
+                          </button>
+                        )}
                       </td>
                     </tr>
                   ))}
@@ -229,7 +231,7 @@ export function ConnectionsPage() {
             </TableWrap>
           )}
         </section>
-        <ConnectionForm onSaved={() => list.reload()} />
+        {can('admin') && <ConnectionForm onSaved={() => list.reload()} />}
       </div>
     </div>
   );

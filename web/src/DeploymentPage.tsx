@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, type Scored, type Version } from './api';
+import { api, can, type Scored, type Version } from './api';
 import { fmt, jobState } from './jobs';
 import { deploymentStatus } from './ModelPage';
 import { Badge, ErrorBox, Loading, message, Reconnecting, useLoad, useTitle } from './ui';
@@ -49,7 +49,7 @@ export function DeploymentPage({ id }: { id: string }) {
           </ul>
         </section>
       )}
-      {version && <OnlineScoring deploymentId={d.id} version={version} />}
+      {version && can('scorer') && <OnlineScoring deploymentId={d.id} version={version} />}
     </div>
   );
 }

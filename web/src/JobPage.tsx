@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { ApiFailure, api, type Deployment, type Job, type Preview, placeQuery } from './api';
+import { ApiFailure, api, can, type Deployment, type Job, type Preview, placeQuery } from './api';
 import { barValue, doneCount, fmt, furthest, jobState, naturalCompare, seenJob, uiMessage } from './jobs';
 import {
   Badge,
@@ -165,12 +165,12 @@ export function JobPage({ id }: { id: string }) {
           {job.attempts > 1 && <Badge status="resumed" tone="info" />}
         </h1>
         <div className="buttons">
-          {!final && (
+          {!final && can('editor') && (
             <button type="button" className="danger" onClick={cancel}>
               Cancel job
             </button>
           )}
-          {final && (
+          {final && can('editor') && (
             <button type="button" onClick={rerun}>
               Rerun
             </button>

@@ -1,5 +1,5 @@
 import { AddDeployment } from './AddDeployment';
-import { api, type Deployment } from './api';
+import { api, can, type Deployment } from './api';
 import { fmt, jobState } from './jobs';
 import {
   Badge,
@@ -55,7 +55,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
         tabs={[
           { key: 'overview', label: 'Overview' },
           { key: 'deployments', label: 'Deployments' },
-          { key: 'add', label: 'Add Deployment' },
+          ...(can('editor') ? [{ key: 'add' as const, label: 'Add Deployment' }] : []),
         ]}
       >
         {active === 'overview' && v && (
@@ -162,9 +162,11 @@ function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => voi
     <section aria-labelledby="deps-title">
       <div className="row-between">
         <h2 id="deps-title">Deployments</h2>
-        <button type="button" onClick={onAdd}>
-          Add Deployment
-        </button>
+        {can('editor') && (
+          <button type="button" onClick={onAdd}>
+            Add Deployment
+          </button>
+        )}
       </div>
       {list.loading && !list.data && <Loading what="deployments" reconnecting={list.reconnecting} />}
       {list.data && list.reconnecting && <Reconnecting what="the deployments" />}

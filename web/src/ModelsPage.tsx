@@ -1,5 +1,5 @@
 import { type DragEvent, useRef, useState } from 'react';
-import { api, type Model, type ModelCreated, upload, type Version } from './api';
+import { api, can, type Model, type ModelCreated, upload, type Version } from './api';
 import {
   Empty,
   ErrorBox,
@@ -171,7 +171,9 @@ export function ModelsPage() {
             </TableWrap>
           )}
         </section>
-        <UploadModel onUploaded={(m) => navigate(`#/models/${encodeURIComponent(m.id)}`)} />
+        {can('editor') && (
+          <UploadModel onUploaded={(m) => navigate(`#/models/${encodeURIComponent(m.id)}`)} />
+        )}
       </div>
     </div>
   );

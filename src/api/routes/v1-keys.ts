@@ -65,13 +65,14 @@ export function v1KeyRoutes(fastify: FastifyInstance, service: KerasBatchService
     {
       schema: {
         tags,
-        summary: 'Delete an API key (it stops working within 30 s on every server)',
+        summary:
+          'Delete an API key (it stops working within 30 s on every server; the last admin key is refused)',
         params: IdParams,
         response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {
-      await service.keys.delete(req.params.id);
+      await service.keys.delete(req.params.id, { keepAnAdmin: true });
       return reply.status(204).send();
     },
   );
