@@ -165,11 +165,21 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
     const canceled = await deploy('canceled', 'big');
     const cancel = await call<JobView>('POST', `/api/v1/jobs/${(canceled.last_job as JobView).id}/cancel`);
     expect(cancel.status, cancel.text).toBeLessThan(300);
+    // A source folder that does not exist: today the job fails at once with a "[storage]" message (a later
+    // check at Save may refuse it instead, and then there is no job to show).
+    const missing = await call<DeploymentView>('POST', '/api/v1/deployments', {
+      name: 'missing-source',
+      type: 'batch',
+      model: modelId,
+      source: { connection: connId, bucket: 'no-such-folder' },
+      target: { connection: connId, bucket: 'out-missing' },
+    });
     const cases = [
       { d: withFailures, label: 'completed with failures', tone: 'warn', full: true },
       { d: stopped, label: 'stopped early', tone: 'bad', full: false },
       { d: canceled, label: 'canceled', tone: 'neutral', full: false },
     ];
+    if (missing.status === 201) cases.push({ d: missing.body, label: 'failed', tone: 'bad', full: false });
     for (const c of cases) {
       const job = await waitFinal((c.d.last_job as JobView).id);
       await open(`#/jobs/${job.id}`);
@@ -198,6 +208,12 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
       expect(await page.getByTestId('failures-count').textContent()).toBe(
         job.counts.failed.toLocaleString('en'),
       );
+      if (c.label === 'failed') {
+        expect(job.status_message).toMatch(/^\[\w+\] /);
+        expect(await page.getByTestId('job-message').textContent()).toBe(
+          `${job.status_message?.replace(/^\[\w+\] /, '').replace(/^./, (x) => x.toUpperCase())}`,
+        );
+      }
       if (c.label === 'stopped early') {
         expect(await page.getByTestId('job-message').textContent()).toMatch(
           /^Stopped early: more than 2 inputs failed, the deployment's "Max failures" limit\. \d+ inputs failed in all\.$/,
