@@ -16,7 +16,7 @@ import {
   withoutParts,
 } from '../../web/src/jobs';
 
-const job = (over: Partial<Job> & { counts?: Partial<Job['counts']> }): Job => ({
+const job = (over: Omit<Partial<Job>, 'counts'> & { counts?: Partial<Job['counts']> }): Job => ({
   id: 'j1',
   deployment_id: 'd1',
   status: 'running',
