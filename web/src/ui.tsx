@@ -80,8 +80,11 @@ const REFRESH_MS = 3000;
 export function Reconnecting({ what }: { what?: string }) {
   return (
     <p className="reconnecting" role="status" data-testid="reconnecting">
-      <span className="spinner" aria-hidden="true" /> Reconnecting to the server
-      {what ? ` to update ${what}` : ''}… It will retry by itself.
+      <span className="spinner" aria-hidden="true" />
+      <span>
+        Reconnecting to the server… {what ? `The page will show ${what} ` : 'The page will go on '}by itself
+        once it answers.
+      </span>
     </p>
   );
 }
