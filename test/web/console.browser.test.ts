@@ -165,11 +165,21 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
     const canceled = await deploy('canceled', 'big');
     const cancel = await call<JobView>('POST', `/api/v1/jobs/${(canceled.last_job as JobView).id}/cancel`);
     expect(cancel.status, cancel.text).toBeLessThan(300);
+    // A source folder that does not exist: today the job fails at once with a "[storage]" message (a later
+    // check at Save may refuse it instead, and then there is no job to show).
+    const missing = await call<DeploymentView>('POST', '/api/v1/deployments', {
+      name: 'missing-source',
+      type: 'batch',
+      model: modelId,
+      source: { connection: connId, bucket: 'no-such-folder' },
+      target: { connection: connId, bucket: 'out-missing' },
+    });
     const cases = [
       { d: withFailures, label: 'completed with failures', tone: 'warn', full: true },
       { d: stopped, label: 'stopped early', tone: 'bad', full: false },
       { d: canceled, label: 'canceled', tone: 'neutral', full: false },
     ];
+    if (missing.status === 201) cases.push({ d: missing.body, label: 'failed', tone: 'bad', full: false });
     for (const c of cases) {
       const job = await waitFinal((c.d.last_job as JobView).id);
       await open(`#/jobs/${job.id}`);
@@ -198,6 +208,12 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
       expect(await page.getByTestId('failures-count').textContent()).toBe(
         job.counts.failed.toLocaleString('en'),
       );
+      if (c.label === 'failed') {
+        expect(job.status_message).toMatch(/^\[\w+\] /);
+        expect(await page.getByTestId('job-message').textContent()).toBe(
+          `${job.status_message?.replace(/^\[\w+\] /, '').replace(/^./, (x) => x.toUpperCase())}`,
+        );
+      }
       if (c.label === 'stopped early') {
         expect(await page.getByTestId('job-message').textContent()).toMatch(
           /^Stopped early: more than 2 inputs failed, the deployment's "Max failures" limit\. \d+ inputs failed in all\.$/,
@@ -259,8 +275,18 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
     await sleep(2000);
     expect(await page.locator('h1 .badge').first().textContent()).toBe('running');
     await page.screenshot({ path: join(SHOTS, 'console-job-running.png'), fullPage: true });
+    // A second tab on a list page: it moves to another list while the server is down.
+    const lists = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
+    await lists.addInitScript((k) => sessionStorage.setItem('keras-batch.api-key', k), key);
+    await lists.goto(`${server.url}/#/connections`);
+    await lists.locator('tbody tr', { hasText: 'work' }).waitFor();
     phase = 'server down';
     await server.kill();
+    await lists.evaluate(() => {
+      window.location.hash = '#/models';
+    });
+    await lists.getByTestId('reconnecting').waitFor({ timeout: 15_000 });
+    await lists.screenshot({ path: join(SHOTS, 'console-models-reconnecting-390.png'), fullPage: true });
     await page.getByTestId('reconnecting').first().waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SHOTS, 'console-job-reconnecting.png'), fullPage: true });
     await sleep(1500);
@@ -272,6 +298,10 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
       .poll(() => page.getByTestId('reconnecting').count(), { timeout: 10_000, interval: 100 })
       .toBe(0);
     const recovered = Date.now() - back;
+    await lists.locator('tbody tr', { hasText: 'digits' }).waitFor({ timeout: 10_000 });
+    const listRecovered = Date.now() - back;
+    expect(await lists.getByTestId('reconnecting').count()).toBe(0);
+    await lists.close();
     await page.locator('h1 .badge', { hasText: /^completed$/ }).waitFor({ timeout: 300_000 });
     await sleep(500);
     sampling = false;
@@ -289,7 +319,7 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
         i > 0 && s.pct !== null && samples[i - 1].pct !== null && s.pct < (samples[i - 1].pct as number),
     );
     console.log(
-      `progress samples: ${samples.length}, distinct counts in the first 6 s: ${countsChanged}, live announcements: ${announced.length}, recovered ${recovered} ms after the restart; phases: ${[...new Set(samples.map((s) => s.phase))].join(', ')}`,
+      `progress samples: ${samples.length}, distinct counts in the first 6 s: ${countsChanged}, live announcements: ${announced.length}, job page recovered ${recovered} ms and the list ${listRecovered} ms after the restart; phases: ${[...new Set(samples.map((s) => s.phase))].join(', ')}`,
     );
     expect(samples.length).toBeGreaterThan(50);
     expect(new Set(samples.map((s) => s.phase)).size).toBe(4);

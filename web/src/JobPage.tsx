@@ -1,9 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
-import { ApiFailure, api, can, type Deployment, type Job, type Preview, placeQuery } from './api';
-import { barValue, doneCount, fmt, furthest, jobState, naturalCompare, seenJob, uiMessage } from './jobs';
+import { useState } from 'react';
+import { api, can, type Deployment, type Preview, placeQuery } from './api';
+import { useFollowedJob, useThrottled } from './follow';
+import { barValue, doneCount, fmt, jobState, naturalCompare, uiMessage } from './jobs';
 import {
   Badge,
-  backoff,
   duration,
   ErrorBox,
   Loading,
@@ -12,7 +12,6 @@ import {
   ProgressBar,
   Reconnecting,
   TableWrap,
-  transient,
   useLoad,
   useTitle,
 } from './ui';
@@ -20,82 +19,6 @@ import {
 const PAGE = 10;
 /** The live region says where the job is at most this often (a screen reader cannot follow 4 updates a second). */
 const ANNOUNCE_MS = 5000;
-
-/**
- * Follows a job: its endpoint, then its event stream, with the endpoint polled alongside (the two lag each other)
- * and every snapshot merged into the furthest one. When the server goes away (a restart, a network loss) the
- * page says it is reconnecting and tries again with backoff until the job is final, without a click.
- */
-function useFollowedJob(id: string) {
-  const [job, setJob] = useState<Job | null>(() => seenJob.get(id));
-  const [error, setError] = useState<string>();
-  const [live, setLive] = useState(false);
-  const [reconnecting, setReconnecting] = useState(false);
-  useEffect(() => {
-    const abort = new AbortController();
-    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-    const show = (next: Job) => {
-      if (abort.signal.aborted) return;
-      setJob((prev) => {
-        const merged = furthest(prev ?? seenJob.get(id), next);
-        seenJob.set(merged);
-        return merged;
-      });
-    };
-    setJob(seenJob.get(id));
-    setError(undefined);
-    const run = async () => {
-      for (let failures = 0; !abort.signal.aborted; ) {
-        try {
-          const first = await api.getJob(id);
-          setReconnecting(false);
-          failures = 0;
-          show(first);
-          if (jobState(first).final) break;
-          setLive(true);
-          const poll = setInterval(() => api.getJob(id).then(show, () => undefined), 2000);
-          try {
-            await api.followJob(id, show, abort.signal);
-          } finally {
-            clearInterval(poll);
-          }
-          await sleep(300); // the stream ended: read the job again (final, or the server is going away)
-        } catch (err) {
-          if (abort.signal.aborted) return;
-          // A refusal (404, 401, ...) is final; a network failure or a dropped stream is a restart to wait out.
-          if (err instanceof ApiFailure && !transient(err)) {
-            setError(message(err));
-            break;
-          }
-          setReconnecting(true);
-          await sleep(backoff(failures));
-          failures += 1;
-        }
-      }
-      if (!abort.signal.aborted) setLive(false);
-    };
-    void run();
-    return () => abort.abort();
-  }, [id]);
-  return { job, error, live, reconnecting };
-}
-
-/** `text`, but changed at most every `every` ms, except at once when `key` changes. */
-function useThrottled(text: string, key: string, every: number): string {
-  const [said, setSaid] = useState(text);
-  const last = useRef({ at: 0, key });
-  useEffect(() => {
-    const say = () => {
-      last.current = { at: Date.now(), key };
-      setSaid(text);
-    };
-    const since = Date.now() - last.current.at;
-    if (key !== last.current.key || since >= every) return say();
-    const timer = setTimeout(say, every - since);
-    return () => clearTimeout(timer);
-  }, [text, key, every]);
-  return said;
-}
 
 export function JobPage({ id }: { id: string }) {
   const { job, error, live, reconnecting } = useFollowedJob(id);
@@ -125,8 +48,17 @@ export function JobPage({ id }: { id: string }) {
   const remaining = Math.max(0, job.counts.total - done);
   const eta = !final && fps > 0 && job.listing_done ? duration((remaining / fps) * 1000) : '—';
   const started = job.started_at ? Date.parse(job.started_at) : null;
+  const finished = job.finished_at ? Date.parse(job.finished_at) : null;
   const elapsed =
-    job.duration_ms !== null ? job.duration_ms : started !== null && !final ? Date.now() - started : null;
+    job.duration_ms !== null
+      ? job.duration_ms
+      : started === null
+        ? null
+        : final
+          ? finished !== null
+            ? finished - started
+            : null
+          : Date.now() - started;
   const note = uiMessage(job.status_message, job);
   const cancel = async () => {
     setActionError(undefined);

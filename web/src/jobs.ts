@@ -60,7 +60,7 @@ export const naturalCompare = (a: string, b: string) => collator.compare(a, b);
  */
 export function uiMessage(text: string | null | undefined, job?: JobLike): string | null {
   if (!text) return null;
-  let t = text.replace(/\[[a-z-]+\]\s*/g, '');
+  let t = withoutParts(text);
   const count = /^\d+ inputs failed, more than --max-failures (\d+)$/.exec(t);
   const percent = /^\d+ of \d+ inputs failed \([\d.]+%\), more than --max-failures ([\d.]+)%$/.exec(t);
   const failed = job ? ` ${fmt(job.counts.failed)} inputs failed in all.` : '';
@@ -73,6 +73,9 @@ export function uiMessage(text: string | null | undefined, job?: JobLike): strin
   if (/^\d+ input\(s\) failed$/.test(t)) return null; // the tiles and the Failures table say it
   return t.charAt(0).toUpperCase() + t.slice(1);
 }
+
+/** Errors carry their internal part as a `[storage] ...` prefix (also after `job failed: `): not the UI's words. */
+export const withoutParts = (text: string) => text.replace(/(^|: )\[[a-z][a-z0-9-]*\]\s*/g, '$1');
 
 const done = (c: Job['counts']) => c.scored + c.skipped + c.failed;
 

@@ -1,5 +1,6 @@
 import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiFailure } from './api';
+import { withoutParts } from './jobs';
 
 export const navigate = (hash: string) => {
   window.location.hash = hash;
@@ -19,8 +20,9 @@ export function useRoute(): string[] {
   return route;
 }
 
+/** An error's message in the UI's words (no internal `[storage]` part prefixes). */
 export const message = (err: unknown) =>
-  err instanceof ApiFailure ? err.message : err instanceof Error ? err.message : String(err);
+  withoutParts(err instanceof ApiFailure ? err.message : err instanceof Error ? err.message : String(err));
 
 /** A failure that a server restart or a network loss explains: worth trying again by itself. */
 export const transient = (err: unknown) =>
@@ -78,8 +80,11 @@ const REFRESH_MS = 3000;
 export function Reconnecting({ what }: { what?: string }) {
   return (
     <p className="reconnecting" role="status" data-testid="reconnecting">
-      <span className="spinner" aria-hidden="true" /> Reconnecting to the server
-      {what ? ` to update ${what}` : ''}… It will retry by itself.
+      <span className="spinner" aria-hidden="true" />
+      <span>
+        Reconnecting to the server… {what ? `The page will show ${what} ` : 'The page will go on '}by itself
+        once it answers.
+      </span>
     </p>
   );
 }
