@@ -19,7 +19,7 @@ import './preprocessing-augment.js';
 import './preprocessing-categorical.js';
 import './applications.js';
 import './keras-hub.js';
-import './keras-hub-encoder.js';
+import './keras-hub-transformers.js';
 import './einsum-dense.js';
 import './multi-head-attention.js';
 import './attention.js';

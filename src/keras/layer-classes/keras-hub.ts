@@ -34,7 +34,16 @@ export interface TokenAndPositionEmbeddingConfig extends BaseLayerConfig {
 }
 
 /** `TransformerEncoder`. */
-export interface TransformerEncoderConfig extends BaseLayerConfig {
+export type TransformerEncoderConfig = TransformerBlockConfig;
+
+/** `TransformerDecoder`: the shapes it was built with (a cross-attention block when `encoder_sequence_shape`). */
+export interface TransformerDecoderConfig extends TransformerBlockConfig {
+  decoder_sequence_shape?: (number | null)[] | null;
+  encoder_sequence_shape?: (number | null)[] | null;
+}
+
+/** The options keras_hub's TransformerEncoder and TransformerDecoder share. */
+export interface TransformerBlockConfig extends BaseLayerConfig {
   intermediate_dim?: number;
   num_heads?: number;
   dropout?: number;
@@ -74,4 +83,17 @@ export const KERAS_HUB_FAMILY = {
     pythonName: 'TransformerEncoder',
     weights: 16,
   },
+  'keras_hub.TransformerDecoder': {
+    module: 'transformer_decoder',
+    pythonName: 'TransformerDecoder',
+    weights: (config) => (config.encoder_sequence_shape ? 26 : 16),
+  },
 } satisfies Readonly<Record<string, KerasHubClassInfo>>;
+
+/**
+ * keras_hub classes that only rename a `keras.layers` class (`class ReversibleEmbedding(keras.layers.
+ * ReversibleEmbedding): pass`): read as that class. Python class name → module under `layers.modeling`.
+ */
+export const KERAS_HUB_KERAS_SUBCLASSES: Readonly<Record<string, string>> = {
+  ReversibleEmbedding: 'reversible_embedding',
+};
