@@ -20,6 +20,7 @@ import './preprocessing-categorical.js';
 import './applications.js';
 import './keras-hub.js';
 import './keras-hub-transformers.js';
+import './keras-hub-rotary.js';
 import './einsum-dense.js';
 import './multi-head-attention.js';
 import './attention.js';

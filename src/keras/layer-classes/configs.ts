@@ -37,6 +37,7 @@ import type {
 import type { FamilyClassName, KnownClassName } from './index.js';
 import type {
   PositionEmbeddingConfig,
+  RotaryEmbeddingConfig,
   SinePositionEncodingConfig,
   TokenAndPositionEmbeddingConfig,
   TransformerDecoderConfig,
@@ -199,6 +200,7 @@ export interface TypedLayerConfigs extends AugmentationConfigs {
   // keras_hub modeling classes
   'keras_hub.PositionEmbedding': PositionEmbeddingConfig;
   'keras_hub.SinePositionEncoding': SinePositionEncodingConfig;
+  'keras_hub.RotaryEmbedding': RotaryEmbeddingConfig;
   'keras_hub.TokenAndPositionEmbedding': TokenAndPositionEmbeddingConfig;
   'keras_hub.TransformerEncoder': TransformerEncoderConfig;
   'keras_hub.TransformerDecoder': TransformerDecoderConfig;

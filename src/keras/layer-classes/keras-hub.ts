@@ -23,6 +23,20 @@ export interface SinePositionEncodingConfig extends BaseLayerConfig {
   max_wavelength?: number;
 }
 
+/** `RotaryEmbedding` (the yarn options are read only by `rope_type: "yarn"`). */
+export interface RotaryEmbeddingConfig extends BaseLayerConfig {
+  max_wavelength?: number;
+  scaling_factor?: number;
+  rope_type?: string;
+  beta_fast?: number;
+  beta_slow?: number;
+  original_max_position_embeddings?: number;
+  truncate?: boolean;
+  sequence_axis?: number;
+  feature_axis?: number;
+  denominator_dim?: number | null;
+}
+
 /** `TokenAndPositionEmbedding`: a ReversibleEmbedding of tokens plus a PositionEmbedding. */
 export interface TokenAndPositionEmbeddingConfig extends BaseLayerConfig {
   vocabulary_size?: number;
@@ -71,6 +85,11 @@ export const KERAS_HUB_FAMILY = {
   'keras_hub.SinePositionEncoding': {
     module: 'sine_position_encoding',
     pythonName: 'SinePositionEncoding',
+    weights: 0,
+  },
+  'keras_hub.RotaryEmbedding': {
+    module: 'rotary_embedding',
+    pythonName: 'RotaryEmbedding',
     weights: 0,
   },
   'keras_hub.TokenAndPositionEmbedding': {
