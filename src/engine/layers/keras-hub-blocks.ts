@@ -44,7 +44,7 @@ export class TransformerBlock {
     extraKeys: readonly string[] = [],
   ) {
     const { layer, kwargs, config: cfg } = ctx;
-    refuseUnknownKeys(layer, [...BLOCK_KEYS, ...extraKeys]);
+    refuseUnknownKeys(ctx, [...BLOCK_KEYS, ...extraKeys]);
     this.dropout = cfg.number('dropout', 0);
     this.training = kwargs.training === true;
     if (this.training && this.dropout > 0) unsupported(layer, 'training=True with dropout');

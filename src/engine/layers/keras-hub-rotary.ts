@@ -27,8 +27,9 @@ function inverseFrequencies(
  * are the feature halves and `e[p, k] = p * inv[k mod D/2]` (rope_type linear, dynamic, or unscaled); the
  * cos/sin tables are constants of the known sequence length, broadcast over the axes between. No mask.
  */
-registerLayer('keras_hub.RotaryEmbedding', ({ g, layer, inputs, config: cfg }) => {
-  refuseUnknownKeys(layer, [
+registerLayer('keras_hub.RotaryEmbedding', (ctx) => {
+  const { g, layer, inputs, config: cfg } = ctx;
+  refuseUnknownKeys(ctx, [
     'max_wavelength',
     'scaling_factor',
     'rope_type',
