@@ -163,6 +163,18 @@ describe.skipIf(!haveFixtures)('keras_hub layers in a real Keras 3.15 model', ()
     await expect(load).rejects.toThrow(/transformer_encoder.*custom layer\?/);
   });
 
+  it('refuses two encoders reading one masked tensor (Keras clears its mask in the first one at run time)', async () => {
+    const model = await editedClassifier((layer) => {
+      if (layer.name !== 'transformer_encoder_1') return;
+      const [node] = layer.inbound_nodes as { args: { config: { keras_history: unknown[] } }[] }[];
+      node.args[0].config.keras_history = ['token_and_position_embedding', 0, 0];
+    });
+    // the first encoder feeds no output now, so the second one's check is the one that finds it
+    expect(() => compileToOnnx(model)).toThrow(
+      /layer transformer_encoder_1 .*a masked input that transformer_encoder \(keras_hub.TransformerEncoder\) also reads/,
+    );
+  });
+
   it('refuses a config option the converter does not implement, naming it', async () => {
     const model = await editedClassifier((layer) => {
       if (layer.name === 'transformer_encoder_1') (layer.config as Record<string, unknown>).use_bias = false;
