@@ -159,6 +159,35 @@ function convert(
   }
 }
 
+/** Every tensor reference a call's keyword arguments hold, at any depth. */
+function kwargRefs(value: unknown): TensorRef[] {
+  if (typeof value !== 'object' || value === null) return [];
+  const ref = value as Partial<TensorRef>;
+  if (typeof ref.layer === 'string' && typeof ref.nodeIndex === 'number') return [value as TensorRef];
+  return Object.values(value).flatMap(kwargRefs);
+}
+
+/**
+ * The calls of the layers in the order to compile them: config order, except that a call whose inputs are not
+ * computed yet waits for them (a shared layer's later call can read a layer listed after it: a tied
+ * ReversibleEmbedding's `reverse=True` call on the last block's output). Calls that never become ready stay in
+ * config order, so their missing input is reported as before.
+ */
+function* callOrder(
+  layers: LayerSpec[],
+  ready: (ref: TensorRef) => boolean,
+): Generator<{ layer: LayerSpec; node: InboundNode; nodeIndex: number }> {
+  let pending = layers.flatMap((layer) =>
+    layer.inbound.map((node, nodeIndex) => ({ layer, node, nodeIndex })),
+  );
+  while (pending.length > 0) {
+    const i = pending.findIndex(({ node }) => [...node.inputs, ...kwargRefs(node.kwargs)].every(ready));
+    const next = pending[Math.max(i, 0)]; // none ready: the first, to report its missing input
+    pending = pending.filter((c) => c !== next);
+    yield next;
+  }
+}
+
 /** Compiles a model description to an in-memory ONNX model, keeping Keras' tensor layouts at every layer boundary. */
 export function compileToOnnx(model: ModelDescription): CompiledModel {
   const g = new GraphBuilder();
@@ -180,10 +209,13 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
   });
 
   const unused = unusedLayers(model);
-  for (const layer of model.layers) {
-    if (layer.className === 'InputLayer' || (inputLayers.has(layer.name) && layer.inbound.length === 0))
-      continue;
-    if (unused.has(layer.name)) continue;
+  const calls = model.layers.filter(
+    (layer) =>
+      layer.className !== 'InputLayer' &&
+      !(inputLayers.has(layer.name) && layer.inbound.length === 0) &&
+      !unused.has(layer.name),
+  );
+  for (const { layer, node, nodeIndex } of callOrder(calls, (ref) => produced.has(refKey(ref)))) {
     const lookup = (ref: TensorRef): Produced => {
       const found = produced.get(refKey(ref));
       if (!found) {
@@ -194,7 +226,7 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
       }
       return found;
     };
-    layer.inbound.forEach((node, nodeIndex) => {
+    {
       let ins: Produced[] = [];
       let result: LayerResult;
       if (isOpClass(layer.className)) {
@@ -220,7 +252,7 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
         const mask = result.masks ? (result.masks[t] ?? null) : (ins[0]?.mask ?? null);
         produced.set(refKey({ layer: layer.name, nodeIndex, tensorIndex: t }), { sym, mask });
       });
-    });
+    }
   }
 
   const outputShapes: Shape[] = [];

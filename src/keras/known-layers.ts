@@ -9,6 +9,7 @@
 import {
   APPLICATION_CLASSES,
   KERAS_HUB_CLASSES,
+  KERAS_HUB_KERAS_SUBCLASSES,
   KERAS_LAYER_CLASSES,
   WRAPPER_CLASS_NAMES,
 } from './layer-classes/index.js';
@@ -125,7 +126,13 @@ export function applicationClass(
 export function kerasHubClass(className: string, module: unknown, registeredName: unknown): string | null {
   const named = /^(keras_hub|keras_nlp)>(\w+)$/.exec(className);
   const pythonName = named ? named[2] : className;
-  for (const [canonical, spec] of Object.entries(KERAS_HUB_CLASSES)) {
+  const specs: [string, { pythonName: string; module: string }][] = [
+    ...Object.entries(KERAS_HUB_CLASSES),
+    ...Object.entries(KERAS_HUB_KERAS_SUBCLASSES).map(
+      ([n, module]): [string, { pythonName: string; module: string }] => [n, { pythonName: n, module }],
+    ),
+  ];
+  for (const [canonical, spec] of specs) {
     if (spec.pythonName !== pythonName) continue;
     const registered = `^(keras_hub|keras_nlp)>${pythonName}$`;
     const moduleOk =

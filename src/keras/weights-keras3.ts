@@ -124,6 +124,21 @@ const HUB_PARTS: Readonly<Record<string, readonly string[]>> = {
     '_feedforward_intermediate_dense',
     '_feedforward_output_dense',
   ],
+  'keras_hub.TransformerDecoder': [
+    '_self_attention_layer/query_dense',
+    '_self_attention_layer/key_dense',
+    '_self_attention_layer/value_dense',
+    '_self_attention_layer/output_dense',
+    '_self_attention_layer_norm',
+    '_cross_attention_layer/query_dense',
+    '_cross_attention_layer/key_dense',
+    '_cross_attention_layer/value_dense',
+    '_cross_attention_layer/output_dense',
+    '_cross_attention_layer_norm',
+    '_feedforward_intermediate_dense',
+    '_feedforward_output_dense',
+    '_feedforward_layer_norm',
+  ],
 };
 
 function partVars(group: H5Group, path: string, part: string): WeightTensor[] {

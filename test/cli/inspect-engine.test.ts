@@ -37,6 +37,19 @@ describe('inspect: what the engine does with each layer', () => {
     expect(engine.masking).toEqual({ kind: 'onnx' });
   });
 
+  it('keras_hub layers compile, and each output shows its own call’s shape (a tied embedding’s reverse call)', async () => {
+    const info = describeModel(await fixture('keras_hub_decoder_causal.keras'));
+    const engine = Object.fromEntries(info.layers.map((l) => [l.name, l.engine]));
+    expect(engine.transformer_decoder_2).toEqual({ kind: 'onnx' });
+    expect(engine.token_and_position_embedding).toEqual({ kind: 'onnx' });
+    expect(info.outputs.map((o) => [o.name, o.shape])).toEqual([
+      ['reversible_embedding', [null, 8, 30]],
+      ['transformer_decoder_3', [null, 8, 16]],
+      ['reversible_embedding_1', [null, 8, 30]],
+      ['reversible_embedding_1', [null, 8, 16]],
+    ]);
+  });
+
   it('a refused model names every layer it cannot run at once, each with why', async () => {
     const model = await fixture('text_classifier.keras');
     const renamed = {

@@ -129,6 +129,30 @@ describe.skipIf(!haveFixtures)('keras_hub layers in a real Keras 3.15 model', ()
     }
   });
 
+  it('reads keras_hub’s ReversibleEmbedding as Keras’ own, tied or not, and the decoder with cross-attention', async () => {
+    for (const file of ['keras_hub_decoder_causal.keras', 'keras_hub_decoder_causal.k3.h5']) {
+      const model = await loadModel(fixture(file));
+      const byName = new Map(model.layers.map((l) => [l.name, l]));
+      expect(byName.get('reversible_embedding')?.className).toBe('ReversibleEmbedding');
+      expect(byName.get('reversible_embedding')?.weights.map((w) => w.shape)).toEqual([[30, 16]]);
+      expect(byName.get('reversible_embedding_1')?.weights.map((w) => w.shape)).toEqual([
+        [30, 16],
+        [16, 30],
+      ]);
+      const cross = byName.get('transformer_decoder_2');
+      expect(cross?.className).toBe('keras_hub.TransformerDecoder');
+      expect(cross?.weights.map((w) => w.shape).slice(8, 12)).toEqual([[16], [16], [16, 2, 8], [2, 8]]);
+      expect(cross?.weights.map((w) => w.shape).slice(20)).toEqual([
+        [16, 20],
+        [20],
+        [20, 16],
+        [16],
+        [16],
+        [16],
+      ]);
+    }
+  });
+
   it('refuses the same model when the encoder is a user’s own class of that name', async () => {
     const load = editedClassifier((layer) => {
       if (layer.class_name !== 'TransformerEncoder') return;
@@ -137,6 +161,18 @@ describe.skipIf(!haveFixtures)('keras_hub layers in a real Keras 3.15 model', ()
     });
     await expect(load).rejects.toMatchObject({ code: 'KERAS_CUSTOM_LAYER' });
     await expect(load).rejects.toThrow(/transformer_encoder.*custom layer\?/);
+  });
+
+  it('refuses two encoders reading one masked tensor (Keras clears its mask in the first one at run time)', async () => {
+    const model = await editedClassifier((layer) => {
+      if (layer.name !== 'transformer_encoder_1') return;
+      const [node] = layer.inbound_nodes as { args: { config: { keras_history: unknown[] } }[] }[];
+      node.args[0].config.keras_history = ['token_and_position_embedding', 0, 0];
+    });
+    // the first encoder feeds no output now, so the second one's check is the one that finds it
+    expect(() => compileToOnnx(model)).toThrow(
+      /layer transformer_encoder_1 .*a masked input that transformer_encoder \(keras_hub.TransformerEncoder\) also reads/,
+    );
   });
 
   it('refuses a config option the converter does not implement, naming it', async () => {

@@ -17,10 +17,13 @@ const shapeText = (s: Shape) =>
 export function describeModel(model: ModelDescription) {
   const plan = planBackend(model);
   let shapes = new Map<string, Shape[]>();
+  let outputShapes: Shape[] = [];
   let compileError: string | null = null;
   if (plan.backend) {
     try {
-      shapes = compileModel(model).layerShapes;
+      const compiled = compileModel(model);
+      shapes = compiled.layerShapes;
+      outputShapes = compiled.outputShapes;
     } catch (error) {
       compileError = errorMessage(error);
     }
@@ -36,9 +39,10 @@ export function describeModel(model: ModelDescription) {
     fast_path: plan.backend?.name === 'onnxruntime' && !compileError,
     unsupported: compileError ? [compileError] : Object.values(plan.gaps).flat(),
     inputs: model.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype })),
-    outputs: model.outputs.map((o) => ({
+    // each output's own call (a shared layer's later call may differ from its first)
+    outputs: model.outputs.map((o, i) => ({
       name: o.name,
-      shape: shapes.get(o.ref.layer)?.[o.ref.tensorIndex] ?? null,
+      shape: outputShapes[i] ?? shapes.get(o.ref.layer)?.[o.ref.tensorIndex] ?? null,
     })),
     layers: model.layers.map((l, i) => ({
       name: l.name,

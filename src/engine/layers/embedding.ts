@@ -46,3 +46,53 @@ registerLayer('Masking', ({ g, inputs, config: cfg }) => {
     masks: [{ name: mask, shape: x.shape.slice(0, -1) }],
   };
 });
+
+/**
+ * Keras 3 ReversibleEmbedding (keras/src/layers/core/reversible_embedding.py; keras_hub's ReversibleEmbedding is
+ * the same class): called on ids it is an Embedding (`mask_zero` gives the mask `ids != 0`); called with
+ * `reverse=True` on `[…, output_dim]` features it gives logits `x @ embeddings.T` (or `x @ reverse_embeddings`
+ * when `tie_weights` is off), with `logit_soft_cap` c: `tanh(logits / c) * c`; no mask.
+ */
+registerLayer(
+  'ReversibleEmbedding',
+  (ctx) => {
+    const { g, layer, inputs, kwargs, config: cfg } = ctx;
+    if (cfg.has('lora_rank') && cfg.number('lora_rank', 0) > 0) unsupported(layer, 'lora_rank');
+    if (cfg.has('quantization_config')) unsupported(layer, 'quantization_config');
+    const reverseDtype = cfg.raw('reverse_dtype');
+    if (reverseDtype !== undefined && reverseDtype !== null && reverseDtype !== 'float32')
+      unsupported(layer, `reverse_dtype ${JSON.stringify(reverseDtype)}`);
+    const tied = cfg.bool('tie_weights', true);
+    requireWeights(layer, tied ? 1 : 2);
+    const table = layer.weights[0];
+    if (table.shape.length !== 2) unsupported(layer, `an embeddings matrix of shape [${table.shape}]`);
+    const [vocab, dim] = table.shape;
+    if (kwargs.reverse !== undefined && typeof kwargs.reverse !== 'boolean')
+      unsupported(layer, `reverse=${JSON.stringify(kwargs.reverse)}`);
+    if (kwargs.reverse !== true) {
+      const lookup = { ...layer, className: 'Embedding', weights: [table] };
+      return ctx.convertNested(lookup, inputs, ctx.masks);
+    }
+    const x = inputs[0];
+    if (x.shape[x.shape.length - 1] !== dim)
+      unsupported(layer, `a reverse call on features of shape [${x.shape}]`);
+    let kernel: string;
+    if (tied) {
+      const t = g.constFloat(`${layer.name}_embeddings`, table.shape, table.data);
+      kernel = g.op('Transpose', [t], { perm: { ints: [1, 0] } });
+    } else {
+      const r = layer.weights[1];
+      if (r.shape.length !== 2 || r.shape[0] !== dim || r.shape[1] !== vocab)
+        unsupported(layer, `reverse embeddings of shape [${r.shape}] for [${dim}, ${vocab}]`);
+      kernel = g.constFloat(`${layer.name}_reverse_embeddings`, r.shape, r.data);
+    }
+    let logits = g.op('MatMul', [x.name, kernel]);
+    const cap = cfg.optionalNumber('logit_soft_cap');
+    if (cap !== null) {
+      const c = g.constFloat(`${layer.name}_soft_cap`, [], [cap]);
+      logits = g.op('Mul', [g.op('Tanh', [g.op('Div', [logits, c])]), c]);
+    }
+    return { outputs: [{ name: logits, shape: [...x.shape.slice(0, -1), vocab] }], masks: [null] };
+  },
+  { kwargs: ['reverse'] },
+);

@@ -10,8 +10,16 @@ import { type LayerContext, type LayerResult, registerLayer, type Sym } from './
 
 const BASE_KEYS = ['name', 'trainable', 'dtype'];
 
-/** Refuses a config key the converter does not implement (a newer keras_hub's option), naming it. */
-export function refuseUnknownKeys(layer: LayerSpec, known: readonly string[]): void {
+/**
+ * Refuses a config key the converter does not implement (a newer keras_hub's option), naming it, and a file not
+ * saved by Keras 3 (keras_nlp on tf-keras ran other attention and mask code than keras_hub 0.32 does).
+ */
+export function refuseUnknownKeys(
+  { layer, model }: Pick<LayerContext, 'layer' | 'model'>,
+  known: readonly string[],
+): void {
+  if (model.kerasMajor < 3)
+    unsupported(layer, `a keras_hub/keras_nlp layer saved by Keras ${model.kerasVersion}`);
   for (const key of Object.keys(layer.config)) {
     if (!BASE_KEYS.includes(key) && !known.includes(key)) unsupported(layer, `the config option "${key}"`);
   }
@@ -54,7 +62,7 @@ function positionRows(ctx: LayerContext, table: LayerSpec['weights'][number], x:
 /** `PositionEmbedding.call(x)`: the learned table's first T rows broadcast to x's shape; no mask. */
 registerLayer('keras_hub.PositionEmbedding', (ctx) => {
   const { layer, inputs } = ctx;
-  refuseUnknownKeys(layer, ['sequence_length', 'initializer']);
+  refuseUnknownKeys(ctx, ['sequence_length', 'initializer']);
   requireWeights(layer, 1);
   const x = inputs[0];
   const { time } = sequenceDims(layer, x);
@@ -71,7 +79,7 @@ registerLayer('keras_hub.PositionEmbedding', (ctx) => {
  */
 registerLayer('keras_hub.SinePositionEncoding', (ctx) => {
   const { g, layer, inputs, config } = ctx;
-  refuseUnknownKeys(layer, ['max_wavelength']);
+  refuseUnknownKeys(ctx, ['max_wavelength']);
   const x = inputs[0];
   const { time, hidden } = sequenceDims(layer, x);
   if (time === null) return unsupported(layer, 'an open sequence length');
@@ -99,7 +107,7 @@ registerLayer('keras_hub.SinePositionEncoding', (ctx) => {
  */
 registerLayer('keras_hub.TokenAndPositionEmbedding', (ctx): LayerResult => {
   const { g, layer, inputs, config } = ctx;
-  refuseUnknownKeys(layer, [
+  refuseUnknownKeys(ctx, [
     'vocabulary_size',
     'sequence_length',
     'embedding_dim',

@@ -11,6 +11,7 @@ const RUNTIME_MASK_READERS = new Set([
   'Attention',
   'AdditiveAttention',
   'keras_hub.TransformerEncoder',
+  'keras_hub.TransformerDecoder',
 ]);
 
 function refsIn(value: unknown): TensorRef[] {

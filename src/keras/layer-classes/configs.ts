@@ -32,12 +32,15 @@ import type {
   IdentityConfig,
   InputLayerConfig,
   MaskingConfig,
+  ReversibleEmbeddingConfig,
 } from './core.js';
 import type { FamilyClassName, KnownClassName } from './index.js';
 import type {
   PositionEmbeddingConfig,
+  RotaryEmbeddingConfig,
   SinePositionEncodingConfig,
   TokenAndPositionEmbeddingConfig,
+  TransformerDecoderConfig,
   TransformerEncoderConfig,
 } from './keras-hub.js';
 import type { ConcatenateConfig, DotConfig, ElementwiseMergeConfig } from './merging.js';
@@ -117,6 +120,7 @@ export interface TypedLayerConfigs extends AugmentationConfigs {
   Concatenate: ConcatenateConfig;
   Dot: DotConfig;
   Embedding: EmbeddingConfig;
+  ReversibleEmbedding: ReversibleEmbeddingConfig;
   Masking: MaskingConfig;
   // activation layers
   ReLU: ReLUConfig;
@@ -196,8 +200,10 @@ export interface TypedLayerConfigs extends AugmentationConfigs {
   // keras_hub modeling classes
   'keras_hub.PositionEmbedding': PositionEmbeddingConfig;
   'keras_hub.SinePositionEncoding': SinePositionEncodingConfig;
+  'keras_hub.RotaryEmbedding': RotaryEmbeddingConfig;
   'keras_hub.TokenAndPositionEmbedding': TokenAndPositionEmbeddingConfig;
   'keras_hub.TransformerEncoder': TransformerEncoderConfig;
+  'keras_hub.TransformerDecoder': TransformerDecoderConfig;
 }
 
 /** Compiles only when every key of {@link TypedLayerConfigs} is a known class name (`applications.*` included). */

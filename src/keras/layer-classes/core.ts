@@ -36,6 +36,14 @@ export interface EmbeddingConfig extends BaseLayerConfig {
   input_length?: number | null;
 }
 
+/** Keras 3 ReversibleEmbedding (also keras_hub's subclass of it): an Embedding whose `reverse=True` call gives logits. */
+export interface ReversibleEmbeddingConfig extends EmbeddingConfig {
+  tie_weights?: boolean;
+  reverse_dtype?: string | null;
+  logit_soft_cap?: number | null;
+  quantization_config?: StoredObject;
+}
+
 export interface MaskingConfig extends BaseLayerConfig {
   mask_value?: number;
 }
@@ -114,7 +122,8 @@ export const CORE_FAMILY = {
       },
     },
   },
-  ReversibleEmbedding: { weights: null },
+  // [embeddings, reverse_embeddings when not tied]
+  ReversibleEmbedding: { weights: (config) => (config.tie_weights === false ? 2 : 1) },
   Masking: { weights: 0 },
   // TFDIdentity: what FeatureSpace saves for a feature passed through as is
   Identity: { aliases: ['TFDIdentity'], weights: 0 },

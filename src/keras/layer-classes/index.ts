@@ -11,7 +11,7 @@ import { ATTENTION_FAMILY } from './attention.js';
 import { CONVOLUTION_FAMILY } from './convolution.js';
 import { CORE_FAMILY } from './core.js';
 import type { LayerClassInfo, LayerFamilyTable } from './descriptor.js';
-import { KERAS_HUB_FAMILY, type KerasHubClassInfo } from './keras-hub.js';
+import { KERAS_HUB_FAMILY, KERAS_HUB_KERAS_SUBCLASSES, type KerasHubClassInfo } from './keras-hub.js';
 import { MERGING_FAMILY } from './merging.js';
 import { NORMALIZATION_FAMILY } from './normalization.js';
 import { POOLING_FAMILY } from './pooling.js';
@@ -91,6 +91,9 @@ export const APPLICATION_CLASSES: Readonly<Record<ApplicationClassName, Applicat
 
 /** The stored forms of the keras_hub modeling classes, by the engine's name. */
 export const KERAS_HUB_CLASSES: Readonly<Record<KerasHubClassName, KerasHubClassInfo>> = KERAS_HUB_FAMILY;
+
+/** keras_hub classes read as the `keras.layers` class of the same name (Python name → module). */
+export { KERAS_HUB_KERAS_SUBCLASSES };
 
 /** The augmentation layers, identity in `predict`, in their table's order. */
 export const AUGMENTATION_CLASS_NAMES = Object.keys(AUGMENTATION_FAMILY) as FamilyClassName<'augmentation'>[];

@@ -23,6 +23,20 @@ export interface SinePositionEncodingConfig extends BaseLayerConfig {
   max_wavelength?: number;
 }
 
+/** `RotaryEmbedding` (the yarn options are read only by `rope_type: "yarn"`). */
+export interface RotaryEmbeddingConfig extends BaseLayerConfig {
+  max_wavelength?: number;
+  scaling_factor?: number;
+  rope_type?: string;
+  beta_fast?: number;
+  beta_slow?: number;
+  original_max_position_embeddings?: number;
+  truncate?: boolean;
+  sequence_axis?: number;
+  feature_axis?: number;
+  denominator_dim?: number | null;
+}
+
 /** `TokenAndPositionEmbedding`: a ReversibleEmbedding of tokens plus a PositionEmbedding. */
 export interface TokenAndPositionEmbeddingConfig extends BaseLayerConfig {
   vocabulary_size?: number;
@@ -34,7 +48,16 @@ export interface TokenAndPositionEmbeddingConfig extends BaseLayerConfig {
 }
 
 /** `TransformerEncoder`. */
-export interface TransformerEncoderConfig extends BaseLayerConfig {
+export type TransformerEncoderConfig = TransformerBlockConfig;
+
+/** `TransformerDecoder`: the shapes it was built with (a cross-attention block when `encoder_sequence_shape`). */
+export interface TransformerDecoderConfig extends TransformerBlockConfig {
+  decoder_sequence_shape?: (number | null)[] | null;
+  encoder_sequence_shape?: (number | null)[] | null;
+}
+
+/** The options keras_hub's TransformerEncoder and TransformerDecoder share. */
+export interface TransformerBlockConfig extends BaseLayerConfig {
   intermediate_dim?: number;
   num_heads?: number;
   dropout?: number;
@@ -64,6 +87,11 @@ export const KERAS_HUB_FAMILY = {
     pythonName: 'SinePositionEncoding',
     weights: 0,
   },
+  'keras_hub.RotaryEmbedding': {
+    module: 'rotary_embedding',
+    pythonName: 'RotaryEmbedding',
+    weights: 0,
+  },
   'keras_hub.TokenAndPositionEmbedding': {
     module: 'token_and_position_embedding',
     pythonName: 'TokenAndPositionEmbedding',
@@ -74,4 +102,17 @@ export const KERAS_HUB_FAMILY = {
     pythonName: 'TransformerEncoder',
     weights: 16,
   },
+  'keras_hub.TransformerDecoder': {
+    module: 'transformer_decoder',
+    pythonName: 'TransformerDecoder',
+    weights: (config) => (config.encoder_sequence_shape ? 26 : 16),
+  },
 } satisfies Readonly<Record<string, KerasHubClassInfo>>;
+
+/**
+ * keras_hub classes that only rename a `keras.layers` class (`class ReversibleEmbedding(keras.layers.
+ * ReversibleEmbedding): pass`): read as that class. Python class name → module under `layers.modeling`.
+ */
+export const KERAS_HUB_KERAS_SUBCLASSES: Readonly<Record<string, string>> = {
+  ReversibleEmbedding: 'reversible_embedding',
+};
