@@ -39,6 +39,13 @@ export interface AppOptions {
 /** Defaults of {@link AppOptions}. */
 export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 * 1024 * 1024 } as const;
 
+/** The routes that take no API key: `/health`, the web UI, the token routes (they check their own), the docs when public. */
+const openRoute = (url: string, publicDocs: boolean): boolean =>
+  url === '/health' ||
+  IDENTITY_PATHS.includes(url) ||
+  isWebAsset(url) ||
+  (publicDocs && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
+
 /**
  * The REST API: WML v3-compatible routes, `/api/v1`, `/health`, `/metrics`, `/openapi.json` and `/docs`.
  * Every route but `/health` needs a bearer API key. Tested in-process with `app.inject`.
@@ -118,11 +125,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const open = (url: string) =>
-    url === '/health' ||
-    IDENTITY_PATHS.includes(url) ||
-    isWebAsset(url) ||
-    (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
+  const open = (url: string) => openRoute(url, Boolean(options.publicDocs));
   app.addHook('onRequest', createAuthHook(service.keys, open, service.tokens));
 
   const metrics = createMetrics(service);
