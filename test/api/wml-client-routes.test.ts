@@ -401,4 +401,31 @@ describe('routes for IBM WML clients', () => {
     expect(tried).toContain('post /api/v1/jobs/{id}/cancel');
     expect(tried.length).toBeGreaterThan(8);
   });
+
+  it('v4 client start-up: /ml/wml_services/version without a key; POST /icp4d-api/v1/authorize → a token', async () => {
+    for (const url of ['/ml/wml_services/version', '/ml/wml_services/v2/version']) {
+      const res = await h.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ version: '4.8.0', service: 'keras-batch' });
+    }
+    for (const body of [
+      { username: 'admin', api_key: h.key },
+      { username: 'admin', password: h.key },
+    ]) {
+      const res = await h.app.inject({ method: 'POST', url: '/icp4d-api/v1/authorize', payload: body });
+      expect(res.statusCode).toBe(200);
+      const { token } = res.json();
+      const models = await h.app.inject({
+        method: 'GET',
+        url: '/api/v1/models',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(models.statusCode).toBe(200);
+    }
+    for (const body of [{ username: 'admin', api_key: 'kb_not_a_key_at_all' }, { username: 'admin' }]) {
+      const res = await h.app.inject({ method: 'POST', url: '/icp4d-api/v1/authorize', payload: body });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ errors: [{ code: 'UNAUTHORIZED' }], trace: expect.any(String) });
+    }
+  });
 });
