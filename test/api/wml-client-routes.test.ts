@@ -251,7 +251,7 @@ describe('routes for IBM WML clients', () => {
       url: '/v3/wml_instances/inst/deployments?sync=false',
       payload: { name: 'online', description: 'd', type: 'online', deployable_asset_url: modelUrl },
     });
-    expect(res.statusCode).toBe(201);
+    expect(res.statusCode).toBe(202); // as WML answered ?sync=false
     const online = res.json();
     expect(online.entity).toMatchObject({
       status: 'DEPLOY_SUCCESS',

@@ -221,7 +221,7 @@ function instanceDeploymentRoutes(fastify: FastifyInstance, service: KerasBatchS
         params: WmlInstanceParams,
         querystring: Type.Object({ sync: Type.Optional(Type.String()) }, { additionalProperties: true }),
         body: WmlInstanceDeploymentInput,
-        response: { 201: WmlInstanceDeployment, ...errorResponses },
+        response: { 201: WmlInstanceDeployment, 202: WmlInstanceDeployment, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -235,7 +235,10 @@ function instanceDeploymentRoutes(fastify: FastifyInstance, service: KerasBatchS
         ...placesOf(b),
         options: b.options,
       });
-      return reply.status(201).send(await view(originOf(req), req.params.instance_id, d));
+      // `?sync=false` (what IBM's client sends) answers 202 as WML did: the client's asynchronous create reads
+      // only a 202, its synchronous one polls until the status is not DEPLOY_IN_PROGRESS (at once here).
+      const status = req.query.sync === 'false' ? 202 : 201;
+      return reply.status(status).send(await view(originOf(req), req.params.instance_id, d));
     },
   );
 

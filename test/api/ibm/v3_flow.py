@@ -86,6 +86,12 @@ def main():
     assert deployment["entity"]["status"] == "DEPLOY_SUCCESS", deployment
     step("deploy online", deployment_uid)
 
+    started = client.deployments.create(model_uid, name="seed mnist online 2", asynchronous=True)
+    second_deployment = client.deployments.get_uid(started)
+    assert client.deployments.get_status(second_deployment) == "DEPLOY_SUCCESS"
+    assert client.deployments.delete(second_deployment) == "SUCCESS"
+    step("deploy online, asynchronous", second_deployment)
+
     assert client.deployments.get_status(deployment_uid) == "DEPLOY_SUCCESS"
     step("deployment status", "DEPLOY_SUCCESS")
 
