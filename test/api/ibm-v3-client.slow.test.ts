@@ -33,6 +33,7 @@ const STEPS = [
   'instance details',
   'store model',
   'store model again (same name)',
+  'download model',
   'list models',
   'deploy online',
   'deploy online, asynchronous',

@@ -10,6 +10,7 @@ import { zipSync } from 'fflate';
 import { SignJWT } from 'jose';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelFromContent } from '../../src/api/model-archive.js';
 import { tokenSigningKey } from '../../src/service/tokens-service.js';
 import { repoRoot } from '../helpers/shared.js';
 import {
@@ -188,6 +189,18 @@ describe('routes for IBM WML clients', () => {
     });
     res = await h.call({ method: 'GET', url: `/v3/wml_instances/x/published_models/${a.metadata.guid}` });
     expect(res.statusCode).toBe(200);
+    // Downloads: the stored file back in a tar.gz (the version id of the announcement is the model's own).
+    for (const url of [
+      `/v3/ml_assets/models/${a.metadata.guid}/content`,
+      a.entity.model_version.content_url.replace(origin, ''),
+    ]) {
+      res = await h.call({ method: 'GET', url });
+      expect([url, res.statusCode, res.headers['content-type']]).toEqual([url, 200, 'application/gzip']);
+      expect(await modelFromContent(res.rawPayload)).toEqual({
+        name: 'mnist-cnn.h5',
+        bytes: Buffer.from(H5),
+      });
+    }
 
     const b = await announce('digits');
     expect(

@@ -19,7 +19,7 @@ import {
 } from '../../contract/index.js';
 import type { DeploymentView, KerasBatchService, ModelView } from '../../service/index.js';
 import { ApiError } from '../errors.js';
-import { modelFromContent } from '../model-archive.js';
+import { modelFromContent, tarGzOf } from '../model-archive.js';
 import {
   mlAssetModel,
   originOf,
@@ -146,6 +146,30 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
         entity: { model: { guid: model.id, url }, size: version?.size ?? 0, sha256: version?.sha256 ?? '' },
       };
     },
+  );
+
+  /** A version's file (default the latest) in a tar.gz; a pending model's version id is the model's own. */
+  const download = async (id: string, version?: string) => {
+    const v = await service.getVersion(id, version === id ? undefined : version);
+    const file = await service.versionFile(id, v.id);
+    return tarGzOf(file.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model.h5', file.bytes);
+  };
+  const content = {
+    tags,
+    summary: "The model's latest file in a tar.gz, as WML handed models back",
+    produces: ['application/gzip'],
+    response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...errorResponses },
+  };
+  app.get(
+    `${base}/:model_id/content`,
+    { schema: { ...content, params: MlAssetModelParams } },
+    async (req, reply) => reply.type('application/gzip').send(await download(req.params.model_id)),
+  );
+  app.get(
+    `${base}/:model_id/versions/:version_id/content`,
+    { schema: { ...content, params: MlAssetContentParams } },
+    async (req, reply) =>
+      reply.type('application/gzip').send(await download(req.params.model_id, req.params.version_id)),
   );
 
   const show = async (origin: string, id: string) => {
