@@ -48,7 +48,8 @@ const openRoute = (url: string, publicDocs: boolean): boolean =>
 
 /**
  * The REST API: WML v3-compatible routes, `/api/v1`, `/health`, `/metrics`, `/openapi.json` and `/docs`.
- * Every route but `/health` needs a bearer API key. Tested in-process with `app.inject`.
+ * Every route but `/health`, the web UI's files and the WML token routes needs an API key (or a token standing
+ * for one). Tested in-process with `app.inject`.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
