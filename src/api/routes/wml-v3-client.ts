@@ -49,6 +49,7 @@ export function wmlV3ClientRoutes(
     async (req) => wmlInstance(originOf(req), (req.params as { instance_id: string }).instance_id),
   );
   mlAssetRoutes(app, service, maxUploadBytes);
+  mlAssetDownloadRoutes(app, service);
   instanceDeploymentRoutes(app, service);
 }
 
@@ -148,30 +149,6 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
     },
   );
 
-  /** A version's file (default the latest) in a tar.gz; a pending model's version id is the model's own. */
-  const download = async (id: string, version?: string) => {
-    const v = await service.getVersion(id, version === id ? undefined : version);
-    const file = await service.versionFile(id, v.id);
-    return tarGzOf(file.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model.h5', file.bytes);
-  };
-  const content = {
-    tags,
-    summary: "The model's latest file in a tar.gz, as WML handed models back",
-    produces: ['application/gzip'],
-    response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...errorResponses },
-  };
-  app.get(
-    `${base}/:model_id/content`,
-    { schema: { ...content, params: MlAssetModelParams } },
-    async (req, reply) => reply.type('application/gzip').send(await download(req.params.model_id)),
-  );
-  app.get(
-    `${base}/:model_id/versions/:version_id/content`,
-    { schema: { ...content, params: MlAssetContentParams } },
-    async (req, reply) =>
-      reply.type('application/gzip').send(await download(req.params.model_id, req.params.version_id)),
-  );
-
   const show = async (origin: string, id: string) => {
     const announced = pendingModel(id);
     return mlAssetModel(origin, announced ?? (await service.getModel(id)));
@@ -194,6 +171,35 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
       if (!pending.delete(req.params.model_id)) await service.deleteModel(req.params.model_id);
       return reply.status(204).send();
     },
+  );
+}
+
+/** Downloads: a stored model's file in a tar.gz, as WML handed models back. */
+function mlAssetDownloadRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const base = '/v3/ml_assets/models';
+  /** A version's file (default the latest) in a tar.gz; a pending model's version id is the model's own. */
+  const download = async (id: string, version?: string) => {
+    const v = await service.getVersion(id, version === id ? undefined : version);
+    const file = await service.versionFile(id, v.id);
+    return tarGzOf(file.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model.h5', file.bytes);
+  };
+  const content = {
+    tags,
+    summary: "The model's latest file in a tar.gz, as WML handed models back",
+    produces: ['application/gzip'],
+    response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...errorResponses },
+  };
+  app.get(
+    `${base}/:model_id/content`,
+    { schema: { ...content, params: MlAssetModelParams } },
+    async (req, reply) => reply.type('application/gzip').send(await download(req.params.model_id)),
+  );
+  app.get(
+    `${base}/:model_id/versions/:version_id/content`,
+    { schema: { ...content, params: MlAssetContentParams } },
+    async (req, reply) =>
+      reply.type('application/gzip').send(await download(req.params.model_id, req.params.version_id)),
   );
 }
 
