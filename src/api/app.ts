@@ -44,10 +44,18 @@ export interface AppOptions {
 /** Defaults of {@link AppOptions}. */
 export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 * 1024 * 1024 } as const;
 
+/** The routes that take no API key: `/health`, the web UI, the token routes (they check their own), the docs when public. */
+const openRoute = (url: string, publicDocs: boolean): boolean =>
+  url === '/health' ||
+  IDENTITY_PATHS.includes(url) ||
+  isWebAsset(url) ||
+  (publicDocs && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
+
 /**
  * The REST API: WML v3-compatible routes, `/api/v1`, `/health`, `/metrics`, `/openapi.json` and `/docs`.
- * Every route but `/health` needs a bearer API key, and each route a role (`./roles.ts`); writes are audited
- * (`./audit.ts`). Tested in-process with `app.inject`.
+ * Every route but `/health`, the web UI's files and the WML token routes needs an API key (or a token standing
+ * for one), and each route a role (`./roles.ts`); writes are audited (`./audit.ts`). Tested in-process with
+ * `app.inject`.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
@@ -115,11 +123,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
-  const open = (url: string) =>
-    url === '/health' ||
-    IDENTITY_PATHS.includes(url) ||
-    isWebAsset(url) ||
-    (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
+  const open = (url: string) => openRoute(url, Boolean(options.publicDocs));
   app.addHook('onRequest', createAuthHook(service.keys, open, service.tokens));
   app.addHook('onRequest', allowedMethods);
   registerRoleCheck(app, open);

@@ -10,8 +10,9 @@ import { resolveCredential } from './credentials.js';
 const CACHE_MS = 30_000;
 
 /**
- * API key check (a key or a token standing for one, see {@link resolveCredential}) for every route but the open ones. A missing, malformed or unknown key gets the same
- * 401 with no detail. Verified keys are cached briefly so online scoring does not pay a database lookup.
+ * API key check for every route but the open ones: a key, or a token standing for one (see
+ * {@link resolveCredential}). A missing, malformed or unknown credential gets the same 401 with no detail.
+ * Verified credentials are cached briefly so online scoring does not pay a database lookup.
  * The key's identity (id, name, role) is left on `request.apiKey` for the role check and the audit log.
  */
 export function createAuthHook(keys: KeysService, open: (url: string) => boolean, tokens: TokensService) {

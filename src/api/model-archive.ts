@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
-import { gunzipSync } from 'node:zlib';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { unzipSync } from 'fflate';
-import { extract } from 'tar-stream';
+import { extract, pack } from 'tar-stream';
 import { ApiError } from './errors.js';
 
 const MODEL_FILE = /\.(h5|hdf5|keras)$/i;
@@ -81,4 +81,22 @@ export async function modelFromContent(input: Uint8Array): Promise<{ name: strin
   if (bytes.length >= 262 && Buffer.from(bytes.subarray(257, 262)).toString('latin1') === 'ustar')
     return pickOne(await untar(bytes), gz ? 'tar.gz' : 'tar');
   throw refuse('the model content is not a tar.gz, tar or zip of a .h5/.keras file, nor such a file');
+}
+
+/** A tar.gz holding one file: how WML handed a stored model back (`GET /v3/ml_assets/models/{id}/content`). */
+export async function tarGzOf(name: string, bytes: Uint8Array): Promise<Buffer> {
+  const tar = pack();
+  const chunks: Buffer[] = [];
+  tar.on('data', (c) => chunks.push(Buffer.from(c as Uint8Array)));
+  const ended = new Promise<void>((resolve, reject) => {
+    tar.on('end', () => resolve());
+    tar.on('error', reject);
+  });
+  tar.entry(
+    { name, size: bytes.byteLength, mode: 0o644 },
+    Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+  );
+  tar.finalize();
+  await ended;
+  return gzipSync(Buffer.concat(chunks));
 }

@@ -82,6 +82,8 @@ export const ROUTE_ROLES: Readonly<Record<string, Need>> = {
   'PUT /v3/ml_assets/models/:model_id/versions/:version_id/content': 'editor',
   'GET /v3/ml_assets/models/:model_id': 'viewer',
   'GET /v3/ml_assets/models/:model_id/versions/:version_id': 'viewer',
+  'GET /v3/ml_assets/models/:model_id/content': 'viewer',
+  'GET /v3/ml_assets/models/:model_id/versions/:version_id/content': 'viewer',
   'DELETE /v3/ml_assets/models/:model_id': 'editor',
   'POST /v3/wml_instances/:instance_id/deployments': 'editor',
   'GET /v3/wml_instances/:instance_id/deployments': 'viewer',

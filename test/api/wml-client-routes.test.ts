@@ -10,6 +10,7 @@ import { zipSync } from 'fflate';
 import { SignJWT } from 'jose';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { modelFromContent } from '../../src/api/model-archive.js';
 import { tokenSigningKey } from '../../src/service/tokens-service.js';
 import { repoRoot } from '../helpers/shared.js';
 import {
@@ -188,6 +189,18 @@ describe('routes for IBM WML clients', () => {
     });
     res = await h.call({ method: 'GET', url: `/v3/wml_instances/x/published_models/${a.metadata.guid}` });
     expect(res.statusCode).toBe(200);
+    // Downloads: the stored file back in a tar.gz (the version id of the announcement is the model's own).
+    for (const url of [
+      `/v3/ml_assets/models/${a.metadata.guid}/content`,
+      a.entity.model_version.content_url.replace(origin, ''),
+    ]) {
+      res = await h.call({ method: 'GET', url });
+      expect([url, res.statusCode, res.headers['content-type']]).toEqual([url, 200, 'application/gzip']);
+      expect(await modelFromContent(res.rawPayload)).toEqual({
+        name: 'mnist-cnn.h5',
+        bytes: Buffer.from(H5),
+      });
+    }
 
     const b = await announce('digits');
     expect(
@@ -251,7 +264,7 @@ describe('routes for IBM WML clients', () => {
       url: '/v3/wml_instances/inst/deployments?sync=false',
       payload: { name: 'online', description: 'd', type: 'online', deployable_asset_url: modelUrl },
     });
-    expect(res.statusCode).toBe(201);
+    expect(res.statusCode).toBe(202); // as WML answered ?sync=false
     const online = res.json();
     expect(online.entity).toMatchObject({
       status: 'DEPLOY_SUCCESS',
@@ -371,5 +384,61 @@ describe('routes for IBM WML clients', () => {
       payload: '<x/>',
     });
     expect([res.statusCode, res.json().error.code]).toEqual([415, 'UNSUPPORTED_MEDIA_TYPE']);
+  });
+
+  it('every route that takes no body accepts an empty one, JSON or not (routes read from the OpenAPI document)', async () => {
+    await h.app.ready();
+    const doc = h.app.swagger() as { paths: Record<string, Record<string, { requestBody?: unknown }>> };
+    const tried: string[] = [];
+    for (const [path, ops] of Object.entries(doc.paths))
+      for (const [method, op] of Object.entries(ops)) {
+        // The model content upload takes raw bytes (an empty one is a 422 naming it).
+        if (method === 'get' || method === 'head' || op.requestBody || path.endsWith('/content')) continue;
+        const url = path.replace(/\{[a-z_]+\}/g, 'nope');
+        for (const type of ['application/json', 'text/plain', 'application/xml']) {
+          const res = await h.call({
+            method: method.toUpperCase() as 'POST',
+            url,
+            headers: { 'content-type': type },
+            payload: '',
+          });
+          const code = res.json().error?.code;
+          expect([method, path, type, code]).not.toEqual([method, path, type, 'INVALID_JSON']);
+          expect([method, path, type, res.statusCode]).not.toEqual([method, path, type, 415]);
+          expect([method, path, type, res.statusCode]).not.toEqual([method, path, type, 500]);
+        }
+        tried.push(`${method} ${path}`);
+      }
+    expect(tried).toContain('delete /v3/ml_assets/models/{model_id}');
+    expect(tried).toContain('delete /v3/wml_instances/{instance_id}/deployments/{deployment_id}');
+    expect(tried).toContain('post /api/v1/jobs/{id}/cancel');
+    expect(tried.length).toBeGreaterThan(8);
+  });
+
+  it('v4 client start-up: /ml/wml_services/version without a key; POST /icp4d-api/v1/authorize → a token', async () => {
+    for (const url of ['/ml/wml_services/version', '/ml/wml_services/v2/version']) {
+      const res = await h.app.inject({ method: 'GET', url });
+      expect(res.statusCode).toBe(200);
+      expect(res.json()).toMatchObject({ version: '4.8.0', service: 'keras-batch' });
+    }
+    for (const body of [
+      { username: 'admin', api_key: h.key },
+      { username: 'admin', password: h.key },
+    ]) {
+      const res = await h.app.inject({ method: 'POST', url: '/icp4d-api/v1/authorize', payload: body });
+      expect(res.statusCode).toBe(200);
+      const { token } = res.json();
+      const models = await h.app.inject({
+        method: 'GET',
+        url: '/api/v1/models',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(models.statusCode).toBe(200);
+    }
+    for (const body of [{ username: 'admin', api_key: 'kb_not_a_key_at_all' }, { username: 'admin' }]) {
+      const res = await h.app.inject({ method: 'POST', url: '/icp4d-api/v1/authorize', payload: body });
+      expect(res.statusCode).toBe(401);
+      expect(res.json()).toMatchObject({ errors: [{ code: 'UNAUTHORIZED' }], trace: expect.any(String) });
+    }
   });
 });

@@ -19,7 +19,7 @@ import {
 } from '../../contract/index.js';
 import type { DeploymentView, KerasBatchService, ModelView } from '../../service/index.js';
 import { ApiError } from '../errors.js';
-import { modelFromContent } from '../model-archive.js';
+import { modelFromContent, tarGzOf } from '../model-archive.js';
 import { requireRole } from '../roles.js';
 import {
   mlAssetModel,
@@ -50,6 +50,7 @@ export function wmlV3ClientRoutes(
     async (req) => wmlInstance(originOf(req), (req.params as { instance_id: string }).instance_id),
   );
   mlAssetRoutes(app, service, maxUploadBytes);
+  mlAssetDownloadRoutes(app, service);
   instanceDeploymentRoutes(app, service);
 }
 
@@ -174,6 +175,35 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
   );
 }
 
+/** Downloads: a stored model's file in a tar.gz, as WML handed models back. */
+function mlAssetDownloadRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
+  const base = '/v3/ml_assets/models';
+  /** A version's file (default the latest) in a tar.gz; a pending model's version id is the model's own. */
+  const download = async (id: string, version?: string) => {
+    const v = await service.getVersion(id, version === id ? undefined : version);
+    const file = await service.versionFile(id, v.id);
+    return tarGzOf(file.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model.h5', file.bytes);
+  };
+  const content = {
+    tags,
+    summary: "The model's latest file in a tar.gz, as WML handed models back",
+    produces: ['application/gzip'],
+    response: { 200: Type.Unsafe<Buffer>({ type: 'string', format: 'binary' }), ...errorResponses },
+  };
+  app.get(
+    `${base}/:model_id/content`,
+    { schema: { ...content, params: MlAssetModelParams } },
+    async (req, reply) => reply.type('application/gzip').send(await download(req.params.model_id)),
+  );
+  app.get(
+    `${base}/:model_id/versions/:version_id/content`,
+    { schema: { ...content, params: MlAssetContentParams } },
+    async (req, reply) =>
+      reply.type('application/gzip').send(await download(req.params.model_id, req.params.version_id)),
+  );
+}
+
 /** The model a deployment payload names: by `deployable_asset_url`, `published_model.guid` or `model`. */
 function modelRefOf(body: WmlInstanceDeploymentInput): string {
   if (body.deployable_asset_url) {
@@ -222,7 +252,7 @@ function instanceDeploymentRoutes(fastify: FastifyInstance, service: KerasBatchS
         params: WmlInstanceParams,
         querystring: Type.Object({ sync: Type.Optional(Type.String()) }, { additionalProperties: true }),
         body: WmlInstanceDeploymentInput,
-        response: { 201: WmlInstanceDeployment, ...errorResponses },
+        response: { 201: WmlInstanceDeployment, 202: WmlInstanceDeployment, ...errorResponses },
       },
     },
     async (req, reply) => {
@@ -243,7 +273,10 @@ function instanceDeploymentRoutes(fastify: FastifyInstance, service: KerasBatchS
         ...places,
         options: b.options,
       });
-      return reply.status(201).send(await view(originOf(req), req.params.instance_id, d));
+      // `?sync=false` (what IBM's client sends) answers 202 as WML did: the client's asynchronous create reads
+      // only a 202, its synchronous one polls until the status is not DEPLOY_IN_PROGRESS (at once here).
+      const status = req.query.sync === 'false' ? 202 : 201;
+      return reply.status(status).send(await view(originOf(req), req.params.instance_id, d));
     },
   );
 

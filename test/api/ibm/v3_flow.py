@@ -76,6 +76,14 @@ def main():
     assert second_uid != model_uid
     step("store model again (same name)", f"{second_uid} named {again['entity']['name']!r}")
 
+    saved = os.path.join(work, "downloaded.tar.gz")
+    client.repository.download(model_uid, saved)
+    with tarfile.open(saved) as tar, open(model_h5, "rb") as original:
+        names = tar.getnames()
+        assert names == [os.path.basename(model_h5)], names
+        assert tar.extractfile(names[0]).read() == original.read()
+    step("download model", "the .h5 back in a tar.gz")
+
     client.repository.list_models()
     listed = [m["metadata"]["guid"] for m in client.repository.get_model_details()["resources"]]
     assert model_uid in listed and second_uid in listed, listed
@@ -85,6 +93,12 @@ def main():
     deployment_uid = client.deployments.get_uid(deployment)
     assert deployment["entity"]["status"] == "DEPLOY_SUCCESS", deployment
     step("deploy online", deployment_uid)
+
+    started = client.deployments.create(model_uid, name="seed mnist online 2", asynchronous=True)
+    second_deployment = client.deployments.get_uid(started)
+    assert client.deployments.get_status(second_deployment) == "DEPLOY_SUCCESS"
+    assert client.deployments.delete(second_deployment) == "SUCCESS"
+    step("deploy online, asynchronous", second_deployment)
 
     assert client.deployments.get_status(deployment_uid) == "DEPLOY_SUCCESS"
     step("deployment status", "DEPLOY_SUCCESS")
