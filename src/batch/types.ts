@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/types.js';
 import type { BucketDriver } from '../storage/index.js';
+import type { Limits } from '../util/limits.js';
 
 /** Where in the pipeline a file failed. */
 export type Stage = 'list' | 'read' | 'parse' | 'validate' | 'score' | 'format' | 'write';
@@ -71,6 +72,11 @@ export interface BatchJobOptions {
   concurrency?: number;
   /** Worker threads that read and write local folders (0: all on the job's thread). Default: cores, at most 4. */
   ioThreads?: number;
+  /**
+   * Budgets: records per file, output bytes per file, I/O threads (default: the process's,
+   * `currentLimits()`). A file over one fails with a `LIMIT_EXCEEDED` error naming it.
+   */
+  limits?: Limits;
   /** Inputs larger than this fail with "over the size limit". Default 64 MiB. */
   maxFileBytes?: number;
   /** Glob patterns (matched on the key) of the inputs; others fail as "not an input file". Default `**\/*.json`. */
