@@ -2,6 +2,7 @@
 
   zip-bomb OUT GIB         a .keras zip whose config.json unpacks to GIB GiB (a 2 GiB one is ~2 MB)
   h5-huge-weight OUT N     a ~10 KB legacy .h5 (Dense N -> N) declaring an N x N kernel with no data written
+  h5-dense OUT UNITS       a tiny Dense 4 -> UNITS whose outputs are its bias (many digits each)
 """
 import json
 import sys
@@ -28,14 +29,14 @@ def zip_bomb(out: str, gib: float) -> None:
             f.write(tail)
 
 
-def h5_huge_weight(out: str, n: int) -> None:
+def h5_huge_weight(out: str, n: int, units: int | None = None, bias: bool = False) -> None:
     config = {
         "class_name": "Sequential",
         "config": {
             "name": "huge",
             "layers": [
                 {"class_name": "InputLayer", "config": {"batch_input_shape": [None, n], "dtype": "float32", "name": "in"}},
-                {"class_name": "Dense", "config": {"name": "dense", "units": n, "activation": "linear", "use_bias": True}},
+                {"class_name": "Dense", "config": {"name": "dense", "units": units or n, "activation": "linear", "use_bias": True}},
             ],
         },
     }
@@ -49,8 +50,11 @@ def h5_huge_weight(out: str, n: int) -> None:
         g = w.create_group("dense")
         g.attrs["weight_names"] = [b"dense/kernel:0", b"dense/bias:0"]
         # h5py allocates lazily: no data is written, the file stays tiny
-        g.create_dataset("dense/kernel:0", shape=(n, n), dtype="f4")
-        g.create_dataset("dense/bias:0", shape=(n,), dtype="f4")
+        g.create_dataset("dense/kernel:0", shape=(n, units or n), dtype="f4")
+        if bias:  # digits in every output value: a long output per record
+            g.create_dataset("dense/bias:0", data=[0.1234567 + i / 7 for i in range(units or n)], dtype="f4")
+        else:
+            g.create_dataset("dense/bias:0", shape=(units or n,), dtype="f4")
 
 
 if __name__ == "__main__":
@@ -59,5 +63,7 @@ if __name__ == "__main__":
         zip_bomb(out, float(amount))
     elif kind == "h5-huge-weight":
         h5_huge_weight(out, int(amount))
+    elif kind == "h5-dense":
+        h5_huge_weight(out, 4, int(amount), bias=True)
     else:
         sys.exit(f"unknown fixture {kind}")
