@@ -11,7 +11,7 @@ import { JobTally } from './job-tally.js';
 import { ResumeLedger } from './ledger.js';
 import { readAhead } from './read-ahead.js';
 import { RecordBatcher } from './record-batcher.js';
-import { buildReport, writeReport } from './report.js';
+import { buildReport, tryWriteReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
 
@@ -281,7 +281,7 @@ class BatchRun {
       batchSize: this.batchSize,
       concurrency: this.concurrency,
     });
-    if (options.writeReport ?? true) report.reportKey = await writeReport(options.target, report);
+    if (options.writeReport ?? true) await tryWriteReport(options.target, report);
     return report;
   }
 }

@@ -131,4 +131,9 @@ export interface JobReport {
   peakRssMiB: number;
   /** Where the report was written in the target, when it was. */
   reportKey: string | null;
+  /**
+   * Why the report could not be written in the target (full, read-only…), when it could not: the job's outcome
+   * and counts stand, and are still printed and stored.
+   */
+  reportError: string | null;
 }
