@@ -2,6 +2,9 @@ import type { Tensor } from '../engine/types.js';
 import { LimitError } from '../util/limits.js';
 import { type Nested, type NestedClasses, nest, predictClasses } from './classes.js';
 
+/** The longest string V8 can make (2^29 - 24 characters): an output is built as one. */
+const MAX_STRING = 2 ** 29 - 24;
+
 /** The fields of every prediction, in the seed's order. */
 export const FIELDS = ['prediction', 'prediction_classes', 'probability'] as const;
 
@@ -69,15 +72,12 @@ export function formatPrediction(
       const row = recordValues(outputs, first + r);
       length += row.length + 2;
       // checked as it grows: a file whose output is over the budget is refused before it is built whole
-      if (length > maxBytes) {
+      if (length > Math.min(maxBytes, MAX_STRING)) {
         const estimate = Math.ceil((length / (r + 1)) * count);
-        throw new LimitError(
-          'scoring',
-          'outputBytesPerFile',
-          `the output of ${fileName}`,
-          estimate,
-          maxBytes,
-        );
+        const cap = maxBytes > MAX_STRING ? ' (an output is one string: 512 MiB at most)' : '';
+        const allowed = Math.min(maxBytes, MAX_STRING);
+        const what = `the output of ${fileName}${cap}`;
+        throw new LimitError('scoring', 'outputBytesPerFile', what, estimate, allowed);
       }
       rows.push(row);
     }
