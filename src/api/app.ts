@@ -29,10 +29,28 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Serve `/docs` and `/openapi.json` without an API key. Default false (only `/health` is open). */
   publicDocs?: boolean;
+  /** Most milliseconds to receive a whole request, headers and body (a slowly dribbled upload is cut). Default 300 s. */
+  requestTimeoutMs?: number;
+  /** Most milliseconds to receive a request's headers. Default 30 s. */
+  headersTimeoutMs?: number;
 }
 
 /** Defaults of {@link AppOptions}. */
-export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 * 1024 * 1024 } as const;
+export const APP_DEFAULTS = {
+  maxUploadBytes: 512 * 1024 * 1024,
+  bodyLimit: 16 * 1024 * 1024,
+  requestTimeoutMs: 300_000,
+  headersTimeoutMs: 30_000,
+} as const;
+
+/**
+ * The request and headers timeouts, in ms (headers within the request's). Node checks both every 30 s at most
+ * (its connectionsCheckingInterval): a slow request is cut within that.
+ */
+function timeoutsOf(options: AppOptions): { request: number; headers: number } {
+  const request = options.requestTimeoutMs ?? APP_DEFAULTS.requestTimeoutMs;
+  return { request, headers: Math.min(options.headersTimeoutMs ?? APP_DEFAULTS.headersTimeoutMs, request) };
+}
 
 /**
  * The REST API: WML v3-compatible routes, `/api/v1`, `/health`, `/metrics`, `/openapi.json` and `/docs`.
@@ -41,12 +59,15 @@ export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 *
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
   const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
+  const timeouts = timeoutsOf(options);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
+    requestTimeout: timeouts.request,
     ajv: { customOptions: { removeAdditional: false } },
   });
+  app.server.headersTimeout = timeouts.headers;
   app.setValidatorCompiler(createValidatorCompiler());
   app.removeContentTypeParser('application/json');
   registerJsonBodyParser(app);

@@ -17,6 +17,8 @@ interface ServeOptions {
   s3EndpointAllow?: string[];
   logLevel: string;
   redis?: string;
+  requestTimeout: number;
+  headersTimeout: number;
   shardSize: number;
   maxQueuedShards: number;
 }
@@ -68,6 +70,13 @@ export function registerServe(program: Command): void {
       'S3 endpoints connections may use, a glob on scheme://host:port, e.g. "http://127.0.0.1:*" (repeatable; also KERAS_BATCH_S3_ENDPOINT_ALLOW, comma-separated); default: any https endpoint outside loopback, link-local and private ranges',
       repeatable,
     )
+    .option(
+      '--request-timeout <seconds>',
+      'most seconds to receive a whole request, body included (a slowly dribbled upload is cut)',
+      positiveInteger,
+      300,
+    )
+    .option('--headers-timeout <seconds>', "most seconds to receive a request's headers", positiveInteger, 30)
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
     .action(async (o: ServeOptions) => {
@@ -106,6 +115,8 @@ export function registerServe(program: Command): void {
         logger,
         maxUploadBytes: o.maxUpload,
         publicDocs: o.publicDocs,
+        requestTimeoutMs: o.requestTimeout * 1000,
+        headersTimeoutMs: o.headersTimeout * 1000,
       });
       const address = await app.listen({ port: o.port, host: o.host });
       process.stdout.write(
