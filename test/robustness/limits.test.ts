@@ -2,13 +2,15 @@
  * The budgets of src/util/limits.ts, each checked before the work: hostile model files (built here, in
  * memory) are refused with a LIMIT_EXCEEDED error that names the limit and how to raise it.
  */
-import { mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { strToU8, unzipSync, zipSync } from 'fflate';
 import h5wasm from 'h5wasm/node';
 import { describe, expect, it } from 'vitest';
 import { readInput } from '../../src/batch/file-stages.js';
+import { runBatchJob } from '../../src/batch/index.js';
+import { openModel } from '../../src/engine/open-model.js';
 import { loadModel } from '../../src/keras/index.js';
 import { formatPrediction } from '../../src/scoring/index.js';
 import { createFsDriver } from '../../src/storage/index.js';
@@ -190,5 +192,27 @@ describe('limits: inputs and outputs', () => {
     expect(() => formatPrediction('a.json', outputs, 0, 1000, 10_000)).toThrow(
       /the output of a\.json: .* is over the output-bytes-per-file limit of 9\.8 KiB/,
     );
+  });
+});
+
+describe('limits: file-I/O threads', () => {
+  it('refuses more I/O threads than io-threads (2 per core) before the job starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kb-io-threads-'));
+    const model = await openModel(MNIST_KERAS, { threads: 1 });
+    try {
+      const job = {
+        model: { engine: model.engine, sha256: model.sha256, name: 'mnist-cnn.keras' },
+        source: createFsDriver({ root: dir }),
+        target: createFsDriver({ root: join(dir, 'out'), create: true }),
+        ioThreads: 1000,
+        limits: limits({ ioThreads: 4 }),
+      };
+      const error = await refusal(runBatchJob(job));
+      expect(error.message).toContain('1000 is over the io-threads limit of 4');
+      expect(readdirSync(dir)).toEqual([]); // nothing started: no report, no target folder
+    } finally {
+      await model.engine.dispose();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
