@@ -39,10 +39,28 @@ export interface AppOptions {
   publicDocs?: boolean;
   /** Serve https with this PEM certificate (chain) and private key (`serve --tls-cert/--tls-key`). */
   tls?: { cert: Buffer; key: Buffer };
+  /** Most milliseconds to receive a whole request, headers and body (a slowly dribbled upload is cut). Default 300 s. */
+  requestTimeoutMs?: number;
+  /** Most milliseconds to receive a request's headers. Default 30 s. */
+  headersTimeoutMs?: number;
 }
 
 /** Defaults of {@link AppOptions}. */
-export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 * 1024 * 1024 } as const;
+export const APP_DEFAULTS = {
+  maxUploadBytes: 512 * 1024 * 1024,
+  bodyLimit: 16 * 1024 * 1024,
+  requestTimeoutMs: 300_000,
+  headersTimeoutMs: 30_000,
+} as const;
+
+/**
+ * The request and headers timeouts, in ms (headers within the request's). Node checks both every 30 s at most
+ * (its connectionsCheckingInterval): a slow request is cut within that.
+ */
+function timeoutsOf(options: AppOptions): { request: number; headers: number } {
+  const request = options.requestTimeoutMs ?? APP_DEFAULTS.requestTimeoutMs;
+  return { request, headers: Math.min(options.headersTimeoutMs ?? APP_DEFAULTS.headersTimeoutMs, request) };
+}
 
 /** The routes that take no API key: `/health`, the web UI, the token routes (they check their own), the docs when public. */
 const openRoute = (url: string, publicDocs: boolean): boolean =>
@@ -60,11 +78,13 @@ const openRoute = (url: string, publicDocs: boolean): boolean =>
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
   const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
+  const timeouts = timeoutsOf(options);
   const app = Fastify({
     ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
+    requestTimeout: timeouts.request,
     ajv: { customOptions: { removeAdditional: false } },
     // Far above any documented path parameter's maxLength (200), so a longer one is a 400 from validation.
     maxParamLength: 8192,
@@ -72,6 +92,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     http: { maxHeaderSize: 64 * 1024 },
     clientErrorHandler,
   });
+  app.server.headersTimeout = timeouts.headers;
   app.setValidatorCompiler(createValidatorCompiler());
   app.removeContentTypeParser('application/json');
   registerJsonBodyParser(app);

@@ -2,6 +2,7 @@ import type { TensorSpec } from '../engine/types.js';
 import { type InputRecords, readInputFile } from '../scoring/index.js';
 import type { BucketDriver, ObjectEntry } from '../storage/index.js';
 import { KerasBatchError } from '../util/errors.js';
+import { LimitError } from '../util/limits.js';
 import type { Semaphore } from './semaphore.js';
 
 /** An input read and parsed, with the version it was read at and the time each step took. */
@@ -35,6 +36,8 @@ export interface FileStages {
 export interface ReadSpec {
   specs: TensorSpec[];
   maxFileBytes: number;
+  /** Records one file may hold (the `records-per-file` limit); none when absent. */
+  maxRecords?: number;
 }
 
 /** Gets one input, checks its size and parses it for the model. Never throws: failures say their stage. */
@@ -64,6 +67,9 @@ export async function readInput(
     stage = 'parse';
     const mark = performance.now();
     const records = readInputFile(object.body, spec.specs);
+    if (spec.maxRecords !== undefined && records.count > spec.maxRecords) {
+      throw new LimitError('scoring', 'recordsPerFile', "the file's records", records.count, spec.maxRecords);
+    }
     return {
       ok: true,
       records,

@@ -1,4 +1,5 @@
 import type { BucketDriver } from '../storage/index.js';
+import { errorMessage } from '../util/errors.js';
 import { JOB_PREFIX } from './ledger.js';
 import type { BatchJobOptions, FileFailure, FileWarning, JobCounts, JobReport, StageTimes } from './types.js';
 
@@ -54,6 +55,7 @@ export function buildReport(input: ReportInput): JobReport {
     warnings: input.warnings,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     reportKey: null,
+    reportError: null,
   };
 }
 
@@ -81,6 +83,18 @@ export async function writeReport(target: BucketDriver, report: JobReport): Prom
   return key;
 }
 
+/**
+ * Writes the report (see {@link writeReport}) and records where, or why it could not be written: a report
+ * that cannot be written never hides the job's outcome.
+ */
+export async function tryWriteReport(target: BucketDriver, report: JobReport): Promise<void> {
+  try {
+    report.reportKey = await writeReport(target, report);
+  } catch (error) {
+    report.reportError = `the report could not be written in the target: ${errorMessage(error).replace(/^\[[a-z]+\] /, '')}`;
+  }
+}
+
 /** A short human summary of a finished job. */
 export function summarize(report: JobReport): string {
   const c = report.counts;
@@ -94,6 +108,7 @@ export function summarize(report: JobReport): string {
     `  ${report.source} → ${report.target}`,
   ];
   if (report.reportKey) lines.push(`  report: ${report.reportKey} in the target`);
+  if (report.reportError) lines.push(`  ${report.reportError}`);
   const shown = report.failures.slice(0, 10);
   if (shown.length) {
     lines.push('  failures:');

@@ -2,6 +2,7 @@ import { availableParallelism } from 'node:os';
 import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
+import { checkLimit, currentLimits, type Limits } from '../util/limits.js';
 import type { FileStages, InputRead } from './file-stages.js';
 import { openFileStages } from './file-threads/index.js';
 import {
@@ -17,7 +18,7 @@ import { JobTally } from './job-tally.js';
 import { ResumeLedger } from './ledger.js';
 import { readAhead } from './read-ahead.js';
 import { RecordBatcher } from './record-batcher.js';
-import { buildReport, writeReport } from './report.js';
+import { buildReport, tryWriteReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
 
@@ -71,11 +72,15 @@ class BatchRun {
   private readonly tasks = new Set<Promise<void>>();
   /** Inputs whose storage request still failed after the driver's own retries: tried once more at the end. */
   private readonly retryAtEnd: ObjectEntry[] = [];
+  private readonly limits: Limits;
 
   constructor(private readonly options: BatchJobOptions) {
     this.batchSize = options.batchSize ?? BATCH_DEFAULTS.batchSize;
     this.concurrency = options.concurrency ?? BATCH_DEFAULTS.concurrency;
     const maxFileBytes = options.maxFileBytes ?? BATCH_DEFAULTS.maxFileBytes;
+    this.limits = options.limits ?? currentLimits();
+    const threads = options.ioThreads ?? Math.min(BATCH_DEFAULTS.ioThreads, this.limits.ioThreads);
+    checkLimit(this.limits, 'ioThreads', threads, 'batch', 'the file-I/O threads asked for');
     this.jobId = options.jobId ?? newJobId();
     this.tally = new JobTally({
       jobId: this.jobId,
@@ -105,9 +110,9 @@ class BatchRun {
     this.stages = openFileStages({
       source: options.source,
       target: options.target,
-      spec: { specs: engine.inputs, maxFileBytes },
+      spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
       io: this.io,
-      threads: options.ioThreads ?? BATCH_DEFAULTS.ioThreads,
+      threads,
     });
     this.ledger = new ResumeLedger(options.target, this.jobId, options.model.sha256);
   }
@@ -324,7 +329,7 @@ class BatchRun {
         'some predictions lie outside [0, 1]; "probability" repeats them as Keras predict_proba did',
       );
     }
-    const text = formatPrediction(key, outputs, 0, records.count);
+    const text = formatPrediction(key, outputs, 0, records.count, this.limits.outputBytesPerFile);
     const nonFinite = nonFiniteRecords(outputs, 0, records.count);
     stageMs.format += performance.now() - mark;
     at.stage = 'write';
@@ -357,7 +362,7 @@ class BatchRun {
       batchSize: this.batchSize,
       concurrency: this.concurrency,
     });
-    if (options.writeReport ?? true) report.reportKey = await writeReport(options.target, report);
+    if (options.writeReport ?? true) await tryWriteReport(options.target, report);
     return report;
   }
 }

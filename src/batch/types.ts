@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/types.js';
 import type { BucketDriver } from '../storage/index.js';
+import type { Limits } from '../util/limits.js';
 import type { FormatOptions } from './formats/types.js';
 
 /** Where in the pipeline a file failed. */
@@ -79,6 +80,11 @@ export interface BatchJobOptions {
   concurrency?: number;
   /** Worker threads that read and write local folders (0: all on the job's thread). Default: cores, at most 4. */
   ioThreads?: number;
+  /**
+   * Budgets: records per file, output bytes per file, I/O threads (default: the process's,
+   * `currentLimits()`). A file over one fails with a `LIMIT_EXCEEDED` error naming it.
+   */
+  limits?: Limits;
   /** Inputs larger than this fail with "over the size limit". Default 64 MiB. */
   maxFileBytes?: number;
   /** Glob patterns (matched on the key) of the inputs; others fail as "not an input file". Default `**\/*.json`. */
@@ -139,4 +145,9 @@ export interface JobReport {
   peakRssMiB: number;
   /** Where the report was written in the target, when it was. */
   reportKey: string | null;
+  /**
+   * Why the report could not be written in the target (full, read-only…), when it could not: the job's outcome
+   * and counts stand, and are still printed and stored.
+   */
+  reportError: string | null;
 }

@@ -12,6 +12,7 @@ import { registerPredict } from './commands/predict.js';
 import { registerScore } from './commands/score.js';
 import { registerServe } from './commands/serve.js';
 import { registerWorker } from './commands/worker.js';
+import { addLimitOptions } from './limits-option.js';
 
 /** Exit codes: 0 success, 2 usage or configuration error (bad model, bad input file, unreachable bucket). */
 export const EXIT_OK = 0;
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
   registerDeployments(program);
   registerJobs(program);
   registerWorker(program);
+  addLimitOptions(program);
   return program;
 }
 

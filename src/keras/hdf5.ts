@@ -13,6 +13,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { isTypedArray } from 'node:util/types';
 import h5wasm, { ExternalLink } from 'h5wasm';
+import { checkLimit, formatBytes, type Limits } from '../util/limits.js';
 import { KerasErrorCode, loadError } from './errors.js';
 
 type H5File = InstanceType<typeof h5wasm.File>;
@@ -57,8 +58,16 @@ export interface Hdf5Handle {
   close(): void;
 }
 
-/** Open HDF5 from a path on disk or from bytes; refuses any dataset whose data is not inside the file. */
-export async function openHdf5(source: string | Uint8Array, label: string): Promise<Hdf5Handle> {
+/**
+ * Open HDF5 from a path on disk or from bytes; refuses any dataset whose data is not inside the file and,
+ * with `limits`, a file whose datasets declare more than `weightBytes` of float32 weights (optimizer state
+ * aside) — before any of them is read.
+ */
+export async function openHdf5(
+  source: string | Uint8Array,
+  label: string,
+  limits?: Limits,
+): Promise<Hdf5Handle> {
   const module = await library;
   const bytes = typeof source === 'string' ? await readFile(source) : source;
   const path = `/keras-batch-${randomUUID()}.h5`;
@@ -89,7 +98,24 @@ export async function openHdf5(source: string | Uint8Array, label: string): Prom
     }
   };
   try {
-    checkDataInside(file, label);
+    const elements = checkDataInside(file, label);
+    if (limits) {
+      checkLimit(
+        limits,
+        'weightBytes',
+        elements * 4,
+        'keras',
+        `${label}: its weights (${elements} elements as float32)`,
+      );
+      if (elements * 4 > RATIO_FLOOR)
+        checkLimit(
+          limits,
+          'weightFileRatio',
+          Math.floor((elements * 4) / Math.max(1, bytes.byteLength)),
+          'keras',
+          `${label}: its weights (${elements} elements, ${formatBytes(elements * 4)} as float32) ÷ the file's ${formatBytes(bytes.byteLength)}`,
+        );
+    }
   } catch (error) {
     close();
     throw error;
@@ -97,14 +123,24 @@ export async function openHdf5(source: string | Uint8Array, label: string): Prom
   return { root: file, close };
 }
 
+/** Declared weights below this are never compared with the file's size (tiny models, float16 files). */
+const RATIO_FLOOR = 64 * 1024 ** 2;
+
 const outside = (label: string, path: string, how: string) =>
   loadError(
     KerasErrorCode.BadWeight,
     `${label}: dataset ${path} is not stored inside the model file (${how}); only data inside the file is read`,
   );
 
-/** Every object below `group`, refusing links into other files, virtual datasets and external storage. */
-function checkDataInside(group: H5Group, label: string): void {
+/** Groups whose datasets are optimizer state, never read as weights. */
+const OPTIMIZER_GROUPS = new Set(['/optimizer_weights', '/optimizer']);
+
+/**
+ * Every object below `group`, refusing links into other files, virtual datasets and external storage;
+ * returns the elements the datasets declare (optimizer state not counted).
+ */
+function checkDataInside(group: H5Group, label: string): number {
+  let elements = 0;
   for (const name of childNames(group)) {
     const path = `${group.path === '/' ? '' : group.path}/${name}`;
     let child: unknown;
@@ -116,12 +152,15 @@ function checkDataInside(group: H5Group, label: string): void {
     if (child instanceof ExternalLink) {
       throw outside(label, path, `an external link to ${child.filename}:${child.obj_path}`);
     }
-    if (isGroup(child)) checkDataInside(child, label);
-    else if (isDataset(child)) checkDatasetInside(child, path, label);
+    if (isGroup(child)) {
+      const inside = checkDataInside(child, label);
+      if (!OPTIMIZER_GROUPS.has(path)) elements += inside;
+    } else if (isDataset(child)) elements += checkDatasetInside(child, path, label);
   }
+  return elements;
 }
 
-function checkDatasetInside(dataset: H5Dataset, path: string, label: string): void {
+function checkDatasetInside(dataset: H5Dataset, path: string, label: string): number {
   const meta = dataset.metadata;
   const sources = meta.virtual_sources ?? [];
   if (sources.length > 0) {
@@ -129,13 +168,15 @@ function checkDatasetInside(dataset: H5Dataset, path: string, label: string): vo
     throw outside(label, path, `a virtual dataset over ${from}`);
   }
   const shape = meta.shape ?? [];
-  if (shape.length === 0 || shape.some((d) => d === 0)) return;
+  if (shape.length === 0) return 1;
+  if (shape.some((d) => d === 0)) return 0;
   try {
     dataset.slice(shape.map(() => [0, 1]));
   } catch (error) {
     if (/efl/i.test(String(error))) throw outside(label, path, 'HDF5 external storage');
     throw loadError(KerasErrorCode.CorruptHdf5, `${label}: dataset ${path} cannot be read`, error);
   }
+  return shape.reduce((a, b) => a * Number(b), 1);
 }
 
 /** Whether `value` is an h5wasm group. */

@@ -1,4 +1,5 @@
 /** JSON as Python's `json.dumps` writes it (which allows bare `NaN`, `Infinity`, `-Infinity`). */
+import { checkLimit, type Limits } from '../util/limits.js';
 import { KerasErrorCode, loadError } from './errors.js';
 
 /** Whether a value is a plain JSON object. */
@@ -41,8 +42,35 @@ function replaceNonFinite(text: string): string {
   return out;
 }
 
-/** Parse JSON text written by Python; non-finite numbers become null. Throws a typed error. */
-export function parsePythonJson(text: string, what: string): unknown {
+/** The deepest nesting of objects and arrays in JSON text (brackets inside strings not counted). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      depth++;
+      if (depth > deepest) deepest = depth;
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
+  return deepest;
+}
+
+/**
+ * Parse JSON text written by Python; non-finite numbers become null. Throws a typed error. With `limits`,
+ * text longer than `configBytes` or nested deeper than `configDepth` is refused before it is parsed.
+ */
+export function parsePythonJson(text: string, what: string, limits?: Limits): unknown {
+  if (limits) {
+    checkLimit(limits, 'configBytes', text.length, 'keras', `${what}'s size`);
+    const depth = jsonDepth(text);
+    checkLimit(limits, 'configDepth', depth, 'keras', `${what}'s nesting depth`);
+  }
   try {
     return JSON.parse(text);
   } catch {

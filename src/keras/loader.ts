@@ -3,8 +3,9 @@
  * weights-only files with an architecture JSON) into a {@link ModelDescription}.
  */
 import { open, readFile } from 'node:fs/promises';
-import { unzipSync } from 'fflate';
+import { type UnzipFileInfo, unzipSync } from 'fflate';
 import { KerasBatchError } from '../util/errors.js';
+import { checkLimit, currentLimits, LimitError, type Limits } from '../util/limits.js';
 import { assignKeras3Assets, isVocabularyAsset } from './assets-keras3.js';
 import { KerasErrorCode, loadError } from './errors.js';
 import { flattenModel } from './flatten.js';
@@ -36,12 +37,14 @@ export interface LoadModelOptions {
   architecture?: string | Uint8Array | object;
   /** The model's name in the description (default: the name in the config). */
   name?: string;
+  /** Budgets checked before the work (default: the process's, {@link currentLimits}). */
+  limits?: Limits;
 }
 
 const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const ZIP_SIGNATURE = [0x50, 0x4b, 0x03, 0x04];
-/** Largest uncompressed member of a `.keras` zip accepted (guards against zip bombs). */
-const MAX_ZIP_MEMBER = 4 * 1024 ** 3;
+/** Members at least this large must respect the `zipRatio` limit. */
+const RATIO_FLOOR = 1024 ** 2;
 
 const starts = (bytes: Uint8Array, sig: number[]): boolean => sig.every((b, i) => bytes[i] === b);
 
@@ -61,11 +64,14 @@ async function header(source: string | Uint8Array): Promise<Uint8Array> {
   }
 }
 
-async function architectureJson(arch: string | Uint8Array | object): Promise<unknown> {
-  if (arch instanceof Uint8Array)
-    return parsePythonJson(new TextDecoder().decode(arch), 'the architecture JSON');
+async function architectureJson(arch: string | Uint8Array | object, limits: Limits): Promise<unknown> {
+  const what = 'the architecture JSON';
+  if (arch instanceof Uint8Array) {
+    checkLimit(limits, 'configBytes', arch.byteLength, 'keras', `${what}'s size`);
+    return parsePythonJson(new TextDecoder().decode(arch), what, limits);
+  }
   if (typeof arch === 'object') return arch;
-  if (arch.trimStart().startsWith('{')) return parsePythonJson(arch, 'the architecture JSON');
+  if (arch.trimStart().startsWith('{')) return parsePythonJson(arch, what, limits);
   let text: string;
   try {
     text = await readFile(arch, 'utf8');
@@ -76,7 +82,7 @@ async function architectureJson(arch: string | Uint8Array | object): Promise<unk
       error,
     );
   }
-  return parsePythonJson(text, `architecture '${arch}'`);
+  return parsePythonJson(text, `architecture '${arch}'`, limits);
 }
 
 function majorOf(version: string | null): 1 | 2 | 3 {
@@ -98,10 +104,18 @@ interface Parsed {
   modelClass: string;
 }
 
-function parse(config: unknown, major: 1 | 2 | 3, what: string): Parsed {
-  const entry = typeof config === 'string' ? parsePythonJson(config, what) : config;
+/** Layers of a parsed model, nested models' layers included. */
+function layerCount(model: RawModel): number {
+  let n = 0;
+  for (const l of model.layers) n += 1 + (l.model ? layerCount(l.model) : 0);
+  return n;
+}
+
+function parse(config: unknown, major: 1 | 2 | 3, what: string, limits: Limits): Parsed {
+  const entry = typeof config === 'string' ? parsePythonJson(config, what, limits) : config;
   if (!isObject(entry)) throw loadError(KerasErrorCode.BadConfig, `${what} is not a JSON object`);
   const raw = parseModelConfig(entry, { keras1: major === 1, keras3: major === 3, depth: 0 });
+  checkLimit(limits, 'layers', layerCount(raw), 'keras', `${what}'s layer count`);
   return { raw, modelClass: String(entry.class_name) };
 }
 
@@ -126,8 +140,9 @@ async function loadHdf5(
   source: string | Uint8Array,
   label: string,
   options: LoadModelOptions,
+  limits: Limits,
 ): Promise<Loaded> {
-  const handle: Hdf5Handle = await openHdf5(source, label);
+  const handle: Hdf5Handle = await openHdf5(source, label, limits);
   try {
     const root = handle.root;
     const modelConfig = stringAttr(root, 'model_config');
@@ -139,7 +154,7 @@ async function loadHdf5(
       const backend =
         stringAttr(root, 'backend') ?? (weightsGroup ? stringAttr(weightsGroup, 'backend') : null);
       const major = majorOf(version);
-      const parsed = parse(modelConfig, major, 'model_config');
+      const parsed = parse(modelConfig, major, 'model_config', limits);
       if (weightsGroup && hasAttr(weightsGroup, 'layer_names'))
         assignByLayer(parsed.raw, readLegacyWeights(weightsGroup));
       else assignByLayer(parsed.raw, { names: [], weights: new Map() });
@@ -155,14 +170,14 @@ async function loadHdf5(
       );
     }
     if (options.architecture === undefined) throw loadError(KerasErrorCode.WeightsOnly, WEIGHTS_ONLY_MESSAGE);
-    const arch = await architectureJson(options.architecture);
+    const arch = await architectureJson(options.architecture, limits);
     const archVersion = isObject(arch) && typeof arch.keras_version === 'string' ? arch.keras_version : null;
     const version = stringAttr(root, 'keras_version') ?? archVersion;
     const backend =
       stringAttr(root, 'backend') ??
       (isObject(arch) && typeof arch.backend === 'string' ? arch.backend : null);
     const major = store ? 3 : majorOf(version);
-    const parsed = parse(arch, major, 'the architecture JSON');
+    const parsed = parse(arch, major, 'the architecture JSON', limits);
     if (store) assignKeras3(parsed.raw, store, store.path.split('/').pop() ?? 'layers');
     else {
       assignByLayer(parsed.raw, readLegacyWeights(root));
@@ -174,16 +189,36 @@ async function loadHdf5(
   }
 }
 
-async function loadZip(bytes: Uint8Array, label: string): Promise<Loaded> {
+/**
+ * Whether a zip member is read, refusing (before anything is inflated) too many members, and a member too
+ * large or too compressed. The sizes are the zip's own: fflate inflates into a buffer of the declared size,
+ * so a member cannot expand past what it declares.
+ */
+function zipFilter(label: string, limits: Limits): (f: UnzipFileInfo) => boolean {
+  let members = 0;
+  return (f) => {
+    members += 1;
+    checkLimit(limits, 'zipMembers', members, 'keras', `${label}: the zip's member count`);
+    if (!['config.json', 'metadata.json', 'model.weights.h5'].includes(f.name) && !isVocabularyAsset(f.name))
+      return false;
+    const what = `${label}: zip member ${f.name}`;
+    if (f.name.endsWith('.json'))
+      checkLimit(limits, 'configBytes', f.originalSize, 'keras', `${what} (uncompressed)`);
+    checkLimit(limits, 'zipMemberBytes', f.originalSize, 'keras', `${what} (uncompressed)`);
+    if (f.originalSize >= RATIO_FLOOR) {
+      const ratio = Math.ceil(f.originalSize / Math.max(1, f.size));
+      checkLimit(limits, 'zipRatio', ratio, 'keras', `${what}'s compression ratio`);
+    }
+    return true;
+  };
+}
+
+async function loadZip(bytes: Uint8Array, label: string, limits: Limits): Promise<Loaded> {
   let files: Record<string, Uint8Array>;
   try {
-    files = unzipSync(bytes, {
-      filter: (f) =>
-        (['config.json', 'metadata.json', 'model.weights.h5'].includes(f.name) ||
-          isVocabularyAsset(f.name)) &&
-        f.originalSize <= MAX_ZIP_MEMBER,
-    });
+    files = unzipSync(bytes, { filter: zipFilter(label, limits) });
   } catch (error) {
+    if (error instanceof LimitError) throw error;
     throw loadError(KerasErrorCode.NotKerasZip, `${label}: the zip archive is corrupt or truncated`, error);
   }
   const configBytes = files['config.json'];
@@ -192,14 +227,14 @@ async function loadZip(bytes: Uint8Array, label: string): Promise<Loaded> {
   }
   const decoder = new TextDecoder();
   const meta = files['metadata.json']
-    ? parsePythonJson(decoder.decode(files['metadata.json']), 'metadata.json')
+    ? parsePythonJson(decoder.decode(files['metadata.json']), 'metadata.json', limits)
     : {};
   const version = isObject(meta) && typeof meta.keras_version === 'string' ? meta.keras_version : null;
   const major = version === null ? 3 : majorOf(version);
-  const parsed = parse(decoder.decode(configBytes), major, 'config.json');
+  const parsed = parse(decoder.decode(configBytes), major, 'config.json', limits);
   const weights = files['model.weights.h5'];
   if (weights) {
-    const handle = await openHdf5(weights, `${label}: model.weights.h5`);
+    const handle = await openHdf5(weights, `${label}: model.weights.h5`, limits);
     try {
       const container = layerContainer(handle.root);
       if (container) assignKeras3(parsed.raw, container, container.path.split('/').pop() ?? 'layers');
@@ -216,10 +251,11 @@ async function loadZip(bytes: Uint8Array, label: string): Promise<Loaded> {
 
 async function loadInner(source: string | Uint8Array, options: LoadModelOptions): Promise<ModelDescription> {
   const label = typeof source === 'string' ? `'${source}'` : 'model bytes';
+  const limits = options.limits ?? currentLimits();
   const head = await header(source);
   let loaded: Loaded;
   if (starts(head, HDF5_SIGNATURE)) {
-    loaded = await loadHdf5(source, label, options);
+    loaded = await loadHdf5(source, label, options, limits);
   } else if (starts(head, ZIP_SIGNATURE)) {
     let bytes: Uint8Array;
     try {
@@ -227,7 +263,7 @@ async function loadInner(source: string | Uint8Array, options: LoadModelOptions)
     } catch (error) {
       throw loadError(KerasErrorCode.Io, `cannot read ${label}`, error);
     }
-    loaded = await loadZip(bytes, label);
+    loaded = await loadZip(bytes, label, limits);
   } else {
     throw loadError(
       KerasErrorCode.UnknownFormat,

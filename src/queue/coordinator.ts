@@ -3,7 +3,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { BATCH_DEFAULTS, JobTally } from '../batch/index.js';
 import { createInputFilter } from '../batch/input-filter.js';
 import { newJobId } from '../batch/job-id.js';
-import { writeReport } from '../batch/report.js';
+import { tryWriteReport } from '../batch/report.js';
 import type { CoordinatorState, DistributedJobOptions } from './coordinator-options.js';
 import { queueOptions } from './defaults.js';
 import { buildDistributedReport, type DistributedReport } from './distributed-report.js';
@@ -357,7 +357,7 @@ class ShardCoordinator {
       recovered: this.recovered,
       workers: [...this.workers].sort(),
     });
-    if (o.writeReport ?? true) report.reportKey = await writeReport(o.target, report);
+    if (o.writeReport ?? true) await tryWriteReport(o.target, report);
     return report;
   }
 }

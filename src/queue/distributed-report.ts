@@ -64,6 +64,7 @@ export function buildDistributedReport(input: DistributedReportInput): Distribut
     warnings: input.warnings,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     reportKey: null,
+    reportError: null,
     shards: input.shards,
     retriedShards: input.retriedShards,
     recovered: input.recovered,

@@ -1,5 +1,9 @@
 import type { Tensor } from '../engine/types.js';
+import { LimitError } from '../util/limits.js';
 import { type Nested, type NestedClasses, nest, predictClasses } from './classes.js';
+
+/** The longest string V8 can make (2^29 - 24 characters): an output is built as one. */
+const MAX_STRING = 2 ** 29 - 24;
 
 /** The fields of every prediction, in the seed's order. */
 export const FIELDS = ['prediction', 'prediction_classes', 'probability'] as const;
@@ -52,12 +56,31 @@ export function recordValues(outputs: Tensor[], record: number): string {
  * One record gives `values: [prediction, class, probability]`; several give a list of such rows, as WML
  * online scoring returns. `first`/`count` select this file's rows inside a larger batch.
  */
-export function formatPrediction(fileName: string, outputs: Tensor[], first: number, count: number): string {
+export function formatPrediction(
+  fileName: string,
+  outputs: Tensor[],
+  first: number,
+  count: number,
+  maxBytes = Number.POSITIVE_INFINITY,
+): string {
   let values: string;
   if (count === 1) values = recordValues(outputs, first);
   else {
     const rows: string[] = [];
-    for (let r = 0; r < count; r += 1) rows.push(recordValues(outputs, first + r));
+    let length = 0;
+    for (let r = 0; r < count; r += 1) {
+      const row = recordValues(outputs, first + r);
+      length += row.length + 2;
+      // checked as it grows: a file whose output is over the budget is refused before it is built whole
+      if (length > Math.min(maxBytes, MAX_STRING)) {
+        const estimate = Math.ceil((length / (r + 1)) * count);
+        const cap = maxBytes > MAX_STRING ? ' (an output is one string: 512 MiB at most)' : '';
+        const allowed = Math.min(maxBytes, MAX_STRING);
+        const what = `the output of ${fileName}${cap}`;
+        throw new LimitError('scoring', 'outputBytesPerFile', what, estimate, allowed);
+      }
+      rows.push(row);
+    }
     values = `[${rows.join(', ')}]`;
   }
   return `{${JSON.stringify(fileName)}: {"fields": ${JSON.stringify(FIELDS).replace(/,/g, ', ')}, "values": ${values}}}`;

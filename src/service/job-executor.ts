@@ -243,7 +243,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       );
       const { status, message } = finalStatus(report);
       await finish(status, {
-        status_message: message,
+        status_message: [message, report.reportError].filter((m) => m).join('; ') || null,
         ...reportCounts(report),
       });
       logger.info({ job: id, status, counts: report.counts }, 'job finished');

@@ -11,6 +11,8 @@ import { KerasBatchError } from '../util/errors.js';
  * - `STORAGE_INVALID_LOCATION`: a location text that cannot be parsed. Not retryable.
  * - `STORAGE_CONFIG`: driver options that cannot work (no credentials, bad endpoint). Not retryable.
  * - `STORAGE_CLOSED`: the driver was used after `close()`. Not retryable.
+ * - `STORAGE_READ_ONLY`: the file system is mounted read-only (EROFS). Not retryable.
+ * - `STORAGE_FULL`: no space left on the device or over quota (ENOSPC, EDQUOT). Not retryable.
  * - `STORAGE_IO`: any other I/O or request failure; `retryable` says whether trying again may help.
  */
 export type StorageErrorCode =
@@ -22,6 +24,8 @@ export type StorageErrorCode =
   | 'STORAGE_INVALID_LOCATION'
   | 'STORAGE_CONFIG'
   | 'STORAGE_CLOSED'
+  | 'STORAGE_READ_ONLY'
+  | 'STORAGE_FULL'
   | 'STORAGE_IO';
 
 /** Codes whose errors are retryable by default. */

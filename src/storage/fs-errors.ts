@@ -35,6 +35,15 @@ export function fsError(error: unknown, action: string, key?: string): StorageEr
       storageCode = 'STORAGE_ACCESS_DENIED';
       why = 'permission denied';
       break;
+    case 'EROFS':
+      storageCode = 'STORAGE_READ_ONLY';
+      why = 'the file system is read-only';
+      break;
+    case 'ENOSPC':
+    case 'EDQUOT':
+      storageCode = 'STORAGE_FULL';
+      why = code === 'ENOSPC' ? 'no space left on the device' : 'over the disk quota';
+      break;
     case 'ENAMETOOLONG':
       storageCode = 'STORAGE_INVALID_KEY';
       why = 'a file name in the key is too long for this file system';

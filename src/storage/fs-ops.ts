@@ -1,5 +1,6 @@
 import type { BigIntStats } from 'node:fs';
 import * as fs from 'node:fs';
+import { dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 /**
@@ -50,10 +51,30 @@ const asyncOps: FsOps = {
   stat: (path) => fs.promises.stat(path, { bigint: true }),
   lstat: (path) => fs.promises.lstat(path),
   mkdir: async (path) => {
-    await fs.promises.mkdir(path, { recursive: true });
+    await fs.promises.mkdir(path, { recursive: true }).catch((error: unknown) => {
+      throw trueMkdirError(path, error);
+    });
   },
   readdir: (path) => fs.promises.readdir(path),
 };
+
+/**
+ * Node's recursive mkdir reports ENOENT when a folder on the way cannot be made (a read-only file system, a full
+ * disk, no permission): the first missing folder is made once more, alone, to get the real reason (EROFS…).
+ */
+function trueMkdirError(path: string, error: unknown): unknown {
+  if ((error as NodeJS.ErrnoException)?.code !== 'ENOENT') return error;
+  let missing = path;
+  while (dirname(missing) !== missing && !fs.existsSync(dirname(missing))) missing = dirname(missing);
+  if (dirname(missing) === missing) return error;
+  try {
+    fs.mkdirSync(missing);
+    fs.rmdirSync(missing);
+  } catch (real) {
+    return real;
+  }
+  return error;
+}
 
 const blockingOps: FsOps = {
   open: async (path, flags) => fs.openSync(path, flags),
@@ -71,7 +92,11 @@ const blockingOps: FsOps = {
   stat: async (path) => fs.statSync(path, { bigint: true }),
   lstat: async (path) => fs.lstatSync(path),
   mkdir: async (path) => {
-    fs.mkdirSync(path, { recursive: true });
+    try {
+      fs.mkdirSync(path, { recursive: true });
+    } catch (error) {
+      throw trueMkdirError(path, error);
+    }
   },
   readdir: async (path) => fs.readdirSync(path),
 };

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type InputTensor } from '../../src/engine/index.js';
 import { loadModel } from '../../src/keras/index.js';
+import { defaultLimits } from '../../src/util/limits.js';
 import { expectClose, type GoldenTensor } from '../helpers/compare.js';
 import { kerasPython } from '../helpers/python-keras.js';
 import { repoRoot } from '../helpers/shared.js';
@@ -133,7 +134,8 @@ describe.skipIf(Boolean(reason))('keras.applications models: our engine matches 
       if (!entry || entry.save_error)
         throw new Error(`${file} was not built: ${entry?.save_error ?? 'missing'}`);
       const open = async () => {
-        const model = await loadModel(join(dir, file));
+        // the default budgets (VGG16 with its top has 528 MiB of weights)
+        const model = await loadModel(join(dir, file), { limits: defaultLimits() });
         return createEngine(model, { threads: 1 });
       };
       if (expectedRefusal) {

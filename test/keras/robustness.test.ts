@@ -6,6 +6,7 @@ import h5wasm from 'h5wasm/node';
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../src/keras/index.js';
 import { ModelLoadError } from '../../src/util/errors.js';
+import { defaultLimits } from '../../src/util/limits.js';
 import { describeShared, sharedDir } from '../helpers/shared.js';
 
 async function failure(promise: Promise<unknown>): Promise<ModelLoadError> {
@@ -101,7 +102,9 @@ describe('keras: robustness without ../shared', () => {
       });
       (g.get('dense_1/kernel:0') as InstanceType<typeof h5wasm.Dataset>).resize([65536, 65537]);
     });
-    const error = await failure(loadModel(bytes));
+    // the weight-bytes budget would refuse it first (test/robustness): lifted here to reach the shape check
+    const limits = { ...defaultLimits(), weightBytes: Number.MAX_SAFE_INTEGER };
+    const error = await failure(loadModel(bytes, { limits }));
     expect(error.message).toContain('[65536,65537]');
     expect(error.code).toBe('KERAS_BAD_SHAPE');
     expect(error.message).toContain('2^31');

@@ -85,7 +85,11 @@ export function wmlIdentityRoutes(fastify: FastifyInstance, service: KerasBatchS
       const key = req.body.api_key ?? req.body.password;
       const verified = key ? await service.keys.verify(key) : null;
       if (!verified) throw unauthorized();
-      return { token: (await service.tokens.issue(verified.id)).token, _messageCode_: '200', message: 'Success' };
+      return {
+        token: (await service.tokens.issue(verified.id)).token,
+        _messageCode_: '200',
+        message: 'Success',
+      };
     },
   );
   for (const path of VERSION_PATHS)

@@ -7,6 +7,11 @@ import { receiveError, type ThreadRequest, type ThreadResult, type ThreadSetup }
 
 /** Requests per message: enough to make the hand-off cheap, few enough that replies stream back. */
 const CHUNK = 32;
+/**
+ * Outputs longer than this are written on the job's thread: copying one into a thread's small heap could
+ * exhaust it (the threads' heaps are kept small on purpose, see `startThread`).
+ */
+const MAX_THREAD_TEXT = 16 * 1024 ** 2;
 
 type Pending = { fallback: FileStages } & (
   | { kind: 'read'; entry: ObjectEntry; resolve: (outcome: InputRead | InputUnread) => void }
@@ -216,7 +221,9 @@ export class FileThreads implements FileStages {
   }
 
   write(key: string, text: string): Promise<number> {
-    if (!this.setup.target || !this.usable()) return this.fallback.write(key, text);
+    if (!this.setup.target || !this.usable() || text.length > MAX_THREAD_TEXT) {
+      return this.fallback.write(key, text);
+    }
     this.sentToThreads += 1;
     return new Promise((resolve, reject) =>
       pool().enqueue(this.ctx, { kind: 'write', key, text, resolve, reject, fallback: this.fallback }),

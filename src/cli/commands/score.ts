@@ -241,7 +241,7 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
     bar.stop();
     for (const f of report.failures) logger.info({ file: f.file, stage: f.stage, code: f.code }, f.reason);
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${summarize(report)}\n`);
-    process.exitCode = report.status === 'completed' ? 0 : EXIT_SOME_FAILED;
+    process.exitCode = report.status === 'completed' && !report.reportError ? 0 : EXIT_SOME_FAILED;
   } finally {
     bar.stop();
     process.off('SIGINT', onSignal);
@@ -297,7 +297,7 @@ async function scoreDistributed(
     });
     bar.stop();
     process.stdout.write(options.json ? `${JSON.stringify(report, null, 2)}\n` : `${summarize(report)}\n`);
-    process.exitCode = report.status === 'completed' ? 0 : EXIT_SOME_FAILED;
+    process.exitCode = report.status === 'completed' && !report.reportError ? 0 : EXIT_SOME_FAILED;
   } finally {
     bar.stop();
     process.off('SIGINT', onSignal);

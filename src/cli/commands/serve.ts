@@ -18,6 +18,8 @@ interface ServeOptions {
   s3EndpointAllow?: string[];
   logLevel: string;
   redis?: string;
+  requestTimeout: number;
+  headersTimeout: number;
   shardSize: number;
   maxQueuedShards: number;
   shutdownTimeout: number;
@@ -97,6 +99,13 @@ export function registerServe(program: Command): void {
       positiveInteger,
       30,
     )
+    .option(
+      '--request-timeout <seconds>',
+      'most seconds to receive a whole request, body included (a slowly dribbled upload is cut)',
+      positiveInteger,
+      300,
+    )
+    .option('--headers-timeout <seconds>', "most seconds to receive a request's headers", positiveInteger, 30)
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
     .option('--tls-cert <file>', 'serve https with this PEM certificate (or chain); needs --tls-key')
     .option('--tls-key <file>', 'the PEM private key of --tls-cert')
@@ -141,6 +150,8 @@ async function serve(o: ServeOptions): Promise<void> {
     maxUploadBytes: o.maxUpload,
     publicDocs: o.publicDocs,
     tls,
+    requestTimeoutMs: o.requestTimeout * 1000,
+    headersTimeoutMs: o.headersTimeout * 1000,
   });
   const address = await app.listen({ port: o.port, host: o.host });
   process.stdout.write(

@@ -1,0 +1,85 @@
+/**
+ * One 25 MB input file with 10⁶ records (its output would be ~400 MB) through the real CLI: under the default
+ * budget it fails alone with an error naming records-per-file and the job's summary adds up; with the limits
+ * raised it is scored whole, the process alive throughout. Files are made at test time.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { kerasPython } from '../helpers/python-keras.js';
+
+const run = promisify(execFile);
+const python = kerasPython();
+const suite = python || process.env.CI ? describe : describe.skip;
+if (!python && !process.env.CI) console.warn('huge-input: skipped, no .venv Python with h5py');
+
+suite('robustness: a 10⁶-record input file through the real CLI', () => {
+  let work: string;
+  const model = () => join(work, 'dense.h5');
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'kb-huge-input-'));
+    await run(python ?? 'python3', [
+      join(import.meta.dirname, 'hostile_fixtures.py'),
+      'h5-dense',
+      model(),
+      '10',
+    ]);
+    mkdirSync(join(work, 'in'));
+    const rows = new Array<string>(1_000_000).fill('[0.5, 0.25, 0.125, 1.0]');
+    writeFileSync(join(work, 'in', 'big.json'), `{"values": [${rows.join(', ')}]}`);
+    writeFileSync(join(work, 'in', 'small.json'), '{"values": [[1, 2, 3, 4]]}');
+  }, 120_000);
+
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('fails that file alone under the default budget, naming records-per-file; the summary adds up', async () => {
+    const target = join(work, 'out-default');
+    const res = await runCli(['score', '-m', model(), '-s', join(work, 'in'), '-t', target, '-q', '--json']);
+    expect(res.signal).toBeNull();
+    expect(res.code).toBe(3); // some inputs failed
+    const report = JSON.parse(res.stdout) as {
+      counts: { listed: number; scored: number; failed: number; skipped: number };
+      failures: { file: string; code: string; reason: string }[];
+    };
+    expect(report.counts.scored).toBe(1);
+    expect(report.counts.failed).toBe(1);
+    expect(report.counts.scored + report.counts.failed + report.counts.skipped).toBe(2);
+    expect(report.failures[0].file).toBe('big.json');
+    expect(report.failures[0].code).toBe('LIMIT_EXCEEDED');
+    expect(report.failures[0].reason).toContain('1000000 is over the records-per-file limit of 100000');
+    expect(report.failures[0].reason).toContain('--limit records-per-file=');
+    expect(readdirSync(target)).not.toContain('big.json');
+  }, 120_000);
+
+  it('scores it whole with the limits raised, the process alive', async () => {
+    const target = join(work, 'out-raised');
+    const res = await runCli([
+      'score',
+      '-m',
+      model(),
+      '-s',
+      join(work, 'in'),
+      '-t',
+      target,
+      '-q',
+      '--json',
+      '--limit',
+      'records-per-file=1000000',
+      '--limit',
+      'output-bytes-per-file=1GiB',
+    ]);
+    expect(res.signal).toBeNull();
+    expect(res.code).toBe(0);
+    const report = JSON.parse(res.stdout) as { counts: { scored: number; records: number } };
+    expect(report.counts.scored).toBe(2);
+    expect(report.counts.records).toBe(1_000_001);
+    const size = statSync(join(target, 'big.json')).size;
+    console.log(`10⁶-record file scored with limits raised: output ${(size / 2 ** 20).toFixed(0)} MiB`);
+    expect(size).toBeGreaterThan(300 * 2 ** 20);
+  }, 300_000);
+});
