@@ -10,6 +10,7 @@ import {
   JobFormats,
   type StreamContext,
   scoreStreamFile,
+  scoreZipFile,
 } from './formats/index.js';
 import { createInputFilter } from './input-filter.js';
 import { newJobId } from './job-id.js';
@@ -97,6 +98,8 @@ class BatchRun {
     this.streamContext = {
       source: options.source,
       target: options.target,
+      specs: engine.inputs,
+      maxFileBytes,
       batchSize: this.batchSize,
       submit: (records) => this.batcher.add(records),
       waitScored: (pending) => this.waitScored(pending),
@@ -221,7 +224,7 @@ class BatchRun {
       if (
         done &&
         done.get(key) === entry.etag &&
-        (await this.io.run(() => this.options.target.head(outputKey)))
+        (outputKey === null || (await this.io.run(() => this.options.target.head(outputKey))))
       ) {
         this.tally.counts.skipped += 1;
         return;
@@ -275,8 +278,15 @@ class BatchRun {
   /** A record file (JSON Lines, CSV): streamed in and out; its bad records fail alone. */
   private async scoreRecordFile(key: string, format: FileFormat, at: { stage: Stage }): Promise<void> {
     const stream = this.formats.stream(format);
-    if (!stream) throw new KerasBatchError('batch', 'BATCH_FORMAT', `no reader for the ${format} format`);
-    const result = await scoreStreamFile(this.streamContext, stream, key, at);
+    const ctx = this.streamContext;
+    const result = stream
+      ? await scoreStreamFile(ctx, stream, key, at)
+      : await scoreZipFile(
+          ctx,
+          { specs: ctx.specs, maxEntryBytes: ctx.maxFileBytes, outputZip: this.formats.zipOutput },
+          key,
+          at,
+        );
     this.ledger.record(key, result.version);
     const { counts, warnings } = this.tally;
     counts.scored += 1;
@@ -285,7 +295,7 @@ class BatchRun {
       result.records,
       result.failed.map((f) => ({
         file: key,
-        line: f.line,
+        ...(f.entry === undefined ? { line: f.line } : { entry: f.entry }),
         stage: /WRONG_SHAPE|WRONG_INPUT_COUNT|SEVERAL_RECORDS/.test(f.code) ? 'validate' : 'parse',
         code: f.code,
         reason: f.reason,

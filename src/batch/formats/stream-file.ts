@@ -1,4 +1,4 @@
-import type { Tensor } from '../../engine/types.js';
+import type { Tensor, TensorSpec } from '../../engine/types.js';
 import { concatRecords, type InputRecords } from '../../scoring/index.js';
 import { type BucketDriver, isStorageError, openObjectStream, putObjectStream } from '../../storage/index.js';
 import type { Stage } from '../types.js';
@@ -8,6 +8,10 @@ import type { StreamFormat, StreamItem } from './types.js';
 export interface StreamContext {
   source: Pick<BucketDriver, 'get' | 'getStream'>;
   target: Pick<BucketDriver, 'put' | 'putStream'>;
+  /** The model's inputs. */
+  specs: TensorSpec[];
+  /** Largest input read whole (a zip entry), uncompressed. */
+  maxFileBytes: number;
   /** Records per engine call. */
   batchSize: number;
   /** Hands records to the job's batcher (shared with every other file); resolves with their outputs. */
@@ -20,8 +24,10 @@ export interface StreamContext {
 
 /** A record that failed in a file that was otherwise scored. */
 export interface RecordFailure {
-  /** Where the record starts in the file (1-based line). */
+  /** Where the record starts in the file (1-based line; 0 for a zip entry). */
   line: number;
+  /** The entry of a zip that failed. */
+  entry?: string;
   code: string;
   reason: string;
 }
