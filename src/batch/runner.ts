@@ -100,6 +100,7 @@ class BatchRun {
       target: options.target,
       specs: engine.inputs,
       maxFileBytes,
+      recordLimit: options.formats?.recordLimit,
       batchSize: this.batchSize,
       submit: (records) => this.batcher.add(records),
       waitScored: (pending) => this.waitScored(pending),

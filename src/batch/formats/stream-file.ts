@@ -12,6 +12,8 @@ export interface StreamContext {
   specs: TensorSpec[];
   /** Largest input read whole (a zip entry), uncompressed. */
   maxFileBytes: number;
+  /** Records (lines, rows, entries) read at most per file; the rest is not read (a dry run). */
+  recordLimit?: number;
   /** Records per engine call. */
   batchSize: number;
   /** Hands records to the job's batcher (shared with every other file); resolves with their outputs. */
@@ -119,6 +121,7 @@ export async function scoreStreamFile(
   };
   async function* output(): AsyncGenerator<string> {
     const pages = file.items(object.body)[Symbol.asyncIterator]();
+    let seen = 0;
     for (;;) {
       at.stage = 'read';
       let step: IteratorResult<StreamItem[]>;
@@ -130,7 +133,12 @@ export async function scoreStreamFile(
       }
       if (step.done) break;
       at.stage = 'parse';
-      for (const item of step.value) {
+      let page = step.value;
+      if (ctx.recordLimit !== undefined) {
+        page = page.slice(0, Math.max(0, ctx.recordLimit - seen));
+        seen += page.length;
+      }
+      for (const item of page) {
         if (item.records) {
           const shape = shapeOf(item.records);
           if (current.ok.length > 0 && shape !== current.shape) close();
@@ -142,6 +150,10 @@ export async function scoreStreamFile(
         if (current.ok.length >= ctx.batchSize || current.items.length >= 4 * ctx.batchSize) close();
       }
       while (queue.length > AHEAD) yield await emit(queue.shift() as Group);
+      if (ctx.recordLimit !== undefined && seen >= ctx.recordLimit) {
+        await pages.return?.(undefined);
+        break;
+      }
     }
     close();
     while (queue.length > 0) yield await emit(queue.shift() as Group);

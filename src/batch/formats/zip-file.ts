@@ -109,6 +109,7 @@ export async function scoreZipFile(
   async function* run(): AsyncGenerator<Uint8Array> {
     const pages = readZipEntries(object.body, limits)[Symbol.asyncIterator]();
     let waiting: Scored[] = [];
+    let seen = 0;
     for (;;) {
       at.stage = 'read';
       let step: IteratorResult<ZipEntry[]>;
@@ -120,13 +121,19 @@ export async function scoreZipFile(
       }
       if (step.done) break;
       at.stage = 'parse';
-      for (const entry of step.value) waiting.push(parse(entry));
+      const room = ctx.recordLimit === undefined ? step.value.length : Math.max(0, ctx.recordLimit - seen);
+      for (const entry of step.value.slice(0, room)) waiting.push(parse(entry));
+      seen += Math.min(room, step.value.length);
       if (waiting.length >= ctx.batchSize) {
         await finish(waiting);
         waiting = [];
       }
       if (zipError) throw zipError;
       if (zipped.length > 0) yield* take();
+      if (ctx.recordLimit !== undefined && seen >= ctx.recordLimit) {
+        await pages.return?.(undefined);
+        break;
+      }
     }
     await finish(waiting);
     at.stage = 'write';
