@@ -215,14 +215,19 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
     );
   }
   const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
-  if (options.redis && options.inputFormat !== 'auto' && options.inputFormat !== 'json') {
+  if (
+    options.redis &&
+    options.dryRun === undefined &&
+    options.inputFormat !== 'auto' &&
+    options.inputFormat !== 'json'
+  ) {
     throw new KerasBatchError(
       'cli',
       'CLI_BAD_OPTION',
       `--input-format ${options.inputFormat} is not yet supported with --redis (the workers read seed JSON files)`,
     );
   }
-  if (options.redis) {
+  if (options.redis && options.dryRun === undefined) {
     const files = await modelFiles(stored);
     try {
       await scoreDistributed(options, stored, files, {
