@@ -61,6 +61,8 @@ class BatchRun {
   private readonly stages: FileStages;
   private readonly ledger: ResumeLedger;
   private readonly formats: JobFormats;
+  /** Record files streamed at once (each holds a few batches of records): memory stays bounded. */
+  private readonly streaming: Semaphore;
   private readonly streamContext: StreamContext;
   /** Inputs scored by an earlier run (key → version), when resuming. */
   private done: Map<string, string> | null = null;
@@ -92,6 +94,7 @@ class BatchRun {
       (key) => this.formats.readWhole(key),
     );
     this.io = new Semaphore(this.concurrency);
+    this.streaming = new Semaphore(this.concurrency);
     // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
     this.inFlight = new Semaphore(this.batchSize + 4 * this.concurrency);
     this.batcher = new RecordBatcher(engine, this.batchSize, 'fill');
@@ -280,14 +283,21 @@ class BatchRun {
   private async scoreRecordFile(key: string, format: FileFormat, at: { stage: Stage }): Promise<void> {
     const stream = this.formats.stream(format);
     const ctx = this.streamContext;
-    const result = stream
-      ? await scoreStreamFile(ctx, stream, key, at)
-      : await scoreZipFile(
-          ctx,
-          { specs: ctx.specs, maxEntryBytes: ctx.maxFileBytes, outputZip: this.formats.zipOutput },
-          key,
-          at,
-        );
+    // Waiting for a stream slot is waiting on the others' records: counted as at the batcher, so it flushes.
+    await this.waitScored(this.streaming.acquire());
+    let result: Awaited<ReturnType<typeof scoreStreamFile>>;
+    try {
+      result = stream
+        ? await scoreStreamFile(ctx, stream, key, at)
+        : await scoreZipFile(
+            ctx,
+            { specs: ctx.specs, maxEntryBytes: ctx.maxFileBytes, outputZip: this.formats.zipOutput },
+            key,
+            at,
+          );
+    } finally {
+      this.streaming.release();
+    }
     this.ledger.record(key, result.version);
     const { counts, warnings } = this.tally;
     counts.scored += 1;
