@@ -98,13 +98,13 @@ export const formatsSuite: Suite = {
           'seed files folder to folder',
           fmt(seed.report.recordsPerSecond),
           `${fmt((100 * seed.report.recordsPerSecond) / engine)}%`,
-          String(seed.peakMiB ?? '?'),
+          String(seed.peakMiB === null ? '?' : Math.round(seed.peakMiB)),
         ],
         [
           'one JSON Lines file',
           fmt(jsonl.report.recordsPerSecond),
           `${fmt((100 * jsonl.report.recordsPerSecond) / engine)}%`,
-          String(jsonl.peakMiB ?? '?'),
+          String(jsonl.peakMiB === null ? '?' : Math.round(jsonl.peakMiB)),
         ],
       ];
       const ratio = jsonl.report.recordsPerSecond / engine;
@@ -126,7 +126,7 @@ export const formatsSuite: Suite = {
           },
           {
             name: 'JSON Lines peak memory < 400 MiB',
-            measured: `${jsonl.peakMiB ?? '?'} MiB`,
+            measured: `${jsonl.peakMiB === null ? '?' : Math.round(jsonl.peakMiB)} MiB`,
             pass: jsonl.peakMiB === null ? null : jsonl.peakMiB < 400,
           },
         ],

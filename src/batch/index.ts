@@ -2,6 +2,7 @@ export { failureLimitExceeded, parseFailureLimit } from './failure-limit.js';
 export {
   defaultInclude,
   type FormatOptions,
+  formatOfKey,
   INPUT_FORMATS,
   type InputFormat,
   type OutputFormat,

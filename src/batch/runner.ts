@@ -11,6 +11,7 @@ import {
   JobFormats,
   type StreamContext,
   scoreStreamFile,
+  scoreZipFile,
 } from './formats/index.js';
 import { createInputFilter } from './input-filter.js';
 import { newJobId } from './job-id.js';
@@ -61,6 +62,8 @@ class BatchRun {
   private readonly stages: FileStages;
   private readonly ledger: ResumeLedger;
   private readonly formats: JobFormats;
+  /** Record files streamed at once (each holds a few batches of records): memory stays bounded. */
+  private readonly streaming: Semaphore;
   private readonly streamContext: StreamContext;
   /** Inputs scored by an earlier run (key → version), when resuming. */
   private done: Map<string, string> | null = null;
@@ -96,12 +99,16 @@ class BatchRun {
       (key) => this.formats.readWhole(key),
     );
     this.io = new Semaphore(this.concurrency);
+    this.streaming = new Semaphore(this.concurrency);
     // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
     this.inFlight = new Semaphore(this.batchSize + 4 * this.concurrency);
     this.batcher = new RecordBatcher(engine, this.batchSize, 'fill');
     this.streamContext = {
       source: options.source,
       target: options.target,
+      specs: engine.inputs,
+      maxFileBytes,
+      recordLimit: options.formats?.recordLimit,
       batchSize: this.batchSize,
       submit: (records) => this.batcher.add(records),
       waitScored: (pending) => this.waitScored(pending),
@@ -226,7 +233,7 @@ class BatchRun {
       if (
         done &&
         done.get(key) === entry.etag &&
-        (await this.io.run(() => this.options.target.head(outputKey)))
+        (outputKey === null || (await this.io.run(() => this.options.target.head(outputKey))))
       ) {
         this.tally.counts.skipped += 1;
         return;
@@ -280,8 +287,22 @@ class BatchRun {
   /** A record file (JSON Lines, CSV): streamed in and out; its bad records fail alone. */
   private async scoreRecordFile(key: string, format: FileFormat, at: { stage: Stage }): Promise<void> {
     const stream = this.formats.stream(format);
-    if (!stream) throw new KerasBatchError('batch', 'BATCH_FORMAT', `no reader for the ${format} format`);
-    const result = await scoreStreamFile(this.streamContext, stream, key, at);
+    const ctx = this.streamContext;
+    // Waiting for a stream slot is waiting on the others' records: counted as at the batcher, so it flushes.
+    await this.waitScored(this.streaming.acquire());
+    let result: Awaited<ReturnType<typeof scoreStreamFile>>;
+    try {
+      result = stream
+        ? await scoreStreamFile(ctx, stream, key, at)
+        : await scoreZipFile(
+            ctx,
+            { specs: ctx.specs, maxEntryBytes: ctx.maxFileBytes, outputZip: this.formats.zipOutput },
+            key,
+            at,
+          );
+    } finally {
+      this.streaming.release();
+    }
     this.ledger.record(key, result.version);
     const { counts, warnings } = this.tally;
     counts.scored += 1;
@@ -290,7 +311,7 @@ class BatchRun {
       result.records,
       result.failed.map((f) => ({
         file: key,
-        line: f.line,
+        ...(f.entry === undefined ? { line: f.line } : { entry: f.entry }),
         stage: /WRONG_SHAPE|WRONG_INPUT_COUNT|SEVERAL_RECORDS/.test(f.code) ? 'validate' : 'parse',
         code: f.code,
         reason: f.reason,

@@ -14,6 +14,8 @@ export interface FileFailure {
    * it starts. The file itself was scored; only this record failed.
    */
   line?: number;
+  /** For one entry of a zip of input files: its name. The zip itself was scored. */
+  entry?: string;
   stage: Stage;
   code: string;
   reason: string;

@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import { parseFailureLimit } from '../batch/index.js';
+import {
+  type FormatOptions,
+  type InputFormat,
+  type OutputFormat,
+  parseFailureLimit,
+} from '../batch/index.js';
 import type { JobReport, ProgressEvent } from '../batch/types.js';
 import { type JobStatus, now, type Repository, type SecretBox } from '../repository/index.js';
 import { formatLocation, locationsOverlap } from '../storage/index.js';
@@ -168,11 +173,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     try {
       const deployment = await repo.deployments.get(job.deployment_id);
       const version = await repo.models.getVersion(deployment.model_version_id);
-      const options = JSON.parse(deployment.options) as {
-        batch_size?: number;
-        max_failures?: string;
-        concurrency?: number;
-      };
+      const options = JSON.parse(deployment.options) as DeploymentOptionsRow;
       const sourceConn = await repo.connections.get(deployment.source_connection_id ?? '');
       const targetConn = await repo.connections.get(deployment.target_connection_id ?? '');
       const sourcePlace = { bucket: deployment.source_bucket, prefix: deployment.source_prefix ?? '' };
@@ -231,6 +232,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         batchSize: options.batch_size,
         concurrency: options.concurrency,
         maxFailures: options.max_failures ? parseFailureLimit(options.max_failures) : undefined,
+        formats: formatOptions(options),
         resume: resume || Boolean(job.interrupted),
         signal: run.controller.signal,
         onProgress,
@@ -255,6 +257,31 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       await Promise.all(opened.map((d) => d.close().catch(() => undefined)));
     }
   }
+}
+
+/** A deployment's stored options. */
+interface DeploymentOptionsRow {
+  batch_size?: number;
+  max_failures?: string;
+  concurrency?: number;
+  input_format?: InputFormat;
+  output_format?: OutputFormat;
+  id_field?: string;
+  columns?: string[];
+  id_column?: string;
+  join?: 'id' | 'input';
+}
+
+/** The input-format options of a deployment as the batch runner takes them. */
+function formatOptions(o: DeploymentOptionsRow): FormatOptions {
+  return {
+    inputFormat: o.input_format,
+    outputFormat: o.output_format,
+    idField: o.id_field,
+    columns: o.columns,
+    idColumn: o.id_column,
+    join: o.join,
+  };
 }
 
 function reportCounts(report: JobReport) {
@@ -287,7 +314,13 @@ function finalStatus(report: JobReport): { status: JobStatus; message: string | 
     case 'completed_with_failures':
       return {
         status: 'completed',
-        message: [`${report.counts.failed} input(s) failed`, nonFiniteMessage(report)]
+        message: [
+          report.counts.failed > 0 ? `${report.counts.failed} input(s) failed` : null,
+          report.counts.failedRecords
+            ? `${report.counts.failedRecords} record(s) failed in scored files`
+            : null,
+          nonFiniteMessage(report),
+        ]
           .filter((m) => m !== null)
           .join('; '),
       };

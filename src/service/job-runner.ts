@@ -1,4 +1,4 @@
-import { runBatchJob } from '../batch/index.js';
+import { type FormatOptions, runBatchJob } from '../batch/index.js';
 import type { FailureLimit, JobReport, ProgressEvent } from '../batch/types.js';
 import type { ConnectionRow, ModelVersionRow } from '../repository/index.js';
 import { type BucketDriver, formatLocation, type Location } from '../storage/index.js';
@@ -28,6 +28,8 @@ export interface JobRunContext {
   batchSize?: number;
   concurrency?: number;
   maxFailures?: FailureLimit;
+  /** How inputs are read (the deployment's `input_format` and its options). */
+  formats?: FormatOptions;
   /** Skip inputs already scored from the same input version by the same model. */
   resume: boolean;
   /** Aborted with an {@link AbortReason} as its reason. */
@@ -65,6 +67,7 @@ export function localJobRunner(engines: EngineCache): JobRunner {
         batchSize: c.batchSize,
         concurrency: c.concurrency,
         maxFailures: c.maxFailures,
+        formats: c.formats,
         resume: c.resume,
         signal: c.signal,
         onProgress: c.onProgress,

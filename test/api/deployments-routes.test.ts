@@ -231,4 +231,53 @@ describe('/api/v1 deployments, jobs and online scoring', () => {
     res = await h.call({ method: 'GET', url: `/api/v1/deployments/${id}` });
     expect(res.json()).toMatchObject({ type: 'online', source: null, target: null, last_job: null });
   });
+
+  it('a deployment with input_format jsonl and id_field scores JSON Lines; bad options are 400', async () => {
+    mkdirSync(join(folder, 'jl'), { recursive: true });
+    const values = JSON.stringify(JSON.parse(readFileSync(EXAMPLE_INPUT, 'utf8')).values);
+    writeFileSync(
+      join(folder, 'jl', 'a.jsonl'),
+      `{"k": "x1", "values": ${values}}\nnot json\n{"k": "x3", "values": ${values}}\n`,
+    );
+    let res = await h.call({
+      method: 'POST',
+      url: '/api/v1/deployments',
+      payload: {
+        name: 'lines',
+        type: 'batch',
+        model: 'digits',
+        source: { connection: 'local', bucket: 'jl' },
+        target: { connection: 'local', bucket: 'jl-out' },
+        options: { input_format: 'jsonl', id_field: 'k' },
+      },
+    });
+    expect(res.statusCode).toBe(201);
+    const d = res.json();
+    expect(d.options).toEqual({ input_format: 'jsonl', id_field: 'k' });
+    await h.service.jobs.idle();
+    res = await h.call({ method: 'GET', url: `/api/v1/jobs/${d.last_job.id}` });
+    expect(res.json()).toMatchObject({ status: 'completed', counts: { scored: 1, failed: 0, records: 2 } });
+    expect(res.json().status_message).toMatch(/1 record\(s\) failed in scored files/);
+    const lines = readFileSync(join(folder, 'jl-out', 'a.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.id ?? l.line)).toEqual(['x1', 2, 'x3']);
+    res = await h.call({ method: 'GET', url: `/api/v1/jobs/${d.last_job.id}/failures` });
+    expect(res.json().items[0]).toMatchObject({ file: 'a.jsonl', stage: 'parse' });
+    expect(res.json().items[0].reason).toMatch(/^line 2: not valid JSON/);
+    res = await h.call({
+      method: 'POST',
+      url: '/api/v1/deployments',
+      payload: {
+        name: 'bad',
+        type: 'batch',
+        model: 'digits',
+        source: { connection: 'local', bucket: 'jl' },
+        target: { connection: 'local', bucket: 'jl-out2' },
+        options: { input_format: 'parquet' },
+      },
+    });
+    expect(res.statusCode).toBe(400);
+  });
 });

@@ -46,4 +46,22 @@ describe('batch: the job tally shared by the local runner and the coordinator', 
     events[0].counts.scored = 99;
     expect(tally.counts.scored).toBe(4); // events carry copies
   });
+
+  it('counts failed records of record files as failures and their records as finished inputs; lists at most 10,000', () => {
+    const tally = new JobTally({ jobId: 'j', maxFailures: { kind: 'percent', value: 10 } });
+    tally.counts.scored = 1;
+    const lines = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ ...failure('a.jsonl'), line: i + 1 }));
+    tally.recordFile(990, lines(5)); // 5 of 996 finished: 0.5%
+    expect(tally.stoppedReason).toBeNull();
+    expect(tally.counts.failedRecords).toBe(5);
+    tally.counts.scored += 1;
+    tally.recordFile(100, lines(150)); // 155 of 1,247: 12.4%
+    expect(tally.stoppedReason).toMatch(/155 of 1247 inputs failed \(12\.4%\)/);
+    const big = new JobTally({ jobId: 'k' });
+    big.recordFile(0, lines(10_005));
+    expect(big.counts.failedRecords).toBe(10_005);
+    expect(big.failures).toHaveLength(10_000);
+    expect(big.counts.failed).toBe(0);
+  });
 });

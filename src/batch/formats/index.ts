@@ -14,6 +14,7 @@ export type {
   StreamFormat,
   StreamItem,
 } from './types.js';
+export { scoreZipFile, zipOutputFolder } from './zip-file.js';
 
 /** The formats of one job: which one each key is read as, and the stream format of record files. */
 export class JobFormats {
@@ -48,8 +49,18 @@ export class JobFormats {
     return made;
   }
 
-  /** The key whose presence in the target shows an input's output was written (for resume). */
-  outputKey(key: string): string {
-    return this.stream(this.formatOf(key))?.outputKey(key) ?? key;
+  /**
+   * The key whose presence in the target shows an input's output was written (for resume), or null when there
+   * is no single one (a zip's folder of outputs: the ledger alone tells).
+   */
+  outputKey(key: string): string | null {
+    const format = this.formatOf(key);
+    if (format === 'zip') return this.options.outputFormat === 'zip' ? key : null;
+    return this.stream(format)?.outputKey(key) ?? key;
+  }
+
+  /** Whether a zip's outputs go in one zip rather than a folder. */
+  get zipOutput(): boolean {
+    return this.options.outputFormat === 'zip';
   }
 }

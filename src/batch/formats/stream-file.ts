@@ -1,4 +1,4 @@
-import type { Tensor } from '../../engine/types.js';
+import type { Tensor, TensorSpec } from '../../engine/types.js';
 import { concatRecords, type InputRecords } from '../../scoring/index.js';
 import { type BucketDriver, isStorageError, openObjectStream, putObjectStream } from '../../storage/index.js';
 import type { Stage } from '../types.js';
@@ -8,6 +8,12 @@ import type { StreamFormat, StreamItem } from './types.js';
 export interface StreamContext {
   source: Pick<BucketDriver, 'get' | 'getStream'>;
   target: Pick<BucketDriver, 'put' | 'putStream'>;
+  /** The model's inputs. */
+  specs: TensorSpec[];
+  /** Largest input read whole (a zip entry), uncompressed. */
+  maxFileBytes: number;
+  /** Records (lines, rows, entries) read at most per file; the rest is not read (a dry run). */
+  recordLimit?: number;
   /** Records per engine call. */
   batchSize: number;
   /** Hands records to the job's batcher (shared with every other file); resolves with their outputs. */
@@ -20,8 +26,10 @@ export interface StreamContext {
 
 /** A record that failed in a file that was otherwise scored. */
 export interface RecordFailure {
-  /** Where the record starts in the file (1-based line). */
+  /** Where the record starts in the file (1-based line; 0 for a zip entry). */
   line: number;
+  /** The entry of a zip that failed. */
+  entry?: string;
   code: string;
   reason: string;
 }
@@ -113,6 +121,7 @@ export async function scoreStreamFile(
   };
   async function* output(): AsyncGenerator<string> {
     const pages = file.items(object.body)[Symbol.asyncIterator]();
+    let seen = 0;
     for (;;) {
       at.stage = 'read';
       let step: IteratorResult<StreamItem[]>;
@@ -124,7 +133,12 @@ export async function scoreStreamFile(
       }
       if (step.done) break;
       at.stage = 'parse';
-      for (const item of step.value) {
+      let page = step.value;
+      if (ctx.recordLimit !== undefined) {
+        page = page.slice(0, Math.max(0, ctx.recordLimit - seen));
+        seen += page.length;
+      }
+      for (const item of page) {
         if (item.records) {
           const shape = shapeOf(item.records);
           if (current.ok.length > 0 && shape !== current.shape) close();
@@ -136,6 +150,10 @@ export async function scoreStreamFile(
         if (current.ok.length >= ctx.batchSize || current.items.length >= 4 * ctx.batchSize) close();
       }
       while (queue.length > AHEAD) yield await emit(queue.shift() as Group);
+      if (ctx.recordLimit !== undefined && seen >= ctx.recordLimit) {
+        await pages.return?.(undefined);
+        break;
+      }
     }
     close();
     while (queue.length > 0) yield await emit(queue.shift() as Group);

@@ -23,6 +23,8 @@ export interface FormatOptions {
   idColumn?: string;
   /** CSV: `input` writes every input column before the predictions. */
   join?: 'id' | 'input';
+  /** Read at most this many records of each record file (lines, rows, zip entries): a dry run's sample. */
+  recordLimit?: number;
 }
 
 /** One record of a record file as read: its records for the engine, or why it cannot be scored. */

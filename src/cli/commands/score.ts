@@ -16,6 +16,7 @@ import { byteSize, nonNegativeInteger, positiveInteger } from '../arg-parsers.js
 import { openCliBucket } from '../buckets.js';
 import { createLogger } from '../logger.js';
 import { createProgressBar } from '../progress-bar.js';
+import { describeDryRun, dryRun } from './score-dry-run.js';
 import { type ModelOption, modelFiles, openModelOption, resolveModelOption } from './stored-model.js';
 
 interface ScoreOptions {
@@ -40,6 +41,7 @@ interface ScoreOptions {
   columns?: string;
   idColumn?: string;
   join: 'id' | 'input';
+  dryRun?: number | true;
   maxFailures?: string;
   resume?: boolean;
   report: boolean;
@@ -113,6 +115,11 @@ function addScoreOptions(command: Command): Command {
         .choices(['auto', 'csv', 'jsonl', 'zip'])
         .default('auto'),
     )
+    .option(
+      '--dry-run [n]',
+      'list the source, score the first n inputs (and n records of each record file; default 8) writing nothing, and estimate the job',
+      positiveInteger,
+    )
     .option('--id-field <name>', 'JSON Lines: a field passed through to each output line as "id"')
     .option('--columns <a,b,c>', 'CSV: the columns the model reads, in order (default: all but --id-column)')
     .option('--id-column <name>', 'CSV: the column written before the predictions (default: the row number)')
@@ -144,6 +151,36 @@ function addScoreOptions(command: Command): Command {
       positiveInteger,
       QUEUE_DEFAULTS.maxQueuedShards,
     );
+}
+
+/** `score --dry-run [N]`: the first N inputs scored, nothing written, a summary printed. */
+async function dryRunAction(
+  options: ScoreOptions,
+  model: Awaited<ReturnType<typeof openModelOption>>,
+  source: import('../../storage/index.js').BucketDriver,
+  target: import('../../storage/index.js').BucketDriver,
+): Promise<void> {
+  const n = options.dryRun === true || options.dryRun === undefined ? 8 : options.dryRun;
+  const summary = await dryRun(
+    {
+      model: { engine: model.engine, sha256: model.sha256, name: options.model },
+      source,
+      target,
+      batchSize: options.batchSize,
+      concurrency: options.concurrency,
+      maxFileBytes: options.maxFileSize,
+      include: options.include,
+      formats: formatOptions(options),
+    },
+    n,
+  );
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify({ ...summary, report: { counts: summary.report.counts, failures: summary.report.failures, durationMs: summary.report.durationMs } }, null, 2)}\n`
+      : `${describeDryRun(summary, model.engine)}\n`,
+  );
+  const r = summary.report;
+  process.exitCode = r.counts.failed > 0 || (r.counts.failedRecords ?? 0) > 0 ? EXIT_SOME_FAILED : 0;
 }
 
 /** The input-format options of `score` as the batch runner takes them. */
@@ -178,14 +215,19 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
     );
   }
   const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
-  if (options.redis && options.inputFormat !== 'auto' && options.inputFormat !== 'json') {
+  if (
+    options.redis &&
+    options.dryRun === undefined &&
+    options.inputFormat !== 'auto' &&
+    options.inputFormat !== 'json'
+  ) {
     throw new KerasBatchError(
       'cli',
       'CLI_BAD_OPTION',
       `--input-format ${options.inputFormat} is not yet supported with --redis (the workers read seed JSON files)`,
     );
   }
-  if (options.redis) {
+  if (options.redis && options.dryRun === undefined) {
     const files = await modelFiles(stored);
     try {
       await scoreDistributed(options, stored, files, {
@@ -208,6 +250,16 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
   );
   // Reach both buckets before anything is written: a bad location is a usage error with nothing written.
   await preflight(source.driver, target.driver);
+  if (options.dryRun !== undefined) {
+    try {
+      await dryRunAction(options, model, source.driver, target.driver);
+    } finally {
+      await model.engine.dispose();
+      await source.driver.close();
+      await target.driver.close();
+    }
+    return;
+  }
   const bar = createProgressBar(!options.quiet && !options.json && Boolean(process.stderr.isTTY));
   const controller = new AbortController();
   const onSignal = () => controller.abort();

@@ -180,4 +180,16 @@ describe('JSON Lines inputs', () => {
     expect(again.counts).toMatchObject({ scored: 1, skipped: 1, records: 2 });
     expect(readLines(join(target, 'b.jsonl'))).toHaveLength(2);
   });
+
+  it('streams many small files a few at a time without stalling: partial batches still go', async () => {
+    const { source, target } = folders();
+    for (let f = 0; f < 40; f += 1) {
+      const lines = Array.from({ length: 1 + (f % 3) }, (_, i) => digits[(f + i) % 10].values);
+      writeFileSync(join(source, `f${f}.jsonl`), `${lines.join('\n')}\n`);
+    }
+    const report = await job(source, target, { concurrency: 2, batchSize: 64 });
+    expect(report.counts).toMatchObject({ scored: 40, failed: 0, records: 79 });
+    expect(readLines(join(target, 'f39.jsonl'))).toHaveLength(1 + (39 % 3));
+    expectDigit(readLines(join(target, 'f39.jsonl'))[0], 9);
+  });
 });
