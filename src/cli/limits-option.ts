@@ -27,7 +27,8 @@ export function addLimitOptions(program: Command): void {
     );
   }
   program.hook('preAction', (_program, action) => {
-    const given = action.opts().limit as string[] | undefined;
+    // other commands may have an option of that name (`audit --limit 50`): only these carry the budgets
+    const given = LIMITED.has(action.name()) ? (action.opts().limit as string[] | undefined) : undefined;
     setLimits(given ?? []);
   });
 }

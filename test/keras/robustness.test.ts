@@ -102,8 +102,12 @@ describe('keras: robustness without ../shared', () => {
       });
       (g.get('dense_1/kernel:0') as InstanceType<typeof h5wasm.Dataset>).resize([65536, 65537]);
     });
-    // the weight-bytes budget would refuse it first (test/robustness): lifted here to reach the shape check
-    const limits = { ...defaultLimits(), weightBytes: Number.MAX_SAFE_INTEGER };
+    // the weight budgets would refuse it first (test/robustness): lifted here to reach the shape check
+    const limits = {
+      ...defaultLimits(),
+      weightBytes: Number.MAX_SAFE_INTEGER,
+      weightFileRatio: Number.MAX_SAFE_INTEGER,
+    };
     const error = await failure(loadModel(bytes, { limits }));
     expect(error.message).toContain('[65536,65537]');
     expect(error.code).toBe('KERAS_BAD_SHAPE');
