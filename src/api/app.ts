@@ -49,7 +49,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
     ajv: { customOptions: { removeAdditional: false } },
     // Far above any documented path parameter's maxLength (200), so a longer one is a 400 from validation.
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
     // Room for every documented query string (a 2,048-character key is up to 24 KiB percent-encoded).
     http: { maxHeaderSize: 64 * 1024 },
     clientErrorHandler,
