@@ -133,17 +133,7 @@ export function registerServe(program: Command): void {
       }
       const resumed = await service.start();
       if (resumed.length) logger.info({ jobs: resumed }, 'queued jobs left by the last run');
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info(
-            { signal, jobs: service.jobs.runningIds() },
-            'stopping: no new requests; running jobs are handed back and resume on the next start (signal again to stop now)',
-          );
-          resolve();
-        };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await signalled(logger, () => service.jobs.runningIds());
       await stopWithin(
         o.shutdownTimeout,
         logger,
@@ -155,6 +145,21 @@ export function registerServe(program: Command): void {
       );
       logger.info('stopped');
     });
+}
+
+/** Resolves on the first SIGTERM or SIGINT, logging what stopping will do. */
+function signalled(logger: ReturnType<typeof createLogger>, running: () => string[]): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      logger.info(
+        { signal, jobs: running() },
+        'stopping: no new requests; running jobs are handed back and resume on the next start (signal again to stop now)',
+      );
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
 }
 
 /**
