@@ -6,6 +6,7 @@ import { applicationsSuite } from './applications.js';
 import { batchSuite } from './batch.js';
 import { distributedSuite } from './distributed.js';
 import { engineSuite } from './engine.js';
+import { formatsSuite } from './formats.js';
 import { graphSuite } from './graph.js';
 import { loadSuite } from './load.js';
 import { threadsSuite } from './threads.js';
@@ -15,6 +16,7 @@ export const SUITES: Suite[] = [
   engineSuite,
   applicationsSuite,
   batchSuite,
+  formatsSuite,
   graphSuite,
   threadsSuite,
   onlineSuite,

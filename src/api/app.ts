@@ -6,20 +6,26 @@ import type { Logger } from 'pino';
 import { ErrorBody } from '../contract/index.js';
 import type { KerasBatchService } from '../service/index.js';
 import { VERSION } from '../util/version.js';
+import { registerAudit } from './audit.js';
 import { createAuthHook } from './auth.js';
 import { clientErrorHandler, errorHandler } from './errors.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { methodCheck } from './methods.js';
 import { createMetrics } from './metrics.js';
 import { collectMultipartBodies, finishDocument } from './openapi-doc.js';
+import { registerRoleCheck } from './roles.js';
 import { v1BrowseRoutes } from './routes/v1-browse.js';
 import { v1ConnectionRoutes } from './routes/v1-connections.js';
 import { v1DeploymentRoutes } from './routes/v1-deployments.js';
 import { v1JobRoutes } from './routes/v1-jobs.js';
+import { v1KeyRoutes } from './routes/v1-keys.js';
 import { v1ModelRoutes } from './routes/v1-models.js';
 import { v3Routes } from './routes/v3.js';
+import { IDENTITY_PATHS, wmlIdentityRoutes } from './routes/wml-identity.js';
+import { wmlV3ClientRoutes } from './routes/wml-v3-client.js';
 import { createValidatorCompiler } from './validation.js';
 import { isWebAsset, webRoutes } from './web-static.js';
+import { registerWmlErrors } from './wml-errors.js';
 
 /** Options of {@link buildApp}. */
 export interface AppOptions {
@@ -31,6 +37,8 @@ export interface AppOptions {
   bodyLimit?: number;
   /** Serve `/docs` and `/openapi.json` without an API key. Default false (only `/health` is open). */
   publicDocs?: boolean;
+  /** Serve https with this PEM certificate (chain) and private key (`serve --tls-cert/--tls-key`). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 /** Defaults of {@link AppOptions}. */
@@ -38,12 +46,16 @@ export const APP_DEFAULTS = { maxUploadBytes: 512 * 1024 * 1024, bodyLimit: 16 *
 
 /**
  * The REST API: WML v3-compatible routes, `/api/v1`, `/health`, `/metrics`, `/openapi.json` and `/docs`.
- * Every route but `/health` needs a bearer API key. Tested in-process with `app.inject`.
+ * Every route but `/health` needs a bearer API key, and each route a role (`./roles.ts`); writes are audited
+ * (`./audit.ts`). Tested in-process with `app.inject`.
  */
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
   const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
   const app = Fastify({
+    ...(options.tls
+      ? { https: { cert: options.tls.cert, key: options.tls.key, maxHeaderSize: 64 * 1024 } }
+      : {}),
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
@@ -58,6 +70,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.removeContentTypeParser('application/json');
   registerJsonBodyParser(app);
   app.setErrorHandler(errorHandler(logger));
+  registerWmlErrors(app);
   app.setNotFoundHandler((req, reply) =>
     reply
       .status(404)
@@ -106,10 +119,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
   const open = (url: string) =>
     url === '/health' ||
+    IDENTITY_PATHS.includes(url) ||
     isWebAsset(url) ||
     (Boolean(options.publicDocs) && (url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/')));
-  app.addHook('onRequest', createAuthHook(service.keys, open));
+  app.addHook('onRequest', createAuthHook(service.keys, open, service.tokens));
   app.addHook('onRequest', allowedMethods);
+  registerRoleCheck(app, open);
+  registerAudit(app, service.keys);
 
   const metrics = createMetrics(service);
   const observe = metrics.observeOnline;
@@ -133,7 +149,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       schema: {
         tags: ['system'],
         produces: ['text/plain'],
-        response: { 200: { type: 'string' }, 401: ErrorBody },
+        response: { 200: { type: 'string' }, 401: ErrorBody, 403: ErrorBody },
       },
     },
     async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
@@ -145,7 +161,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   v1BrowseRoutes(app, service);
   v1DeploymentRoutes(app, service, observe);
   v1JobRoutes(app, service);
+  v1KeyRoutes(app, service);
   v3Routes(app, service, observe);
+  wmlIdentityRoutes(app, service);
+  wmlV3ClientRoutes(app, service, maxUploadBytes);
   webRoutes(app);
   return app;
 }

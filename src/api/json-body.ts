@@ -25,10 +25,21 @@ export function jsonDepth(text: string, limit = MAX_JSON_DEPTH): number {
   return deepest;
 }
 
+/** Whether a request takes no body: not a POST/PUT/PATCH, or a route without a body schema. */
+const bodyless = (req: FastifyRequest): boolean =>
+  !['POST', 'PUT', 'PATCH'].includes(req.method) ||
+  (req.routeOptions.schema?.body === undefined && !rawBodyRoute(req));
+
+/** Whether the route reads its body as raw bytes (`config: { rawBody: true }`, e.g. a model file upload). */
+const rawBodyRoute = (req: FastifyRequest): boolean =>
+  Boolean((req.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody);
+
 /**
  * Fastify's own JSON parser (prototype-poisoning checks included), behind two checks: a body nested deeper than
  * {@link MAX_JSON_DEPTH} is a 400 before it is parsed (10,000-deep arrays used to crash validation: 500), and an
- * empty body on a DELETE is no body (IBM's WML clients send `Content-Type: application/json` with nothing).
+ * empty body on a request that takes none (a DELETE, a POST without a body) is no body whatever its
+ * Content-Type (IBM's WML clients send `Content-Type: application/json` with nothing). Any other content type
+ * is raw bytes for the routes that ask for them (`config: { rawBody: true }`) and a 415 elsewhere.
  */
 export function registerJsonBodyParser(app: FastifyInstance): void {
   const parse = app.getDefaultJsonParser('error', 'ignore');
@@ -37,12 +48,23 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
     { parseAs: 'string' },
     (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
-      if (text === '' && req.method === 'DELETE') return done(null, undefined);
+      if (text === '' && bodyless(req)) return done(null, undefined);
       if (jsonDepth(text) > MAX_JSON_DEPTH)
         return done(
           new ApiError(400, 'INVALID_JSON', `the JSON body is nested more than ${MAX_JSON_DEPTH} deep`),
         );
       return parse(req, text, done);
+    },
+  );
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer' },
+    (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      if (rawBodyRoute(req)) return done(null, bytes);
+      if (bytes.length === 0 && bodyless(req)) return done(null, undefined);
+      const type = String(req.headers['content-type'] ?? '').split(';')[0];
+      return done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `unsupported content type "${type}"`));
     },
   );
 }

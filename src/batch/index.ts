@@ -1,4 +1,11 @@
 export { failureLimitExceeded, parseFailureLimit } from './failure-limit.js';
+export {
+  defaultInclude,
+  type FormatOptions,
+  INPUT_FORMATS,
+  type InputFormat,
+  type OutputFormat,
+} from './formats/index.js';
 export { DEFAULT_INCLUDE } from './input-filter.js';
 export { newJobId } from './job-id.js';
 export { JobTally, type JobTallyOptions } from './job-tally.js';

@@ -16,6 +16,8 @@ export const DEFAULT_INCLUDE = ['**/*.json'];
 export function createInputFilter(
   include: string[] = DEFAULT_INCLUDE,
   maxFileBytes: number,
+  /** Whether an input is read whole (the size limit applies); streamed record files have none. */
+  readWhole: (key: string) => boolean = () => true,
 ): (entry: ObjectEntry) => Classification {
   const isInput = picomatch(include, { dot: true, nocase: true });
   return (entry) => {
@@ -34,7 +36,7 @@ export function createInputFilter(
         reason: `not an input file (inputs match ${include.join(', ')})`,
       };
     }
-    if (entry.size > maxFileBytes) {
+    if (entry.size > maxFileBytes && readWhole(entry.key)) {
       return {
         kind: 'fail',
         code: 'INPUT_TOO_LARGE',

@@ -1,6 +1,9 @@
 import { failureLimitExceeded } from './failure-limit.js';
 import type { FailureLimit, FileFailure, FileWarning, JobCounts, ProgressEvent } from './types.js';
 
+/** Failed records listed in a job's report (and errors.jsonl); more are only counted. */
+export const MAX_RECORD_FAILURES = 10_000;
+
 export interface JobTallyOptions {
   jobId: string;
   maxFailures?: FailureLimit;
@@ -24,6 +27,10 @@ export class JobTally {
   listingDone = false;
   /** Why the job stopped taking inputs early (`--max-failures`), or null. */
   stoppedReason: string | null = null;
+  /** Records scored in record files (JSON Lines, CSV): finished inputs for a percentage limit. */
+  private streamRecords = 0;
+  /** Record failures kept in `failures` (all are counted): a file of bad lines must not fill memory. */
+  private keptRecordFailures = 0;
   private readonly t0 = performance.now();
   private timer: NodeJS.Timeout | null = null;
 
@@ -40,11 +47,31 @@ export class JobTally {
     this.checkLimit();
   }
 
+  /**
+   * A record file was scored: its records count as finished inputs, and its failed records as failures (the
+   * first {@link MAX_RECORD_FAILURES} of the job are listed; all are counted in `counts.failedRecords`).
+   */
+  recordFile(scoredRecords: number, failed: FileFailure[]): void {
+    this.streamRecords += scoredRecords;
+    if (failed.length === 0) return;
+    this.counts.failedRecords = (this.counts.failedRecords ?? 0) + failed.length;
+    const room = Math.max(0, MAX_RECORD_FAILURES - this.keptRecordFailures);
+    for (const f of failed.slice(0, room)) this.failures.push(f);
+    this.keptRecordFailures += Math.min(room, failed.length);
+    this.checkLimit();
+  }
+
   /** Judges the failure limit (with `final`, on the job's total); returns why the job stops, or null. */
   checkLimit(final = false): string | null {
     if (this.stoppedReason) return this.stoppedReason;
     const { failed, scored } = this.counts;
-    this.stoppedReason = failureLimitExceeded(this.o.maxFailures, failed, scored + failed, final);
+    const failedRecords = this.counts.failedRecords ?? 0;
+    this.stoppedReason = failureLimitExceeded(
+      this.o.maxFailures,
+      failed + failedRecords,
+      scored + failed + this.streamRecords + failedRecords,
+      final,
+    );
     if (this.stoppedReason) this.o.onStop?.();
     return this.stoppedReason;
   }

@@ -24,7 +24,7 @@ export function buildReport(input: ReportInput): JobReport {
     ? 'canceled'
     : input.stoppedReason
       ? 'stopped'
-      : counts.failed > 0
+      : counts.failed > 0 || (counts.failedRecords ?? 0) > 0
         ? 'completed_with_failures'
         : 'completed';
   const round = (v: number) => Math.round(v * 10) / 10;
@@ -87,6 +87,7 @@ export function summarize(report: JobReport): string {
   const lines = [
     `job ${report.jobId}: ${report.status.replace(/_/g, ' ')}${report.stoppedReason ? ` (${report.stoppedReason})` : ''}`,
     `  inputs ${c.total}: scored ${c.scored}, failed ${c.failed}, skipped ${c.skipped}; records ${c.records}` +
+      (c.failedRecords ? `; ${c.failedRecords} records failed in scored files` : '') +
       (c.nonFinite > 0 ? `; ${c.nonFinite} scored with NaN/Infinity outputs (null)` : ''),
     `  ${(report.durationMs / 1000).toFixed(2)} s, ${report.filesPerSecond} files/s, ${report.recordsPerSecond} records/s, peak memory ${report.peakRssMiB} MiB`,
     `  model ${report.model.name} (sha256 ${report.model.sha256.slice(0, 12)}…, ${report.model.backend})`,
@@ -96,7 +97,7 @@ export function summarize(report: JobReport): string {
   const shown = report.failures.slice(0, 10);
   if (shown.length) {
     lines.push('  failures:');
-    for (const f of shown) lines.push(`    ${f.file} [${f.stage}] ${f.reason}`);
+    for (const f of shown) lines.push(`    ${f.file}${f.line ? `:${f.line}` : ''} [${f.stage}] ${f.reason}`);
     if (report.failures.length > shown.length)
       lines.push(`    … and ${report.failures.length - shown.length} more (errors.jsonl)`);
   }

@@ -4,6 +4,13 @@ import type { ObjectEntry } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
 import type { FileStages, InputRead } from './file-stages.js';
 import { openFileStages } from './file-threads/index.js';
+import {
+  defaultInclude,
+  type FileFormat,
+  JobFormats,
+  type StreamContext,
+  scoreStreamFile,
+} from './formats/index.js';
 import { createInputFilter } from './input-filter.js';
 import { newJobId } from './job-id.js';
 import { JobTally } from './job-tally.js';
@@ -52,6 +59,8 @@ class BatchRun {
   private readonly batcher: RecordBatcher;
   private readonly stages: FileStages;
   private readonly ledger: ResumeLedger;
+  private readonly formats: JobFormats;
+  private readonly streamContext: StreamContext;
   /** Inputs scored by an earlier run (key → version), when resuming. */
   private done: Map<string, string> | null = null;
   private canceled = false;
@@ -74,12 +83,25 @@ class BatchRun {
       onProgress: options.onProgress,
       progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
     });
-    this.classify = createInputFilter(options.include, maxFileBytes);
+    const { engine } = options.model;
+    this.formats = new JobFormats(engine.inputs, engine.outputs, options.formats);
+    this.classify = createInputFilter(
+      options.include ?? defaultInclude(options.formats?.inputFormat),
+      maxFileBytes,
+      (key) => this.formats.readWhole(key),
+    );
     this.io = new Semaphore(this.concurrency);
     // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
     this.inFlight = new Semaphore(this.batchSize + 4 * this.concurrency);
-    const { engine } = options.model;
     this.batcher = new RecordBatcher(engine, this.batchSize, 'fill');
+    this.streamContext = {
+      source: options.source,
+      target: options.target,
+      batchSize: this.batchSize,
+      submit: (records) => this.batcher.add(records),
+      waitScored: (pending) => this.waitScored(pending),
+      checkOutputs: (outputs, count) => this.checkOutputs(outputs, count),
+    };
     this.stages = openFileStages({
       source: options.source,
       target: options.target,
@@ -195,8 +217,18 @@ class BatchRun {
     }
     try {
       const done = this.done;
-      if (done && done.get(key) === entry.etag && (await this.io.run(() => this.options.target.head(key)))) {
+      const outputKey = this.formats.outputKey(key);
+      if (
+        done &&
+        done.get(key) === entry.etag &&
+        (await this.io.run(() => this.options.target.head(outputKey)))
+      ) {
         this.tally.counts.skipped += 1;
+        return;
+      }
+      const format = this.formats.formatOf(key);
+      if (format !== 'json') {
+        await this.scoreRecordFile(key, format, at);
         return;
       }
       const input = await this.stages.read(entry);
@@ -215,6 +247,55 @@ class BatchRun {
       const parseStage =
         at.stage === 'parse' && /WRONG_SHAPE|WRONG_INPUT_COUNT/.test(codeOf(error)) ? 'validate' : at.stage;
       this.fail(key, parseStage, error);
+    }
+  }
+
+  /** Waits for records handed to the batcher, counted as waiting on it (when all files wait, it flushes). */
+  private async waitScored<T>(pending: Promise<T>): Promise<T> {
+    this.atBatcher += 1;
+    this.maybeFlush();
+    try {
+      return await pending;
+    } finally {
+      this.atBatcher -= 1;
+    }
+  }
+
+  /** Warns once per job about predictions outside [0, 1]; returns how many of `count` records are not finite. */
+  private checkOutputs(outputs: Awaited<ReturnType<RecordBatcher['add']>>, count: number): number {
+    if (!this.warned && outsideUnitInterval(outputs)) {
+      this.warned = true;
+      this.options.onWarning?.(
+        'some predictions lie outside [0, 1]; "probability" repeats them as Keras predict_proba did',
+      );
+    }
+    return nonFiniteRecords(outputs, 0, count);
+  }
+
+  /** A record file (JSON Lines, CSV): streamed in and out; its bad records fail alone. */
+  private async scoreRecordFile(key: string, format: FileFormat, at: { stage: Stage }): Promise<void> {
+    const stream = this.formats.stream(format);
+    if (!stream) throw new KerasBatchError('batch', 'BATCH_FORMAT', `no reader for the ${format} format`);
+    const result = await scoreStreamFile(this.streamContext, stream, key, at);
+    this.ledger.record(key, result.version);
+    const { counts, warnings } = this.tally;
+    counts.scored += 1;
+    counts.records += result.records;
+    this.tally.recordFile(
+      result.records,
+      result.failed.map((f) => ({
+        file: key,
+        line: f.line,
+        stage: /WRONG_SHAPE|WRONG_INPUT_COUNT|SEVERAL_RECORDS/.test(f.code) ? 'validate' : 'parse',
+        code: f.code,
+        reason: f.reason,
+      })),
+    );
+    if (result.nonFinite > 0) {
+      const reason = `${result.nonFinite} of ${result.records} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)`;
+      counts.nonFinite += 1;
+      warnings.push({ file: key, code: 'NON_FINITE_OUTPUT', reason });
+      this.options.onWarning?.(`${key}: ${reason}`);
     }
   }
 

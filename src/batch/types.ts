@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/types.js';
 import type { BucketDriver } from '../storage/index.js';
+import type { FormatOptions } from './formats/types.js';
 
 /** Where in the pipeline a file failed. */
 export type Stage = 'list' | 'read' | 'parse' | 'validate' | 'score' | 'format' | 'write';
@@ -7,6 +8,11 @@ export type Stage = 'list' | 'read' | 'parse' | 'validate' | 'score' | 'format' 
 /** One input that could not be scored, with what went wrong where. */
 export interface FileFailure {
   file: string;
+  /**
+   * For one record of a record file (JSON Lines, CSV, a zip entry's line is absent): the 1-based line where
+   * it starts. The file itself was scored; only this record failed.
+   */
+  line?: number;
   stage: Stage;
   code: string;
   reason: string;
@@ -32,6 +38,8 @@ export interface JobCounts {
   records: number;
   /** Scored inputs with a NaN or ±Infinity output in some record (also counted in `scored`). */
   nonFinite: number;
+  /** Records that failed alone inside record files (JSON Lines, CSV) that were otherwise scored. */
+  failedRecords?: number;
 }
 
 export interface ProgressEvent {
@@ -75,7 +83,13 @@ export interface BatchJobOptions {
   maxFileBytes?: number;
   /** Glob patterns (matched on the key) of the inputs; others fail as "not an input file". Default `**\/*.json`. */
   include?: string[];
+  /**
+   * The failure limit. Failed records of record files (JSON Lines lines, CSV rows) count as failures too, and
+   * their files' records as finished inputs, for a percentage.
+   */
   maxFailures?: FailureLimit;
+  /** How inputs are read (JSON Lines, CSV, zip) besides the seed's one JSON per file, and their options. */
+  formats?: FormatOptions;
   /** Skip inputs whose output exists and was produced from the same input version by the same model. */
   resume?: boolean;
   /** Write `_keras-batch/<job-id>/report.json` and `errors.jsonl` next to the outputs. Default true. */

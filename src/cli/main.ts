@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { KerasBatchError } from '../util/errors.js';
 import { VERSION } from '../util/version.js';
 import { registerApiKey } from './commands/apikey.js';
+import { registerAudit } from './commands/audit.js';
 import { registerConnections } from './commands/connections.js';
 import { registerDeployments } from './commands/deployments.js';
 import { registerInspect } from './commands/inspect.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerScore(program);
   registerServe(program);
   registerApiKey(program);
+  registerAudit(program);
   registerModels(program);
   registerConnections(program);
   registerDeployments(program);

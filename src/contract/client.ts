@@ -4,6 +4,14 @@
  * imports them as types only, so a browser bundle carries no schema code.
  */
 import type {
+  ApiKeyCreated,
+  ApiKeyInput,
+  ApiKeyView,
+  AuditEntryView,
+  AuditQuery,
+  MeView,
+} from './access-schemas.js';
+import type {
   ConnectionInput,
   ConnectionView,
   DeploymentInput,
@@ -26,6 +34,9 @@ import type {
   TestResult,
 } from './schemas.js';
 
+export type * from './access-schemas.js';
+/** Roles and how they nest (plain data: the web UI hides what a key's role cannot do). */
+export { KEY_ROLES, type KeyRole, type RoleNeed, roleMeets } from './roles.js';
 export type * from './schemas.js';
 
 /** Why a call failed: the answer's status (0: no answer), and the `{"error"}` body's code and message if any. */
@@ -172,6 +183,12 @@ export function createApiClient(options: ApiClientOptions) {
       get<Page<FailureView>>(`/api/v1/jobs/${seg(id)}/failures${queryString(page)}`),
     cancelJob: (id: string) => post<JobView>(`/api/v1/jobs/${seg(id)}/cancel`),
     rerunJob: (id: string) => post<JobView>(`/api/v1/jobs/${seg(id)}/rerun`),
+    /** The key of this client: its id, name and role. */
+    me: () => get<MeView>('/api/v1/me'),
+    listKeys: () => get<{ items: ApiKeyView[] }>('/api/v1/keys'),
+    createKey: (input: ApiKeyInput) => post<ApiKeyCreated>('/api/v1/keys', input),
+    deleteKey: (id: string) => remove(`/api/v1/keys/${seg(id)}`),
+    audit: (query?: AuditQuery) => get<Page<AuditEntryView>>(`/api/v1/audit${queryString(query)}`),
     /**
      * Follows `GET /api/v1/jobs/{id}/events` (server-sent events, with the bearer header EventSource cannot
      * send): `onJob` gets each `job` event; resolves when the stream ends; abort with the signal.

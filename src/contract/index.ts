@@ -3,6 +3,8 @@
  * from them, and the one typed client of `/api/v1`.
  * @module
  */
+export * from './access-schemas.js';
 export * from './client.js';
 export * from './schemas.js';
 export * from './v3-schemas.js';
+export * from './wml-client-schemas.js';

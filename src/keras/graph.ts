@@ -33,6 +33,7 @@ function keras3Ref(value: Record<string, unknown>): TensorRef | null {
 }
 
 function refList(value: unknown, what: string): TensorRef[] {
+  if (isObject(value)) return refDict(value, what);
   if (!Array.isArray(value)) throw loadError(KerasErrorCode.BadConfig, `${what} is not a list`);
   const single = asRef(value);
   if (single && typeof value[1] === 'number') return [single];
@@ -41,6 +42,27 @@ function refList(value: unknown, what: string): TensorRef[] {
     if (!ref) throw loadError(KerasErrorCode.BadConfig, `${what} holds an invalid tensor reference`);
     return ref;
   });
+}
+
+/**
+ * Keras 3 functional models called on a dict (FeatureSpace's, `keras.Model({"age": a, "city": c}, y)`) store their
+ * inputs and outputs as a dict; Keras flattens it in sorted key order (keras.tree), so that is the order here.
+ * Records name inputs by layer name, so a key that is not its input layer's name is refused rather than guessed.
+ */
+function refDict(value: Record<string, unknown>, what: string): TensorRef[] {
+  return Object.keys(value)
+    .sort()
+    .map((key) => {
+      const ref = asRef(value[key]);
+      if (!ref)
+        throw loadError(KerasErrorCode.BadConfig, `${what} holds an invalid tensor reference at "${key}"`);
+      if (what.endsWith('input_layers') && ref.layer !== key)
+        throw loadError(
+          KerasErrorCode.BadConfig,
+          `${what}: the input dict key "${key}" names the input layer '${ref.layer}'; inputs are matched by layer name, so the two must be equal`,
+        );
+      return ref;
+    });
 }
 
 /** Replace Keras 2 `[name, node, tensor]` / Keras 3 `__keras_tensor__` objects in kwargs with TensorRefs. */

@@ -6,7 +6,12 @@
  * The layer classes themselves, their aliases and weights are described once per class in `layer-classes/`;
  * the sets here are views of those descriptors.
  */
-import { APPLICATION_CLASSES, KERAS_LAYER_CLASSES, WRAPPER_CLASS_NAMES } from './layer-classes/index.js';
+import {
+  APPLICATION_CLASSES,
+  KERAS_HUB_CLASSES,
+  KERAS_LAYER_CLASSES,
+  WRAPPER_CLASS_NAMES,
+} from './layer-classes/index.js';
 
 /**
  * Layer classes that run arbitrary Python code: always refused, their config is never decoded. (tf.keras'
@@ -105,6 +110,37 @@ export function applicationClass(
       spec.params.every((p) => keys.includes(p)) &&
       keys.every((k) => BASE_LAYER_KEYS.has(k) || spec.params.includes(k));
     return exact ? canonical : null;
+  }
+  return null;
+}
+
+/**
+ * The engine's class name (`keras_hub.TransformerEncoder`) for a stored entry of a keras_hub (or keras_nlp)
+ * modeling class, or null when the entry is not one. Only the package's own word counts: a `.keras` entry
+ * names the module (`keras_hub.src.layers.modeling.transformer_encoder`) and the registered name
+ * (`keras_hub>TransformerEncoder`), a Keras 3 legacy `.h5` stores the registered name as the class name. Every
+ * name that is given must say keras_hub/keras_nlp; a user's own class of the same name (module `__main__`,
+ * registered `Custom>…` or none) is not one of these.
+ */
+export function kerasHubClass(className: string, module: unknown, registeredName: unknown): string | null {
+  const named = /^(keras_hub|keras_nlp)>(\w+)$/.exec(className);
+  const pythonName = named ? named[2] : className;
+  for (const [canonical, spec] of Object.entries(KERAS_HUB_CLASSES)) {
+    if (spec.pythonName !== pythonName) continue;
+    const registered = `^(keras_hub|keras_nlp)>${pythonName}$`;
+    const moduleOk =
+      module === undefined ||
+      module === null ||
+      (typeof module === 'string' &&
+        new RegExp(`^(keras_hub|keras_nlp)\\.(src\\.)?layers(\\.modeling(\\.${spec.module})?)?$`).test(
+          module,
+        ));
+    const registeredOk =
+      registeredName === undefined ||
+      registeredName === null ||
+      (typeof registeredName === 'string' && new RegExp(registered).test(registeredName));
+    const claimed = named !== null || typeof module === 'string' || typeof registeredName === 'string';
+    return moduleOk && registeredOk && claimed ? canonical : null;
   }
   return null;
 }

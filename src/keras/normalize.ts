@@ -12,6 +12,7 @@ import {
   canonicalClass,
   isKnownClass,
   KNOWN_ACTIVATIONS,
+  kerasHubClass,
   MODEL_CLASSES,
   WRAPPER_CLASSES,
 } from './known-layers.js';
@@ -98,6 +99,15 @@ function isKeras3Op(
   return keras3 || hasKeras3Nodes(entry);
 }
 
+/** A keras_hub layer's config: the dtype policy reduced, `activation` checked and reduced as every layer's. */
+function hubConfig(name: string, cls: string, rawConfig: Record<string, unknown>): LayerConfig {
+  const config: LayerConfig = { ...rawConfig, name };
+  if (Object.hasOwn(config, 'dtype')) config.dtype = reduceDtype(config.dtype) ?? 'float32';
+  if (Object.hasOwn(config, 'activation'))
+    config.activation = reduceActivation(name, cls, 'activation', config.activation);
+  return config;
+}
+
 /** Result of normalizing one layer entry. */
 export interface NormalizedLayer {
   className: string;
@@ -138,6 +148,8 @@ export function normalizeLayer(
     if (Object.hasOwn(config, 'dtype')) config.dtype = reduceDtype(config.dtype) ?? 'float32';
     return { className: appClass, config };
   }
+  const hubClass = kerasHubClass(rawClass, entry.module, entry.registered_name);
+  if (hubClass !== null) return { className: hubClass, config: hubConfig(name, hubClass, rawConfig) };
   if (isCustomEntry(entry)) {
     throw layerError(
       KerasErrorCode.CustomLayer,

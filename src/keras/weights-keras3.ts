@@ -106,7 +106,30 @@ export function collectLayerWeights(
     return out;
   }
   if (LOOKUPS.has(className)) return lookupIdf(group, path);
+  const hub = HUB_PARTS[className];
+  if (hub) return hub.flatMap((part) => partVars(group, path, part));
   return genericWalk(group, path);
+}
+
+/** keras_hub layers: their sublayers (`_self_attention_layer/query_dense`…) in the order a legacy `.h5` lists them. */
+const HUB_PARTS: Readonly<Record<string, readonly string[]>> = {
+  'keras_hub.TokenAndPositionEmbedding': ['token_embedding', 'position_embedding'],
+  'keras_hub.TransformerEncoder': [
+    '_self_attention_layer/query_dense',
+    '_self_attention_layer/key_dense',
+    '_self_attention_layer/value_dense',
+    '_self_attention_layer/output_dense',
+    '_self_attention_layer_norm',
+    '_feedforward_layer_norm',
+    '_feedforward_intermediate_dense',
+    '_feedforward_output_dense',
+  ],
+};
+
+function partVars(group: H5Group, path: string, part: string): WeightTensor[] {
+  let g: H5Group | null = group;
+  for (const step of part.split('/')) g = g ? childGroup(g, step) : null;
+  return g ? ownVars(g, `${path}/${part}`) : [];
 }
 
 const LOOKUPS = new Set(['IntegerLookup', 'StringLookup', 'TextVectorization']);
@@ -139,7 +162,8 @@ function recordedNames(container: H5Group): Map<string, string> {
 function pythonClass(layer: RawLayer): string {
   if (layer.className === 'Model') return 'Functional';
   // keras.applications' own classes (`applications.LayerScale`) are stored under their Python class name
-  return layer.className.replace(/^applications\./, '');
+  // and so are keras_hub's (`keras_hub.TransformerEncoder`)
+  return layer.className.replace(/^(applications|keras_hub)\./, '');
 }
 
 /** Assign weights from a Keras 3 store container to a parsed model's layers (recursing into nested models). */

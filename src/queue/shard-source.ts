@@ -1,4 +1,4 @@
-import type { BucketDriver, ObjectEntry } from '../storage/index.js';
+import { type BucketDriver, type ObjectEntry, openObjectStream, putObjectStream } from '../storage/index.js';
 import type { ShardEntry } from './types.js';
 
 /**
@@ -20,6 +20,10 @@ export function shardSource(source: BucketDriver, entries: readonly ShardEntry[]
     },
     get: (key) => source.get(key),
     put: (key, body, options) => source.put(key, body, options),
+    getStream: source.getStream ? (key) => openObjectStream(source, key) : undefined,
+    putStream: source.putStream
+      ? (key, body, options) => putObjectStream(source, key, body, options)
+      : undefined,
     head: (key) => source.head(key),
     delete: (key) => source.delete(key),
     describe: () => source.describe(),

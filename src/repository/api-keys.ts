@@ -13,14 +13,16 @@ export const hashApiKey = (key: string): string => createHash('sha256').update(k
 export class ApiKeyStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** Creates a key; the returned `key` is shown once and never stored. */
+  /** Creates a key with its role; the returned `key` is shown once and never stored. */
   async create(
     name: string,
+    role: string,
     key = `kb_${randomBytes(24).toString('base64url')}`,
   ): Promise<{ row: ApiKeyRow; key: string }> {
     const row: ApiKeyRow = {
       id: newId(),
       name,
+      role,
       hash: hashApiKey(key),
       prefix: key.slice(0, 7),
       created_at: now(),
@@ -37,6 +39,12 @@ export class ApiKeyStore {
 
   async touch(id: string): Promise<void> {
     await this.db.updateTable('api_keys').set({ last_used_at: now() }).where('id', '=', id).execute();
+  }
+
+  async get(id: string): Promise<ApiKeyRow> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw notFound('API key', id);
+    return row;
   }
 
   async list(): Promise<ApiKeyRow[]> {

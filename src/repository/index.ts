@@ -5,6 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import { ApiKeyStore } from './api-keys.js';
+import { AuditStore } from './audit.js';
 import { ConnectionStore } from './connections.js';
 import { type DatabaseOptions, type DialectName, openDatabase } from './database.js';
 import { DeploymentStore } from './deployments.js';
@@ -14,6 +15,7 @@ import { inTransaction } from './transaction.js';
 import type { Database } from './types.js';
 
 export { type ApiKeyRow, ApiKeyStore, hashApiKey } from './api-keys.js';
+export { type AuditFilter, type AuditRow, AuditStore } from './audit.js';
 export { type ConnectionRow, ConnectionStore } from './connections.js';
 export { type DatabaseOptions, type DialectName, isPostgresUrl, redactUrl } from './database.js';
 export { type DeploymentRow, DeploymentStore } from './deployments.js';
@@ -46,6 +48,7 @@ export class Repository {
   readonly deployments: DeploymentStore;
   readonly jobs: JobStore;
   readonly apiKeys: ApiKeyStore;
+  readonly audit: AuditStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -58,6 +61,7 @@ export class Repository {
     this.deployments = new DeploymentStore(db);
     this.jobs = new JobStore(db);
     this.apiKeys = new ApiKeyStore(db);
+    this.audit = new AuditStore(db);
   }
 
   /**

@@ -117,6 +117,29 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0002-roles-audit': {
+    async up(db: Kysely<unknown>) {
+      // Keys made before roles existed keep every right they had: nobody is locked out by the upgrade.
+      await db.schema
+        .alterTable('api_keys')
+        .addColumn('role', 'text', (c) => c.notNull().defaultTo('admin'))
+        .execute();
+      await db.schema
+        .createTable('audit_log')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('key_id', 'text')
+        .addColumn('key_name', 'text')
+        .addColumn('role', 'text')
+        .addColumn('method', 'text', (c) => c.notNull())
+        .addColumn('route', 'text', (c) => c.notNull())
+        .addColumn('target_id', 'text')
+        .addColumn('status', 'integer', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('audit_log_at').on('audit_log').columns(['at', 'id']).execute();
+      await db.schema.createIndex('audit_log_key').on('audit_log').columns(['key_id', 'at']).execute();
+    },
+  },
 };
 
 /** Serves the in-code migrations to Kysely's `Migrator`. */

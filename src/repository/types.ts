@@ -113,6 +113,25 @@ export interface ApiKeysTable {
   prefix: string;
   created_at: string;
   last_used_at: string | null;
+  /** `admin`, `editor`, `viewer` or `scorer` (keys made before roles existed are `admin`). */
+  role: string;
+}
+
+/** One write request as the audit log keeps it: who, what, when, outcome. Never a secret or a body. */
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  /** The key that made the request, copied: the entry outlives the key. */
+  key_id: string | null;
+  key_name: string | null;
+  role: string | null;
+  method: string;
+  /** The route's pattern (`/api/v1/models/:id`), never the query string. */
+  route: string;
+  /** The id the request acted on (from the path, or the created resource's id), if any. */
+  target_id: string | null;
+  /** The HTTP status of the answer. */
+  status: number;
 }
 
 export interface MigrationsMarker {
@@ -128,4 +147,5 @@ export interface Database {
   jobs: JobsTable;
   job_failures: JobFailuresTable;
   api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
 }

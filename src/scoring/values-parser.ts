@@ -32,7 +32,7 @@ export class ValuesParser extends JsonCursor {
   /** Whether the array being read holds strings (a string model input) rather than numbers. */
   private stringMode = false;
   private strings: string[] = [];
-  private stringInputs: readonly boolean[] = [];
+  protected stringInputs: readonly boolean[] = [];
   private leafDepth = -1;
 
   /**
@@ -75,7 +75,7 @@ export class ValuesParser extends JsonCursor {
   }
 
   /** `values` for a model with several inputs: a list with one array per input. */
-  private readInputs(count: number): ValuesArray[] {
+  protected readInputs(count: number): ValuesArray[] {
     this.expect(Ch.LBracket, '"[" (a list with one array per model input)');
     const out: ValuesArray[] = [];
     for (;;) {
@@ -103,7 +103,7 @@ export class ValuesParser extends JsonCursor {
   }
 
   /** Reads a rectangular nested array of numbers (or strings); a bare number (string) is a rank-0 array. */
-  private readArray(label: string, strings = false): ValuesArray {
+  protected readArray(label: string, strings = false): ValuesArray {
     this.length = 0;
     this.leafDepth = -1;
     this.stringMode = strings;

@@ -9,6 +9,8 @@ export type ServiceErrorCode =
   | 'SERVICE_OVERLAP'
   // A local folder outside the server's --local-root folders.
   | 'SERVICE_FORBIDDEN'
+  // Deleting the only admin key over HTTP would leave nobody to manage keys.
+  | 'SERVICE_LAST_ADMIN'
   | 'SERVICE_CLOSED'
   | 'SERVICE_NO_SECRET_KEY'
   | 'SERVICE_NO_REPOSITORY'

@@ -1,6 +1,8 @@
 /** What the service's create calls take (the API and the CLI build these). */
 
 export interface NewModelInput {
+  /** The new model's id (a UUID the caller made, e.g. announced before the upload); default a new one. */
+  id?: string;
   name: string;
   description?: string;
   author?: string;

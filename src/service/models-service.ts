@@ -42,7 +42,7 @@ export class ModelsService {
     const stamp = now();
     const model = await this.repo.models
       .insertModel({
-        id: newId(),
+        id: input.id ?? newId(),
         name,
         description: input.description ?? '',
         author: input.author ?? null,

@@ -24,6 +24,7 @@ import { LocalRoots } from './local-roots.js';
 import { storeModelFiles } from './model-files.js';
 import { ModelsService } from './models-service.js';
 import { OnlineService } from './online-service.js';
+import { TokensService, tokenSigningKey } from './tokens-service.js';
 
 /** Options of {@link openService}. */
 export interface ServiceOptions {
@@ -71,6 +72,8 @@ export class KerasBatchService {
   readonly deployments: DeploymentsService;
   readonly online: OnlineService;
   readonly keys: KeysService;
+  /** Signed bearer tokens for IBM's WML clients, standing for API keys. */
+  readonly tokens: TokensService;
 
   constructor(
     private readonly repo: Repository,
@@ -84,6 +87,8 @@ export class KerasBatchService {
       modelCache?: ModelCacheOptions;
       roots?: LocalRoots;
       endpoints?: EndpointPolicy;
+      /** Signs tokens; default a random key (tokens then die with the process). */
+      tokenKey?: Uint8Array;
     },
   ) {
     const roots = options.roots ?? LocalRoots.unrestricted();
@@ -111,6 +116,7 @@ export class KerasBatchService {
       (endpoint) => this.connections.checkEndpoint(endpoint),
     );
     this.keys = new KeysService(repo);
+    this.tokens = new TokensService(this.keys, options.tokenKey);
   }
 
   /** Which database holds the repository (`sqlite`/`postgres`) and where (no credentials). */
@@ -171,7 +177,8 @@ export async function openService(options: ServiceOptions): Promise<KerasBatchSe
   const env = options.env ?? process.env;
   const dataDir = options.dataDir ?? '.keras-batch';
   const databaseUrl = options.databaseUrl ?? (isPostgresUrl(env.DATABASE_URL) ? env.DATABASE_URL : undefined);
-  const box = new SecretBox(loadSecretKey(dataDir, env));
+  const secretKey = loadSecretKey(dataDir, env);
+  const box = new SecretBox(secretKey);
   const repo = await openRepository({ databaseUrl, dataDir, pgSchema: options.pgSchema });
   const artifacts = openArtifactStore({ location: options.artifacts, dataDir: join(dataDir) });
   // The artifact store is inside the data dir unless --artifacts names a shared folder (or S3).
@@ -187,5 +194,10 @@ export async function openService(options: ServiceOptions): Promise<KerasBatchSe
   const endpoints = options.s3EndpointAllow
     ? EndpointPolicy.of(options.s3EndpointAllow)
     : EndpointPolicy.any();
-  return new KerasBatchService(repo, box, artifacts.driver, options.logger, { ...options, roots, endpoints });
+  return new KerasBatchService(repo, box, artifacts.driver, options.logger, {
+    ...options,
+    roots,
+    endpoints,
+    tokenKey: tokenSigningKey(secretKey),
+  });
 }

@@ -6,6 +6,7 @@ import { fsOps } from './fs-ops.js';
 import type { FsDriverOptions } from './fs-options.js';
 import { ensureOpen, type FsContext, realRoot } from './fs-paths.js';
 import { fsGet, fsHead } from './fs-read.js';
+import { fsGetStream, fsPutStream } from './fs-stream.js';
 import { fsDelete, fsPut } from './fs-write.js';
 import { checkPrefix, FS_TEMP_PREFIX } from './keys.js';
 import type { BucketDriver, ListOptions, ObjectEntry } from './types.js';
@@ -55,6 +56,8 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     list,
     get: (key) => fsGet(ctx, key),
     put: (key, body) => fsPut(ctx, key, body),
+    getStream: (key) => fsGetStream(ctx, key),
+    putStream: (key, body) => fsPutStream(ctx, key, body),
     head: (key) => fsHead(ctx, key),
     delete: (key) => fsDelete(ctx, key),
     describe: () => ctx.root,

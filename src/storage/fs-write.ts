@@ -40,7 +40,12 @@ export async function fsPut(ctx: FsContext, key: string, body: PutBody): Promise
 }
 
 /** Creates a put's folder (checking no link on the way leaves the root) and returns its real path. */
-async function prepareFolder(ctx: FsContext, real: string, lexicalDir: string, key: string): Promise<string> {
+export async function prepareFolder(
+  ctx: FsContext,
+  real: string,
+  lexicalDir: string,
+  key: string,
+): Promise<string> {
   await checkAncestors(ctx, real, lexicalDir, key);
   try {
     await ctx.ops.mkdir(lexicalDir);

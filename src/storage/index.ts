@@ -29,8 +29,11 @@ export {
   listEntries,
   type ObjectEntry,
   type ObjectInfo,
+  type ObjectStream,
+  openObjectStream,
   type PutBody,
   type PutOptions,
   type PutResult,
+  putObjectStream,
   type StoredObject,
 } from './types.js';

@@ -1,5 +1,6 @@
 import { createS3Client, resolveS3Options, type S3DriverOptions, safeEndpoint } from './s3-config.js';
 import { type S3Context, s3Delete, s3Get, s3Head, s3List, s3Put } from './s3-ops.js';
+import { s3GetStream, s3PutStream } from './s3-stream.js';
 import type { BucketDriver } from './types.js';
 
 export type { S3Credentials, S3DriverOptions, WmlCosConnection } from './s3-config.js';
@@ -25,6 +26,8 @@ export function createS3Driver(options: S3DriverOptions): BucketDriver {
     list: (prefix, listOptions) => s3List(ctx, prefix, listOptions),
     get: (key) => s3Get(ctx, key),
     put: (key, body, putOptions) => s3Put(ctx, key, body, putOptions),
+    getStream: (key) => s3GetStream(ctx, key),
+    putStream: (key, body, putOptions) => s3PutStream(ctx, key, body, putOptions),
     head: (key) => s3Head(ctx, key),
     delete: (key) => s3Delete(ctx, key),
     describe: () => ctx.description,

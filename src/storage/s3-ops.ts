@@ -35,15 +35,15 @@ export interface S3Context {
 }
 
 /** S3 quotes ETags; entries carry them bare. */
-const bareEtag = (etag: string | undefined): string => (etag ?? '').replace(/^(W\/)?"(.*)"$/, '$2');
+export const bareEtag = (etag: string | undefined): string => (etag ?? '').replace(/^(W\/)?"(.*)"$/, '$2');
 
-function ensureOpen(ctx: S3Context): void {
+export function ensureOpen(ctx: S3Context): void {
   if (ctx.closed) throw new StorageError('STORAGE_CLOSED', `the s3 driver for ${ctx.description} is closed`);
 }
 
-const fullKey = (ctx: S3Context, key: string) => ctx.o.prefix + checkKey(key, ctx.description);
+export const fullKey = (ctx: S3Context, key: string) => ctx.o.prefix + checkKey(key, ctx.description);
 
-const fail = (ctx: S3Context, error: unknown, op: string, key?: string) =>
+export const fail = (ctx: S3Context, error: unknown, op: string, key?: string) =>
   s3Error(
     error,
     `${op} ${key === undefined ? '' : `${JSON.stringify(key)} in `}${ctx.description}`,

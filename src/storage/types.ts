@@ -36,6 +36,13 @@ export interface StoredObject extends ObjectInfo {
   body: Uint8Array;
 }
 
+/** An object opened for reading as a stream by {@link BucketDriver.getStream}. */
+export interface ObjectStream extends ObjectInfo {
+  key: string;
+  /** The content, chunk by chunk; read it once. */
+  body: AsyncIterable<Uint8Array>;
+}
+
 /** Options of {@link BucketDriver.list}. */
 export interface ListOptions {
   /**
@@ -97,6 +104,18 @@ export interface BucketDriver {
    */
   put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult>;
 
+  /**
+   * Reads an object chunk by chunk, never holding it whole (large JSON Lines or CSV inputs). Optional: without
+   * it, {@link openObjectStream} falls back to {@link get}. A body cut off mid-stream fails the read.
+   */
+  getStream?(key: string): Promise<ObjectStream>;
+
+  /**
+   * Writes an object from chunks, never holding it whole; like {@link put}, readers see the old object or the
+   * new one whole. Optional: without it, {@link putObjectStream} gathers the chunks and calls {@link put}.
+   */
+  putStream?(key: string, body: AsyncIterable<Uint8Array | string>, options?: PutOptions): Promise<PutResult>;
+
   /** Size, version and time of an object, or `null` when the key does not exist. */
   head(key: string): Promise<ObjectInfo | null>;
 
@@ -117,4 +136,57 @@ export async function* listEntries(
   options?: ListOptions,
 ): AsyncGenerator<ObjectEntry> {
   for await (const page of driver.list(prefix, options)) yield* page;
+}
+
+/**
+ * Iterates a put's body, marking its errors: a put that fails because its body failed rethrows the body's own
+ * error (see {@link bodyFailure}), not a storage error of its own.
+ */
+export async function* markBodyErrors<T>(body: AsyncIterable<T>): AsyncGenerator<T> {
+  try {
+    yield* body;
+  } catch (error) {
+    throw new BodyFailure(error);
+  }
+}
+
+class BodyFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** The body's own error when a streamed put failed because its body did, else undefined. */
+export const bodyFailure = (error: unknown): { error: unknown } | undefined =>
+  error instanceof BodyFailure ? error : undefined;
+
+/** Opens an object as a stream: the driver's own `getStream`, or a whole `get` given as one chunk. */
+export async function openObjectStream(
+  driver: Pick<BucketDriver, 'get' | 'getStream'>,
+  key: string,
+): Promise<ObjectStream> {
+  if (driver.getStream) return driver.getStream(key);
+  const { body, ...info } = await driver.get(key);
+  return {
+    ...info,
+    body: (async function* () {
+      yield body;
+    })(),
+  };
+}
+
+/** Writes an object from chunks: the driver's own `putStream`, or the chunks gathered and `put` whole. */
+export async function putObjectStream(
+  driver: Pick<BucketDriver, 'put' | 'putStream'>,
+  key: string,
+  body: AsyncIterable<Uint8Array | string>,
+  options?: PutOptions,
+): Promise<PutResult> {
+  if (driver.putStream) return driver.putStream(key, body, options);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body)
+    chunks.push(
+      typeof chunk === 'string'
+        ? Buffer.from(chunk)
+        : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+    );
+  return driver.put(key, Buffer.concat(chunks), options);
 }

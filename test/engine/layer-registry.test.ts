@@ -3,13 +3,16 @@ import { supportedLayerClasses } from '../../src/engine/index.js';
 import type { ConfigReader } from '../../src/engine/layers/config.js';
 import { CLASS_ALIASES, KNOWN_LAYER_CLASSES } from '../../src/keras/known-layers.js';
 import type { ConfigOf } from '../../src/keras/layer-classes/configs.js';
-import { APPLICATION_CLASSES } from '../../src/keras/layer-classes/index.js';
+import { APPLICATION_CLASSES, KERAS_HUB_CLASSES } from '../../src/keras/layer-classes/index.js';
 
 describe('the layer registry', () => {
   it('registers only known classes and their aliases, each alias with its class', () => {
     const supported = supportedLayerClasses();
     for (const name of supported) {
-      const known = KNOWN_LAYER_CLASSES.has(name) || Object.hasOwn(APPLICATION_CLASSES, name);
+      const known =
+        KNOWN_LAYER_CLASSES.has(name) ||
+        Object.hasOwn(APPLICATION_CLASSES, name) ||
+        Object.hasOwn(KERAS_HUB_CLASSES, name);
       const alias = Object.hasOwn(CLASS_ALIASES, name) && supported.includes(CLASS_ALIASES[name]);
       expect([name, known || alias]).toEqual([name, true]);
     }

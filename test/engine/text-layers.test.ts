@@ -143,7 +143,7 @@ describe('string layers on the host', () => {
     [layer('TextVectorization', { vocabulary: null }), /without its vocabulary/],
     [layer('TextVectorization', { vocabulary: 'vocab.txt' }), /file path/],
     [layer('TextVectorization', { vocabulary: ['a'], output_mode: 'tf_idf' }), /without its IDF weights/],
-    [layer('StringLookup', { vocabulary: ['a'], num_oov_indices: 2 }), /FarmHash64/],
+    [layer('StringLookup', { vocabulary: ['a'], num_oov_indices: 2, salt: [1, 2, 3] }), /salt \[1,2,3\]/],
     [layer('StringLookup', { vocabulary: ['a'], invert: true }), /invert=True/],
     [layer('StringLookup', { vocabulary: ['a'], output_mode: 'count' }, 'x'), /rank 3/],
     [layer('Dense', { units: 2 }), /only StringLookup and TextVectorization can take strings/],

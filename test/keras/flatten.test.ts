@@ -182,4 +182,43 @@ describe('keras: graph flattening', () => {
     };
     expect(() => flattenModel(parseModelConfig(config, { keras1: false, depth: 0 }))).toThrow(/'nope'/);
   });
+
+  it('takes dict inputs and outputs in sorted key order, and refuses a key that is not its layer name', () => {
+    const input = (name: string) => ({
+      class_name: 'InputLayer',
+      name,
+      config: { name, batch_input_shape: [null, 1] },
+    });
+    const model = (inputLayers: Record<string, unknown>) => ({
+      class_name: 'Functional',
+      config: {
+        name: 'm',
+        layers: [
+          input('b'),
+          input('a'),
+          {
+            class_name: 'Concatenate',
+            name: 'c',
+            config: { name: 'c' },
+            inbound_nodes: [
+              [
+                ['a', 0, 0, {}],
+                ['b', 0, 0, {}],
+              ],
+            ],
+          },
+        ],
+        input_layers: inputLayers,
+        output_layers: { z: ['c', 0, 0], y: ['b', 0, 0] },
+      },
+    });
+    const g = flattenModel(
+      parseModelConfig(model({ b: ['b', 0, 0], a: ['a', 0, 0] }), { keras1: false, depth: 0 }),
+    );
+    expect(g.inputs.map((i) => i.name)).toEqual(['a', 'b']);
+    expect(g.outputs.map((o) => o.name)).toEqual(['b', 'c']);
+    expect(() =>
+      parseModelConfig(model({ x: ['a', 0, 0], b: ['b', 0, 0] }), { keras1: false, depth: 0 }),
+    ).toThrow(/input dict key "x" names the input layer 'a'/);
+  });
 });

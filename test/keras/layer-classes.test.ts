@@ -26,6 +26,12 @@ describe('layer class descriptors', () => {
     expect(KNOWN_LAYER_CLASSES.has('applications.LayerScale')).toBe(false);
   });
 
+  it('describe the keras_hub classes apart from keras.layers', () => {
+    expect(layerClass('keras_hub.TransformerEncoder')?.family).toBe('keras_hub');
+    expect(KNOWN_LAYER_CLASSES.has('keras_hub.TransformerEncoder')).toBe(false);
+    expect(KNOWN_LAYER_CLASSES.has('TransformerEncoder')).toBe(false);
+  });
+
   it('make class names types (a typo does not compile)', () => {
     const known: KnownClassName = 'Conv2D';
     // @ts-expect-error: not a Keras layer class

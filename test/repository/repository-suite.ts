@@ -234,7 +234,7 @@ export function registerRepositorySuite(name: string, factory: () => RepositoryF
     });
 
     it('API keys are stored hashed and verified by hash', async () => {
-      const { key, row } = await repo.apiKeys.create('test');
+      const { key, row } = await repo.apiKeys.create('test', 'viewer');
       expect(row.hash).not.toContain(key);
       expect(JSON.stringify(await repo.apiKeys.list())).not.toContain(key);
       expect((await repo.apiKeys.verify(key))?.id).toBe(row.id);
@@ -242,6 +242,33 @@ export function registerRepositorySuite(name: string, factory: () => RepositoryF
       await repo.apiKeys.touch(row.id);
       await repo.apiKeys.delete(row.id);
       expect(await repo.apiKeys.verify(key)).toBeUndefined();
+    });
+
+    it('the audit log keeps entries newest first, filtered and paged', async () => {
+      const entry = {
+        key_id: 'k1',
+        key_name: 'ci',
+        role: 'editor',
+        method: 'POST',
+        route: '/r',
+        target_id: null,
+      };
+      const a = await repo.audit.append({ ...entry, status: 201 });
+      const b = await repo.audit.append({ ...entry, status: 403 });
+      const c = await repo.audit.append({ ...entry, key_id: 'k2', status: 404 });
+      const all = await repo.audit.list({}, { limit: 10, offset: 0 });
+      expect(all.items.map((r) => r.id)).toEqual([c.id, b.id, a.id]);
+      expect(all.total).toBe(3);
+      expect(all.items[0]).toEqual(c);
+      const refused = await repo.audit.list({ outcome: 'refused', keyId: 'k1' }, { limit: 10, offset: 0 });
+      expect(refused.items.map((r) => r.id)).toEqual([b.id]);
+      expect((await repo.audit.list({ outcome: 'ok' }, { limit: 10, offset: 0 })).total).toBe(1);
+      expect((await repo.audit.list({ since: c.at }, { limit: 10, offset: 0 })).items[0].id).toBe(c.id);
+      expect(
+        (await repo.audit.list({ since: '2999-01-01T00:00:00.000Z' }, { limit: 10, offset: 0 })).total,
+      ).toBe(0);
+      const second = await repo.audit.list({}, { limit: 1, offset: 1 });
+      expect(second).toEqual({ items: [b], total: 3 });
     });
   });
 }

@@ -5,7 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isStorageError, type StorageErrorCode } from '../../src/storage/errors.js';
-import type { BucketDriver, ObjectEntry } from '../../src/storage/types.js';
+import {
+  type BucketDriver,
+  type ObjectEntry,
+  openObjectStream,
+  putObjectStream,
+} from '../../src/storage/types.js';
 
 /** How the suite gets drivers. */
 export interface DriverFactory {
@@ -281,6 +286,44 @@ export function registerConformanceTests(factory: DriverFactory): void {
       await expectStorageError(d.get('a.json'), 'STORAGE_CLOSED');
       await expectStorageError(d.put('a.json', 'x'), 'STORAGE_CLOSED');
       await expectStorageError(collect(d), 'STORAGE_CLOSED');
+    });
+
+    it('streams an object in and out (several upload parts), whole or absent', async () => {
+      const d = await fresh();
+      const part = randomBytes(3 * 1024 * 1024);
+      async function* chunks() {
+        for (let i = 0; i < 4; i += 1) yield part; // 12 MiB: more than one 8 MiB part on S3
+        yield 'tail';
+      }
+      await putObjectStream(d, 'big/streamed.bin', chunks(), { contentType: 'application/octet-stream' });
+      const opened = await openObjectStream(d, 'big/streamed.bin');
+      expect(opened.size).toBe(12 * 1024 * 1024 + 4);
+      const head = await d.head('big/streamed.bin');
+      expect(opened.etag).toBe(head?.etag);
+      let seen = 0;
+      let pieces = 0;
+      const tail: Buffer[] = [];
+      for await (const chunk of opened.body) {
+        const at = seen;
+        seen += chunk.byteLength;
+        pieces += 1;
+        if (at < part.length)
+          expect(Buffer.from(chunk.subarray(0, Math.min(16, part.length - at)))).toEqual(
+            part.subarray(at, at + Math.min(16, part.length - at)),
+          );
+        if (seen > 12 * 1024 * 1024) tail.push(Buffer.from(chunk));
+      }
+      expect(seen).toBe(12 * 1024 * 1024 + 4);
+      expect(pieces).toBeGreaterThan(1);
+      expect(Buffer.concat(tail).subarray(-4).toString()).toBe('tail');
+      async function* failing() {
+        yield 'first part';
+        throw new Error('the body broke');
+      }
+      await expect(putObjectStream(d, 'broken.txt', failing())).rejects.toThrow('the body broke');
+      expect(await d.head('broken.txt')).toBeNull();
+      expect((await collect(d)).keys).toEqual(['big/streamed.bin']);
+      await expectStorageError(openObjectStream(d, 'missing.txt'), 'STORAGE_NOT_FOUND');
     });
   });
 }

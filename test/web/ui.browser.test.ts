@@ -315,6 +315,36 @@ describeShared('web UI in Chromium', () => {
     await shot('15-online-drawn');
   });
 
+  it('a viewer key sees its name and role, and no action its role cannot do', async () => {
+    const make = async (role: string) => {
+      const res = await fetch(`${server.url}/api/v1/keys`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `ui-${role}`, role }),
+      });
+      expect(res.status).toBe(201);
+      return ((await res.json()) as { key: string }).key;
+    };
+    const viewer = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await viewer.goto(server.url);
+    await viewer.getByLabel('API key (required)').fill(await make('viewer'));
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await viewer.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
+    await viewer.getByText('ui-viewer · viewer').waitFor();
+    expect(await viewer.getByRole('heading', { name: 'Upload a model' }).count()).toBe(0);
+    await viewer.getByRole('link', { name: 'mnist-cnn' }).click();
+    await viewer.getByRole('tab', { name: 'Deployments' }).click();
+    await viewer.locator('tbody tr', { hasText: 'mnist-batch' }).waitFor();
+    expect(await viewer.getByRole('tab', { name: 'Add Deployment' }).count()).toBe(0);
+    expect(await viewer.getByRole('button', { name: 'Add Deployment' }).count()).toBe(0);
+    await viewer.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Connections' }).click();
+    await viewer.getByRole('heading', { name: 'Connections', level: 1 }).waitFor();
+    expect(await viewer.getByRole('button', { name: /^Delete/ }).count()).toBe(0);
+    expect(await axe(viewer)).toEqual([]);
+    await shot('16-viewer', viewer);
+    await viewer.close();
+  });
+
   it('ran every page above under the CSP with no violation, and loaded no static file that asked for a key', () => {
     expect(cspViolations).toEqual([]);
     expect(openFileRefusals).toEqual([]);

@@ -8,6 +8,7 @@ import {
   placeQuery,
   type Version,
 } from './api';
+import { fmt, naturalCompare } from './jobs';
 import { ErrorBox, Field, Loading, message, navigate, Select, Tabs, useLoad } from './ui';
 import { type BatchField, type BatchForm, type Errors, type PlaceForm, validateBatch } from './validate';
 
@@ -326,7 +327,7 @@ function PlacePicker(props: {
             <div className="listing" aria-live="polite">
               <p>
                 <strong>
-                  {listing.count.toLocaleString('en')}
+                  {fmt(listing.count)}
                   {listing.count_capped ? '+' : ''} objects
                 </strong>{' '}
                 in the source
@@ -336,11 +337,13 @@ function PlacePicker(props: {
                 <p className="muted">The source is empty: upload the input files to it first.</p>
               ) : (
                 <ul className="keys">
-                  {listing.items.map((i) => (
-                    <li key={i.key} className="mono">
-                      {i.key}
-                    </li>
-                  ))}
+                  {[...listing.items]
+                    .sort((a, b) => naturalCompare(a.key, b.key))
+                    .map((i) => (
+                      <li key={i.key} className="mono">
+                        {i.key}
+                      </li>
+                    ))}
                 </ul>
               )}
               {preview && (

@@ -1,6 +1,6 @@
 import { type FormEvent, useState } from 'react';
-import { api, type Connection, type ConnectionInput } from './api';
-import { Empty, ErrorBox, Field, Loading, message, useLoad } from './ui';
+import { api, type Connection, type ConnectionInput, can } from './api';
+import { Empty, ErrorBox, Field, Loading, message, TableWrap, useLoad } from './ui';
 import { type ConnectionForm as ConnectionFields, type Errors, validateConnection } from './validate';
 
 const blank = (): ConnectionFields => ({
@@ -187,7 +187,7 @@ export function ConnectionsPage() {
         <section className="card wide" aria-labelledby="conns-title">
           <h2 id="conns-title">Stored connections</h2>
           {error && <ErrorBox error={error} />}
-          {list.loading && !list.data && <Loading what="connections" />}
+          {list.loading && !list.data && <Loading what="connections" reconnecting={list.reconnecting} />}
           {list.error && <ErrorBox error={list.error} retry={list.reload} />}
           {list.data && list.data.items.length === 0 && (
             <Empty>
@@ -197,7 +197,7 @@ export function ConnectionsPage() {
             </Empty>
           )}
           {list.data && list.data.items.length > 0 && (
-            <div className="table-wrap">
+            <TableWrap label="Connections table">
               <table>
                 <thead>
                   <tr>
@@ -218,18 +218,20 @@ export function ConnectionsPage() {
                       <td className="mono">{c.endpoint ?? c.path}</td>
                       <td className="mono">{c.access_key_hint ?? '—'}</td>
                       <td>
-                        <button type="button" className="secondary small" onClick={() => remove(c)}>
-                          Delete<span className="visually-hidden"> {c.name}</span>
-                        </button>
+                        {can('admin') && (
+                          <button type="button" className="secondary small" onClick={() => remove(c)}>
+                            Delete<span className="visually-hidden"> {c.name}</span>
+                          </button>
+                        )}
                       </td>
                     </tr>
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
         </section>
-        <ConnectionForm onSaved={() => list.reload()} />
+        {can('admin') && <ConnectionForm onSaved={() => list.reload()} />}
       </div>
     </div>
   );

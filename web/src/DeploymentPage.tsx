@@ -1,19 +1,25 @@
 import { useEffect, useRef, useState } from 'react';
-import { api, type Scored, type Version } from './api';
+import { api, can, type Scored, type Version } from './api';
+import { fmt, jobState } from './jobs';
 import { deploymentStatus } from './ModelPage';
-import { Badge, ErrorBox, Loading, message, useLoad } from './ui';
+import { Badge, ErrorBox, Loading, message, Reconnecting, useLoad, useTitle } from './ui';
 import { parseOnlineInput } from './validate';
 
 export function DeploymentPage({ id }: { id: string }) {
-  const dep = useLoad(async () => {
-    const d = await api.getDeployment(id);
-    const [model, jobs] = await Promise.all([
-      api.getModel(d.model_id),
-      d.type === 'batch' ? api.listJobs({ limit: 20, deployment: d.id }) : Promise.resolve(null),
-    ]);
-    return { d, model, jobs };
-  }, [id]);
-  if (dep.loading && !dep.data) return <Loading what="the deployment" />;
+  const dep = useLoad(
+    async () => {
+      const d = await api.getDeployment(id);
+      const [model, jobs] = await Promise.all([
+        api.getModel(d.model_id),
+        d.type === 'batch' ? api.listJobs({ limit: 20, deployment: d.id }) : Promise.resolve(null),
+      ]);
+      return { d, model, jobs };
+    },
+    [id],
+    (data) => Boolean(data.jobs?.items.some((j) => !jobState(j).final)),
+  );
+  useTitle(dep.data?.d.name);
+  if (dep.loading && !dep.data) return <Loading what="the deployment" reconnecting={dep.reconnecting} />;
   if (dep.error || !dep.data) return <ErrorBox error={dep.error ?? 'not found'} retry={dep.reload} />;
   const { d, model, jobs } = dep.data;
   const version = model.versions?.find((v) => v.version === d.model_version);
@@ -24,9 +30,10 @@ export function DeploymentPage({ id }: { id: string }) {
         <a href={`#/models/${encodeURIComponent(model.id)}/deployments`}>{model.name}</a> / {d.name}
       </p>
       <h1>
-        {d.name} <Badge status={deploymentStatus(d)} />
+        {d.name} <Badge {...deploymentStatus(d)} />
       </h1>
       {d.description && <p className="muted">{d.description}</p>}
+      {dep.reconnecting && <Reconnecting what="the jobs" />}
       {jobs && (
         <section className="card" aria-labelledby="jobs-title">
           <h2 id="jobs-title">Jobs</h2>
@@ -34,14 +41,15 @@ export function DeploymentPage({ id }: { id: string }) {
             {jobs.items.map((j) => (
               <li key={j.id}>
                 <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{new Date(j.created_at).toLocaleString()}</a>{' '}
-                <Badge status={j.status} /> {j.counts.scored + j.counts.skipped}/{j.counts.total} scored,{' '}
-                {j.counts.failed} failed
+                <Badge status={jobState(j).label} tone={jobState(j).tone} />{' '}
+                {fmt(j.counts.scored + j.counts.skipped)} of {fmt(j.counts.total)} scored,{' '}
+                {fmt(j.counts.failed)} failed
               </li>
             ))}
           </ul>
         </section>
       )}
-      {version && <OnlineScoring deploymentId={d.id} version={version} />}
+      {version && can('scorer') && <OnlineScoring deploymentId={d.id} version={version} />}
     </div>
   );
 }
@@ -111,7 +119,7 @@ export function OnlineScoring({ deploymentId, version }: { deploymentId: string;
         {drawable && <DigitCanvas onScore={(values) => score(JSON.stringify({ values }))} busy={busy} />}
       </div>
       {error && <ErrorBox error={error} />}
-      {result && <Result result={result} />}
+      {result && <Result result={result} outputs={version.outputs} />}
     </section>
   );
 }
@@ -199,41 +207,106 @@ function DigitCanvas({ onScore, busy }: { onScore: (values: number[][][][]) => v
 const flat = (v: unknown): number[] =>
   Array.isArray(v) ? v.flatMap(flat) : typeof v === 'number' ? [v] : [];
 
-function Result({ result }: { result: Scored }) {
+/** How one output reads: class probabilities (a softmax), one probability (a sigmoid), or plain numbers. */
+export function outputKind(values: number[]): 'classes' | 'probability' | 'numbers' {
+  const inUnit = values.length > 0 && values.every((v) => v >= 0 && v <= 1);
+  if (values.length > 1 && inUnit && Math.abs(values.reduce((a, b) => a + b, 0) - 1) < 1e-3) return 'classes';
+  if (values.length === 1 && inUnit) return 'probability';
+  return 'numbers';
+}
+
+const decimals = new Intl.NumberFormat(undefined, { maximumSignificantDigits: 6 });
+
+function OutputView({
+  name,
+  prediction,
+  classes,
+  testId,
+}: {
+  name: string | null;
+  prediction: unknown;
+  classes: unknown;
+  testId: boolean;
+}) {
+  const values = flat(prediction);
+  const best = flat(classes);
+  const kind = outputKind(values);
+  const title = name ? `Output ${name}: ` : '';
+  if (kind === 'probability')
+    return (
+      <p className="output-probability" data-kind="probability">
+        {title}probability <strong>{(values[0] * 100).toFixed(1)}%</strong> (class {best[0] ?? '—'} at the 0.5
+        threshold)
+      </p>
+    );
+  if (kind === 'numbers')
+    return (
+      <p className="output-numbers" data-kind="numbers">
+        {title}
+        {values.length === 1 ? 'value' : 'values'}{' '}
+        <strong className="mono">{values.map((v) => decimals.format(v)).join(', ')}</strong>
+      </p>
+    );
+  return (
+    <div data-kind="classes">
+      <p>
+        {title}predicted class{' '}
+        <strong data-testid={testId ? 'predicted-class' : undefined}>{JSON.stringify(classes)}</strong>
+      </p>
+      <table className="bars">
+        <caption className="visually-hidden">{name ? `${name}: ` : ''}probability of each class</caption>
+        <thead className="visually-hidden">
+          <tr>
+            <th scope="col">Class</th>
+            <th scope="col">Probability</th>
+          </tr>
+        </thead>
+        <tbody>
+          {values.map((p, k) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: classes are indices
+            <tr key={k} className={best.includes(k) ? 'best' : undefined}>
+              <th scope="row">{k}</th>
+              <td>
+                <div className="bar" style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
+                <span className="bar-value">{p.toFixed(4)}</span>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+/**
+ * The scored records, each output drawn by what it holds (told from its values: the model file does not say
+ * which activation made them): a softmax as a bar chart of its classes, a single value in 0..1 as a
+ * probability, anything else (a regression) as numbers.
+ */
+function Result({ result, outputs }: { result: Scored; outputs: Version['outputs'] }) {
+  const several = outputs.length > 1;
   return (
     <div className="result" aria-live="polite">
       {result.values.map((row, i) => {
-        const [, classes, probability] = row;
-        const probs = flat(probability);
-        const best = flat(classes);
+        const [prediction, classes] = row;
+        const perOutput = several && Array.isArray(prediction) && Array.isArray(classes);
         return (
           // biome-ignore lint/suspicious/noArrayIndexKey: one result row per record, in order
           <figure key={i} className="chart">
-            <figcaption>
-              Record {i + 1}: prediction_classes{' '}
-              <strong data-testid="predicted-class">{JSON.stringify(classes)}</strong>
-            </figcaption>
-            <table className="bars">
-              <caption className="visually-hidden">probability of each class</caption>
-              <thead className="visually-hidden">
-                <tr>
-                  <th scope="col">Class</th>
-                  <th scope="col">Probability</th>
-                </tr>
-              </thead>
-              <tbody>
-                {probs.map((p, k) => (
-                  // biome-ignore lint/suspicious/noArrayIndexKey: classes are indices
-                  <tr key={k} className={best.includes(k) ? 'best' : undefined}>
-                    <th scope="row">{k}</th>
-                    <td>
-                      <div className="bar" style={{ width: `${Math.max(0, Math.min(1, p)) * 100}%` }} />
-                      <span className="bar-value">{p.toFixed(4)}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <figcaption>Record {i + 1}</figcaption>
+            {perOutput ? (
+              outputs.map((o, k) => (
+                <OutputView
+                  key={o.name}
+                  name={o.name}
+                  prediction={(prediction as unknown[])[k]}
+                  classes={(classes as unknown[])[k]}
+                  testId={k === 0}
+                />
+              ))
+            ) : (
+              <OutputView name={null} prediction={prediction} classes={classes} testId />
+            )}
             <details>
               <summary>The seed's JSON</summary>
               {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (axe scrollable-region-focusable) */}

@@ -1,56 +1,69 @@
-import { useEffect, useState } from 'react';
-import { api, type Deployment, type Job, type Preview, placeQuery } from './api';
-import { Badge, duration, ErrorBox, Loading, message, navigate, ProgressBar, useLoad } from './ui';
+import { useState } from 'react';
+import { api, can, type Deployment, type Preview, placeQuery } from './api';
+import { useFollowedJob, useThrottled } from './follow';
+import { barValue, doneCount, fmt, jobState, naturalCompare, uiMessage } from './jobs';
+import {
+  Badge,
+  duration,
+  ErrorBox,
+  Loading,
+  message,
+  navigate,
+  ProgressBar,
+  Reconnecting,
+  TableWrap,
+  useLoad,
+  useTitle,
+} from './ui';
 
-const FINAL = new Set(['completed', 'failed', 'canceled']);
 const PAGE = 10;
+/** The live region says where the job is at most this often (a screen reader cannot follow 4 updates a second). */
+const ANNOUNCE_MS = 5000;
 
 export function JobPage({ id }: { id: string }) {
-  const [job, setJob] = useState<Job | null>(null);
-  const [error, setError] = useState<string>();
-  const [live, setLive] = useState(false);
+  const { job, error, live, reconnecting } = useFollowedJob(id);
   const [actionError, setActionError] = useState<string>();
-  useEffect(() => {
-    const abort = new AbortController();
-    setJob(null);
-    setError(undefined);
-    api
-      .getJob(id)
-      .then(async (first) => {
-        setJob(first);
-        if (FINAL.has(first.status)) return;
-        setLive(true);
-        await api.followJob(id, setJob, abort.signal);
-        setLive(false);
-        setJob(await api.getJob(id));
-      })
-      .catch((err: unknown) => {
-        if (!abort.signal.aborted) {
-          setLive(false);
-          setError(message(err));
-        }
-      });
-    return () => abort.abort();
-  }, [id]);
   const deployment = useLoad(
     () => (job ? api.getDeployment(job.deployment_id) : Promise.resolve(null)),
     [job?.deployment_id],
   );
+  const state = job ? jobState(job) : null;
+  useTitle(job && state ? `Job ${job.id.slice(0, 8)} (${state.label})` : 'Job');
+  const done = job ? doneCount(job.counts) : 0;
+  const value = job ? barValue(job) : null;
+  const pct = value === null ? null : Math.floor(value * 1000) / 10;
+  const announcement = useThrottled(
+    job && state
+      ? `Job ${state.label}: ${fmt(done)} of ${fmt(job.counts.total)}${job.listing_done ? '' : ' or more'} files done${pct === null ? '' : ` (${pct}%)`}, ${fmt(job.counts.failed)} failed.`
+      : '',
+    state?.key ?? '',
+    ANNOUNCE_MS,
+  );
   if (error)
     return <ErrorBox error={`This job cannot be shown: ${error}`} retry={() => window.location.reload()} />;
-  if (!job) return <Loading what="the job" />;
+  if (!job || !state) return reconnecting ? <Reconnecting what="the job" /> : <Loading what="the job" />;
   const d = deployment.data;
-  const final = FINAL.has(job.status);
-  const done = job.counts.scored + job.counts.skipped + job.counts.failed;
-  /** Once final or fully listed: before that a fraction of the inputs found so far can only mislead. */
-  const totalKnown = final || job.listing_done;
+  const final = state.final;
   const fps = job.files_per_second ?? 0;
   const remaining = Math.max(0, job.counts.total - done);
   const eta = !final && fps > 0 && job.listing_done ? duration((remaining / fps) * 1000) : '—';
+  const started = job.started_at ? Date.parse(job.started_at) : null;
+  const finished = job.finished_at ? Date.parse(job.finished_at) : null;
+  const elapsed =
+    job.duration_ms !== null
+      ? job.duration_ms
+      : started === null
+        ? null
+        : final
+          ? finished !== null
+            ? finished - started
+            : null
+          : Date.now() - started;
+  const note = uiMessage(job.status_message, job);
   const cancel = async () => {
     setActionError(undefined);
     try {
-      setJob(await api.cancelJob(job.id));
+      await api.cancelJob(job.id);
     } catch (err) {
       setActionError(message(err));
     }
@@ -79,15 +92,17 @@ export function JobPage({ id }: { id: string }) {
       </p>
       <div className="row-between">
         <h1>
-          Job <Badge status={job.status} />
+          Job <span className="mono job-id">{job.id.slice(0, 8)}</span>{' '}
+          <Badge status={state.label} tone={state.tone} />
+          {job.attempts > 1 && <Badge status="resumed" tone="info" />}
         </h1>
         <div className="buttons">
-          {!final && (
+          {!final && can('editor') && (
             <button type="button" className="danger" onClick={cancel}>
               Cancel job
             </button>
           )}
-          {final && (
+          {final && can('editor') && (
             <button type="button" onClick={rerun}>
               Rerun
             </button>
@@ -95,60 +110,103 @@ export function JobPage({ id }: { id: string }) {
         </div>
       </div>
       {actionError && <ErrorBox error={actionError} />}
-      <section className="card" aria-labelledby="progress-title">
+      {reconnecting && <Reconnecting what="the job" />}
+      <section className={`card state-${state.key}`} aria-labelledby="progress-title">
         <h2 id="progress-title">Progress</h2>
         <ProgressBar
-          value={!totalKnown ? null : job.status === 'completed' ? 1 : job.progress}
+          value={value}
+          tone={value === null && final ? `${state.tone} ended` : state.tone}
           label="Job progress"
-          text={totalKnown ? undefined : `${done.toLocaleString('en')} done; still listing the inputs`}
+          text={
+            value === null && final
+              ? `${fmt(done)} files done, then ${state.label} before all the inputs were listed`
+              : value === null
+                ? `${fmt(done)} done; still listing the inputs`
+                : final && value < 1
+                  ? `${pct}%: ${fmt(done)} of ${fmt(job.counts.total)} files done, then ${state.label}`
+                  : undefined
+          }
         />
-        <dl className="stats" aria-live="polite">
+        <p className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
+          {announcement}
+        </p>
+        <dl className="stats">
           <div>
             <dt>Files done</dt>
             <dd data-testid="files-done">
-              {done.toLocaleString('en')} / {job.counts.total.toLocaleString('en')}
+              {fmt(done)} / {fmt(job.counts.total)}
               {job.listing_done ? '' : '+'}
             </dd>
           </div>
           <div>
-            <dt>Files/s</dt>
-            <dd>{fps ? fps.toFixed(1) : '—'}</dd>
+            <dt>Done</dt>
+            <dd data-testid="percent">{pct === null ? '—' : `${pct}%`}</dd>
           </div>
           <div>
-            <dt>ETA</dt>
+            <dt>Files/s</dt>
+            <dd data-testid="rate">{fps ? fmt(fps) : '—'}</dd>
+          </div>
+          <div>
+            <dt>ETA (estimate)</dt>
             <dd>{eta}</dd>
           </div>
           <div>
             <dt>Failures</dt>
-            <dd data-testid="failures-count">{job.counts.failed}</dd>
+            <dd data-testid="failures-count">{fmt(job.counts.failed)}</dd>
           </div>
           {final && (
             <>
               <div>
                 <dt>Scored</dt>
-                <dd>{job.counts.scored}</dd>
+                <dd>{fmt(job.counts.scored)}</dd>
               </div>
               <div>
                 <dt>Skipped</dt>
-                <dd>{job.counts.skipped}</dd>
-              </div>
-              <div>
-                <dt>Duration</dt>
-                <dd>{job.duration_ms !== null ? duration(job.duration_ms) : '—'}</dd>
+                <dd>{fmt(job.counts.skipped)}</dd>
               </div>
             </>
           )}
+          <div>
+            <dt>{final ? 'Duration' : 'Elapsed'}</dt>
+            <dd>{elapsed !== null ? duration(elapsed) : '—'}</dd>
+          </div>
         </dl>
-        {live && (
+        {live && !reconnecting && (
           <p className="muted">
             Live: updates as the job runs.
             {job.listing_done ? '' : ' Still listing the inputs, so the total is not known yet.'}
           </p>
         )}
-        {job.status_message && <p>{job.status_message}</p>}
+        {note && (
+          <p className={`job-note ${state.tone}`} data-testid="job-message">
+            {note}
+          </p>
+        )}
+        {job.attempts > 1 && (
+          <p className="muted" data-testid="attempts">
+            Attempt {job.attempts}: the job was interrupted (a server stop) and resumed; inputs already scored
+            by an earlier attempt count as skipped.
+          </p>
+        )}
+        <dl className="facts">
+          <div className="fact">
+            <dt>Job id</dt>
+            <dd className="mono">{job.id}</dd>
+          </div>
+          <div className="fact">
+            <dt>Created</dt>
+            <dd>{new Date(job.created_at).toLocaleString()}</dd>
+          </div>
+          {job.finished_at && (
+            <div className="fact">
+              <dt>Finished</dt>
+              <dd>{new Date(job.finished_at).toLocaleString()}</dd>
+            </div>
+          )}
+        </dl>
       </section>
       {final && job.counts.failed > 0 && <Failures jobId={job.id} total={job.counts.failed} />}
-      {final && d?.target && <Outputs deployment={d} />}
+      {final && job.counts.scored > 0 && d?.target && <Outputs deployment={d} />}
     </div>
   );
 }
@@ -159,12 +217,12 @@ function Failures({ jobId, total }: { jobId: string; total: number }) {
   const count = page.data?.total ?? total;
   return (
     <section className="card" aria-labelledby="failures-title">
-      <h2 id="failures-title">Failures ({count})</h2>
+      <h2 id="failures-title">Failures ({fmt(count)})</h2>
       {page.error && <ErrorBox error={page.error} retry={page.reload} />}
       {page.loading && !page.data && <Loading what="failures" />}
       {page.data && (
         <>
-          <div className="table-wrap">
+          <TableWrap label="Failures table">
             <table aria-describedby="failures-title">
               <thead>
                 <tr>
@@ -178,12 +236,12 @@ function Failures({ jobId, total }: { jobId: string; total: number }) {
                   <tr key={`${f.file}-${f.stage}`}>
                     <td className="mono">{f.file}</td>
                     <td>{f.stage}</td>
-                    <td>{f.reason}</td>
+                    <td>{uiMessage(f.reason) ?? f.reason}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
-          </div>
+          </TableWrap>
           <nav className="pager" aria-label="Failures pages">
             <button
               type="button"
@@ -194,7 +252,7 @@ function Failures({ jobId, total }: { jobId: string; total: number }) {
               Previous
             </button>
             <span>
-              {offset + 1}–{Math.min(offset + PAGE, count)} of {count}
+              {fmt(offset + 1)}–{fmt(Math.min(offset + PAGE, count))} of {fmt(count)}
             </span>
             <button
               type="button"
@@ -227,7 +285,10 @@ function Outputs({ deployment }: { deployment: Deployment }) {
       setError(message(err));
     }
   };
-  const outputs = (list.data?.items ?? []).filter((i) => !i.key.startsWith('_keras-batch/')).slice(0, 5);
+  const outputs = (list.data?.items ?? [])
+    .filter((i) => !i.key.startsWith('_keras-batch/'))
+    .sort((a, b) => naturalCompare(a.key, b.key))
+    .slice(0, 5);
   return (
     <section className="card" aria-labelledby="outputs-title">
       <h2 id="outputs-title">Outputs</h2>

@@ -1,19 +1,37 @@
 import { AddDeployment } from './AddDeployment';
-import { api, type Deployment } from './api';
-import { Badge, bytes, Empty, ErrorBox, Loading, navigate, shape, Tabs, useLoad } from './ui';
+import { api, can, type Deployment } from './api';
+import { fmt, jobState } from './jobs';
+import {
+  Badge,
+  bytes,
+  Empty,
+  ErrorBox,
+  Loading,
+  navigate,
+  Reconnecting,
+  shape,
+  TableWrap,
+  Tabs,
+  useLoad,
+  useTitle,
+} from './ui';
 
 type Tab = 'overview' | 'deployments' | 'add';
 
-export function deploymentStatus(d: Deployment): string {
-  if (d.type === 'online') return 'online';
-  return d.last_job?.status ?? 'queued';
+/** The badge of a deployment: online, or the state of its last job. */
+export function deploymentStatus(d: Deployment): { status: string; tone: string } {
+  if (d.type === 'online') return { status: 'online', tone: 'ok' };
+  if (!d.last_job) return { status: 'no job yet', tone: 'neutral' };
+  const state = jobState(d.last_job);
+  return { status: state.label, tone: state.tone };
 }
 
 export function ModelPage({ id, tab }: { id: string; tab?: string }) {
   const model = useLoad(() => api.getModel(id), [id]);
+  useTitle(model.data ? `${model.data.name}${tab === 'add' ? ': add a deployment' : ''}` : null);
   const active: Tab = tab === 'deployments' || tab === 'add' ? tab : 'overview';
   const go = (t: Tab) => navigate(`#/models/${encodeURIComponent(id)}${t === 'overview' ? '' : `/${t}`}`);
-  if (model.loading && !model.data) return <Loading what="the model" />;
+  if (model.loading && !model.data) return <Loading what="the model" reconnecting={model.reconnecting} />;
   if (model.error || !model.data)
     return (
       <div className="page">
@@ -37,7 +55,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
         tabs={[
           { key: 'overview', label: 'Overview' },
           { key: 'deployments', label: 'Deployments' },
-          { key: 'add', label: 'Add Deployment' },
+          ...(can('editor') ? [{ key: 'add' as const, label: 'Add Deployment' }] : []),
         ]}
       >
         {active === 'overview' && v && (
@@ -50,7 +68,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
                 <dt>Format</dt>
                 <dd>{v.format}</dd>
                 <dt>Parameters</dt>
-                <dd>{v.params.toLocaleString('en')}</dd>
+                <dd>{v.params.toLocaleString()}</dd>
                 {v.inputs.map((t) => (
                   <div key={`in-${t.name}`} className="fact">
                     <dt>Input {t.name}</dt>
@@ -71,7 +89,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
             </section>
             <section className="card" aria-labelledby="versions-title">
               <h2 id="versions-title">Versions</h2>
-              <div className="table-wrap">
+              <TableWrap label="Versions table">
                 <table>
                   <thead>
                     <tr>
@@ -92,11 +110,11 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             </section>
             <section className="card wide" aria-labelledby="layers-title">
               <h2 id="layers-title">Layers</h2>
-              <div className="table-wrap">
+              <TableWrap label="Layers table">
                 <table>
                   <thead>
                     <tr>
@@ -118,12 +136,12 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
                             .map((s) => `(${s.map((d) => (d === null ? 'None' : d)).join(', ')})`)
                             .join(' ') || '—'}
                         </td>
-                        <td className="num">{l.params.toLocaleString('en')}</td>
+                        <td className="num">{l.params.toLocaleString()}</td>
                       </tr>
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </TableWrap>
             </section>
           </div>
         )}
@@ -135,16 +153,23 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
 }
 
 function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => void }) {
-  const list = useLoad(() => api.listDeployments({ limit: 1000, model: modelId }), [modelId]);
+  const list = useLoad(
+    () => api.listDeployments({ limit: 1000, model: modelId }),
+    [modelId],
+    (page) => page.items.some((d) => d.last_job && !jobState(d.last_job).final),
+  );
   return (
     <section aria-labelledby="deps-title">
       <div className="row-between">
         <h2 id="deps-title">Deployments</h2>
-        <button type="button" onClick={onAdd}>
-          Add Deployment
-        </button>
+        {can('editor') && (
+          <button type="button" onClick={onAdd}>
+            Add Deployment
+          </button>
+        )}
       </div>
-      {list.loading && !list.data && <Loading what="deployments" />}
+      {list.loading && !list.data && <Loading what="deployments" reconnecting={list.reconnecting} />}
+      {list.data && list.reconnecting && <Reconnecting what="the deployments" />}
       {list.error && <ErrorBox error={list.error} retry={list.reload} />}
       {list.data && list.data.items.length === 0 && (
         <Empty>
@@ -155,7 +180,7 @@ function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => voi
         </Empty>
       )}
       {list.data && list.data.items.length > 0 && (
-        <div className="table-wrap">
+        <TableWrap label="Deployments table">
           <table>
             <thead>
               <tr>
@@ -174,15 +199,15 @@ function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => voi
                   </td>
                   <td>{d.type === 'batch' ? 'Batch' : 'Online'}</td>
                   <td>
-                    <Badge status={deploymentStatus(d)} />
+                    <Badge {...deploymentStatus(d)} />
                   </td>
                   <td>{d.model_version}</td>
                   <td>
                     {d.last_job ? (
                       <a href={`#/jobs/${encodeURIComponent(d.last_job.id)}`}>
-                        {d.last_job.counts.scored + d.last_job.counts.skipped} of {d.last_job.counts.total}{' '}
-                        scored
-                        {d.last_job.counts.failed ? `, ${d.last_job.counts.failed} failed` : ''}
+                        {fmt(d.last_job.counts.scored + d.last_job.counts.skipped)} of{' '}
+                        {fmt(d.last_job.counts.total)} scored
+                        {d.last_job.counts.failed ? `, ${fmt(d.last_job.counts.failed)} failed` : ''}
                       </a>
                     ) : (
                       '—'
@@ -192,7 +217,7 @@ function DeploymentsList({ modelId, onAdd }: { modelId: string; onAdd: () => voi
               ))}
             </tbody>
           </table>
-        </div>
+        </TableWrap>
       )}
     </section>
   );

@@ -1,6 +1,17 @@
 import { type DragEvent, useRef, useState } from 'react';
-import { api, type Model, type ModelCreated, upload, type Version } from './api';
-import { Empty, ErrorBox, Field, Loading, message, navigate, ProgressBar, shape, useLoad } from './ui';
+import { api, can, type Model, type ModelCreated, upload, type Version } from './api';
+import {
+  Empty,
+  ErrorBox,
+  Field,
+  Loading,
+  message,
+  navigate,
+  ProgressBar,
+  shape,
+  TableWrap,
+  useLoad,
+} from './ui';
 
 interface Row {
   model: Model;
@@ -124,7 +135,7 @@ export function ModelsPage() {
       <div className="grid">
         <section aria-labelledby="models-title" className="card wide">
           <h2 id="models-title">Your models</h2>
-          {rows.loading && !rows.data && <Loading what="models" />}
+          {rows.loading && !rows.data && <Loading what="models" reconnecting={rows.reconnecting} />}
           {rows.error && <ErrorBox error={rows.error} retry={rows.reload} />}
           {rows.data && rows.data.length === 0 && (
             <Empty>
@@ -132,7 +143,7 @@ export function ModelsPage() {
             </Empty>
           )}
           {rows.data && rows.data.length > 0 && (
-            <div className="table-wrap">
+            <TableWrap label="Models table">
               <table>
                 <thead>
                   <tr>
@@ -157,10 +168,12 @@ export function ModelsPage() {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </TableWrap>
           )}
         </section>
-        <UploadModel onUploaded={(m) => navigate(`#/models/${encodeURIComponent(m.id)}`)} />
+        {can('editor') && (
+          <UploadModel onUploaded={(m) => navigate(`#/models/${encodeURIComponent(m.id)}`)} />
+        )}
       </div>
     </div>
   );

@@ -2,14 +2,50 @@
  * The web UI's use of the API client (`src/contract/client.ts`): the bearer key from sessionStorage, errors as
  * {@link ApiFailure}, and uploads with progress.
  */
-import { type ApiCallFailure, createApiClient, errorOf } from '../../src/contract/client';
+import {
+  type ApiCallFailure,
+  createApiClient,
+  errorOf,
+  KEY_ROLES,
+  type KeyRole,
+  type RoleNeed,
+  roleMeets,
+} from '../../src/contract/client';
 
 const KEY = 'keras-batch.api-key';
+const WHO = 'keras-batch.key-who';
+
+/** The key's name and role, as `/api/v1/me` told at sign-in. */
+export interface Who {
+  name: string;
+  role: KeyRole;
+}
 
 export const session = {
   get: (): string | null => sessionStorage.getItem(KEY),
   set: (key: string) => sessionStorage.setItem(KEY, key),
-  clear: () => sessionStorage.removeItem(KEY),
+  clear: () => {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(WHO);
+  },
+  who: (): Who | null => {
+    try {
+      const who = JSON.parse(sessionStorage.getItem(WHO) ?? 'null') as Who | null;
+      return who && KEY_ROLES.includes(who.role) ? who : null;
+    } catch {
+      return null;
+    }
+  },
+  setWho: (who: Who) => sessionStorage.setItem(WHO, JSON.stringify({ name: who.name, role: who.role })),
+};
+
+/**
+ * Whether the signed-in key's role allows an action, to hide what it cannot do. Unknown role: true (the
+ * server decides anyway, with a 403 naming the role needed).
+ */
+export const can = (need: RoleNeed): boolean => {
+  const who = session.who();
+  return who ? roleMeets(who.role, need) : true;
 };
 
 /** An error a route answered with (`{"error": {"code", "message"}}`), or a network failure (status 0). */

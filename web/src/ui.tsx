@@ -1,5 +1,6 @@
-import { type ReactNode, useCallback, useEffect, useId, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiFailure } from './api';
+import { withoutParts } from './jobs';
 
 export const navigate = (hash: string) => {
   window.location.hash = hash;
@@ -19,30 +20,115 @@ export function useRoute(): string[] {
   return route;
 }
 
+/** An error's message in the UI's words (no internal `[storage]` part prefixes). */
 export const message = (err: unknown) =>
-  err instanceof ApiFailure ? err.message : err instanceof Error ? err.message : String(err);
+  withoutParts(err instanceof ApiFailure ? err.message : err instanceof Error ? err.message : String(err));
 
-/** Loads data once (and again on `reload()`), with loading and error states. */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean }>({ loading: true });
+/** A failure that a server restart or a network loss explains: worth trying again by itself. */
+export const transient = (err: unknown) =>
+  err instanceof ApiFailure && (err.status === 0 || err.status === 502 || err.status === 503);
+
+/** The wait before the n-th try again (0-based): 0.5 s doubling to 5 s. */
+export const backoff = (n: number) => Math.min(5000, 500 * 2 ** n);
+
+/**
+ * Loads data once (and again on `reload()`), with loading and error states. A network failure or a server
+ * that is restarting is tried again by itself with backoff (`reconnecting` is true meanwhile), without a click.
+ */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[], refresh?: (data: T) => boolean) {
+  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean; reconnecting?: boolean }>({
+    loading: true,
+  });
   const [tick, setTick] = useState(0);
+  const again = useRef(refresh);
+  again.current = refresh;
   // biome-ignore lint/correctness/useExhaustiveDependencies: the caller's deps decide when to reload
   useEffect(() => {
     let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     setState((s) => ({ ...s, loading: true }));
-    load().then(
-      (data) => live && setState({ data, loading: false }),
-      (err: unknown) => live && setState({ error: message(err), loading: false }),
-    );
+    const attempt = (n: number) => {
+      load().then(
+        (data) => {
+          if (!live) return;
+          setState({ data, loading: false });
+          // Something in it is still changing (a running job): read it again in a while.
+          if (again.current?.(data)) timer = setTimeout(() => attempt(0), REFRESH_MS);
+        },
+        (err: unknown) => {
+          if (!live) return;
+          if (transient(err)) {
+            setState((s) => ({ ...s, loading: !s.data, reconnecting: true }));
+            timer = setTimeout(() => attempt(n + 1), backoff(n));
+          } else setState({ error: message(err), loading: false });
+        },
+      );
+    };
+    attempt(0);
     return () => {
       live = false;
+      clearTimeout(timer);
     };
   }, [...deps, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { ...state, reload };
 }
 
-export function Loading({ what }: { what: string }) {
+const REFRESH_MS = 3000;
+
+/** A visible note while the page tries to reach the server again. */
+export function Reconnecting({ what }: { what?: string }) {
+  return (
+    <p className="reconnecting" role="status" data-testid="reconnecting">
+      <span className="spinner" aria-hidden="true" />
+      <span>
+        Reconnecting to the server… {what ? `The page will show ${what} ` : 'The page will go on '}by itself
+        once it answers.
+      </span>
+    </p>
+  );
+}
+
+/** Sets the document title to `<title> · keras-batch`. */
+export function useTitle(title: string | null | undefined) {
+  useEffect(() => {
+    if (title) document.title = `${title} · keras-batch`;
+  }, [title]);
+}
+
+/**
+ * A table's horizontal scroll box: focusable so a keyboard can scroll it (axe scrollable-region-focusable),
+ * named for screen readers, with a "scroll sideways" hint shown only when the table is wider than the box.
+ */
+export function TableWrap({ label, children }: { label: string; children: ReactNode }) {
+  const ref = useRef<HTMLElement>(null);
+  const [wide, setWide] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    const check = () => setWide(el.scrollWidth > el.clientWidth + 1);
+    check();
+    const observer = new ResizeObserver(check);
+    observer.observe(el);
+    return () => observer.disconnect();
+  });
+  return (
+    <div className="table-box">
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (axe scrollable-region-focusable) */}
+      <section ref={ref} className="table-wrap" tabIndex={0} aria-label={label}>
+        {children}
+      </section>
+      {wide && (
+        <small className="scroll-hint" aria-hidden="true">
+          Scroll sideways for more →
+        </small>
+      )}
+    </div>
+  );
+}
+
+export function Loading({ what, reconnecting }: { what: string; reconnecting?: boolean }) {
+  if (reconnecting) return <Reconnecting what={what} />;
   return (
     <p className="loading" role="status">
       <span className="spinner" aria-hidden="true" /> Loading {what}…
@@ -72,12 +158,12 @@ const BADGE: Record<string, string> = {
   running: 'info',
   completed: 'ok',
   failed: 'bad',
-  canceled: 'warn',
+  canceled: 'neutral',
   online: 'ok',
 };
 
-export function Badge({ status }: { status: string }) {
-  return <span className={`badge ${BADGE[status] ?? 'neutral'}`}>{status}</span>;
+export function Badge({ status, tone }: { status: string; tone?: string }) {
+  return <span className={`badge ${tone ?? BADGE[status] ?? 'neutral'}`}>{status}</span>;
 }
 
 /** A labelled input with its error (aria-describedby, aria-invalid). */
@@ -227,11 +313,21 @@ export function Tabs<K extends string>(props: {
  * A progress bar; `value` null makes it indeterminate (no `aria-valuenow`): the total is not known yet, and a
  * fraction of what is known so far could only move backwards as more is found. `text` then says where things are.
  */
-export function ProgressBar({ value, label, text }: { value: number | null; label: string; text?: string }) {
-  const pct = value === null ? null : Math.max(0, Math.min(100, Math.round(value * 1000) / 10));
+export function ProgressBar({
+  value,
+  label,
+  text,
+  tone,
+}: {
+  value: number | null;
+  label: string;
+  text?: string;
+  tone?: string;
+}) {
+  const pct = value === null ? null : Math.max(0, Math.min(100, Math.floor(value * 1000) / 10));
   return (
     <div
-      className={pct === null ? 'progress indeterminate' : 'progress'}
+      className={`progress${pct === null ? ' indeterminate' : ''}${tone ? ` ${tone}` : ''}`}
       role="progressbar"
       aria-label={label}
       aria-valuemin={0}

@@ -14,6 +14,7 @@ import {
 import type { ConnectionView, DeploymentView, KerasBatchService, PlaceInput } from '../../service/index.js';
 import { ApiError } from '../errors.js';
 import { modelFile, multipartBody, readUpload } from '../multipart.js';
+import { requireRole } from '../roles.js';
 import { wmlDeployment, wmlModel } from '../wml-views.js';
 import { onlineSchema, replyScored } from './online.js';
 import { placeOf } from './v3-places.js';
@@ -166,6 +167,13 @@ function v3DeploymentRoutes(
     },
     async (req, reply) => {
       const body = req.body;
+      const places = placesOf(body);
+      if ([places.source, places.target].some((p) => p && typeof p.connection !== 'string'))
+        requireRole(
+          req,
+          'admin',
+          'a deployment with inline connection keys or a local path (a new connection)',
+        );
       const model = await service.getModel(req.params.published_model_id);
       // Inline connections are stored with the deployment in one transaction: a refused one leaves nothing.
       const d = await service.createDeployment({
@@ -173,7 +181,7 @@ function v3DeploymentRoutes(
         description: body.description,
         type: body.type,
         model: model.id,
-        ...placesOf(body),
+        ...places,
         options: body.options,
       });
       return reply
@@ -213,13 +221,7 @@ function v3DeploymentRoutes(
     { schema: { tags, params: DeploymentParams, response: { 204: NoContent, ...errorResponses } } },
     async (req, reply) => {
       const { d } = await deploymentOfModel(req.params.published_model_id, req.params.deployment_id);
-      await service.deleteDeployment(d.id);
-      // Connections made inline by a v3 payload belong to it: delete those no other deployment uses.
-      for (const place of [d.source, d.target]) {
-        if (!place) continue;
-        const c = await service.getConnection(place.connection_id).catch(() => undefined);
-        if (c?.name.startsWith('v3-')) await service.deleteConnection(c.id).catch(() => undefined);
-      }
+      await deleteV3Deployment(service, d);
       return reply.status(204).send();
     },
   );
@@ -235,8 +237,18 @@ function v3DeploymentRoutes(
   );
 }
 
+/** Deletes a deployment and the connections its v3 payload made inline (unless another deployment uses them). */
+export async function deleteV3Deployment(service: KerasBatchService, d: DeploymentView): Promise<void> {
+  await service.deleteDeployment(d.id);
+  for (const place of [d.source, d.target]) {
+    if (!place) continue;
+    const c = await service.getConnection(place.connection_id).catch(() => undefined);
+    if (c?.name.startsWith('v3-')) await service.deleteConnection(c.id).catch(() => undefined);
+  }
+}
+
 /** The source and target of a v3 payload: a batch deployment needs both, an online one takes neither. */
-function placesOf(body: WmlDeploymentInput): { source?: PlaceInput; target?: PlaceInput } {
+export function placesOf(body: WmlDeploymentInput): { source?: PlaceInput; target?: PlaceInput } {
   if (body.type !== 'batch') {
     if (body.input || body.output)
       throw new ApiError(422, 'VALIDATION_FAILED', 'body: an online deployment takes no "input" or "output"');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { KerasBatchError } from '../../util/errors.js';
 import { printTable } from './client.js';
 
 /** `keras-batch apikey create|list|delete`: bearer keys of the server (stored hashed; shown once). */
@@ -13,11 +14,23 @@ export function registerApiKey(program: Command): void {
     .command('create')
     .description('create an API key and print it (it is shown once)')
     .option('-n, --name <name>', 'what the key is for', 'cli')
+    .option(
+      '--role <role>',
+      'admin (everything), editor (models, deployments, jobs), viewer (read only), scorer (online scoring only)',
+      'admin',
+    )
     .option('--data-dir <dir>', 'data dir (default ./.keras-batch); DATABASE_URL selects PostgreSQL')
-    .action(async (o: { name: string; dataDir?: string }) => {
+    .action(async (o: { name: string; role: string; dataDir?: string }) => {
+      const { isRole, ROLES } = await import('../../service/index.js');
+      if (!isRole(o.role))
+        throw new KerasBatchError(
+          'cli',
+          'CLI_BAD_OPTION',
+          `--role ${o.role}: use one of ${ROLES.join(', ')}`,
+        );
       const service = await open(o);
       try {
-        const { key } = await service.keys.create(o.name);
+        const { key } = await service.keys.create(o.name, o.role);
         process.stdout.write(`${key}\n`);
       } finally {
         await service.close();
@@ -30,7 +43,7 @@ export function registerApiKey(program: Command): void {
     .action(async (o: { dataDir?: string }) => {
       const service = await open(o);
       try {
-        printTable(await service.keys.list(), ['id', 'name', 'prefix', 'created_at', 'last_used_at']);
+        printTable(await service.keys.list(), ['id', 'name', 'role', 'prefix', 'created_at', 'last_used_at']);
       } finally {
         await service.close();
       }

@@ -67,19 +67,40 @@ export function targetOptions(command: Command): Command {
 
 /** Opens the client the options select. */
 export async function openClient(options: TargetOptions): Promise<Client> {
-  const server = options.server ?? process.env.KERAS_BATCH_SERVER;
-  if (server) {
-    const key = options.apiKey ?? process.env.KERAS_BATCH_API_KEY;
-    if (!key)
-      throw new KerasBatchError('cli', 'CLI_NO_API_KEY', '--server needs --api-key (or KERAS_BATCH_API_KEY)');
-    return new HttpClient(server.replace(/\/+$/, ''), key);
-  }
+  const server = serverOf(options);
+  if (server) return new HttpClient(server.base, server.key);
   const { openService } = await import('../../service/index.js');
   const service = await openService({
     dataDir: options.dataDir ?? '.keras-batch',
     logger: pino({ level: 'warn' }, pino.destination(2)),
   });
   return new EmbeddedClient(service);
+}
+
+/** The typed API client of a server, with the CLI's errors (unreachable, or the server's code and message). */
+export function serverApi(base: string, key: string): ApiClient {
+  return createApiClient({
+    baseUrl: base,
+    apiKey: key,
+    toError: (f) =>
+      f.status === 0
+        ? new KerasBatchError(
+            'cli',
+            'CLI_SERVER_UNREACHABLE',
+            `cannot reach ${base}: ${errorMessage(f.cause)}`,
+          )
+        : new KerasBatchError('server', f.code ?? `HTTP_${f.status}`, f.message ?? f.text),
+  });
+}
+
+/** The server `--server` (or KERAS_BATCH_SERVER) and its key, or undefined for the embedded data dir. */
+export function serverOf(options: TargetOptions): { base: string; key: string } | undefined {
+  const server = options.server ?? process.env.KERAS_BATCH_SERVER;
+  if (!server) return undefined;
+  const key = options.apiKey ?? process.env.KERAS_BATCH_API_KEY;
+  if (!key)
+    throw new KerasBatchError('cli', 'CLI_NO_API_KEY', '--server needs --api-key (or KERAS_BATCH_API_KEY)');
+  return { base: server.replace(/\/+$/, ''), key };
 }
 
 class EmbeddedClient implements Client {
@@ -127,18 +148,7 @@ class HttpClient implements Client {
   readonly remote = true;
   private readonly api: ApiClient;
   constructor(base: string, key: string) {
-    this.api = createApiClient({
-      baseUrl: base,
-      apiKey: key,
-      toError: (f) =>
-        f.status === 0
-          ? new KerasBatchError(
-              'cli',
-              'CLI_SERVER_UNREACHABLE',
-              `cannot reach ${base}: ${errorMessage(f.cause)}`,
-            )
-          : new KerasBatchError('server', f.code ?? `HTTP_${f.status}`, f.message ?? f.text),
-    });
+    this.api = serverApi(base, key);
   }
 
   async addModel(i: {

@@ -1,5 +1,14 @@
-import type { Command } from 'commander';
-import { type FailureLimit, parseFailureLimit, runBatchJob, summarize } from '../../batch/index.js';
+import { type Command, Option } from 'commander';
+import {
+  type FailureLimit,
+  type FormatOptions,
+  INPUT_FORMATS,
+  type InputFormat,
+  type OutputFormat,
+  parseFailureLimit,
+  runBatchJob,
+  summarize,
+} from '../../batch/index.js';
 import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
 import { formatLocation, locationsOverlap } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
@@ -25,6 +34,12 @@ interface ScoreOptions {
   ioThreads?: number;
   maxFileSize: number;
   include?: string[];
+  inputFormat: InputFormat;
+  outputFormat: OutputFormat;
+  idField?: string;
+  columns?: string;
+  idColumn?: string;
+  join: 'id' | 'input';
   maxFailures?: string;
   resume?: boolean;
   report: boolean;
@@ -83,7 +98,31 @@ function addScoreOptions(command: Command): Command {
     )
     .option(
       '--include <glob...>',
-      'which keys are inputs (default **/*.json); others fail as "not an input file"',
+      'which keys are inputs (default: the endings of --input-format); others fail as "not an input file"',
+    )
+    .addOption(
+      new Option(
+        '--input-format <format>',
+        "how inputs are read; auto: by each key's ending (docs/input-formats.md)",
+      )
+        .choices([...INPUT_FORMATS])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--output-format <format>', 'CSV inputs: csv or jsonl; zip inputs: a folder (auto) or zip')
+        .choices(['auto', 'csv', 'jsonl', 'zip'])
+        .default('auto'),
+    )
+    .option('--id-field <name>', 'JSON Lines: a field passed through to each output line as "id"')
+    .option('--columns <a,b,c>', 'CSV: the columns the model reads, in order (default: all but --id-column)')
+    .option('--id-column <name>', 'CSV: the column written before the predictions (default: the row number)')
+    .addOption(
+      new Option(
+        '--join <what>',
+        'CSV: write the id (id) or every input column (input) before the predictions',
+      )
+        .choices(['id', 'input'])
+        .default('id'),
     )
     .option(
       '--max-failures <n|p%>',
@@ -107,6 +146,21 @@ function addScoreOptions(command: Command): Command {
     );
 }
 
+/** The input-format options of `score` as the batch runner takes them. */
+function formatOptions(options: ScoreOptions): FormatOptions {
+  return {
+    inputFormat: options.inputFormat,
+    outputFormat: options.outputFormat,
+    idField: options.idField,
+    columns: options.columns
+      ?.split(',')
+      .map((c) => c.trim())
+      .filter((c) => c !== ''),
+    idColumn: options.idColumn,
+    join: options.join,
+  };
+}
+
 /** Runs `score`: here with the batch runner, or with `--redis` over worker processes. */
 async function scoreAction(options: ScoreOptions): Promise<void> {
   const logger = createLogger(options.logLevel);
@@ -124,6 +178,13 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
     );
   }
   const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
+  if (options.redis && options.inputFormat !== 'auto' && options.inputFormat !== 'json') {
+    throw new KerasBatchError(
+      'cli',
+      'CLI_BAD_OPTION',
+      `--input-format ${options.inputFormat} is not yet supported with --redis (the workers read seed JSON files)`,
+    );
+  }
   if (options.redis) {
     const files = await modelFiles(stored);
     try {
@@ -169,6 +230,7 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
       ioThreads: options.ioThreads,
       maxFileBytes,
       include: options.include,
+      formats: formatOptions(options),
       maxFailures,
       resume: options.resume,
       writeReport: options.report,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
 import { byteSize, endpointPatterns, localRoots, port, positiveInteger, repeatable } from '../arg-parsers.js';
@@ -20,6 +21,22 @@ interface ServeOptions {
   shardSize: number;
   maxQueuedShards: number;
   shutdownTimeout: number;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+/** The certificate and key of `--tls-cert`/`--tls-key` (both or neither), read before anything starts. */
+function readTls(cert?: string, key?: string): { cert: Buffer; key: Buffer } | undefined {
+  if (!cert && !key) return undefined;
+  if (!cert || !key) throw new Error('--tls-cert and --tls-key go together: give both files');
+  const read = (file: string, what: string) => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new Error(`${what} ${file} cannot be read: ${(error as Error).message}`);
+    }
+  };
+  return { cert: read(cert, '--tls-cert'), key: read(key, '--tls-key') };
 }
 
 /** Exit code of a server stopped by a second signal before it had handed its jobs back. */
@@ -81,78 +98,68 @@ export function registerServe(program: Command): void {
       30,
     )
     .option('--public-docs', 'serve /docs and /openapi.json without an API key')
+    .option('--tls-cert <file>', 'serve https with this PEM certificate (or chain); needs --tls-key')
+    .option('--tls-key <file>', 'the PEM private key of --tls-cert')
     .option('--log-level <level>', 'log level (error, warn, info, debug)', 'info')
-    .action(async (o: ServeOptions) => {
-      const logger = createLogger(o.logLevel);
-      // Server-only modules (Fastify, the database drivers) load only when serving.
-      const [{ buildApp }, { openService }] = await Promise.all([
-        import('../../api/index.js'),
-        import('../../service/index.js'),
-      ]);
-      const queue = o.redis
-        ? {
-            redisUrl: o.redis,
-            shardSize: o.shardSize,
-            maxQueuedShards: o.maxQueuedShards,
-          }
-        : undefined;
-      if (queue) (await import('../../queue/index.js')).redisOptions(queue.redisUrl); // a bad URL fails now
-      const service = await openService({
-        dataDir: o.dataDir,
-        artifacts: o.artifacts,
-        logger,
-        maxConcurrentJobs: o.maxJobs,
-        modelCache: { maxModels: o.maxModels, maxBytes: o.modelMemory },
-        queue,
-        localRoots: localRoots(o.localRoot),
-        s3EndpointAllow: endpointPatterns(o.s3EndpointAllow),
-      });
-      if ((await service.keys.count()) === 0) {
-        const { key } = await service.keys.create('first start');
-        process.stdout.write(
-          `API key (shown once; create more with \`keras-batch apikey create\`): ${key}\n`,
-        );
-      }
-      const app = await buildApp({
-        service,
-        logger,
-        maxUploadBytes: o.maxUpload,
-        publicDocs: o.publicDocs,
-      });
-      const address = await app.listen({ port: o.port, host: o.host });
-      process.stdout.write(
-        `keras-batch serving on ${address} (${service.database.dialect}: ${service.database.where})\n`,
-      );
-      if (queue) {
-        const { describeRedis } = await import('../../queue/index.js');
-        logger.info(
-          { redis: describeRedis(queue.redisUrl), database: service.database.where },
-          'batch jobs run on keras-batch workers: start them with `keras-batch worker --redis URL` and this ' +
-            'repository (--data-dir here, or DATABASE_URL and KERAS_BATCH_SECRET_KEY; see docs/scaling.md)',
-        );
-      }
-      const resumed = await service.start();
-      if (resumed.length) logger.info({ jobs: resumed }, 'queued jobs left by the last run');
-      await signalled(logger, () => service.jobs.runningIds());
-      await stopWithin(
-        o.shutdownTimeout,
-        logger,
-        [
-          ['the requests in flight', () => app.close()],
-          ['handing back the running jobs and closing the database', () => service.close()],
-        ],
-        () => service.jobs.runningIds(),
-      );
-      logger.info('stopped');
-    });
+    .action(serve);
 }
 
-/** Resolves on the first SIGTERM or SIGINT, logging what stopping will do. */
-function signalled(logger: ReturnType<typeof createLogger>, running: () => string[]): Promise<void> {
-  return new Promise<void>((resolve) => {
+/** Opens the repository, serves until a signal, then stops within `--shutdown-timeout`. */
+async function serve(o: ServeOptions): Promise<void> {
+  const logger = createLogger(o.logLevel);
+  const tls = readTls(o.tlsCert, o.tlsKey);
+  // Server-only modules (Fastify, the database drivers) load only when serving.
+  const [{ buildApp }, { openService }] = await Promise.all([
+    import('../../api/index.js'),
+    import('../../service/index.js'),
+  ]);
+  const queue = o.redis
+    ? {
+        redisUrl: o.redis,
+        shardSize: o.shardSize,
+        maxQueuedShards: o.maxQueuedShards,
+      }
+    : undefined;
+  if (queue) (await import('../../queue/index.js')).redisOptions(queue.redisUrl); // a bad URL fails now
+  const service = await openService({
+    dataDir: o.dataDir,
+    artifacts: o.artifacts,
+    logger,
+    maxConcurrentJobs: o.maxJobs,
+    modelCache: { maxModels: o.maxModels, maxBytes: o.modelMemory },
+    queue,
+    localRoots: localRoots(o.localRoot),
+    s3EndpointAllow: endpointPatterns(o.s3EndpointAllow),
+  });
+  if ((await service.keys.count()) === 0) {
+    const { key } = await service.keys.create('first start', 'admin');
+    process.stdout.write(`API key (shown once; create more with \`keras-batch apikey create\`): ${key}\n`);
+  }
+  const app = await buildApp({
+    service,
+    logger,
+    maxUploadBytes: o.maxUpload,
+    publicDocs: o.publicDocs,
+    tls,
+  });
+  const address = await app.listen({ port: o.port, host: o.host });
+  process.stdout.write(
+    `keras-batch serving on ${address} (${service.database.dialect}: ${service.database.where})\n`,
+  );
+  if (queue) {
+    const { describeRedis } = await import('../../queue/index.js');
+    logger.info(
+      { redis: describeRedis(queue.redisUrl), database: service.database.where },
+      'batch jobs run on keras-batch workers: start them with `keras-batch worker --redis URL` and this ' +
+        'repository (--data-dir here, or DATABASE_URL and KERAS_BATCH_SECRET_KEY; see docs/scaling.md)',
+    );
+  }
+  const resumed = await service.start();
+  if (resumed.length) logger.info({ jobs: resumed }, 'queued jobs left by the last run');
+  await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
       logger.info(
-        { signal, jobs: running() },
+        { signal, jobs: service.jobs.runningIds() },
         'stopping: no new requests; running jobs are handed back and resume on the next start (signal again to stop now)',
       );
       resolve();
@@ -160,6 +167,16 @@ function signalled(logger: ReturnType<typeof createLogger>, running: () => strin
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  await stopWithin(
+    o.shutdownTimeout,
+    logger,
+    [
+      ['the requests in flight', () => app.close()],
+      ['handing back the running jobs and closing the database', () => service.close()],
+    ],
+    () => service.jobs.runningIds(),
+  );
+  logger.info('stopped');
 }
 
 /**

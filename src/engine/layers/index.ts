@@ -18,6 +18,8 @@ import './preprocessing-image.js';
 import './preprocessing-augment.js';
 import './preprocessing-categorical.js';
 import './applications.js';
+import './keras-hub.js';
+import './keras-hub-encoder.js';
 import './einsum-dense.js';
 import './multi-head-attention.js';
 import './attention.js';

@@ -10,6 +10,7 @@ const RUNTIME_MASK_READERS = new Set([
   'GroupedQueryAttention',
   'Attention',
   'AdditiveAttention',
+  'keras_hub.TransformerEncoder',
 ]);
 
 function refsIn(value: unknown): TensorRef[] {
@@ -28,7 +29,10 @@ function refsIn(value: unknown): TensorRef[] {
  * layers, sees its mask or not depending on the order Keras runs them, so such a model is refused.
  * `masked` flags query, value and key.
  */
-export function refuseClearedMaskHazards(ctx: LayerContext, masked: boolean[]): void {
+export function refuseClearedMaskHazards(
+  ctx: Pick<LayerContext, 'layer' | 'model'>,
+  masked: boolean[],
+): void {
   const { layer, model } = ctx;
   const roles = ['query', 'value', 'key'];
   const mine = new Set(

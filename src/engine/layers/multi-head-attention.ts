@@ -75,8 +75,7 @@ function attentionAxes(layer: LayerSpec, kerasMajor: number, inputRank: number):
  * fully masked rows (see `MaskedSoftmax`). Dropout is the identity at inference.
  */
 function convertMha(ctx: TypedLayerContext<MultiHeadAttentionConfig>): LayerResult {
-  const { g, layer, model, kwargs, config: cfg } = ctx;
-  const k3 = model.kerasMajor >= 3;
+  const { layer, kwargs } = ctx;
   const { positional, keyword } = splitCallInputs(ctx, TENSOR_KWARGS);
   if (positional.length > 3) unsupported(layer, 'more than three positional call arguments');
   const pick = (i: number, key: string): CallTensor | null => positional[i] ?? keyword[key]?.[0] ?? null;
@@ -85,13 +84,44 @@ function convertMha(ctx: TypedLayerContext<MultiHeadAttentionConfig>): LayerResu
   if (!query || !value) return unsupported(layer, 'a call without query and value tensors');
   const key = pick(2, 'key');
   const attentionMask = keyword.attention_mask?.[0] ?? null;
-  const causal = kwargs.use_causal_mask === true;
-  const returnScores = kwargs.return_attention_scores === true;
   for (const k of ['use_causal_mask', 'return_attention_scores'])
     if (![undefined, null, true, false].includes(kwargs[k] as boolean))
       unsupported(layer, `${k}=${JSON.stringify(kwargs[k])}`);
+  return attend(ctx, {
+    query,
+    value,
+    key,
+    attentionMask,
+    causal: kwargs.use_causal_mask === true,
+    returnScores: kwargs.return_attention_scores === true,
+    training: kwargs.training === true,
+  });
+}
+
+/** One call of a MultiHeadAttention layer: its tensors with their Keras masks, and its flags. */
+export interface AttentionCall {
+  query: CallTensor;
+  value: CallTensor;
+  key: CallTensor | null;
+  attentionMask: CallTensor | null;
+  causal: boolean;
+  returnScores: boolean;
+  training: boolean;
+}
+
+/**
+ * The attention itself, for the layer in `ctx` (its config and weights; `layer` may be a sublayer another
+ * converter describes, such as keras_hub's TransformerEncoder's `_self_attention_layer`).
+ */
+export function attend(
+  ctx: Omit<TypedLayerContext<MultiHeadAttentionConfig>, 'inputs' | 'masks' | 'kwargs'>,
+  call: AttentionCall,
+): LayerResult {
+  const { g, layer, model, config: cfg } = ctx;
+  const k3 = model.kerasMajor >= 3;
+  const { query, value, key, attentionMask, causal, returnScores } = call;
   const dropout = cfg.number('dropout', 0);
-  if (kwargs.training === true && dropout > 0) unsupported(layer, 'training=True with dropout');
+  if (call.training && dropout > 0) unsupported(layer, 'training=True with dropout');
   const window = cfg.optionalNumber('sliding_window');
   if (window !== null && (!Number.isInteger(window) || window <= 0))
     unsupported(layer, `sliding_window ${window}`);

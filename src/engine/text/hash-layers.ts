@@ -62,7 +62,8 @@ function checkBatch(layer: LayerSpec, t: InputTensor, names: readonly string[], 
 
 type Salt = [bigint, bigint] | null;
 
-function saltOf(layer: LayerSpec): Salt {
+/** A layer's `salt` (one integer or two) as SipHash's two key halves; null when it has none. */
+export function saltOf(layer: LayerSpec): Salt {
   const v = layer.config.salt;
   if (v === undefined || v === null) return null;
   const pair = typeof v === 'number' ? [v, v] : v;

@@ -9,12 +9,15 @@ import type {
  * feeds the compiled graph. Semantics of keras/src/layers/preprocessing/index_lookup.py, string_lookup.py and
  * text_vectorization.py (tf_keras the same): the vocabulary keeps its special tokens first (mask for `int`,
  * then the OOV slots), `num_oov_indices=0` raises on an OOV token (that record's outputs become NaN here),
- * several OOV slots hash with FarmHash64 (refused), `multi_hot`/`count`/`tf_idf` are per-record bincounts.
+ * several OOV slots take `to_hash_bucket_fast` (FarmHash Fingerprint64) of the token, or with a `salt`
+ * `to_hash_bucket_strong` (SipHash-2-4), mod the slot count; `multi_hot`/`count`/`tf_idf` are per-record bincounts.
  */
 import type { LayerSpec, Shape } from '../../keras/model.js';
 import { ConfigReader, unsupported } from '../layers/config.js';
 import type { Tensor } from '../types.js';
 import { bincountRow, type Encoding, encodedShape, encodeIndices, type Mode } from './encode.js';
+import { saltOf } from './hash-layers.js';
+import { fingerprint64, sipHash24, sipHashKey } from './hashes.js';
 import { ngrams, type Split, type Standardize, splitTokens, standardize } from './text-ops.js';
 
 /** One host-side string layer: its output shape for an input shape, and its forward pass. */
@@ -36,6 +39,8 @@ class Lookup implements Encoding {
   readonly depth: number;
   /** `tf_idf`: one weight per output slot. */
   readonly idf: Float64Array | null = null;
+  /** With several OOV slots: the token's hash, whose remainder picks the slot. */
+  private readonly oovHash: ((token: string) => bigint) | null;
 
   constructor(
     layer: LayerSpec,
@@ -50,6 +55,9 @@ class Lookup implements Encoding {
   ) {
     const oovStart = mask !== null && mode === 'int' ? 1 : 0;
     this.oovStart = oovStart;
+    const salt = numOov > 1 ? saltOf(layer) : null;
+    const key = salt ? sipHashKey(salt) : null;
+    this.oovHash = numOov <= 1 ? null : key ? (t) => sipHash24(key, t) : fingerprint64;
     const tokenStart = oovStart + numOov;
     const special = [...Array(oovStart).fill(mask), ...Array(numOov).fill(oovToken)];
     const foundSpecial = special.length <= vocabulary.length && special.every((t, i) => vocabulary[i] === t);
@@ -98,7 +106,9 @@ class Lookup implements Encoding {
     if (this.mask !== null && token === this.mask) return this.mode === 'int' ? 0 : -1;
     const found = this.index.get(token);
     if (found !== undefined) return found;
-    return this.numOov === 0 ? Number.NaN : this.oovStart;
+    if (this.numOov === 0) return Number.NaN;
+    if (this.oovHash) return this.oovStart + Number(this.oovHash(token) % BigInt(this.numOov));
+    return this.oovStart;
   }
 
   /** Bincount of one record's indices into `out` (multi_hot, count, tf_idf); all NaN when an index is NaN. */
@@ -141,7 +151,6 @@ function lookupOf(layer: LayerSpec, mode: Mode, mask: string | null, oov: string
   const encoding = optionalString(layer, 'encoding', 'utf-8');
   if (encoding !== null && encoding.toLowerCase().replace('-', '') !== 'utf8')
     unsupported(layer, `encoding "${encoding}"`);
-  if (numOov > 1) unsupported(layer, `num_oov_indices ${numOov} (OOV tokens hashed with FarmHash64)`);
   if (numOov < 0 || !Number.isInteger(numOov)) unsupported(layer, `num_oov_indices ${numOov}`);
   const vocabulary = stringList(layer, 'vocabulary');
   if (!vocabulary || vocabulary.length === 0)

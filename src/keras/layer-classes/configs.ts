@@ -34,6 +34,12 @@ import type {
   MaskingConfig,
 } from './core.js';
 import type { FamilyClassName, KnownClassName } from './index.js';
+import type {
+  PositionEmbeddingConfig,
+  SinePositionEncodingConfig,
+  TokenAndPositionEmbeddingConfig,
+  TransformerEncoderConfig,
+} from './keras-hub.js';
 import type { ConcatenateConfig, DotConfig, ElementwiseMergeConfig } from './merging.js';
 import type {
   BatchNormalizationConfig,
@@ -187,6 +193,11 @@ export interface TypedLayerConfigs extends AugmentationConfigs {
   'applications.LayerScale': LayerScaleConfig;
   'applications.StochasticDepth': StochasticDepthConfig;
   'applications.CustomScaleLayer': CustomScaleLayerConfig;
+  // keras_hub modeling classes
+  'keras_hub.PositionEmbedding': PositionEmbeddingConfig;
+  'keras_hub.SinePositionEncoding': SinePositionEncodingConfig;
+  'keras_hub.TokenAndPositionEmbedding': TokenAndPositionEmbeddingConfig;
+  'keras_hub.TransformerEncoder': TransformerEncoderConfig;
 }
 
 /** Compiles only when every key of {@link TypedLayerConfigs} is a known class name (`applications.*` included). */

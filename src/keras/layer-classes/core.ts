@@ -116,7 +116,8 @@ export const CORE_FAMILY = {
   },
   ReversibleEmbedding: { weights: null },
   Masking: { weights: 0 },
-  Identity: { weights: 0 },
+  // TFDIdentity: what FeatureSpace saves for a feature passed through as is
+  Identity: { aliases: ['TFDIdentity'], weights: 0 },
   ActivityRegularization: { weights: 0 },
   Dropout: { weights: 0, keras1: { convert: keras1DropoutRate } },
   SpatialDropout1D: { weights: 0, keras1: { convert: keras1DropoutRate } },

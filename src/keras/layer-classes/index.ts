@@ -11,6 +11,7 @@ import { ATTENTION_FAMILY } from './attention.js';
 import { CONVOLUTION_FAMILY } from './convolution.js';
 import { CORE_FAMILY } from './core.js';
 import type { LayerClassInfo, LayerFamilyTable } from './descriptor.js';
+import { KERAS_HUB_FAMILY, type KerasHubClassInfo } from './keras-hub.js';
 import { MERGING_FAMILY } from './merging.js';
 import { NORMALIZATION_FAMILY } from './normalization.js';
 import { POOLING_FAMILY } from './pooling.js';
@@ -36,7 +37,7 @@ const KERAS_LAYER_FAMILIES = {
 };
 
 type KerasLayerFamilies = typeof KERAS_LAYER_FAMILIES;
-export type LayerFamily = keyof KerasLayerFamilies | 'applications';
+export type LayerFamily = keyof KerasLayerFamilies | 'applications' | 'keras_hub';
 
 /** The class names of one family (`FamilyClassName<'pooling'>` = `'MaxPooling1D' | …`). */
 export type FamilyClassName<F extends keyof KerasLayerFamilies> = keyof KerasLayerFamilies[F] & string;
@@ -49,8 +50,11 @@ export type LayerClassName = {
 /** The `keras.applications` classes, by the engine's name (`applications.LayerScale`). */
 export type ApplicationClassName = keyof typeof APPLICATIONS_FAMILY;
 
+/** The keras_hub modeling classes, by the engine's name (`keras_hub.TransformerEncoder`). */
+export type KerasHubClassName = keyof typeof KERAS_HUB_FAMILY;
+
 /** Every class the engine may be asked to compile by name. */
-export type KnownClassName = LayerClassName | ApplicationClassName;
+export type KnownClassName = LayerClassName | ApplicationClassName | KerasHubClassName;
 
 /** One class' descriptor: its name and family with what its family table says of it. */
 export interface LayerClassDescriptor extends LayerClassInfo {
@@ -69,7 +73,11 @@ export const KERAS_LAYER_CLASSES: readonly LayerClassDescriptor[] = Object.entri
 ).flatMap(([family, table]) => describe(family as LayerFamily, table));
 
 const DESCRIPTORS = new Map<string, LayerClassDescriptor>(
-  [...KERAS_LAYER_CLASSES, ...describe('applications', APPLICATIONS_FAMILY)].map((d) => [d.name, d]),
+  [
+    ...KERAS_LAYER_CLASSES,
+    ...describe('applications', APPLICATIONS_FAMILY),
+    ...describe('keras_hub', KERAS_HUB_FAMILY),
+  ].map((d) => [d.name, d]),
 );
 
 /** The descriptor of a canonical class name (`applications.*` included), or undefined. */
@@ -80,6 +88,9 @@ export function layerClass(name: string): LayerClassDescriptor | undefined {
 /** The stored forms of the `keras.applications` classes, by the engine's name. */
 export const APPLICATION_CLASSES: Readonly<Record<ApplicationClassName, ApplicationClassInfo>> =
   APPLICATIONS_FAMILY;
+
+/** The stored forms of the keras_hub modeling classes, by the engine's name. */
+export const KERAS_HUB_CLASSES: Readonly<Record<KerasHubClassName, KerasHubClassInfo>> = KERAS_HUB_FAMILY;
 
 /** The augmentation layers, identity in `predict`, in their table's order. */
 export const AUGMENTATION_CLASS_NAMES = Object.keys(AUGMENTATION_FAMILY) as FamilyClassName<'augmentation'>[];

@@ -20,6 +20,7 @@ export const MERGING_FAMILY = {
   Average: { weights: 0 },
   Maximum: { weights: 0 },
   Minimum: { weights: 0 },
-  Concatenate: { weights: 0 },
+  // TFDConcat: what FeatureSpace(output_mode='concat') saves, a Concatenate on its `axis`
+  Concatenate: { aliases: ['TFDConcat'], weights: 0 },
   Dot: { weights: 0 },
 } satisfies LayerFamilyTable;

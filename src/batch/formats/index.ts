@@ -1,0 +1,55 @@
+import type { TensorSpec } from '../../engine/types.js';
+import { csvFormat } from './csv.js';
+import { jsonlFormat } from './jsonl.js';
+import { formatOfKey } from './select.js';
+import type { FileFormat, FormatOptions, StreamFormat } from './types.js';
+
+export { defaultInclude, formatOfKey, INPUT_FORMATS } from './select.js';
+export { type RecordFailure, type StreamContext, type StreamResult, scoreStreamFile } from './stream-file.js';
+export type {
+  FileFormat,
+  FormatOptions,
+  InputFormat,
+  OutputFormat,
+  StreamFormat,
+  StreamItem,
+} from './types.js';
+
+/** The formats of one job: which one each key is read as, and the stream format of record files. */
+export class JobFormats {
+  private readonly streams = new Map<FileFormat, StreamFormat>();
+
+  constructor(
+    private readonly specs: TensorSpec[],
+    private readonly outputs: TensorSpec[],
+    private readonly options: FormatOptions = {},
+  ) {}
+
+  formatOf(key: string): FileFormat {
+    return formatOfKey(key, this.options.inputFormat);
+  }
+
+  /** Whether an input of this key is read whole (the size limit applies) rather than streamed. */
+  readWhole(key: string): boolean {
+    return this.formatOf(key) === 'json';
+  }
+
+  /** The stream format of a record file's format (null for the seed's JSON files). */
+  stream(format: FileFormat): StreamFormat | null {
+    if (format === 'json' || format === 'zip') return null;
+    let made = this.streams.get(format);
+    if (!made) {
+      made =
+        format === 'csv'
+          ? csvFormat(this.specs, this.outputs, this.options)
+          : jsonlFormat(this.specs, this.options);
+      this.streams.set(format, made);
+    }
+    return made;
+  }
+
+  /** The key whose presence in the target shows an input's output was written (for resume). */
+  outputKey(key: string): string {
+    return this.stream(this.formatOf(key))?.outputKey(key) ?? key;
+  }
+}

@@ -1,0 +1,76 @@
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { InputError } from '../../util/errors.js';
+
+/** One line of a text stream: its bytes (without the line break) and its 1-based number. */
+export interface TextLine {
+  n: number;
+  bytes: Uint8Array;
+}
+
+/** Longest line accepted (a record); longer ones fail the file, since nothing after them can be told apart. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/** Ungzips a stream when its key ends in `.gz`. */
+export function maybeGunzip(key: string, body: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  if (!/\.gz$/i.test(key)) return body;
+  const gunzip = createGunzip();
+  const out = Readable.from(body).pipe(gunzip);
+  return (async function* () {
+    try {
+      for await (const chunk of out) yield chunk as Buffer;
+    } catch (error) {
+      throw new InputError('INPUT_NOT_GZIP', `not a valid gzip stream: ${(error as Error).message}`);
+    }
+  })();
+}
+
+/**
+ * Splits a byte stream into lines (LF or CRLF), holding only the current chunk and a partial line. Blank lines
+ * are skipped (their numbers still count); a last line without a line break is a line.
+ */
+export async function* splitLines(
+  body: AsyncIterable<Uint8Array>,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<TextLine[]> {
+  let carry: Buffer | null = null;
+  let n = 0;
+  for await (const raw of body) {
+    let chunk = Buffer.isBuffer(raw) ? raw : Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    if (carry) {
+      chunk = Buffer.concat([carry, chunk]);
+      carry = null;
+    }
+    const lines: TextLine[] = [];
+    let start = 0;
+    for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
+      n += 1;
+      const line = trimLine(chunk.subarray(start, nl));
+      if (line) lines.push({ n, bytes: line });
+      start = nl + 1;
+    }
+    if (start < chunk.length) {
+      // The partial line keeps its own copy: the chunk it came from can go.
+      carry = Buffer.from(chunk.subarray(start));
+      if (carry.length > maxLineBytes) {
+        throw new InputError('INPUT_LINE_TOO_LONG', `line ${n + 1} is longer than ${maxLineBytes} bytes`);
+      }
+    }
+    if (lines.length > 0) yield lines;
+  }
+  if (carry) {
+    const line = trimLine(carry);
+    if (line) yield [{ n: n + 1, bytes: line }];
+  }
+}
+
+/** The line without a trailing CR, or null when it is blank. */
+function trimLine(line: Buffer): Buffer | null {
+  let end = line.length;
+  if (end > 0 && line[end - 1] === 13) end -= 1;
+  for (let i = 0; i < end; i += 1) {
+    const c = line[i];
+    if (c !== 32 && c !== 9) return line.subarray(0, end);
+  }
+  return null;
+}
