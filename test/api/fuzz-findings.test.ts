@@ -89,6 +89,21 @@ describe('schemathesis findings', () => {
     expect([empty.statusCode, empty.json().error.code]).toEqual([422, 'MODEL_FILE_EMPTY']);
   });
 
+  it('well-formed JSON with a __proto__ key is refused as 422 (it may match the schema); broken JSON is 400', async () => {
+    const post = (payload: string) =>
+      h.call({
+        method: 'POST',
+        url: '/api/v1/connections',
+        headers: { 'content-type': 'application/json' },
+        payload,
+      });
+    const proto = await post('{"type": "local", "__proto__": {"polluted": true}}');
+    expect([proto.statusCode, proto.json().error.code]).toEqual([422, 'FORBIDDEN_KEY']);
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    const broken = await post('{"type": "local", "__proto__": ');
+    expect([broken.statusCode, broken.json().error.code]).toEqual([400, 'INVALID_JSON']);
+  });
+
   it('a path parameter within its maxLength reaches the route, a longer one is a 400 (was 414)', async () => {
     const within = await h.call({ method: 'GET', url: `/api/v1/jobs/${'j'.repeat(150)}` });
     expect(within.statusCode).toBe(404);
