@@ -99,7 +99,7 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
       const framework = b.framework ?? {};
       if (framework.name && !/keras|tensorflow/i.test(framework.name))
         throw new ApiError(
-          400,
+          422,
           'VALIDATION_FAILED',
           `body.framework.name: "${framework.name}" is not served here (keras or tensorflow)`,
         );
