@@ -80,14 +80,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
   const timeouts = timeoutsOf(options);
   const app = Fastify({
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    ...(options.tls
+      ? { https: { cert: options.tls.cert, key: options.tls.key, maxHeaderSize: 64 * 1024 } }
+      : {}),
     loggerInstance: logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? APP_DEFAULTS.bodyLimit,
     requestTimeout: timeouts.request,
     ajv: { customOptions: { removeAdditional: false } },
     // Far above any documented path parameter's maxLength (200), so a longer one is a 400 from validation.
-    maxParamLength: 8192,
+    routerOptions: { maxParamLength: 8192 },
     // Room for every documented query string (a 2,048-character key is up to 24 KiB percent-encoded).
     http: { maxHeaderSize: 64 * 1024 },
     clientErrorHandler,

@@ -30,6 +30,16 @@ const bodyless = (req: FastifyRequest): boolean =>
   !['POST', 'PUT', 'PATCH'].includes(req.method) ||
   (req.routeOptions.schema?.body === undefined && !rawBodyRoute(req));
 
+/** Whether `text` is JSON at all (parsed into a throw-away value: own keys only, nothing polluted). */
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether the route reads its body as raw bytes (`config: { rawBody: true }`, e.g. a model file upload). */
 const rawBodyRoute = (req: FastifyRequest): boolean =>
   Boolean((req.routeOptions.config as { rawBody?: boolean } | undefined)?.rawBody);
@@ -53,7 +63,18 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
         return done(
           new ApiError(400, 'INVALID_JSON', `the JSON body is nested more than ${MAX_JSON_DEPTH} deep`),
         );
-      return parse(req, text, done);
+      return parse(req, text, (error, value) => {
+        if (error && isJson(text))
+          // Well-formed JSON refused for a `__proto__` or `constructor.prototype` key (prototype poisoning).
+          return done(
+            new ApiError(
+              422,
+              'FORBIDDEN_KEY',
+              'the JSON body holds a "__proto__" or "constructor.prototype" key',
+            ),
+          );
+        return done(error, value);
+      });
     },
   );
   app.addContentTypeParser(

@@ -318,7 +318,7 @@ describe('routes for IBM WML clients', () => {
       url: '/v3/wml_instances/inst/deployments',
       payload: { name: 'x', type: 'online', deployable_asset_url: 'http://h/nothing' },
     });
-    expect(res.statusCode).toBe(400);
+    expect(res.statusCode).toBe(422); // a string as the schema says, but no model's URL
     expect(res.json().errors[0].message).toMatch(/deployable_asset_url/);
 
     for (const d of [online, batch]) {

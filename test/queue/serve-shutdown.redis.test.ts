@@ -3,29 +3,21 @@
  * batch jobs back (left `running`, resumed on the next start) and closes the database; when that cannot finish
  * within `--shutdown-timeout` (Redis gone under `serve --redis`) it exits 3 naming the jobs it left.
  */
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
+import { manyInputs, startWithRunningJob } from '../helpers/running-job.js';
 import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
-import { repoRoot } from '../helpers/shared.js';
 
-const INPUTS = 3000; // about a minute of scoring here: the job is surely running when the signal comes
 let work: string;
 let redis: TestRedis | undefined;
 const servers: ServeProcess[] = [];
+const serveWithRunningJob = (name: string, args: string[]) => startWithRunningJob(work, name, args, servers);
 
 beforeAll(async () => {
-  work = await mkdtemp(join(tmpdir(), 'kb-serve-stop-'));
-  await mkdir(join(work, 'files', 'in'), { recursive: true });
-  const input = join(repoRoot, 'examples', 'input', 'img1.json');
-  for (let i = 0; i < INPUTS; i += 50)
-    await Promise.all(
-      Array.from({ length: 50 }, (_, j) => copyFile(input, join(work, 'files', 'in', `img${i + j}.json`))),
-    );
+  work = await manyInputs();
 }, 60_000);
 
 afterAll(async () => {
@@ -33,40 +25,6 @@ afterAll(async () => {
   await redis?.stop().catch(() => undefined);
   if (work) await rm(work, { recursive: true, force: true });
 });
-
-/** A server on a fresh data dir with the example model, a local connection and a batch job running. */
-async function serveWithRunningJob(name: string, args: string[]) {
-  const dataDir = join(work, `${name}-data`);
-  const files = join(work, 'files');
-  const server = await startServe(dataDir, {}, undefined, ['--local-root', files, ...args]);
-  servers.push(server);
-  const key = server.printedKey as string;
-  const form = new FormData();
-  form.set('name', 'digits');
-  const model = await readFile(join(repoRoot, 'examples', 'models', 'mnist-cnn.keras'));
-  form.set('file', new Blob([model]), 'mnist-cnn.keras');
-  expect((await api(server, key, 'POST', '/api/v1/models', form)).status).toBe(201);
-  const conn = await api<{ id: string }>(server, key, 'POST', '/api/v1/connections', {
-    type: 'local',
-    path: files,
-  });
-  const created = await api<{ last_job: JobView }>(server, key, 'POST', '/api/v1/deployments', {
-    name,
-    type: 'batch',
-    model: 'digits',
-    source: { connection: conn.body.id, prefix: 'in' },
-    target: { connection: conn.body.id, prefix: `out-${name}` },
-  });
-  expect(created.status).toBe(201);
-  const jobId = created.body.last_job.id;
-  for (let i = 0; i < 400; i++) {
-    const job = await api<JobView>(server, key, 'GET', `/api/v1/jobs/${jobId}`);
-    if (job.body.status === 'running') break;
-    expect(job.body.status).toBe('queued');
-    await sleep(50);
-  }
-  return { server, key, dataDir, jobId };
-}
 
 it('hands a running job back and exits 0 within the timeout, an open event stream not holding it', async () => {
   const { server, key, dataDir, jobId } = await serveWithRunningJob('local', ['--shutdown-timeout', '20']);

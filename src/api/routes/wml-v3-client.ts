@@ -39,6 +39,17 @@ const PENDING_MS = 60 * 60 * 1000;
  * instance, the two-step model store of `/v3/ml_assets/models` (metadata, then the file) and the instance-wide
  * deployments (`deployable_asset_url`).
  */
+/** The content upload's body as OpenAPI describes it: required, the bytes of one of the accepted types. */
+const CONTENT_BODY = {
+  required: true,
+  content: Object.fromEntries(
+    ['application/octet-stream', 'application/gzip', 'application/zip'].map((type) => [
+      type,
+      { schema: { type: 'string', format: 'binary' } },
+    ]),
+  ),
+};
+
 export function wmlV3ClientRoutes(
   app: FastifyInstance,
   service: KerasBatchService,
@@ -89,7 +100,7 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
       const framework = b.framework ?? {};
       if (framework.name && !/keras|tensorflow/i.test(framework.name))
         throw new ApiError(
-          400,
+          422,
           'VALIDATION_FAILED',
           `body.framework.name: "${framework.name}" is not served here (keras or tensorflow)`,
         );
@@ -111,7 +122,7 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
     `${base}/:model_id/versions/:version_id/content`,
     {
       bodyLimit: maxUploadBytes,
-      config: { rawBody: true },
+      config: { rawBody: true, openapiBody: CONTENT_BODY },
       schema: {
         tags,
         summary: 'Upload the model file: a tar.gz, tar or zip holding one .h5/.hdf5/.keras file, or the file',
@@ -210,7 +221,7 @@ function modelRefOf(body: WmlInstanceDeploymentInput): string {
     const m = /\/(?:published_models|ml_assets\/models)\/([^/?#]+)/.exec(body.deployable_asset_url);
     if (!m)
       throw new ApiError(
-        400,
+        422,
         'VALIDATION_FAILED',
         'body.deployable_asset_url: not a model URL (…/published_models/{id} or …/v3/ml_assets/models/{id})',
       );
@@ -219,7 +230,7 @@ function modelRefOf(body: WmlInstanceDeploymentInput): string {
   const ref = body.published_model?.guid ?? body.model;
   if (!ref)
     throw new ApiError(
-      400,
+      422,
       'VALIDATION_FAILED',
       'body: missing field "deployable_asset_url" (the URL of the published model to deploy)',
     );

@@ -167,10 +167,14 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   const resumed = await service.start();
   if (resumed.length) logger.info({ jobs: resumed }, 'queued jobs left by the last run');
+  // The jobs running at the signal stay `running` in the database (handed back, or cut off by the deadline):
+  // those are what a stop leaves, whether or not their runners have let go by then.
+  let left: string[] = [];
   await new Promise<void>((resolve) => {
     const stop = (signal: string) => {
+      left = service.jobs.runningIds();
       logger.info(
-        { signal, jobs: service.jobs.runningIds() },
+        { signal, jobs: left },
         'stopping: no new requests; running jobs are handed back and resume on the next start (signal again to stop now)',
       );
       resolve();
@@ -185,7 +189,7 @@ async function serve(o: ServeOptions): Promise<void> {
       ['the requests in flight', () => app.close()],
       ['handing back the running jobs and closing the database', () => service.close()],
     ],
-    () => service.jobs.runningIds(),
+    () => [...new Set([...left, ...service.jobs.runningIds()])],
   );
   logger.info('stopped');
 }
