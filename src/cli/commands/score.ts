@@ -362,8 +362,13 @@ async function preflight(
   source: import('../../storage/index.js').BucketDriver,
   target: import('../../storage/index.js').BucketDriver,
 ) {
-  const pages = source.list(undefined, { pageSize: 1 })[Symbol.asyncIterator]();
-  await pages.next();
-  await pages.return?.();
-  await target.head('_keras-batch/.probe');
+  // A listing, not a HEAD: S3 answers HEAD on a missing bucket with a bare 404, a listing with NoSuchBucket.
+  for (const [store, prefix] of [
+    [source, undefined],
+    [target, '_keras-batch/'],
+  ] as const) {
+    const pages = store.list(prefix, { pageSize: 1 })[Symbol.asyncIterator]();
+    await pages.next();
+    await pages.return?.();
+  }
 }
