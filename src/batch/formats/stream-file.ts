@@ -1,7 +1,8 @@
 import type { Tensor, TensorSpec } from '../../engine/types.js';
 import { concatRecords, type InputRecords } from '../../scoring/index.js';
-import { type BucketDriver, isStorageError, openObjectStream, putObjectStream } from '../../storage/index.js';
+import { type BucketDriver, openObjectStream, putObjectStream } from '../../storage/index.js';
 import type { Stage } from '../types.js';
+import { stagedPages } from './staged-pages.js';
 import type { StreamFormat, StreamItem } from './types.js';
 
 /** What scoring a record file needs from the job. */
@@ -120,24 +121,7 @@ export async function scoreStreamFile(
     return text;
   };
   async function* output(): AsyncGenerator<string> {
-    const pages = file.items(object.body)[Symbol.asyncIterator]();
-    let seen = 0;
-    for (;;) {
-      at.stage = 'read';
-      let step: IteratorResult<StreamItem[]>;
-      try {
-        step = await pages.next();
-      } catch (error) {
-        at.stage = isStorageError(error) ? 'read' : 'parse';
-        throw error;
-      }
-      if (step.done) break;
-      at.stage = 'parse';
-      let page = step.value;
-      if (ctx.recordLimit !== undefined) {
-        page = page.slice(0, Math.max(0, ctx.recordLimit - seen));
-        seen += page.length;
-      }
+    for await (const page of stagedPages(file.items(object.body), at, ctx.recordLimit)) {
       for (const item of page) {
         if (item.records) {
           const shape = shapeOf(item.records);
@@ -150,10 +134,6 @@ export async function scoreStreamFile(
         if (current.ok.length >= ctx.batchSize || current.items.length >= 4 * ctx.batchSize) close();
       }
       while (queue.length > AHEAD) yield await emit(queue.shift() as Group);
-      if (ctx.recordLimit !== undefined && seen >= ctx.recordLimit) {
-        await pages.return?.(undefined);
-        break;
-      }
     }
     close();
     while (queue.length > 0) yield await emit(queue.shift() as Group);

@@ -2,9 +2,10 @@ import { Zip, ZipDeflate } from 'fflate';
 import type { Tensor, TensorSpec } from '../../engine/types.js';
 import { readZipEntries, ZIP_DEFAULT_LIMITS, type ZipEntry } from '../../scoring/formats/zip-entries.js';
 import { formatPrediction, type InputRecords, readInputFile } from '../../scoring/index.js';
-import { isStorageError, openObjectStream, putObjectStream } from '../../storage/index.js';
+import { openObjectStream, putObjectStream } from '../../storage/index.js';
 import { errorMessage, KerasBatchError } from '../../util/errors.js';
 import type { Stage } from '../types.js';
+import { stagedPages } from './staged-pages.js';
 import type { StreamContext, StreamResult } from './stream-file.js';
 
 /** How a zip of seed files is scored. */
@@ -107,33 +108,15 @@ export async function scoreZipFile(
   };
 
   async function* run(): AsyncGenerator<Uint8Array> {
-    const pages = readZipEntries(object.body, limits)[Symbol.asyncIterator]();
     let waiting: Scored[] = [];
-    let seen = 0;
-    for (;;) {
-      at.stage = 'read';
-      let step: IteratorResult<ZipEntry[]>;
-      try {
-        step = await pages.next();
-      } catch (error) {
-        at.stage = isStorageError(error) ? 'read' : 'parse';
-        throw error;
-      }
-      if (step.done) break;
-      at.stage = 'parse';
-      const room = ctx.recordLimit === undefined ? step.value.length : Math.max(0, ctx.recordLimit - seen);
-      for (const entry of step.value.slice(0, room)) waiting.push(parse(entry));
-      seen += Math.min(room, step.value.length);
+    for await (const page of stagedPages(readZipEntries(object.body, limits), at, ctx.recordLimit)) {
+      for (const entry of page) waiting.push(parse(entry));
       if (waiting.length >= ctx.batchSize) {
         await finish(waiting);
         waiting = [];
       }
       if (zipError) throw zipError;
       if (zipped.length > 0) yield* take();
-      if (ctx.recordLimit !== undefined && seen >= ctx.recordLimit) {
-        await pages.return?.(undefined);
-        break;
-      }
     }
     await finish(waiting);
     at.stage = 'write';
