@@ -1,52 +1,21 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatchJob } from '../../../src/batch/index.js';
-import { type OpenModel, openModel } from '../../../src/engine/open-model.js';
-import { createFsDriver } from '../../../src/storage/index.js';
+import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../helpers/shared.js';
+import { formatJobs } from './format-jobs.js';
 
 /** A small model with one input of 5 numbers and two outputs (5 and 4 values). */
 const modelPath = join(repoRoot, 'fixtures', 'models', 'hard_sigmoid.keras');
-let model: OpenModel;
-let work: string;
-
-beforeAll(async () => {
-  model = await openModel(modelPath, { threads: 1 });
-  work = mkdtempSync(join(tmpdir(), 'kb-csv-'));
-});
-afterAll(async () => {
-  await model.engine.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
-
-let n = 0;
-function folders() {
-  n += 1;
-  const source = join(work, `c${n}`, 'in');
-  const target = join(work, `c${n}`, 'out');
-  mkdirSync(source, { recursive: true });
-  return { source, target };
-}
-
-function job(source: string, target: string, extra: Partial<Parameters<typeof runBatchJob>[0]> = {}) {
-  return runBatchJob({
-    model: { engine: model.engine, sha256: model.sha256, name: 'hard_sigmoid.keras' },
-    source: createFsDriver({ root: source }),
-    target: createFsDriver({ root: target, create: true }),
-    ioThreads: 0,
-    ...extra,
-  });
-}
+const jobs = formatJobs(modelPath);
+const { folders, job } = jobs;
 
 const rowValues = (i: number) => [0, 1, 2, 3, 4].map((k) => Math.round(Math.sin(i * 5 + k) * 3000) / 1000);
 
 /** The engine's outputs for rows `rows` fed as one batch. */
 async function expected(rows: number[][]) {
   const data = new Float32Array(rows.flat());
-  return model.engine.predict([{ data, dims: [rows.length, 5] }]);
+  return jobs.model().engine.predict([{ data, dims: [rows.length, 5] }]);
 }
 
 const HEADER = [

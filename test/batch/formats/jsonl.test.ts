@@ -1,51 +1,26 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatchJob } from '../../../src/batch/index.js';
-import { type OpenModel, openModel } from '../../../src/engine/open-model.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readInputFile } from '../../../src/scoring/index.js';
-import { createFsDriver } from '../../../src/storage/index.js';
 import { exampleInputs, exampleModel } from '../../helpers/batch-files.js';
+import { formatJobs } from './format-jobs.js';
 
-let model: OpenModel;
-let work: string;
+const jobs = formatJobs(exampleModel);
+const { folders, job } = jobs;
+
 /** The ten example digits: their `values` JSON text, and the engine's own outputs for each (fed alone). */
 const digits: { values: string; prediction: number[] }[] = [];
 
 beforeAll(async () => {
-  model = await openModel(exampleModel, { threads: 1 });
-  work = mkdtempSync(join(tmpdir(), 'kb-jsonl-'));
   for (const text of exampleInputs()) {
     const values = JSON.stringify(JSON.parse(text).values);
-    const [out] = await model.engine.predict(readInputFile(Buffer.from(text), model.engine.inputs).tensors);
+    const [out] = await jobs
+      .model()
+      .engine.predict(readInputFile(Buffer.from(text), jobs.model().engine.inputs).tensors);
     digits.push({ values, prediction: Array.from(out.data) });
   }
 });
-afterAll(async () => {
-  await model.engine.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
-
-let n = 0;
-function folders() {
-  n += 1;
-  const source = join(work, `j${n}`, 'in');
-  const target = join(work, `j${n}`, 'out');
-  mkdirSync(source, { recursive: true });
-  return { source, target };
-}
-
-function job(source: string, target: string, extra: Partial<Parameters<typeof runBatchJob>[0]> = {}) {
-  return runBatchJob({
-    model: { engine: model.engine, sha256: model.sha256, name: 'mnist-cnn.keras' },
-    source: createFsDriver({ root: source }),
-    target: createFsDriver({ root: target, create: true }),
-    ioThreads: 0,
-    ...extra,
-  });
-}
 
 const readLines = (path: string) =>
   readFileSync(path, 'utf8')
@@ -73,7 +48,7 @@ describe('JSON Lines inputs', () => {
       const shape = i % 3;
       if (shape === 0) lines.push(`{"values": ${digits[d].values}}`);
       else if (shape === 1) lines.push(digits[d].values);
-      else lines.push(`{"${model.engine.inputs[0].name}": ${digits[d].values}, "other": [1, 2]}`);
+      else lines.push(`{"${jobs.model().engine.inputs[0].name}": ${digits[d].values}, "other": [1, 2]}`);
     }
     writeFileSync(join(source, 'digits.jsonl'), `${lines.join('\n')}\n`);
     const report = await job(source, target, { batchSize: 64 });

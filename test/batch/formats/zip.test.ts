@@ -1,45 +1,13 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runBatchJob } from '../../../src/batch/index.js';
-import { type OpenModel, openModel } from '../../../src/engine/open-model.js';
+import { describe, expect, it } from 'vitest';
 import { readZipEntries, unsafeEntryName } from '../../../src/scoring/formats/zip-entries.js';
-import { createFsDriver } from '../../../src/storage/index.js';
 import { exampleInputs, exampleModel } from '../../helpers/batch-files.js';
+import { formatJobs } from './format-jobs.js';
 
-let model: OpenModel;
-let work: string;
 const inputs = exampleInputs();
-
-beforeAll(async () => {
-  model = await openModel(exampleModel, { threads: 1 });
-  work = mkdtempSync(join(tmpdir(), 'kb-zip-'));
-});
-afterAll(async () => {
-  await model.engine.dispose();
-  rmSync(work, { recursive: true, force: true });
-});
-
-let n = 0;
-function folders() {
-  n += 1;
-  const source = join(work, `z${n}`, 'in');
-  const target = join(work, `z${n}`, 'out');
-  mkdirSync(source, { recursive: true });
-  return { source, target };
-}
-
-function job(source: string, target: string, extra: Partial<Parameters<typeof runBatchJob>[0]> = {}) {
-  return runBatchJob({
-    model: { engine: model.engine, sha256: model.sha256, name: 'mnist-cnn.keras' },
-    source: createFsDriver({ root: source }),
-    target: createFsDriver({ root: target, create: true }),
-    ioThreads: 0,
-    ...extra,
-  });
-}
+const { folders, job } = formatJobs(exampleModel);
 
 /** A zip whose entries are taken as given (fflate writes `../` and absolute names as they are). */
 const zipOf = (entries: Record<string, string | Uint8Array>) =>
