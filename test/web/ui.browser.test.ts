@@ -6,8 +6,7 @@
  * Every page is checked with axe-core (no serious or critical violations) and screenshotted to artifacts/web/.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -17,6 +16,7 @@ import { mnistInputText } from '../helpers/mnist-files.js';
 import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
 import { LOOPBACK_S3, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { describeShared, repoRoot, sharedDir } from '../helpers/shared.js';
+import { axe } from './axe.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const MODEL = 'mnist-cnn-keras2.0.9-allysonaberg.h5';
@@ -27,32 +27,6 @@ const BAD: Record<string, string> = {
   'bad-no-values.json': '{"pixels": [1, 2, 3]}',
   'bad-shape.json': '{"values": [[1, 2, 3]]}',
 };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-
-/** axe-core in the page; returns the serious and critical violations (rule id: nodes). */
-async function axe(page: Page): Promise<string[]> {
-  // Through the DevTools protocol, not a <script> tag: the UI's CSP allows no inline script.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(axeSource);
-  const violations = await page.evaluate(async () => {
-    const w = window as unknown as {
-      axe: {
-        run: (
-          ctx: Document,
-          o: object,
-        ) => Promise<{ violations: { id: string; impact: string; nodes: { target: string[] }[] }[] }>;
-      };
-    };
-    const r = await w.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      nodes: v.nodes.map((n) => n.target.join(' ')),
-    }));
-  });
-  return violations
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).join(', ')}`);
-}
 
 describeShared('web UI in Chromium', () => {
   let s3: S3TestServer;
