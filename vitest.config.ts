@@ -6,6 +6,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './test/helpers/plain-summary-reporter.ts'],
   },
 });
