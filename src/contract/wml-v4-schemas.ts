@@ -152,6 +152,8 @@ export const DataReference = Open({
     bucket: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
     path: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
     file_name: Type.Optional(Type.String({ minLength: 1, maxLength: 4000 })),
+    /** A data asset's `/v2/assets/{id}` (refused: no data assets here). */
+    href: Type.Optional(Type.String({ maxLength: 4000 })),
   }),
 });
 export const V4JobInput = Open({
