@@ -23,6 +23,8 @@ import { v1ModelRoutes } from './routes/v1-models.js';
 import { v3Routes } from './routes/v3.js';
 import { IDENTITY_PATHS, wmlIdentityRoutes } from './routes/wml-identity.js';
 import { wmlV3ClientRoutes } from './routes/wml-v3-client.js';
+import { wmlV4Routes } from './routes/wml-v4.js';
+import { wmlV4DeploymentRoutes } from './routes/wml-v4-deployments.js';
 import { createValidatorCompiler } from './validation.js';
 import { isWebAsset, webRoutes } from './web-static.js';
 import { registerWmlErrors } from './wml-errors.js';
@@ -190,6 +192,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   v3Routes(app, service, observe);
   wmlIdentityRoutes(app, service);
   wmlV3ClientRoutes(app, service, maxUploadBytes);
+  wmlV4Routes(app, service, maxUploadBytes);
+  wmlV4DeploymentRoutes(app, service, observe);
   webRoutes(app);
   return app;
 }

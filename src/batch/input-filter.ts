@@ -18,6 +18,8 @@ export function createInputFilter(
   maxFileBytes: number,
   /** Whether an input is read whole (the size limit applies); streamed record files have none. */
   readWhole: (key: string) => boolean = () => true,
+  /** What a key outside `include` is: a failure (default), or ignored (a job that reads one named file). */
+  others: 'fail' | 'ignore' = 'fail',
 ): (entry: ObjectEntry) => Classification {
   const isInput = picomatch(include, { dot: true, nocase: true });
   return (entry) => {
@@ -30,6 +32,7 @@ export function createInputFilter(
       };
     }
     if (!isInput(entry.key)) {
+      if (others === 'ignore') return { kind: 'ignore' };
       return {
         kind: 'fail',
         code: 'INPUT_NOT_AN_INPUT',

@@ -97,6 +97,7 @@ class BatchRun {
       options.include ?? defaultInclude(options.formats?.inputFormat),
       maxFileBytes,
       (key) => this.formats.readWhole(key),
+      options.onlyInclude ? 'ignore' : 'fail',
     );
     this.io = new Semaphore(this.concurrency);
     this.streaming = new Semaphore(this.concurrency);

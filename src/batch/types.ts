@@ -91,6 +91,8 @@ export interface BatchJobOptions {
   maxFileBytes?: number;
   /** Glob patterns (matched on the key) of the inputs; others fail as "not an input file". Default `**\/*.json`. */
   include?: string[];
+  /** Keys outside `include` are skipped silently instead of failing (a job that reads one named file). */
+  onlyInclude?: boolean;
   /**
    * The failure limit. Failed records of record files (JSON Lines lines, CSV rows) count as failures too, and
    * their files' records as finished inputs, for a percentage.

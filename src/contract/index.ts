@@ -8,3 +8,4 @@ export * from './client.js';
 export * from './schemas.js';
 export * from './v3-schemas.js';
 export * from './wml-client-schemas.js';
+export * from './wml-v4-schemas.js';

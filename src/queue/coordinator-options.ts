@@ -30,6 +30,8 @@ export interface DistributedJobOptions {
   concurrency?: number;
   maxFileBytes?: number;
   include?: string[];
+  /** Keys outside `include` are skipped silently instead of failing (a job that reads one named file). */
+  onlyInclude?: boolean;
   /** Stop early (no more shards enqueued, waiting ones removed) once more inputs than this failed. */
   maxFailures?: FailureLimit;
   /** Workers skip inputs whose output was written from the same input version by the same model. */

@@ -192,7 +192,12 @@ class ShardCoordinator {
   /** Lists the source page by page into shards, waiting while `maxQueuedShards` are out. */
   private async list(): Promise<void> {
     const { o, tally } = this;
-    const classify = createInputFilter(o.include, this.settings.maxFileBytes);
+    const classify = createInputFilter(
+      o.include,
+      this.settings.maxFileBytes,
+      undefined,
+      o.onlyInclude ? 'ignore' : 'fail',
+    );
     for await (const page of o.source.list(undefined, { signal: o.signal })) {
       for (const entry of page) {
         const kind = classify(entry);

@@ -29,6 +29,7 @@ export {
   type JobRow,
   type JobStatus,
   JobStore,
+  type NewJobRow,
 } from './jobs.js';
 export { type ModelRow, ModelStore, type ModelVersionRow, type NewModelVersion } from './models.js';
 export {

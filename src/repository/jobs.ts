@@ -7,6 +7,25 @@ import type { Database, JobFailuresTable, JobsTable } from './types.js';
 export type JobRow = Selectable<JobsTable>;
 export type JobFailureRow = Selectable<JobFailuresTable>;
 export type JobPatch = Updateable<JobsTable>;
+/** The columns a job of a deployment's own places leaves out (null). */
+type JobOwnColumns =
+  | 'source_connection_id'
+  | 'source_bucket'
+  | 'source_prefix'
+  | 'target_connection_id'
+  | 'target_bucket'
+  | 'target_prefix'
+  | 'spec';
+export type NewJobRow = Omit<JobRow, JobOwnColumns> & Partial<Pick<JobRow, JobOwnColumns>>;
+const NO_OWN: Pick<JobRow, JobOwnColumns> = {
+  source_connection_id: null,
+  source_bucket: null,
+  source_prefix: null,
+  target_connection_id: null,
+  target_bucket: null,
+  target_prefix: null,
+  spec: null,
+};
 
 /** Job states; `completed`, `failed` and `canceled` are final. */
 export const JOB_STATUSES = ['queued', 'running', 'completed', 'failed', 'canceled'] as const;
@@ -17,9 +36,14 @@ export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'can
 export class JobStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(row: JobRow): Promise<JobRow> {
+  async insert(input: NewJobRow): Promise<JobRow> {
+    const row = { ...NO_OWN, ...input };
     await this.db.insertInto('jobs').values(row).execute();
     return row;
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.db.deleteFrom('jobs').where('id', '=', id).execute();
   }
 
   /** The job with this id; `REPO_NOT_FOUND` otherwise. */

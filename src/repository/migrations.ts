@@ -140,6 +140,21 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_key').on('audit_log').columns(['key_id', 'at']).execute();
     },
   },
+  '0003-job-places': {
+    async up(db: Kysely<unknown>) {
+      // A job may bind its own source and target (WML v4 deployment jobs); null: its deployment's.
+      for (const column of [
+        'source_connection_id',
+        'source_bucket',
+        'source_prefix',
+        'target_connection_id',
+        'target_bucket',
+        'target_prefix',
+        'spec',
+      ])
+        await db.schema.alterTable('jobs').addColumn(column, 'text').execute();
+    },
+  },
 };
 
 /** Serves the in-code migrations to Kysely's `Migrator`. */

@@ -93,6 +93,15 @@ export interface JobsTable {
   duration_ms: number | null;
   files_per_second: number | null;
   records_per_second: number | null;
+  /** A job's own source and target (WML v4 deployment jobs); null: its deployment's. */
+  source_connection_id: string | null;
+  source_bucket: string | null;
+  source_prefix: string | null;
+  target_connection_id: string | null;
+  target_bucket: string | null;
+  target_prefix: string | null;
+  /** JSON of a WML v4 deployment job: its name, references (keys masked), inline input and predictions. */
+  spec: string | null;
 }
 
 export interface JobFailuresTable {

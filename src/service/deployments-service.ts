@@ -40,7 +40,8 @@ export class DeploymentsService {
     private readonly checkEndpoint: (endpoint: string | null) => Promise<void>,
   ) {}
 
-  private async place(repo: Repository, p: PlaceInput | undefined, what: string) {
+  /** A place's connection (a new one stored in `repo`), checked: its bucket, its folder's root, its endpoint. */
+  async place(repo: Repository, p: PlaceInput | undefined, what: string) {
     if (!p) throw new ServiceError('SERVICE_INVALID', `a batch deployment needs a ${what}`);
     const connection =
       typeof p.connection === 'string'
@@ -61,7 +62,7 @@ export class DeploymentsService {
    */
   async create(input: NewDeploymentInput): Promise<DeploymentView> {
     const id = await this.repo.transaction((repo) => this.insert(repo, input));
-    if (input.type === 'batch' && input.start !== false) await this.run(id);
+    if (input.type === 'batch' && input.start !== false && !input.jobPlaces) await this.run(id);
     return this.get(id);
   }
 
@@ -87,7 +88,9 @@ export class DeploymentsService {
       options: JSON.stringify(input.options ?? {}),
       created_at: now(),
     };
-    if (input.type === 'batch') {
+    if (input.type === 'batch' && input.jobPlaces && !input.source && !input.target) {
+      // a batch deployment whose jobs bring their own source and target (WML v4 deployment jobs)
+    } else if (input.type === 'batch') {
       const source = await this.place(repo, input.source, 'source');
       const target = await this.place(repo, input.target, 'target');
       if (locationsOverlap(source.location, target.location)) {
@@ -134,6 +137,11 @@ export class DeploymentsService {
     const deployment = await this.repo.deployments.get(id);
     if (deployment.type !== 'batch')
       throw new ServiceError('SERVICE_NOT_BATCH', `deployment ${id} is an online deployment: it has no jobs`);
+    if (!deployment.source_connection_id)
+      throw new ServiceError(
+        'SERVICE_INVALID',
+        `deployment ${id} has no source or target: its jobs name their own (WML v4 deployment jobs)`,
+      );
     const job = await this.repo.jobs.insert({
       id: newId(),
       deployment_id: id,

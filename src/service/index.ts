@@ -6,8 +6,10 @@
 
 export { JOB_STATUSES, type JobStatus } from '../repository/index.js';
 export type { ObjectListing, ObjectPreview } from './connections-service.js';
+export type { DeploymentJobView } from './deployment-jobs-service.js';
 export { ServiceError, type ServiceErrorCode } from './errors.js';
 export type * from './inputs.js';
+export type { InlineInput, InlinePrediction, JobSpec } from './job-spec.js';
 export {
   type ApiKeyView,
   type AuditEntryView,

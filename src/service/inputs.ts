@@ -54,6 +54,24 @@ export interface NewDeploymentInput {
   options?: DeploymentOptionsInput;
   /** Start a job at once (batch only). Default true. */
   start?: boolean;
+  /** A batch deployment without source and target: each job names its own (WML v4 deployment jobs). */
+  jobPlaces?: boolean;
+}
+
+/** A job that names its own places (WML v4 `deployment_jobs`): inline records, or a source and a target. */
+export interface NewDeploymentJobInput {
+  deployment: string;
+  name: string;
+  /** The request as shown back in the job's record: every key already masked. */
+  request: Record<string, unknown>;
+  /** Inline records (WML v4 `input_data`), scored with predictions in the job's record. */
+  inputData?: { id?: string; fields?: string[]; values: unknown }[];
+  source?: PlaceInput;
+  target?: PlaceInput;
+  /** Globs of the inputs read under the source (a reference naming one file). */
+  include?: string[];
+  /** `zip`: a zip input gives one zip of outputs. */
+  outputFormat?: 'zip';
 }
 
 /** Paging of listings. */

@@ -8,11 +8,12 @@ import {
 } from '../batch/index.js';
 import type { JobReport, ProgressEvent } from '../batch/types.js';
 import { type JobStatus, now, type Repository, type SecretBox } from '../repository/index.js';
-import { formatLocation, locationsOverlap } from '../storage/index.js';
+import { formatLocation } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
 import type { EndpointPolicy } from './endpoint-policy.js';
 import type { AbortReason, JobRunner } from './job-runner.js';
+import { type InlineInput, type InlinePrediction, type JobSpec, jobSpecOf, placesClash } from './job-spec.js';
 import type { LocalRoots } from './local-roots.js';
 import { type JobView, jobView } from './views.js';
 
@@ -43,6 +44,8 @@ export interface JobExecutorOptions {
   maxConcurrentJobs?: number;
   /** How often counts are written to the database while a job runs, in ms. Default 1,000. */
   persistIntervalMs?: number;
+  /** Scores a job's inline input (WML v4 `input_data`) with its deployment: the predictions, in order. */
+  inline?: (deploymentId: string, inputs: InlineInput[]) => Promise<InlinePrediction[]>;
 }
 
 /**
@@ -154,6 +157,18 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     this.emit('job', jobView(await this.o.repository.jobs.get(id)));
   }
 
+  /** A job's inline records scored (WML v4 `input_data`): the job's patch with the predictions in its spec. */
+  private async scoreInline(deploymentId: string, spec: JobSpec, inputs: InlineInput[]) {
+    if (!this.o.inline) throw new Error('this server scores no inline job input');
+    const predictions = await this.o.inline(deploymentId, inputs);
+    return {
+      spec: JSON.stringify({ ...spec, predictions }),
+      total: inputs.length,
+      scored: inputs.length,
+      listing_done: 1,
+    };
+  }
+
   private async execute(id: string, resume: boolean, run: Running): Promise<void> {
     const { repository: repo, logger } = this.o;
     const job = await repo.jobs.get(id);
@@ -174,13 +189,20 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       const deployment = await repo.deployments.get(job.deployment_id);
       const version = await repo.models.getVersion(deployment.model_version_id);
       const options = JSON.parse(deployment.options) as DeploymentOptionsRow;
-      const sourceConn = await repo.connections.get(deployment.source_connection_id ?? '');
-      const targetConn = await repo.connections.get(deployment.target_connection_id ?? '');
-      const sourcePlace = { bucket: deployment.source_bucket, prefix: deployment.source_prefix ?? '' };
-      const targetPlace = { bucket: deployment.target_bucket, prefix: deployment.target_prefix ?? '' };
+      const spec = jobSpecOf(job);
+      if (spec?.input_data) {
+        await finish('completed', await this.scoreInline(deployment.id, spec, spec.input_data));
+        return;
+      }
+      // A job of its own (WML v4) reads and writes its own places; others their deployment's.
+      const own = job.source_connection_id !== null ? job : deployment;
+      const sourceConn = await repo.connections.get(own.source_connection_id ?? '');
+      const targetConn = await repo.connections.get(own.target_connection_id ?? '');
+      const sourcePlace = { bucket: own.source_bucket, prefix: own.source_prefix ?? '' };
+      const targetPlace = { bucket: own.target_bucket, prefix: own.target_prefix ?? '' };
       const sourceLoc = placeLocation(sourceConn, sourcePlace);
       const targetLoc = placeLocation(targetConn, targetPlace);
-      if (locationsOverlap(sourceLoc, targetLoc)) {
+      if (placesClash(sourceLoc, targetLoc, spec)) {
         await finish('failed', {
           status_message: `the target ${formatLocation(targetLoc)} overlaps the source ${formatLocation(sourceLoc)}`,
         });
@@ -232,7 +254,11 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         batchSize: options.batch_size,
         concurrency: options.concurrency,
         maxFailures: options.max_failures ? parseFailureLimit(options.max_failures) : undefined,
-        formats: formatOptions(options),
+        formats: {
+          ...formatOptions(options),
+          ...(spec?.output_format ? { outputFormat: spec.output_format } : {}),
+        },
+        include: spec?.include,
         resume: resume || Boolean(job.interrupted),
         signal: run.controller.signal,
         onProgress,

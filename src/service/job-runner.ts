@@ -30,6 +30,8 @@ export interface JobRunContext {
   maxFailures?: FailureLimit;
   /** How inputs are read (the deployment's `input_format` and its options). */
   formats?: FormatOptions;
+  /** Only these inputs under the source (globs), others skipped: a job that reads one named file. */
+  include?: string[];
   /** Skip inputs already scored from the same input version by the same model. */
   resume: boolean;
   /** Aborted with an {@link AbortReason} as its reason. */
@@ -68,6 +70,7 @@ export function localJobRunner(engines: EngineCache): JobRunner {
         concurrency: c.concurrency,
         maxFailures: c.maxFailures,
         formats: c.formats,
+        ...(c.include ? { include: c.include, onlyInclude: true } : {}),
         resume: c.resume,
         signal: c.signal,
         onProgress: c.onProgress,

@@ -12,6 +12,7 @@ import {
 import type { BucketDriver } from '../storage/index.js';
 import { openArtifactStore } from './artifacts.js';
 import { ConnectionsService } from './connections-service.js';
+import { DeploymentJobsService } from './deployment-jobs-service.js';
 import { DeploymentsService } from './deployments-service.js';
 import { type DistributedRunnerOptions, distributedJobRunner } from './distributed-runner.js';
 import { EndpointPolicy } from './endpoint-policy.js';
@@ -70,6 +71,8 @@ export class KerasBatchService {
   readonly models: ModelsService;
   readonly connections: ConnectionsService;
   readonly deployments: DeploymentsService;
+  /** Jobs that name their own source and target or carry inline records (WML v4 deployment jobs). */
+  readonly deploymentJobs: DeploymentJobsService;
   readonly online: OnlineService;
   readonly keys: KeysService;
   /** Signed bearer tokens for IBM's WML clients, standing for API keys. */
@@ -103,6 +106,7 @@ export class KerasBatchService {
       endpoints,
       logger,
       maxConcurrentJobs: options.maxConcurrentJobs,
+      inline: (deploymentId, inputs) => this.deploymentJobs.predict(deploymentId, inputs),
     });
     this.models = new ModelsService(repo, artifacts, files, this.engines, logger, options.threads);
     this.connections = new ConnectionsService(repo, box, roots, endpoints);
@@ -115,6 +119,7 @@ export class KerasBatchService {
       roots,
       (endpoint) => this.connections.checkEndpoint(endpoint),
     );
+    this.deploymentJobs = new DeploymentJobsService(repo, this.jobs, this.deployments, this.online);
     this.keys = new KeysService(repo);
     this.tokens = new TokensService(this.keys, options.tokenKey);
   }

@@ -20,7 +20,7 @@ const ROLES: Role[] = ['admin', 'editor', 'viewer', 'scorer'];
 function policy(method: string, path: string): Need {
   if (path === '/api/v1/me') return 'any';
   if (path.startsWith('/api/v1/keys') || path === '/api/v1/audit') return 'admin';
-  if (path.endsWith('/online')) return 'scorer';
+  if (path.endsWith('/online') || path.endsWith('/predictions')) return 'scorer';
   if (/^\/api\/v1\/connections\/:id\/(buckets|objects|object)$/.test(path)) return 'editor';
   if (path.startsWith('/api/v1/connections') && method !== 'GET') return 'admin';
   return method === 'GET' ? 'viewer' : 'editor';

@@ -3,7 +3,7 @@
  * opens a fresh, migrated, empty repository.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type JobRow, newId, now, type Repository, RepositoryError } from '../../src/repository/index.js';
+import { type NewJobRow, newId, now, type Repository, RepositoryError } from '../../src/repository/index.js';
 
 export interface RepositoryFactory {
   open(): Promise<Repository>;
@@ -31,7 +31,7 @@ const version = (modelId: string, id = newId()) => ({
   created_at: now(),
 });
 
-const job = (deploymentId: string, status = 'queued', created_at = now()): JobRow => ({
+const job = (deploymentId: string, status = 'queued', created_at = now()): NewJobRow => ({
   id: newId(),
   deployment_id: deploymentId,
   status,

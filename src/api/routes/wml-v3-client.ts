@@ -40,7 +40,7 @@ const PENDING_MS = 60 * 60 * 1000;
  * deployments (`deployable_asset_url`).
  */
 /** The content upload's body as OpenAPI describes it: required, the bytes of one of the accepted types. */
-const CONTENT_BODY = {
+export const CONTENT_BODY = {
   required: true,
   content: Object.fromEntries(
     ['application/octet-stream', 'application/gzip', 'application/zip'].map((type) => [
@@ -66,7 +66,7 @@ export function wmlV3ClientRoutes(
 }
 
 /** A name no model has yet: `name`, else `name (2)`, `name (3)`... (WML allowed duplicate names; we do not). */
-async function freeName(service: KerasBatchService, name: string): Promise<string> {
+export async function freeName(service: KerasBatchService, name: string): Promise<string> {
   if (!(await service.models.exists(name))) return name;
   for (let n = 2; n < 1000; n++) {
     const candidate = `${name} (${n})`;
