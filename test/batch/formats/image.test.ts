@@ -19,7 +19,7 @@ const gray = (pixels: Uint8Array, width = 28, height = 28) =>
   sharp(pixels, { raw: { width, height, channels: 1 } });
 
 /** A 24-bit bottom-up BMP of gray pixels (what Windows and Pillow write). */
-export function bmp24(pixels: Uint8Array, width: number, height: number): Buffer {
+function bmp24(pixels: Uint8Array, width: number, height: number): Buffer {
   const stride = Math.ceil((width * 3) / 4) * 4;
   const out = Buffer.alloc(54 + stride * height);
   out.write('BM', 0, 'latin1');
