@@ -144,11 +144,17 @@ export async function imageBench(ctx: BenchContext, work: string, cnn: string): 
     ...['--source', pngIn, '--target', join(work, 'png-out')],
   ]);
   ctx.log('images: MobileNetV2 on pre-decoded tensors, then the JPEGs folder to folder');
-  const engine = await engineRate(mobilenet, 32, quick ? 4_000 : 10_000);
+  // Before and after the job, averaged: a shared machine's load changes over a run.
+  const engineBefore = await engineRate(mobilenet, 32, quick ? 4_000 : 10_000);
   const jpg = await runScore(ctx.repoRoot, [
     ...['--model', mobilenet, '--threads', '2', '--batch-size', '32', '--scale', 'unit'],
     ...['--source', jpgIn, '--target', join(work, 'jpg-out')],
   ]);
+  const engineAfter = await engineRate(mobilenet, 32, quick ? 4_000 : 10_000);
+  const engine = (engineBefore + engineAfter) / 2;
+  notes.push(
+    `MobileNetV2 engine rate before / after the JPEG job: ${fmt(engineBefore)} / ${fmt(engineAfter)} records/s`,
+  );
   ctx.log('images: Python (Pillow + Keras batched predict)');
   const pyPng = await pythonRate(
     ctx,
