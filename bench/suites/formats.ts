@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openModel } from '../../src/engine/open-model.js';
 import { readInputFile } from '../../src/scoring/index.js';
+import { imageBench } from '../batch/image-formats.js';
 import { writeInputs } from '../batch/inputs.js';
 import { buildCli, runScore } from '../batch/run-cli.js';
 import type { BenchContext, Suite, SuiteResult } from '../lib/suite.js';
@@ -107,16 +108,23 @@ export const formatsSuite: Suite = {
           String(jsonl.peakMiB === null ? '?' : Math.round(jsonl.peakMiB)),
         ],
       ];
+      const images = await imageBench(ctx, work, model);
+      notes.push(...images.notes);
       const ratio = jsonl.report.recordsPerSecond / engine;
       notes.push(`inputs: ${origin}; ${files} seed files, ${records} JSON Lines records`);
       return {
-        lines: formatTable(['case', 'records/s', 'of engine', 'peak MiB'], rows),
+        lines: [
+          ...formatTable(['case', 'records/s', 'of engine', 'peak MiB'], rows),
+          '',
+          ...formatTable(['images', 'files/s', 'of engine', 'vs Python', 'peak MiB'], images.rows),
+        ],
         data: {
           engine,
           seed: seed.report.recordsPerSecond,
           jsonl: jsonl.report.recordsPerSecond,
           seedPeakMiB: seed.peakMiB,
           jsonlPeakMiB: jsonl.peakMiB,
+          images: images.data,
         },
         targets: [
           {
@@ -129,6 +137,7 @@ export const formatsSuite: Suite = {
             measured: `${jsonl.peakMiB === null ? '?' : Math.round(jsonl.peakMiB)} MiB`,
             pass: jsonl.peakMiB === null ? null : jsonl.peakMiB < 400,
           },
+          ...images.targets,
         ],
         notes,
       };

@@ -6,6 +6,10 @@ export {
   INPUT_FORMATS,
   type InputFormat,
   type OutputFormat,
+  RESIZE_MODES,
+  type ResizeMode,
+  SCALE_MODES,
+  type ScaleMode,
 } from './formats/index.js';
 export { DEFAULT_INCLUDE } from './input-filter.js';
 export { newJobId } from './job-id.js';

@@ -285,24 +285,27 @@ class BatchRun {
     return nonFiniteRecords(outputs, 0, count);
   }
 
-  /** A record file (JSON Lines, CSV): streamed in and out; its bad records fail alone. */
+  /** A record file (JSON Lines, CSV, zip) streamed in and out, its bad records failing alone; or an image or NumPy file. */
   private async scoreRecordFile(key: string, format: FileFormat, at: { stage: Stage }): Promise<void> {
     const stream = this.formats.stream(format);
     const ctx = this.streamContext;
-    // Waiting for a stream slot is waiting on the others' records: counted as at the batcher, so it flushes.
-    await this.waitScored(this.streaming.acquire());
-    let result: Awaited<ReturnType<typeof scoreStreamFile>>;
-    try {
-      result = stream
-        ? await scoreStreamFile(ctx, stream, key, at)
-        : await scoreZipFile(
-            ctx,
-            { specs: ctx.specs, maxEntryBytes: ctx.maxFileBytes, outputZip: this.formats.zipOutput },
-            key,
-            at,
-          );
-    } finally {
-      this.streaming.release();
+    // An image or NumPy file is read whole; a record file or zip waits for a stream slot, which is waiting on the
+    // others' records: counted as at the batcher, so it flushes.
+    let result = await this.formats.scoreWhole(ctx, format, key, at);
+    if (!result) {
+      await this.waitScored(this.streaming.acquire());
+      try {
+        result = stream
+          ? await scoreStreamFile(ctx, stream, key, at)
+          : await scoreZipFile(
+              ctx,
+              { specs: ctx.specs, maxEntryBytes: ctx.maxFileBytes, outputZip: this.formats.zipOutput },
+              key,
+              at,
+            );
+      } finally {
+        this.streaming.release();
+      }
     }
     this.ledger.record(key, result.version);
     const { counts, warnings } = this.tally;

@@ -156,12 +156,15 @@ export const DeploymentOptions = Strict({
   max_failures: Type.Optional(Type.String({ pattern: '^\\s*\\d+(\\.\\d+)?\\s*%?\\s*$' })),
   concurrency: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   /** How inputs are read (docs/input-formats.md); `auto` by each key's ending. */
-  input_format: Type.Optional(StringEnum(['auto', 'json', 'jsonl', 'csv', 'zip'])),
-  output_format: Type.Optional(StringEnum(['auto', 'csv', 'jsonl', 'zip'])),
+  input_format: Type.Optional(StringEnum(['auto', 'json', 'jsonl', 'csv', 'zip', 'npy', 'image'])),
+  output_format: Type.Optional(StringEnum(['auto', 'csv', 'jsonl', 'zip', 'json'])),
   id_field: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   columns: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 100000 })),
   id_column: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
   join: Type.Optional(StringEnum(['id', 'input'])),
+  npz_arrays: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { maxItems: 64 })),
+  resize: Type.Optional(StringEnum(['stretch', 'crop', 'pad'])),
+  scale: Type.Optional(StringEnum(['raw', 'unit', 'symmetric', 'caffe', 'torch'])),
 });
 
 export const Deployment = Type.Object({

@@ -296,6 +296,9 @@ interface DeploymentOptionsRow {
   columns?: string[];
   id_column?: string;
   join?: 'id' | 'input';
+  npz_arrays?: string[];
+  resize?: FormatOptions['resize'];
+  scale?: FormatOptions['scale'];
 }
 
 /** The input-format options of a deployment as the batch runner takes them. */
@@ -307,6 +310,9 @@ function formatOptions(o: DeploymentOptionsRow): FormatOptions {
     columns: o.columns,
     idColumn: o.id_column,
     join: o.join,
+    npzArrays: o.npz_arrays,
+    resize: o.resize,
+    scale: o.scale,
   };
 }
 

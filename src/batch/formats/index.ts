@@ -1,9 +1,21 @@
 import type { TensorSpec } from '../../engine/types.js';
+import type { Stage } from '../types.js';
 import { csvFormat } from './csv.js';
+import { jsonOutputKey, scoreImageFile } from './image-file.js';
 import { jsonlFormat } from './jsonl.js';
+import { npyOutputKey, scoreNpyFile } from './npy-file.js';
 import { formatOfKey } from './select.js';
+import type { StreamContext } from './stream-file.js';
 import type { FileFormat, FormatOptions, StreamFormat } from './types.js';
 
+export {
+  RESIZE_MODES,
+  type ResizeMode,
+  SCALE_MODES,
+  type ScaleMode,
+} from '../../scoring/formats/image.js';
+export { scoreImageFile } from './image-file.js';
+export { scoreNpyFile } from './npy-file.js';
 export { defaultInclude, formatOfKey, INPUT_FORMATS } from './select.js';
 export { type RecordFailure, type StreamContext, type StreamResult, scoreStreamFile } from './stream-file.js';
 export type {
@@ -32,12 +44,13 @@ export class JobFormats {
 
   /** Whether an input of this key is read whole (the size limit applies) rather than streamed. */
   readWhole(key: string): boolean {
-    return this.formatOf(key) === 'json';
+    const format = this.formatOf(key);
+    return format === 'json' || format === 'npy' || format === 'image';
   }
 
   /** The stream format of a record file's format (null for the seed's JSON files). */
   stream(format: FileFormat): StreamFormat | null {
-    if (format === 'json' || format === 'zip') return null;
+    if (format === 'json' || format === 'zip' || format === 'npy' || format === 'image') return null;
     let made = this.streams.get(format);
     if (!made) {
       made =
@@ -56,7 +69,18 @@ export class JobFormats {
   outputKey(key: string): string | null {
     const format = this.formatOf(key);
     if (format === 'zip') return this.options.outputFormat === 'zip' ? key : null;
+    if (format === 'image') return jsonOutputKey(key);
+    if (format === 'npy') return npyOutputKey(key, this.outputs.length, this.options.outputFormat === 'json');
     return this.stream(format)?.outputKey(key) ?? key;
+  }
+
+  /** Scores an image or NumPy file (read whole, one output); null for the other formats. */
+  scoreWhole(ctx: StreamContext, format: FileFormat, key: string, at: { stage: Stage }) {
+    const o = this.options;
+    if (format === 'image') return scoreImageFile(ctx, { resize: o.resize, scale: o.scale }, key, at);
+    if (format === 'npy')
+      return scoreNpyFile(ctx, { npzArrays: o.npzArrays, json: o.outputFormat === 'json' }, key, at);
+    return null;
   }
 
   /** Whether a zip's outputs go in one zip rather than a folder. */

@@ -1,11 +1,16 @@
 import type { FileFormat, InputFormat } from './types.js';
 
+const IMAGE_GLOB = '**/*.{png,jpg,jpeg,webp,gif,bmp,tif,tiff}'; // globs match any case
+const IMAGE_ENDINGS = /\.(png|jpe?g|webp|gif|bmp|tiff?)$/i;
+
 /** File name endings of each format (`auto` reads them so; `.gz` only for JSON Lines). */
 const ENDINGS: [RegExp, FileFormat][] = [
   [/\.json$/i, 'json'],
   [/\.(jsonl|ndjson)(\.gz)?$/i, 'jsonl'],
   [/\.(csv|tsv)$/i, 'csv'],
   [/\.zip$/i, 'zip'],
+  [/\.(npy|npz)$/i, 'npy'],
+  [IMAGE_ENDINGS, 'image'],
 ];
 
 /** The `--include` globs a job uses when none are given: the seed's `**\/*.json`, or every ending of `auto`. */
@@ -19,8 +24,12 @@ export function defaultInclude(format: InputFormat = 'auto'): string[] {
       return ['**/*.{csv,tsv}'];
     case 'zip':
       return ['**/*.zip'];
+    case 'npy':
+      return ['**/*.{npy,npz}'];
+    case 'image':
+      return [IMAGE_GLOB];
     default:
-      return ['**/*.{json,jsonl,ndjson,jsonl.gz,ndjson.gz,csv,tsv,zip}'];
+      return ['**/*.{json,jsonl,ndjson,jsonl.gz,ndjson.gz,csv,tsv,zip,npy,npz}', IMAGE_GLOB];
   }
 }
 
@@ -32,4 +41,4 @@ export function formatOfKey(key: string, format: InputFormat = 'auto'): FileForm
 }
 
 /** The input formats a user may name. */
-export const INPUT_FORMATS: readonly InputFormat[] = ['auto', 'json', 'jsonl', 'csv', 'zip'];
+export const INPUT_FORMATS: readonly InputFormat[] = ['auto', 'json', 'jsonl', 'csv', 'zip', 'npy', 'image'];

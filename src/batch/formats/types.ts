@@ -1,14 +1,15 @@
 import type { Tensor } from '../../engine/types.js';
+import type { ResizeMode, ScaleMode } from '../../scoring/formats/image.js';
 import type { InputRecords } from '../../scoring/index.js';
 
 /** What the inputs are: `auto` tells by each key's extension. */
-export type InputFormat = 'auto' | 'json' | 'jsonl' | 'csv' | 'zip';
+export type InputFormat = 'auto' | 'json' | 'jsonl' | 'csv' | 'zip' | 'npy' | 'image';
 
 /** The format one input file is read as. */
 export type FileFormat = Exclude<InputFormat, 'auto'>;
 
 /** What a job writes for record formats (CSV: `csv` or `jsonl`; zip: a folder of seed files or a `zip`). */
-export type OutputFormat = 'auto' | 'csv' | 'jsonl' | 'zip';
+export type OutputFormat = 'auto' | 'csv' | 'jsonl' | 'zip' | 'json';
 
 /** The input-format options of a job (all optional: the seed's one-JSON-per-file format by default). */
 export interface FormatOptions {
@@ -23,6 +24,12 @@ export interface FormatOptions {
   idColumn?: string;
   /** CSV: `input` writes every input column before the predictions. */
   join?: 'id' | 'input';
+  /** NumPy `.npz`: the arrays the model reads, in the order of its inputs (default: by input name, or the only one). */
+  npzArrays?: string[];
+  /** Images: how they are brought to the model's height × width (default `stretch`). */
+  resize?: ResizeMode;
+  /** Images: how pixel values 0–255 are scaled (default `raw`). */
+  scale?: ScaleMode;
   /** Read at most this many records of each record file (lines, rows, zip entries): a dry run's sample. */
   recordLimit?: number;
 }

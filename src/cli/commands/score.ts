@@ -17,9 +17,10 @@ import { openCliBucket } from '../buckets.js';
 import { createLogger } from '../logger.js';
 import { createProgressBar } from '../progress-bar.js';
 import { describeDryRun, dryRun } from './score-dry-run.js';
+import { addNpyImageOptions, type NpyImageOptions, npyImageFormatOptions } from './score-npy-image.js';
 import { type ModelOption, modelFiles, openModelOption, resolveModelOption } from './stored-model.js';
 
-interface ScoreOptions {
+interface ScoreOptions extends NpyImageOptions {
   model: string;
   architecture?: string;
   dataDir?: string;
@@ -63,7 +64,7 @@ export function registerScore(program: Command): void {
     .description(
       "score every input file of a source bucket/folder into a target bucket/folder (the seed's batch job)",
     );
-  addScoreOptions(command).action(scoreAction);
+  addNpyImageOptions(addScoreOptions(command)).action(scoreAction);
 }
 
 /** The options of `score`: model, locations, S3 settings, job tuning, output, and the distributed mode. */
@@ -111,8 +112,11 @@ function addScoreOptions(command: Command): Command {
         .default('auto'),
     )
     .addOption(
-      new Option('--output-format <format>', 'CSV inputs: csv or jsonl; zip inputs: a folder (auto) or zip')
-        .choices(['auto', 'csv', 'jsonl', 'zip'])
+      new Option(
+        '--output-format <format>',
+        'CSV: csv or jsonl; zip: a folder (auto) or zip; NumPy: npy (auto) or json',
+      )
+        .choices(['auto', 'csv', 'jsonl', 'zip', 'json'])
         .default('auto'),
     )
     .option(
@@ -195,6 +199,7 @@ function formatOptions(options: ScoreOptions): FormatOptions {
       .filter((c) => c !== ''),
     idColumn: options.idColumn,
     join: options.join,
+    ...npyImageFormatOptions(options),
   };
 }
 

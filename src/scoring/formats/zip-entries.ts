@@ -34,13 +34,14 @@ const skipped = (name: string) =>
   name.endsWith('/') || name.startsWith('__MACOSX/') || /(^|\/)\._/.test(name);
 
 /**
- * Reads a zip as a stream (local headers, as fflate's `Unzip` does) and yields its `.json` entries a few at a
+ * Reads a zip as a stream (local headers, as fflate's `Unzip` does) and yields its `.json` (or `ending`) entries a few at a
  * time. An unsafe name, an entry that is not `.json` or one over `maxEntryBytes` fails alone; more than
  * `maxEntries` entries or `maxTotalBytes` in all fails the zip (a zip bomb).
  */
 export async function* readZipEntries(
   body: AsyncIterable<Uint8Array>,
   limits: ZipLimits,
+  ending = '.json',
 ): AsyncGenerator<ZipEntry[]> {
   let ready: ZipEntry[] = [];
   let fatal: unknown = null;
@@ -64,10 +65,13 @@ export async function* readZipEntries(
       });
       return;
     }
-    if (!/\.json$/i.test(name)) {
+    if (!name.toLowerCase().endsWith(ending)) {
       ready.push({
         name,
-        error: { code: 'INPUT_NOT_AN_INPUT', message: `entry ${JSON.stringify(name)} is not a .json file` },
+        error: {
+          code: 'INPUT_NOT_AN_INPUT',
+          message: `entry ${JSON.stringify(name)} is not a ${ending} file`,
+        },
       });
       return;
     }
