@@ -140,6 +140,12 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex('audit_log_key').on('audit_log').columns(['key_id', 'at']).execute();
     },
   },
+  '0003-deployment-lifecycle': {
+    async up(db: Kysely<unknown>) {
+      // A deployment deleted with "keep its job records": hidden from listings, its name free again.
+      await db.schema.alterTable('deployments').addColumn('deleted_at', 'text').execute();
+    },
+  },
 };
 
 /** Serves the in-code migrations to Kysely's `Migrator`. */

@@ -45,7 +45,7 @@ async function finish(c: Client, jobId: string | undefined, wait: boolean | unde
   if (job.status !== 'completed') process.exitCode = 3;
 }
 
-/** `keras-batch deployments create|list|show|run|delete`. */
+/** `keras-batch deployments create|list|show|run|update|delete`. */
 export function registerDeployments(program: Command): void {
   const deployments = program
     .command('deployments')
@@ -115,10 +115,31 @@ export function registerDeployments(program: Command): void {
     }),
   );
   targetOptions(
-    deployments.command('delete <id>').description('delete a deployment (its unfinished jobs are canceled)'),
-  ).action(async (id: string, o: TargetOptions) =>
+    deployments
+      .command('update <id>')
+      .description('edit a deployment: name, description, the model version it uses')
+      .option('-n, --name <name>', 'new name (unique)')
+      .option('-d, --description <text>', 'new description')
+      .option('--version <n>', 'the version of its model to use'),
+  ).action(async (id: string, o: TargetOptions & { name?: string; description?: string; version?: string }) =>
+    withClient(o, async (c) =>
+      printJson(
+        await c.updateDeployment(id, {
+          ...(o.name !== undefined ? { name: o.name } : {}),
+          ...(o.description !== undefined ? { description: o.description } : {}),
+          ...(o.version !== undefined ? { version: Number(o.version) } : {}),
+        }),
+      ),
+    ),
+  );
+  targetOptions(
+    deployments
+      .command('delete <id>')
+      .description('delete a deployment (its unfinished jobs are canceled; outputs in the target stay)')
+      .option('--keep-jobs', 'keep its job records (default: deleted with it)'),
+  ).action(async (id: string, o: TargetOptions & { keepJobs?: boolean }) =>
     withClient(o, async (c) => {
-      await c.deleteDeployment(id);
+      await c.deleteDeployment(id, o.keepJobs ? 'keep' : 'delete');
       process.stdout.write(`deleted deployment ${id}\n`);
     }),
   );
