@@ -8,6 +8,7 @@ import {
   newId,
   now,
   type Repository,
+  RepositoryError,
 } from '../repository/index.js';
 import { formatLocation, locationsOverlap } from '../storage/index.js';
 import { checkPlace, placeLocation } from './connection-drivers.js';
@@ -119,6 +120,17 @@ export class DeploymentsService {
     }
     await repo.deployments.insert(row);
     return row.id;
+  }
+
+  /** Whether a (not deleted) deployment has this name. */
+  async nameTaken(name: string): Promise<boolean> {
+    try {
+      await this.repo.deployments.checkNameFree(name);
+      return false;
+    } catch (error) {
+      if (error instanceof RepositoryError && error.code === 'REPO_CONFLICT') return true;
+      throw error;
+    }
   }
 
   async get(id: string): Promise<DeploymentView> {
