@@ -255,6 +255,10 @@ describe('web lifecycle: edit, rename, new versions, deletes', () => {
     expect((await call('GET', `/api/v1/deployments/${d.id}`)).status).toBe(404);
     expect((await call<JobView>('GET', `/api/v1/jobs/${d.last_job?.id}`)).body.status).toBe('completed');
     expect(existsSync(join(work, 'out-to-delete', 'img0.json'))).toBe(true);
+    // the kept job's page still shows it
+    await open(`#/jobs/${d.last_job?.id}`);
+    await page.getByTestId('failures-count').waitFor();
+    expect(await page.getByText('This job cannot be shown').count()).toBe(0);
   });
 
   it('a model in use lists its deployments as links; an unused one is deleted after confirmation', async () => {
