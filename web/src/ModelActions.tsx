@@ -172,8 +172,9 @@ function DeleteModel({ model, onClose }: { model: Model; onClose: () => void }) 
           </p>
           <DeploymentLinks items={list} />
           <p className="hint">
-            Deleting them also deletes their job records (they refer to the model's versions). The predictions
-            their jobs wrote to the target are never deleted.
+            {list.length === 1
+              ? "Deleting it also deletes its job records (they refer to the model's versions). The predictions its jobs wrote to the target are never deleted."
+              : "Deleting them also deletes their job records (they refer to the model's versions). The predictions their jobs wrote to the target are never deleted."}
           </p>
         </>
       )}
