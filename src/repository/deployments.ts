@@ -26,9 +26,14 @@ export type JobRecords = 'delete' | 'keep';
 export class DeploymentStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Inserts a deployment; a name another (not deleted) deployment has fails with `REPO_CONFLICT`. */
   async insert(row: NewDeploymentRow): Promise<DeploymentRow> {
     const full = { ...row, deleted_at: null };
-    await this.db.insertInto('deployments').values(full).execute();
+    await this.db
+      .insertInto('deployments')
+      .values(full)
+      .execute()
+      .catch((error) => nameClash(error, row.name));
     return full;
   }
 
@@ -82,7 +87,8 @@ export class DeploymentStore {
         .set(patch)
         .where('id', '=', id)
         .where('deleted_at', 'is', null)
-        .executeTakeFirst();
+        .executeTakeFirst()
+        .catch((error) => nameClash(error, String(patch.name)));
       if (Number(result.numUpdatedRows) === 0) throw notFound('deployment', id);
     }
     return this.get(id);
@@ -124,6 +130,16 @@ export class DeploymentStore {
     await this.db.deleteFrom('jobs').where('deployment_id', 'in', ids).execute();
     await this.db.deleteFrom('deployments').where('id', 'in', ids).execute();
   }
+}
+
+/** The unique index's refusal (two saves of one name at once) as `REPO_CONFLICT`; other errors as they are. */
+function nameClash(error: unknown, name: string): never {
+  if (/unique|duplicate key/i.test(error instanceof Error ? error.message : String(error)))
+    throw new RepositoryError(
+      'REPO_CONFLICT',
+      `a deployment named ${JSON.stringify(name)} already exists: choose another name`,
+    );
+  throw error;
 }
 
 /** `"a", "b"`: deployments named in a message, at most 5. */

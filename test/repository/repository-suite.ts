@@ -92,7 +92,7 @@ export function registerRepositorySuite(name: string, factory: () => RepositoryF
     const deployment = async (modelId: string, versionId: string, conn: string) =>
       repo.deployments.insert({
         id: newId(),
-        name: 'dep',
+        name: `dep-${newId()}`,
         description: '',
         type: 'batch',
         model_id: modelId,
