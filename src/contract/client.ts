@@ -12,15 +12,20 @@ import type {
   MeView,
 } from './access-schemas.js';
 import type {
+  CascadeQuery,
   ConnectionInput,
   ConnectionView,
+  DeploymentDeleteQuery,
   DeploymentInput,
+  DeploymentPatch,
   DeploymentQuery,
   DeploymentView,
   FailureView,
   JobQuery,
   JobView,
   ModelCreated,
+  ModelDeleteQuery,
+  ModelPatch,
   ModelVersionView,
   ModelView,
   ObjectListing,
@@ -138,11 +143,11 @@ export function createApiClient(options: ApiClientOptions) {
   };
 
   return {
+    ...lifecycleCalls(json, remove),
     listModels: (page?: PageQuery) => get<Page<ModelView>>(`/api/v1/models${queryString(page)}`),
     getModel: (id: string) => get<ModelView>(`/api/v1/models/${seg(id)}`),
     /** Multipart `file`, optional `architecture`, `name`, `description`, `author`. */
     createModel: (form: FormData) => post<ModelCreated>('/api/v1/models', form),
-    deleteModel: (id: string) => remove(`/api/v1/models/${seg(id)}`),
     listVersions: (id: string) => get<{ items: ModelVersionView[] }>(`/api/v1/models/${seg(id)}/versions`),
     /** Multipart `file`, optional `architecture` and `author`. */
     addVersion: (id: string, form: FormData) =>
@@ -160,7 +165,6 @@ export function createApiClient(options: ApiClientOptions) {
       get<Page<ConnectionView>>(`/api/v1/connections${queryString(page)}`),
     getConnection: (id: string) => get<ConnectionView>(`/api/v1/connections/${seg(id)}`),
     createConnection: (input: ConnectionInput) => post<ConnectionView>('/api/v1/connections', input),
-    deleteConnection: (id: string) => remove(`/api/v1/connections/${seg(id)}`),
     testConnection: (input: ConnectionInput) => post<TestResult>('/api/v1/connections/test', input),
     listBuckets: (id: string) => get<{ items: string[] }>(`/api/v1/connections/${seg(id)}/buckets`),
     listObjects: (id: string, query: ObjectsQuery) =>
@@ -172,7 +176,6 @@ export function createApiClient(options: ApiClientOptions) {
       get<Page<DeploymentView>>(`/api/v1/deployments${queryString(query)}`),
     getDeployment: (id: string) => get<DeploymentView>(`/api/v1/deployments/${seg(id)}`),
     createDeployment: (input: DeploymentInput) => post<DeploymentView>('/api/v1/deployments', input),
-    deleteDeployment: (id: string) => remove(`/api/v1/deployments/${seg(id)}`),
     runDeployment: (id: string) => post<JobView>(`/api/v1/deployments/${seg(id)}/run`),
     scoreOnline: (id: string, input: OnlineInput) =>
       post<OnlineOutput>(`/api/v1/deployments/${seg(id)}/online`, input),
@@ -203,6 +206,28 @@ export function createApiClient(options: ApiClientOptions) {
         if (event === 'job' && data) onJob(JSON.parse(data));
       });
     },
+  };
+}
+
+/** Edits and deletes of models, connections and deployments (the lifecycle calls). */
+function lifecycleCalls(
+  json: <T>(method: string, path: string, body?: unknown) => Promise<T>,
+  remove: (path: string) => Promise<void>,
+) {
+  return {
+    updateModel: (id: string, patch: ModelPatch) =>
+      json<ModelView>('PATCH', `/api/v1/models/${seg(id)}`, patch),
+    /** `deployments: 'delete'` deletes the deployments using it first (else 409 while there are any). */
+    deleteModel: (id: string, query?: ModelDeleteQuery) =>
+      remove(`/api/v1/models/${seg(id)}${queryString(query)}`),
+    /** `deployments: 'delete'` deletes the deployments using it first (their job records per `jobs`). */
+    deleteConnection: (id: string, query?: CascadeQuery) =>
+      remove(`/api/v1/connections/${seg(id)}${queryString(query)}`),
+    updateDeployment: (id: string, patch: DeploymentPatch) =>
+      json<DeploymentView>('PATCH', `/api/v1/deployments/${seg(id)}`, patch),
+    /** `jobs: 'keep'` keeps its job records (deleted by default); outputs in the target are never deleted. */
+    deleteDeployment: (id: string, query?: DeploymentDeleteQuery) =>
+      remove(`/api/v1/deployments/${seg(id)}${queryString(query)}`),
   };
 }
 

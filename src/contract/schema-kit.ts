@@ -3,7 +3,7 @@ import { type Static, type TObjectOptions, type TProperties, type TSchema, Type 
 /** `{"type": "string", "enum": [...]}` typed as the union of `values` (what Ajv and OpenAPI 3.0 read best). */
 export const StringEnum = <const T extends readonly string[]>(
   values: T,
-  options: { default?: T[number] } = {},
+  options: { default?: T[number]; description?: string } = {},
 ) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
 
 /** `{"type": [type, "null"]}`: the schema or null, in one schema (@fastify/swagger writes it as `nullable`). */

@@ -214,7 +214,62 @@ export const DeploymentInput = Strict({
 export const DeploymentQuery = Strict({
   ...PageQuery.properties,
   model: Type.Optional(Type.String({ minLength: 1, description: 'model id or name' })),
+  connection: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'connection id or name: the deployments reading or writing through it',
+    }),
+  ),
 });
+
+/** An edit of a deployment: the fields given change, the others stay. */
+export const DeploymentPatch = Strict(
+  {
+    name: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 200, description: 'unique among deployments' }),
+    ),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+    options: Type.Optional(DeploymentOptions),
+    version: Type.Optional(
+      Type.Integer({ minimum: 1, description: "the version of the deployment's model it uses" }),
+    ),
+  },
+  { minProperties: 1 },
+);
+
+const JOB_RECORDS = Type.Optional(
+  StringEnum(['delete', 'keep'], {
+    default: 'delete',
+    description:
+      "the deleted deployments' job records: deleted, or kept (still listed under /api/v1/jobs). Outputs written in the target are never deleted",
+  }),
+);
+
+export const DeploymentDeleteQuery = Strict({ jobs: JOB_RECORDS });
+
+/** What deleting a model or connection does to the deployments that use it. */
+export const CascadeQuery = Strict({
+  deployments: Type.Optional(
+    StringEnum(['refuse', 'delete'], {
+      default: 'refuse',
+      description: 'refuse (409, naming them) while deployments use it, or delete them first',
+    }),
+  ),
+  jobs: JOB_RECORDS,
+});
+
+export const ModelDeleteQuery = Strict({
+  deployments: CascadeQuery.properties.deployments,
+});
+
+/** A rename of a model or a new description. */
+export const ModelPatch = Strict(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'unique among models' })),
+    description: Type.Optional(Type.String({ maxLength: 4000 })),
+  },
+  { minProperties: 1 },
+);
 
 export const JobQuery = Strict({
   ...PageQuery.properties,
@@ -269,6 +324,11 @@ export type LocationView = Static<typeof Location>;
 export type DeploymentOptionsView = Static<typeof DeploymentOptions>;
 export type DeploymentView = Static<typeof Deployment>;
 export type DeploymentInput = Static<typeof DeploymentInput>;
+export type DeploymentPatch = Static<typeof DeploymentPatch>;
+export type DeploymentDeleteQuery = Static<typeof DeploymentDeleteQuery>;
+export type CascadeQuery = Static<typeof CascadeQuery>;
+export type ModelDeleteQuery = Static<typeof ModelDeleteQuery>;
+export type ModelPatch = Static<typeof ModelPatch>;
 export type DeploymentQuery = Static<typeof DeploymentQuery>;
 export type JobQuery = Static<typeof JobQuery>;
 export type FailureView = Static<typeof Failure>;

@@ -1,6 +1,8 @@
 import type { Kysely, Selectable } from 'kysely';
+import { type DeploymentRef, nameDeployments } from './deployments.js';
 import { notFound, RepositoryError } from './errors.js';
 import { newestFirst } from './paging.js';
+import { inTransaction } from './transaction.js';
 import type { ConnectionsTable, Database } from './types.js';
 
 export type ConnectionRow = Selectable<ConnectionsTable>;
@@ -36,20 +38,43 @@ export class ConnectionStore {
     return newestFirst(this.db.selectFrom('connections').selectAll(), page);
   }
 
-  /** Deletes a connection; `REPO_IN_USE` while a deployment reads or writes through it. */
-  async delete(id: string): Promise<void> {
-    const used = await this.db
+  /** The (not deleted) deployments that read or write through a connection. */
+  async usersOf(id: string): Promise<DeploymentRef[]> {
+    return this.db
       .selectFrom('deployments')
-      .select('id')
+      .select(['id', 'name'])
       .where((eb) => eb.or([eb('source_connection_id', '=', id), eb('target_connection_id', '=', id)]))
-      .executeTakeFirst();
-    if (used)
-      throw new RepositoryError(
-        'REPO_IN_USE',
-        `connection ${id} is used by deployment ${used.id}: delete it first`,
-      );
-    const result = await this.db.deleteFrom('connections').where('id', '=', id).executeTakeFirst();
-    if (Number(result.numDeletedRows) === 0) throw notFound('connection', id);
+      .where('deleted_at', 'is', null)
+      .orderBy('name')
+      .execute();
+  }
+
+  /**
+   * Deletes a connection; `REPO_IN_USE` (naming them) while a deployment reads or writes through it. Deleted
+   * deployments whose job records were kept lose their reference to it.
+   */
+  async delete(id: string): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      const row = await trx.selectFrom('connections').select('name').where('id', '=', id).executeTakeFirst();
+      if (!row) throw notFound('connection', id);
+      const users = await new ConnectionStore(trx).usersOf(id);
+      if (users.length > 0)
+        throw new RepositoryError(
+          'REPO_IN_USE',
+          `connection ${JSON.stringify(row.name)} is used by ${users.length === 1 ? 'deployment' : 'deployments'} ${nameDeployments(users)}: delete ${users.length === 1 ? 'it' : 'them'} first`,
+        );
+      await trx
+        .updateTable('deployments')
+        .set({ source_connection_id: null })
+        .where('source_connection_id', '=', id)
+        .execute();
+      await trx
+        .updateTable('deployments')
+        .set({ target_connection_id: null })
+        .where('target_connection_id', '=', id)
+        .execute();
+      await trx.deleteFrom('connections').where('id', '=', id).execute();
+    });
   }
 
   /** Deletes connections no deployment uses any more among `ids` (those made inline by a v3 deployment). */

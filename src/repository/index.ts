@@ -18,7 +18,14 @@ export { type ApiKeyRow, ApiKeyStore, hashApiKey } from './api-keys.js';
 export { type AuditFilter, type AuditRow, AuditStore } from './audit.js';
 export { type ConnectionRow, ConnectionStore } from './connections.js';
 export { type DatabaseOptions, type DialectName, isPostgresUrl, redactUrl } from './database.js';
-export { type DeploymentRow, DeploymentStore } from './deployments.js';
+export {
+  type DeploymentPatch,
+  type DeploymentRef,
+  type DeploymentRow,
+  DeploymentStore,
+  type JobRecords,
+  type NewDeploymentRow,
+} from './deployments.js';
 export { notFound, RepositoryError, type RepositoryErrorCode } from './errors.js';
 export { newId, now } from './ids.js';
 export {

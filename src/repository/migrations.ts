@@ -1,4 +1,4 @@
-import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, sql } from 'kysely';
 
 /**
  * Schema migrations, in order. Portable types only (text, integer, bigint, double precision) so the same
@@ -153,6 +153,36 @@ const migrations: Record<string, Migration> = {
         'spec',
       ])
         await db.schema.alterTable('jobs').addColumn(column, 'text').execute();
+    },
+  },
+  '0004-deployment-lifecycle': {
+    async up(db: Kysely<unknown>) {
+      // A deployment deleted with "keep its job records": hidden from listings, its name free again.
+      await db.schema.alterTable('deployments').addColumn('deleted_at', 'text').execute();
+      // Names become unique among the deployments not deleted: older duplicates are numbered, the first made
+      // keeps its name ("nightly", "nightly (2)", ...), as the v3 routes number a taken name.
+      const rows = await sql<{ id: string; name: string }>`
+        select id, name from deployments order by created_at, id`.execute(db);
+      const taken = new Set(rows.rows.map((r) => r.name));
+      const kept = new Set<string>();
+      for (const row of rows.rows) {
+        if (!kept.has(row.name)) {
+          kept.add(row.name);
+          continue;
+        }
+        let n = 2;
+        while (taken.has(`${row.name} (${n})`)) n += 1;
+        const name = `${row.name} (${n})`;
+        taken.add(name);
+        await sql`update deployments set name = ${name} where id = ${row.id}`.execute(db);
+      }
+      await db.schema
+        .createIndex('deployments_live_name')
+        .on('deployments')
+        .column('name')
+        .unique()
+        .where(sql.ref('deleted_at'), 'is', null)
+        .execute();
     },
   },
 };

@@ -1,5 +1,7 @@
 import type { Kysely, Selectable } from 'kysely';
+import { type DeploymentRef, DeploymentStore, nameDeployments } from './deployments.js';
 import { notFound, RepositoryError } from './errors.js';
+import { now } from './ids.js';
 import { newestFirst } from './paging.js';
 import { inTransaction } from './transaction.js';
 import type { Database, ModelsTable, ModelVersionsTable } from './types.js';
@@ -95,27 +97,60 @@ export class ModelStore {
     return row;
   }
 
-  /** Deletes a model and its versions; fails with `REPO_IN_USE` while a deployment uses it. */
+  /** Renames a model or changes its description; a name another model has fails with `REPO_CONFLICT`. */
+  async updateModel(id: string, patch: { name?: string; description?: string }): Promise<ModelRow> {
+    try {
+      const result = await this.db
+        .updateTable('models')
+        .set({ ...patch, updated_at: now() })
+        .where('id', '=', id)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) throw notFound('model', id);
+    } catch (error) {
+      if (isUniqueViolation(error))
+        throw new RepositoryError(
+          'REPO_CONFLICT',
+          `a model named ${JSON.stringify(patch.name)} already exists: choose another name`,
+        );
+      throw error;
+    }
+    return this.getModel(id);
+  }
+
+  /** The (not deleted) deployments that use a model. */
+  async usersOf(id: string): Promise<DeploymentRef[]> {
+    return this.db
+      .selectFrom('deployments')
+      .select(['id', 'name'])
+      .where('model_id', '=', id)
+      .where('deleted_at', 'is', null)
+      .orderBy('name')
+      .execute();
+  }
+
+  /**
+   * Deletes a model and its versions; fails with `REPO_IN_USE` (naming them) while a deployment uses it.
+   * Deployments deleted earlier with their job records kept go with it (their records refer to its versions).
+   */
   async deleteModel(id: string): Promise<ModelVersionRow[]> {
     return inTransaction(this.db, async (trx) => {
-      const used = await trx
-        .selectFrom('deployments')
-        .select('id')
-        .where('model_id', '=', id)
-        .executeTakeFirst();
-      if (used)
+      const model = await trx.selectFrom('models').select('name').where('id', '=', id).executeTakeFirst();
+      if (!model) throw notFound('model', id);
+      const users = await new ModelStore(trx).usersOf(id);
+      if (users.length > 0)
         throw new RepositoryError(
           'REPO_IN_USE',
-          `model ${id} is used by deployment ${used.id}: delete its deployments first`,
+          `model ${JSON.stringify(model.name)} is used by ${users.length === 1 ? 'deployment' : 'deployments'} ${nameDeployments(users)}: delete ${users.length === 1 ? 'it' : 'them'} first`,
         );
+      const deleted = await trx.selectFrom('deployments').select('id').where('model_id', '=', id).execute();
+      await new DeploymentStore(trx).purgeDeleted(deleted.map((d) => d.id));
       const versions = await trx
         .selectFrom('model_versions')
         .selectAll()
         .where('model_id', '=', id)
         .execute();
       await trx.deleteFrom('model_versions').where('model_id', '=', id).execute();
-      const result = await trx.deleteFrom('models').where('id', '=', id).executeTakeFirst();
-      if (Number(result.numDeletedRows) === 0) throw notFound('model', id);
+      await trx.deleteFrom('models').where('id', '=', id).execute();
       return versions;
     });
   }

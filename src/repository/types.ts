@@ -70,6 +70,8 @@ export interface DeploymentsTable {
   /** JSON: `{batch_size?, max_failures?, concurrency?}`. */
   options: string;
   created_at: string;
+  /** Set when the deployment was deleted but its job records were kept: it is then hidden and never runs. */
+  deleted_at: string | null;
 }
 
 export interface JobsTable {

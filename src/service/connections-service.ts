@@ -80,6 +80,11 @@ export class ConnectionsService {
     return connectionView(await this.repo.connections.get(idOrName));
   }
 
+  /** The deployments (id, name) that read or write through a connection. */
+  async usersOf(idOrName: string): Promise<{ id: string; name: string }[]> {
+    return this.repo.connections.usersOf((await this.repo.connections.get(idOrName)).id);
+  }
+
   async delete(idOrName: string): Promise<void> {
     await this.repo.connections.delete((await this.repo.connections.get(idOrName)).id);
   }

@@ -1,16 +1,26 @@
 import { parseFailureLimit } from '../batch/index.js';
 import {
   type ConnectionRow,
+  type DeploymentPatch,
   FINAL_STATUSES,
+  type JobRecords,
   type JobStatus,
   newId,
   now,
   type Repository,
+  RepositoryError,
 } from '../repository/index.js';
 import { formatLocation, locationsOverlap } from '../storage/index.js';
 import { checkPlace, placeLocation } from './connection-drivers.js';
 import { ServiceError } from './errors.js';
-import type { NewConnectionInput, NewDeploymentInput, PageInput, PlaceInput } from './inputs.js';
+import type {
+  DeploymentFilter,
+  DeploymentPatchInput,
+  NewConnectionInput,
+  NewDeploymentInput,
+  PageInput,
+  PlaceInput,
+} from './inputs.js';
 import type { JobExecutor } from './job-executor.js';
 import type { LocalRoots } from './local-roots.js';
 import { page, text } from './paging.js';
@@ -69,6 +79,7 @@ export class DeploymentsService {
   private async insert(repo: Repository, input: NewDeploymentInput): Promise<string> {
     const name = text(input.name);
     if (!name) throw new ServiceError('SERVICE_INVALID', 'a deployment needs a name');
+    await repo.deployments.checkNameFree(name);
     const model = await repo.models.getModel(input.model);
     const version = await repo.models.getVersionOf(model.id, input.version);
     if (input.options?.max_failures) parseFailureLimit(input.options.max_failures);
@@ -114,16 +125,30 @@ export class DeploymentsService {
     return row.id;
   }
 
+  /** Whether a (not deleted) deployment has this name. */
+  async nameTaken(name: string): Promise<boolean> {
+    try {
+      await this.repo.deployments.checkNameFree(name);
+      return false;
+    } catch (error) {
+      if (error instanceof RepositoryError && error.code === 'REPO_CONFLICT') return true;
+      throw error;
+    }
+  }
+
   async get(id: string): Promise<DeploymentView> {
     const row = await this.repo.deployments.get(id);
     const version = await this.repo.models.getVersion(row.model_version_id);
     return deploymentView(row, Number(version.version), await this.repo.jobs.latest(id));
   }
 
-  async list(filter: PageInput & { model?: string } = {}): Promise<Page<DeploymentView>> {
+  async list(filter: DeploymentFilter = {}): Promise<Page<DeploymentView>> {
     const q = page(filter);
     const modelId = filter.model ? (await this.repo.models.getModel(filter.model)).id : undefined;
-    const { items, total } = await this.repo.deployments.list({ ...q, modelId });
+    const connectionId = filter.connection
+      ? (await this.repo.connections.get(filter.connection)).id
+      : undefined;
+    const { items, total } = await this.repo.deployments.list({ ...q, modelId, connectionId });
     const views = [];
     for (const row of items) {
       const version = await this.repo.models.getVersion(row.model_version_id);
@@ -166,8 +191,39 @@ export class DeploymentsService {
     return jobView(job);
   }
 
-  /** Deletes a deployment, canceling its unfinished jobs first. */
-  async delete(id: string): Promise<void> {
+  /**
+   * Edits a deployment: its name (unique), description, options (replaced whole) or the version of its model
+   * it uses. Places are not edited (a new deployment is made for another source or target).
+   */
+  async update(id: string, input: DeploymentPatchInput): Promise<DeploymentView> {
+    await this.repo.transaction(async (repo) => {
+      const row = await repo.deployments.get(id);
+      const patch: DeploymentPatch = {};
+      if (input.name !== undefined) {
+        const name = text(input.name);
+        if (!name) throw new ServiceError('SERVICE_INVALID', 'a deployment needs a name');
+        await repo.deployments.checkNameFree(name, id);
+        patch.name = name;
+      }
+      if (input.description !== undefined) patch.description = input.description;
+      if (input.options !== undefined) {
+        if (input.options.max_failures) parseFailureLimit(input.options.max_failures);
+        patch.options = JSON.stringify(input.options);
+      }
+      if (input.version !== undefined)
+        patch.model_version_id = (await repo.models.getVersionOf(row.model_id, input.version)).id;
+      await repo.deployments.update(id, patch);
+    });
+    // An online deployment's cached engine may be of the version it used before.
+    if (input.version !== undefined) this.onDelete(id);
+    return this.get(id);
+  }
+
+  /**
+   * Deletes a deployment, canceling its unfinished jobs first. Its job records are deleted with it, or kept
+   * (`jobs: 'keep'`); the outputs its jobs wrote in the target are never touched.
+   */
+  async delete(id: string, jobs: JobRecords = 'delete'): Promise<void> {
     await this.repo.deployments.get(id);
     const open = await this.repo.jobs.list({
       deploymentId: id,
@@ -176,7 +232,7 @@ export class DeploymentsService {
       offset: 0,
     });
     for (const job of open.items) await this.jobs.cancel(job.id);
-    await this.repo.deployments.delete(id);
+    await this.repo.deployments.delete(id, jobs);
     this.onDelete(id);
   }
 

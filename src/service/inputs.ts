@@ -74,6 +74,30 @@ export interface NewDeploymentJobInput {
   outputFormat?: 'zip';
 }
 
+/** What an edit of a deployment may change (absent fields stay). */
+export interface DeploymentPatchInput {
+  name?: string;
+  description?: string;
+  /** Replaces the options whole. */
+  options?: DeploymentOptionsInput;
+  /** A version number of the deployment's model. */
+  version?: number;
+}
+
+/** Deployments of a model and/or through a connection (ids or names). */
+export interface DeploymentFilter extends PageInput {
+  model?: string;
+  connection?: string;
+}
+
+/** What a delete of a model or connection does to the deployments using it, and to their job records. */
+export interface CascadeInput {
+  /** `refuse` (default): the delete fails while deployments use it; `delete`: they are deleted first. */
+  deployments?: 'refuse' | 'delete';
+  /** The deleted deployments' job records: `delete` (default) or `keep` (connections only). */
+  jobs?: 'delete' | 'keep';
+}
+
 /** Paging of listings. */
 export interface PageInput {
   limit?: number;

@@ -37,7 +37,10 @@ export class ModelsService {
     const name = text(input.name);
     if (!name) throw new ServiceError('SERVICE_INVALID', 'a model needs a name');
     if (await this.repo.models.findModel(name))
-      throw new RepositoryError('REPO_CONFLICT', `a model named ${JSON.stringify(name)} already exists`);
+      throw new RepositoryError(
+        'REPO_CONFLICT',
+        `a model named ${JSON.stringify(name)} already exists: choose another name, or upload the file as a new version of it`,
+      );
     const validated = await this.validate(input);
     const stamp = now();
     const model = await this.repo.models
@@ -166,6 +169,24 @@ export class ModelsService {
     const files = await this.files.get(row);
     if (part === 'model') return { bytes: files.file, fileName: row.file_name };
     return { bytes: files.architecture ?? new Uint8Array(), fileName: 'architecture.json' };
+  }
+
+  /** Renames a model (names are unique) or changes its description. */
+  async update(idOrName: string, input: { name?: string; description?: string }): Promise<ModelView> {
+    const row = await this.repo.models.getModel(idOrName);
+    const patch: { name?: string; description?: string } = {};
+    if (input.name !== undefined) {
+      patch.name = text(input.name);
+      if (!patch.name) throw new ServiceError('SERVICE_INVALID', 'a model needs a name');
+    }
+    if (input.description !== undefined) patch.description = input.description;
+    await this.repo.models.updateModel(row.id, patch);
+    return this.get(row.id);
+  }
+
+  /** The deployments (id, name) that use a model. */
+  async usersOf(idOrName: string): Promise<{ id: string; name: string }[]> {
+    return this.repo.models.usersOf((await this.repo.models.getModel(idOrName)).id);
   }
 
   async delete(idOrName: string): Promise<void> {

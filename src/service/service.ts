@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ModelCacheOptions } from '../engine/model-cache.js';
 import {
   isPostgresUrl,
+  type JobRecords,
   type JobStatus,
   loadSecretKey,
   openRepository,
@@ -17,7 +18,15 @@ import { DeploymentsService } from './deployments-service.js';
 import { type DistributedRunnerOptions, distributedJobRunner } from './distributed-runner.js';
 import { EndpointPolicy } from './endpoint-policy.js';
 import { EngineCache } from './engine-cache.js';
-import type { NewConnectionInput, NewDeploymentInput, NewModelInput, PageInput } from './inputs.js';
+import type {
+  CascadeInput,
+  DeploymentFilter,
+  DeploymentPatchInput,
+  NewConnectionInput,
+  NewDeploymentInput,
+  NewModelInput,
+  PageInput,
+} from './inputs.js';
 import { JobExecutor } from './job-executor.js';
 import { localJobRunner } from './job-runner.js';
 import { KeysService } from './keys-service.js';
@@ -143,18 +152,38 @@ export class KerasBatchService {
   modelArtifact = (model: string) => this.models.artifact(model);
   versionFile = (model: string, version: string, part?: 'model' | 'architecture') =>
     this.models.versionFile(model, version, part);
-  deleteModel = (idOrName: string) => this.models.delete(idOrName);
+  updateModel = (idOrName: string, input: { name?: string; description?: string }) =>
+    this.models.update(idOrName, input);
+  /**
+   * Deletes a model. While deployments use it, it is refused (`REPO_IN_USE`, naming them) unless
+   * `deployments: 'delete'`: they are deleted first, with their job records (which refer to its versions).
+   */
+  deleteModel = async (idOrName: string, options: CascadeInput = {}) => {
+    if (options.deployments === 'delete')
+      for (const d of await this.models.usersOf(idOrName)) await this.deployments.delete(d.id, 'delete');
+    await this.models.delete(idOrName);
+  };
 
   createConnection = (input: NewConnectionInput) => this.connections.create(input);
   listConnections = (p?: PageInput) => this.connections.list(p);
   getConnection = (idOrName: string) => this.connections.get(idOrName);
-  deleteConnection = (idOrName: string) => this.connections.delete(idOrName);
+  /**
+   * Deletes a connection. While deployments use it, it is refused (`REPO_IN_USE`, naming them) unless
+   * `deployments: 'delete'`: they are deleted first, their job records deleted or kept (`jobs`).
+   */
+  deleteConnection = async (idOrName: string, options: CascadeInput = {}) => {
+    if (options.deployments === 'delete')
+      for (const d of await this.connections.usersOf(idOrName))
+        await this.deployments.delete(d.id, options.jobs ?? 'delete');
+    await this.connections.delete(idOrName);
+  };
 
   createDeployment = (input: NewDeploymentInput) => this.deployments.create(input);
   getDeployment = (id: string) => this.deployments.get(id);
-  listDeployments = (filter?: PageInput & { model?: string }) => this.deployments.list(filter);
+  listDeployments = (filter?: DeploymentFilter) => this.deployments.list(filter);
+  updateDeployment = (id: string, input: DeploymentPatchInput) => this.deployments.update(id, input);
   runDeployment = (id: string) => this.deployments.run(id);
-  deleteDeployment = (id: string) => this.deployments.delete(id);
+  deleteDeployment = (id: string, jobs?: JobRecords) => this.deployments.delete(id, jobs);
   listJobs = (filter?: PageInput & { deployment?: string; status?: JobStatus[] }) =>
     this.deployments.listJobs(filter);
   getJob = (id: string) => this.deployments.getJob(id);

@@ -92,7 +92,7 @@ export function registerRepositorySuite(name: string, factory: () => RepositoryF
     const deployment = async (modelId: string, versionId: string, conn: string) =>
       repo.deployments.insert({
         id: newId(),
-        name: 'dep',
+        name: `dep-${newId()}`,
         description: '',
         type: 'batch',
         model_id: modelId,
@@ -231,6 +231,41 @@ export function registerRepositorySuite(name: string, factory: () => RepositoryF
       await repo.deployments.delete(d.id);
       await expect(repo.jobs.get(j1.id)).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
       expect((await repo.jobs.failures(j1.id, { limit: 10, offset: 0 })).total).toBe(0);
+    });
+
+    it('lifecycle: edits, unique deployment names, jobs kept after a delete, references cleaned by later deletes', async () => {
+      const m = await model('life-model');
+      const v1 = await repo.models.addVersion(version(m.id));
+      const v2 = await repo.models.addVersion(version(m.id));
+      const c = await connection('life-conn');
+      const d = await deployment(m.id, v1.id, c.id);
+      const updated = await repo.deployments.update(d.id, { name: 'life-dep', model_version_id: v2.id });
+      expect(updated).toMatchObject({ name: 'life-dep', model_version_id: v2.id, deleted_at: null });
+      await expect(repo.deployments.checkNameFree('life-dep')).rejects.toMatchObject({
+        code: 'REPO_CONFLICT',
+      });
+      await repo.deployments.checkNameFree('life-dep', d.id);
+      expect(await repo.connections.usersOf(c.id)).toEqual([{ id: d.id, name: 'life-dep' }]);
+      expect(await repo.models.usersOf(m.id)).toEqual([{ id: d.id, name: 'life-dep' }]);
+      await expect(repo.models.deleteModel(m.id)).rejects.toThrow(
+        'model "life-model" is used by deployment "life-dep": delete it first',
+      );
+      const j = await repo.jobs.insert(job(d.id, 'completed', '2026-01-03T00:00:00.000Z'));
+      await repo.deployments.delete(d.id, 'keep');
+      await expect(repo.deployments.get(d.id)).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
+      await expect(repo.deployments.delete(d.id, 'keep')).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
+      await repo.deployments.checkNameFree('life-dep');
+      expect((await repo.deployments.list({ modelId: m.id, limit: 10, offset: 0 })).total).toBe(0);
+      expect((await repo.jobs.get(j.id)).status).toBe('completed');
+      // the connection goes (the kept records lose their reference), then the model (the records go with it)
+      await repo.connections.delete(c.id);
+      expect((await repo.jobs.get(j.id)).deployment_id).toBe(d.id);
+      await expect(repo.models.updateModel(m.id, { name: 'alpha' })).rejects.toMatchObject({
+        code: 'REPO_CONFLICT',
+      });
+      expect((await repo.models.updateModel(m.id, { name: 'life-renamed' })).name).toBe('life-renamed');
+      await repo.models.deleteModel(m.id);
+      await expect(repo.jobs.get(j.id)).rejects.toMatchObject({ code: 'REPO_NOT_FOUND' });
     });
 
     it('API keys are stored hashed and verified by hash', async () => {

@@ -1,5 +1,6 @@
 import { type FormEvent, useState } from 'react';
 import { api, type Connection, type ConnectionInput, can } from './api';
+import { DeleteConnection } from './ConnectionDelete';
 import { Empty, ErrorBox, Field, Loading, message, TableWrap, useLoad } from './ui';
 import { type ConnectionForm as ConnectionFields, type Errors, validateConnection } from './validate';
 
@@ -170,23 +171,23 @@ export function ConnectionForm({ onSaved }: { onSaved: (c: Connection) => void }
 
 export function ConnectionsPage() {
   const list = useLoad(() => api.listConnections({ limit: 1000 }), []);
-  const [error, setError] = useState<string>();
-  const remove = async (c: Connection) => {
-    if (!window.confirm(`Delete the connection "${c.name}"?`)) return;
-    try {
-      await api.deleteConnection(c.id);
-      list.reload();
-    } catch (err) {
-      setError(message(err));
-    }
-  };
+  const [deleting, setDeleting] = useState<Connection | null>(null);
   return (
     <div className="page">
       <h1>Connections</h1>
       <div className="grid">
         <section className="card wide" aria-labelledby="conns-title">
           <h2 id="conns-title">Stored connections</h2>
-          {error && <ErrorBox error={error} />}
+          {deleting && (
+            <DeleteConnection
+              connection={deleting}
+              onClose={() => setDeleting(null)}
+              onDone={() => {
+                setDeleting(null);
+                list.reload();
+              }}
+            />
+          )}
           {list.loading && !list.data && <Loading what="connections" reconnecting={list.reconnecting} />}
           {list.error && <ErrorBox error={list.error} retry={list.reload} />}
           {list.data && list.data.items.length === 0 && (
@@ -219,7 +220,7 @@ export function ConnectionsPage() {
                       <td className="mono">{c.access_key_hint ?? '—'}</td>
                       <td>
                         {can('admin') && (
-                          <button type="button" className="secondary small" onClick={() => remove(c)}>
+                          <button type="button" className="secondary small" onClick={() => setDeleting(c)}>
                             Delete<span className="visually-hidden"> {c.name}</span>
                           </button>
                         )}

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, can, type Scored, type Version } from './api';
+import { DeploymentActions } from './DeploymentActions';
 import { fmt, jobState } from './jobs';
 import { deploymentStatus } from './ModelPage';
 import { Badge, ErrorBox, Loading, message, Reconnecting, useLoad, useTitle } from './ui';
@@ -33,6 +34,13 @@ export function DeploymentPage({ id }: { id: string }) {
         {d.name} <Badge {...deploymentStatus(d)} />
       </h1>
       {d.description && <p className="muted">{d.description}</p>}
+      <p data-testid="model-version">
+        Model <a href={`#/models/${encodeURIComponent(model.id)}`}>{model.name}</a>, version {d.model_version}
+        {d.model_version === model.latest_version
+          ? ' (the latest)'
+          : ` (the latest is version ${model.latest_version}: choose it with Edit)`}
+      </p>
+      {can('editor') && <DeploymentActions deployment={d} model={model} onChanged={dep.reload} />}
       {dep.reconnecting && <Reconnecting what="the jobs" />}
       {jobs && (
         <section className="card" aria-labelledby="jobs-title">

@@ -1,6 +1,7 @@
 import { AddDeployment } from './AddDeployment';
 import { api, can, type Deployment } from './api';
 import { fmt, jobState } from './jobs';
+import { ModelActions } from './ModelActions';
 import {
   Badge,
   bytes,
@@ -48,6 +49,7 @@ export function ModelPage({ id, tab }: { id: string; tab?: string }) {
       </p>
       <h1>{m.name}</h1>
       {m.description && <p className="muted">{m.description}</p>}
+      {can('editor') && <ModelActions model={m} onChanged={model.reload} />}
       <Tabs
         label="Model"
         active={active}

@@ -1,5 +1,5 @@
 import { type DragEvent, useRef, useState } from 'react';
-import { api, can, type Model, type ModelCreated, upload, type Version } from './api';
+import { ApiFailure, api, can, type Model, type ModelCreated, upload, type Version } from './api';
 import {
   Empty,
   ErrorBox,
@@ -37,9 +37,12 @@ const io = (v?: Version) =>
     ? `${v.inputs.map((t) => shape(t.shape)).join(', ')} → ${v.outputs.map((t) => shape(t.shape)).join(', ')}`
     : '';
 
-export function UploadModel({ onUploaded }: { onUploaded: (m: Model) => void }) {
+export function UploadModel({ onUploaded }: { onUploaded: (modelId: string) => void }) {
   const [file, setFile] = useState<File | null>(null);
   const [name, setName] = useState('');
+  // The name follows the chosen file until the user types one (then it is theirs).
+  const [named, setNamed] = useState(false);
+  const [taken, setTaken] = useState<string | null>(null);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string>();
   const [over, setOver] = useState(false);
@@ -54,29 +57,41 @@ export function UploadModel({ onUploaded }: { onUploaded: (m: Model) => void }) 
       return;
     }
     setFile(f);
-    if (!name) setName(f.name.replace(/\.(h5|hdf5|keras)$/i, ''));
+    setTaken(null);
+    if (!named) setName(f.name.replace(/\.(h5|hdf5|keras)$/i, ''));
   };
   const drop = (e: DragEvent) => {
     e.preventDefault();
     setOver(false);
     pick(e.dataTransfer.files[0]);
   };
-  const send = async () => {
+  const send = async (asVersion?: string) => {
     if (!file) {
       setError('Choose a model file first.');
       return;
     }
     const form = new FormData();
-    if (name.trim()) form.set('name', name.trim());
+    if (name.trim() && !asVersion) form.set('name', name.trim());
     form.set('file', file, file.name);
     setProgress(0);
     setError(undefined);
+    setTaken(null);
     try {
-      const res = await upload<ModelCreated>('/api/v1/models', form, setProgress);
+      const model = asVersion
+        ? (
+            await upload<Version>(
+              `/api/v1/models/${encodeURIComponent(asVersion)}/versions`,
+              form,
+              setProgress,
+            )
+          ).model_id
+        : (await upload<ModelCreated>('/api/v1/models', form, setProgress)).model.id;
       setFile(null);
       setName('');
-      onUploaded(res.model);
+      setNamed(false);
+      onUploaded(model);
     } catch (err) {
+      if (err instanceof ApiFailure && err.code === 'REPO_CONFLICT' && !asVersion) setTaken(name.trim());
       setError(`The model was not added: ${message(err)}`);
     } finally {
       setProgress(null);
@@ -110,7 +125,16 @@ export function UploadModel({ onUploaded }: { onUploaded: (m: Model) => void }) 
         />
         {file && <p className="chosen">Chosen: {file.name}</p>}
       </div>
-      <Field label="Model name" value={name} onChange={setName} hint="Unique; defaults to the file name." />
+      <Field
+        label="Model name"
+        value={name}
+        onChange={(v) => {
+          setName(v);
+          setNamed(v !== '');
+          setTaken(null);
+        }}
+        hint="Unique; follows the chosen file's name until you type one."
+      />
       {progress !== null && (
         <div>
           <ProgressBar value={progress} label="Upload progress" />
@@ -120,7 +144,21 @@ export function UploadModel({ onUploaded }: { onUploaded: (m: Model) => void }) 
         </div>
       )}
       {error && <ErrorBox error={error} />}
-      <button type="button" onClick={send} disabled={progress !== null}>
+      {taken && (
+        <p data-testid="name-taken">
+          A model named "{taken}" exists.{' '}
+          <button
+            type="button"
+            className="secondary"
+            onClick={() => send(taken)}
+            disabled={progress !== null}
+          >
+            Upload as a new version of "{taken}"
+          </button>{' '}
+          or choose another name.
+        </p>
+      )}
+      <button type="button" onClick={() => send()} disabled={progress !== null}>
         Upload model
       </button>
     </section>
@@ -171,9 +209,7 @@ export function ModelsPage() {
             </TableWrap>
           )}
         </section>
-        {can('editor') && (
-          <UploadModel onUploaded={(m) => navigate(`#/models/${encodeURIComponent(m.id)}`)} />
-        )}
+        {can('editor') && <UploadModel onUploaded={(id) => navigate(`#/models/${encodeURIComponent(id)}`)} />}
       </div>
     </div>
   );

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
+  CascadeQuery,
   Connection,
   ConnectionInput,
   errorResponses,
@@ -39,9 +40,18 @@ export function v1ConnectionRoutes(fastify: FastifyInstance, service: KerasBatch
   );
   app.delete(
     '/api/v1/connections/:id',
-    { schema: { tags, params: IdParams, response: { 204: NoContent, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary:
+          'Delete a connection; refused (409, naming them) while deployments use it, unless `deployments=delete` (they go first, their job records deleted or kept)',
+        params: IdParams,
+        querystring: CascadeQuery,
+        response: { 204: NoContent, ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      await service.deleteConnection(req.params.id);
+      await service.deleteConnection(req.params.id, req.query);
       return reply.status(204).send();
     },
   );

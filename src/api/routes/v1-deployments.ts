@@ -2,7 +2,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
   Deployment,
+  DeploymentDeleteQuery,
   DeploymentInput,
+  DeploymentPatch,
   DeploymentQuery,
   errorResponses,
   IdParams,
@@ -49,18 +51,34 @@ export function v1DeploymentRoutes(
     { schema: { tags, params: IdParams, response: { 200: Deployment, ...errorResponses } } },
     async (req) => service.getDeployment(req.params.id),
   );
+  app.patch(
+    '/api/v1/deployments/:id',
+    {
+      schema: {
+        tags,
+        summary:
+          'Edit a deployment: name (unique), description, options (replaced whole), the model version it uses',
+        params: IdParams,
+        body: DeploymentPatch,
+        response: { 200: Deployment, ...errorResponses },
+      },
+    },
+    async (req) => service.updateDeployment(req.params.id, req.body),
+  );
   app.delete(
     '/api/v1/deployments/:id',
     {
       schema: {
         tags,
-        summary: 'Delete a deployment (its unfinished jobs are canceled first)',
+        summary:
+          'Delete a deployment (its unfinished jobs are canceled first); its job records are deleted or kept (`jobs`), the outputs in its target never',
         params: IdParams,
+        querystring: DeploymentDeleteQuery,
         response: { 204: NoContent, ...errorResponses },
       },
     },
     async (req, reply) => {
-      await service.deleteDeployment(req.params.id);
+      await service.deleteDeployment(req.params.id, req.query.jobs);
       return reply.status(204).send();
     },
   );

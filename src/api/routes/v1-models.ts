@@ -7,6 +7,8 @@ import {
   IdParams,
   Model,
   ModelCreated,
+  ModelDeleteQuery,
+  ModelPatch,
   NoContent,
   PageOf,
   PageQuery,
@@ -74,11 +76,34 @@ function modelRoutes(fastify: FastifyInstance, service: KerasBatchService): void
     async (req) => service.getModel(req.params.id),
   );
 
+  app.patch(
+    '/api/v1/models/:id',
+    {
+      schema: {
+        tags,
+        summary: 'Rename a model (names are unique) or change its description',
+        params: IdParams,
+        body: ModelPatch,
+        response: { 200: Model, ...errorResponses },
+      },
+    },
+    async (req) => service.updateModel(req.params.id, req.body),
+  );
+
   app.delete(
     '/api/v1/models/:id',
-    { schema: { tags, params: IdParams, response: { 204: NoContent, ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        summary:
+          'Delete a model and its versions; refused (409, naming them) while deployments use it, unless `deployments=delete` (they go too, with their job records)',
+        params: IdParams,
+        querystring: ModelDeleteQuery,
+        response: { 204: NoContent, ...errorResponses },
+      },
+    },
     async (req, reply) => {
-      await service.deleteModel(req.params.id);
+      await service.deleteModel(req.params.id, { deployments: req.query.deployments });
       return reply.status(204).send();
     },
   );

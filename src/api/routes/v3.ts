@@ -16,6 +16,7 @@ import { ApiError } from '../errors.js';
 import { modelFile, multipartBody, readUpload } from '../multipart.js';
 import { requireRole } from '../roles.js';
 import { wmlDeployment, wmlModel } from '../wml-views.js';
+import { freeName } from './free-name.js';
 import { onlineSchema, replyScored } from './online.js';
 import { placeOf } from './v3-places.js';
 
@@ -58,7 +59,9 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
       config: { openapiBody: multipartBody(FILES, FIELDS, ['model']) },
     },
     async (req, reply) => {
-      const { model } = await service.createModel(await newModelOf(req));
+      const input = await newModelOf(req);
+      const name = await freeName((n) => service.models.exists(n), input.name, 'models');
+      const { model } = await service.createModel({ ...input, name });
       return reply.status(201).send(wmlModel(await service.getModel(model.id), req.params.instance_id, 0));
     },
   );
@@ -177,7 +180,7 @@ function v3DeploymentRoutes(
       const model = await service.getModel(req.params.published_model_id);
       // Inline connections are stored with the deployment in one transaction: a refused one leaves nothing.
       const d = await service.createDeployment({
-        name: body.name,
+        name: await freeName((n) => service.deployments.nameTaken(n), body.name, 'deployments'),
         description: body.description,
         type: body.type,
         model: model.id,

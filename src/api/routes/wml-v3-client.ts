@@ -28,6 +28,7 @@ import {
   wmlInstance,
   wmlInstanceDeployment,
 } from '../wml-client-views.js';
+import { freeName } from './free-name.js';
 import { deleteV3Deployment, placesOf } from './v3.js';
 
 const tags = ['wml v3 client'];
@@ -63,16 +64,6 @@ export function wmlV3ClientRoutes(
   mlAssetRoutes(app, service, maxUploadBytes);
   mlAssetDownloadRoutes(app, service);
   instanceDeploymentRoutes(app, service);
-}
-
-/** A name no model has yet: `name`, else `name (2)`, `name (3)`... (WML allowed duplicate names; we do not). */
-export async function freeName(service: KerasBatchService, name: string): Promise<string> {
-  if (!(await service.models.exists(name))) return name;
-  for (let n = 2; n < 1000; n++) {
-    const candidate = `${name} (${n})`;
-    if (!(await service.models.exists(candidate))) return candidate;
-  }
-  throw new ApiError(409, 'REPO_CONFLICT', `too many models named ${JSON.stringify(name)}`);
 }
 
 function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, maxUploadBytes: number): void {
@@ -141,7 +132,7 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
       if (announced) {
         await service.createModel({
           id: announced.id,
-          name: await freeName(service, announced.name),
+          name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
           description: announced.description,
           author: announced.author || undefined,
           file,
@@ -277,7 +268,7 @@ function instanceDeploymentRoutes(fastify: FastifyInstance, service: KerasBatchS
         );
       const model = await service.getModel(modelRefOf(b));
       const d = await service.createDeployment({
-        name: b.name,
+        name: await freeName((n) => service.deployments.nameTaken(n), b.name, 'deployments'),
         description: b.description,
         type: b.type,
         model: model.id,

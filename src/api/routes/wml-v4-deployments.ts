@@ -24,6 +24,7 @@ import { requireRole } from '../roles.js';
 import { originOf } from '../wml-client-views.js';
 import { jobInputOf } from '../wml-v4-references.js';
 import { v4Deployment, v4Job } from '../wml-v4-views.js';
+import { freeName } from './free-name.js';
 import { listOf } from './wml-v4.js';
 
 const tags = ['wml v4'];
@@ -59,7 +60,8 @@ export function wmlV4DeploymentRoutes(
         throw new ApiError(422, 'VALIDATION_FAILED', 'body: give one of "online": {} or "batch": {}');
       const model = await service.getModel(b.asset.id);
       const d = await service.createDeployment({
-        name: b.name,
+        // WML allowed two deployments of one name; ours are unique, so a taken name is stored numbered.
+        name: await freeName((n) => service.deployments.nameTaken(n), b.name, 'deployments'),
         description: b.description,
         type: b.batch ? 'batch' : 'online',
         model: model.id,

@@ -24,7 +24,8 @@ import { ApiError } from '../errors.js';
 import { modelFromContent } from '../model-archive.js';
 import { originOf } from '../wml-client-views.js';
 import { type PendingV4Model, SPACE_ID, softwareSpecs, space, v4Model } from '../wml-v4-views.js';
-import { CONTENT_BODY, freeName } from './wml-v3-client.js';
+import { freeName } from './free-name.js';
+import { CONTENT_BODY } from './wml-v3-client.js';
 
 const tags = ['wml v4'];
 /** How long an announced model waits for its content. */
@@ -211,7 +212,7 @@ function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, max
       if (announced) {
         await service.createModel({
           id: announced.id,
-          name: await freeName(service, announced.name),
+          name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
           description: announced.description,
           file,
         });

@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import {
   type ApiClient,
+  type CascadeQuery,
   type ConnectionInput,
   createApiClient,
   type DeploymentInput,
+  type DeploymentPatch,
 } from '../../contract/index.js';
 import type {
   ConnectionView,
@@ -37,15 +39,17 @@ export interface Client {
   }): Promise<unknown>;
   listModels(): Promise<Page<ModelView>>;
   showModel(id: string): Promise<ModelView>;
-  deleteModel(id: string): Promise<void>;
+  renameModel(id: string, name: string): Promise<ModelView>;
+  deleteModel(id: string, deployments?: 'refuse' | 'delete'): Promise<void>;
   addConnection(input: ConnectionInput): Promise<ConnectionView>;
   listConnections(): Promise<Page<ConnectionView>>;
-  deleteConnection(id: string): Promise<void>;
+  deleteConnection(id: string, cascade?: CascadeQuery): Promise<void>;
   createDeployment(input: DeploymentInput): Promise<DeploymentView>;
   listDeployments(model?: string): Promise<Page<DeploymentView>>;
   showDeployment(id: string): Promise<DeploymentView>;
   runDeployment(id: string): Promise<JobView>;
-  deleteDeployment(id: string): Promise<void>;
+  updateDeployment(id: string, patch: DeploymentPatch): Promise<DeploymentView>;
+  deleteDeployment(id: string, jobs?: 'delete' | 'keep'): Promise<void>;
   listJobs(deployment?: string): Promise<Page<JobView>>;
   showJob(id: string): Promise<JobView>;
   cancelJob(id: string): Promise<JobView>;
@@ -125,15 +129,17 @@ class EmbeddedClient implements Client {
   }
   listModels = () => this.s.listModels({ limit: 1000 });
   showModel = (id: string) => this.s.getModel(id);
-  deleteModel = (id: string) => this.s.deleteModel(id);
+  renameModel = (id: string, name: string) => this.s.updateModel(id, { name });
+  deleteModel = (id: string, deployments?: 'refuse' | 'delete') => this.s.deleteModel(id, { deployments });
   addConnection = (i: ConnectionInput) => this.s.createConnection(i);
   listConnections = () => this.s.listConnections({ limit: 1000 });
-  deleteConnection = (id: string) => this.s.deleteConnection(id);
+  deleteConnection = (id: string, cascade?: CascadeQuery) => this.s.deleteConnection(id, cascade);
   createDeployment = (i: DeploymentInput) => this.s.createDeployment(i);
   listDeployments = (model?: string) => this.s.listDeployments({ model, limit: 1000 });
   showDeployment = (id: string) => this.s.getDeployment(id);
   runDeployment = (id: string) => this.s.runDeployment(id);
-  deleteDeployment = (id: string) => this.s.deleteDeployment(id);
+  updateDeployment = (id: string, patch: DeploymentPatch) => this.s.updateDeployment(id, patch);
+  deleteDeployment = (id: string, jobs?: 'delete' | 'keep') => this.s.deleteDeployment(id, jobs);
   listJobs = (deployment?: string) => this.s.listJobs({ deployment, limit: 1000 });
   showJob = (id: string) => this.s.getJob(id);
   cancelJob = (id: string) => this.s.cancelJob(id);
@@ -171,15 +177,17 @@ class HttpClient implements Client {
   }
   listModels = () => this.api.listModels({ limit: 1000 });
   showModel = (id: string) => this.api.getModel(id);
-  deleteModel = (id: string) => this.api.deleteModel(id);
+  renameModel = (id: string, name: string) => this.api.updateModel(id, { name });
+  deleteModel = (id: string, deployments?: 'refuse' | 'delete') => this.api.deleteModel(id, { deployments });
   addConnection = (i: ConnectionInput) => this.api.createConnection(i);
   listConnections = () => this.api.listConnections({ limit: 1000 });
-  deleteConnection = (id: string) => this.api.deleteConnection(id);
+  deleteConnection = (id: string, cascade?: CascadeQuery) => this.api.deleteConnection(id, cascade);
   createDeployment = (i: DeploymentInput) => this.api.createDeployment(i);
   listDeployments = (model?: string) => this.api.listDeployments({ limit: 1000, model });
   showDeployment = (id: string) => this.api.getDeployment(id);
   runDeployment = (id: string) => this.api.runDeployment(id);
-  deleteDeployment = (id: string) => this.api.deleteDeployment(id);
+  updateDeployment = (id: string, patch: DeploymentPatch) => this.api.updateDeployment(id, patch);
+  deleteDeployment = (id: string, jobs?: 'delete' | 'keep') => this.api.deleteDeployment(id, { jobs });
   listJobs = (deployment?: string) => this.api.listJobs({ limit: 1000, deployment });
   showJob = (id: string) => this.api.getJob(id);
   cancelJob = (id: string) => this.api.cancelJob(id);

@@ -76,10 +76,17 @@ export function registerConnections(program: Command): void {
     }),
   );
   targetOptions(
-    connections.command('delete <connection>').description('delete a connection (id or name)'),
-  ).action(async (id: string, o: TargetOptions) =>
+    connections
+      .command('delete <connection>')
+      .description('delete a connection (id or name); refused while deployments use it')
+      .option('--with-deployments', 'delete the deployments that use it first')
+      .option('--keep-jobs', 'with --with-deployments: keep their job records'),
+  ).action(async (id: string, o: TargetOptions & { withDeployments?: boolean; keepJobs?: boolean }) =>
     withClient(o, async (c) => {
-      await c.deleteConnection(id);
+      await c.deleteConnection(id, {
+        deployments: o.withDeployments ? 'delete' : 'refuse',
+        jobs: o.keepJobs ? 'keep' : 'delete',
+      });
       process.stdout.write(`deleted connection ${id}\n`);
     }),
   );

@@ -13,7 +13,7 @@ interface CreateOptions extends TargetOptions {
   name: string;
   description?: string;
   model: string;
-  version?: string;
+  modelVersion?: string;
   online?: boolean;
   source?: string;
   target?: string;
@@ -45,7 +45,7 @@ async function finish(c: Client, jobId: string | undefined, wait: boolean | unde
   if (job.status !== 'completed') process.exitCode = 3;
 }
 
-/** `keras-batch deployments create|list|show|run|delete`. */
+/** `keras-batch deployments create|list|show|run|update|delete`. */
 export function registerDeployments(program: Command): void {
   const deployments = program
     .command('deployments')
@@ -57,7 +57,7 @@ export function registerDeployments(program: Command): void {
       .requiredOption('-n, --name <name>', 'deployment name')
       .option('-d, --description <text>', 'description')
       .requiredOption('-m, --model <model>', 'model id or name')
-      .option('--version <n>', 'model version (default: the latest)')
+      .option('--model-version <n>', 'model version (default: the latest)')
       .option('--online', 'an online deployment (no source or target)')
       .option('-s, --source <place>', 'CONNECTION[:BUCKET[/PREFIX]] of the inputs')
       .option('-t, --target <place>', 'CONNECTION[:BUCKET[/PREFIX]] of the outputs')
@@ -71,7 +71,7 @@ export function registerDeployments(program: Command): void {
         description: o.description,
         type: o.online ? 'online' : 'batch',
         model: o.model,
-        version: o.version ? Number(o.version) : undefined,
+        version: o.modelVersion ? Number(o.modelVersion) : undefined,
         source: place(o.source, 'source'),
         target: place(o.target, 'target'),
         options: {
@@ -115,10 +115,32 @@ export function registerDeployments(program: Command): void {
     }),
   );
   targetOptions(
-    deployments.command('delete <id>').description('delete a deployment (its unfinished jobs are canceled)'),
-  ).action(async (id: string, o: TargetOptions) =>
+    deployments
+      .command('update <id>')
+      .description('edit a deployment: name, description, the model version it uses')
+      .option('-n, --name <name>', 'new name (unique)')
+      .option('-d, --description <text>', 'new description')
+      .option('--model-version <n>', 'the version of its model to use'),
+  ).action(
+    async (id: string, o: TargetOptions & { name?: string; description?: string; modelVersion?: string }) =>
+      withClient(o, async (c) =>
+        printJson(
+          await c.updateDeployment(id, {
+            ...(o.name !== undefined ? { name: o.name } : {}),
+            ...(o.description !== undefined ? { description: o.description } : {}),
+            ...(o.modelVersion !== undefined ? { version: Number(o.modelVersion) } : {}),
+          }),
+        ),
+      ),
+  );
+  targetOptions(
+    deployments
+      .command('delete <id>')
+      .description('delete a deployment (its unfinished jobs are canceled; outputs in the target stay)')
+      .option('--keep-jobs', 'keep its job records (default: deleted with it)'),
+  ).action(async (id: string, o: TargetOptions & { keepJobs?: boolean }) =>
     withClient(o, async (c) => {
-      await c.deleteDeployment(id);
+      await c.deleteDeployment(id, o.keepJobs ? 'keep' : 'delete');
       process.stdout.write(`deleted deployment ${id}\n`);
     }),
   );

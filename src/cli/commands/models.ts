@@ -31,11 +31,20 @@ export function registerModels(program: Command): void {
   targetOptions(models.command('show <model>').description('a model (id or name) with its versions')).action(
     async (id: string, o: TargetOptions) => withClient(o, async (c) => printJson(await c.showModel(id))),
   );
-  targetOptions(models.command('delete <model>').description('delete a model and its versions')).action(
-    async (id: string, o: TargetOptions) =>
-      withClient(o, async (c) => {
-        await c.deleteModel(id);
-        process.stdout.write(`deleted model ${id}\n`);
-      }),
+  targetOptions(
+    models.command('rename <model> <new-name>').description('rename a model (names are unique)'),
+  ).action(async (id: string, name: string, o: TargetOptions) =>
+    withClient(o, async (c) => printJson(await c.renameModel(id, name))),
+  );
+  targetOptions(
+    models
+      .command('delete <model>')
+      .description('delete a model and its versions (refused while deployments use it)')
+      .option('--with-deployments', 'delete the deployments that use it first, with their job records'),
+  ).action(async (id: string, o: TargetOptions & { withDeployments?: boolean }) =>
+    withClient(o, async (c) => {
+      await c.deleteModel(id, o.withDeployments ? 'delete' : 'refuse');
+      process.stdout.write(`deleted model ${id}\n`);
+    }),
   );
 }
