@@ -56,6 +56,7 @@ export const ROUTE_ROLES: Readonly<Record<string, Need>> = {
   // deployments and jobs
   'GET /api/v1/deployments': 'viewer',
   'POST /api/v1/deployments': 'editor',
+  'POST /api/v1/deployments/validate': 'editor',
   'GET /api/v1/deployments/:id': 'viewer',
   'DELETE /api/v1/deployments/:id': 'editor',
   'POST /api/v1/deployments/:id/run': 'editor',
@@ -63,6 +64,9 @@ export const ROUTE_ROLES: Readonly<Record<string, Need>> = {
   'GET /api/v1/jobs': 'viewer',
   'GET /api/v1/jobs/:id': 'viewer',
   'GET /api/v1/jobs/:id/failures': 'viewer',
+  'GET /api/v1/jobs/:id/failures.jsonl': 'viewer',
+  'GET /api/v1/jobs/:id/failures.csv': 'viewer',
+  'GET /api/v1/jobs/:id/report': 'viewer',
   'GET /api/v1/jobs/:id/events': 'viewer',
   'POST /api/v1/jobs/:id/cancel': 'editor',
   'POST /api/v1/jobs/:id/rerun': 'editor',

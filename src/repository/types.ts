@@ -93,6 +93,12 @@ export interface JobsTable {
   duration_ms: number | null;
   files_per_second: number | null;
   records_per_second: number | null;
+  /** `all` (score every input), `resume` (skip inputs already scored by this model) or `failed` (only the failed inputs of `rerun_of`). */
+  mode: string;
+  /** The job this one reruns, if any. */
+  rerun_of: string | null;
+  /** JSON: what each finished or interrupted attempt did, `[{attempt, started_at, ended_at, outcome, scored, failed, skipped}]`. */
+  history: string;
 }
 
 export interface JobFailuresTable {

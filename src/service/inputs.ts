@@ -39,6 +39,13 @@ export interface DeploymentOptionsInput {
   /** A count (`10`) or a percentage (`5%`). */
   max_failures?: string;
   concurrency?: number;
+  /** How inputs are read (docs/input-formats.md), and their options. */
+  input_format?: 'auto' | 'json' | 'jsonl' | 'csv' | 'zip';
+  output_format?: 'auto' | 'csv' | 'jsonl' | 'zip';
+  id_field?: string;
+  columns?: string[];
+  id_column?: string;
+  join?: 'id' | 'input';
 }
 
 export interface NewDeploymentInput {

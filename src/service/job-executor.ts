@@ -13,6 +13,7 @@ import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
 import type { EndpointPolicy } from './endpoint-policy.js';
 import type { AbortReason, JobRunner } from './job-runner.js';
+import { attemptStart, LiveFailures, onlyKeys, withAttempt } from './job-runs.js';
 import type { LocalRoots } from './local-roots.js';
 import { type JobView, jobView } from './views.js';
 
@@ -82,6 +83,13 @@ export class JobExecutor extends EventEmitter<JobEvents> {
           interrupted: 1,
           status: 'queued',
           status_message: 'interrupted by a server stop; resuming',
+          history: withAttempt(job, {
+            attempt: Number(job.attempts),
+            started_at: attemptStart(job),
+            ended_at: now(),
+            outcome: 'interrupted',
+            counts: job,
+          }),
         });
         this.o.logger.warn({ job: job.id }, 'job was interrupted by a server stop: resuming it');
       }
@@ -165,10 +173,26 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     });
     if (!moved) return;
     await this.publish(id);
+    const started = now();
     const finish = async (status: JobStatus, patch: Parameters<typeof repo.jobs.update>[1]) => {
-      await repo.jobs.transition(id, ['running'], status, { finished_at: now(), ...patch });
+      const row = await repo.jobs.get(id);
+      const ended = now();
+      const counts = {
+        scored: Number(patch.scored ?? row.scored),
+        failed: Number(patch.failed ?? row.failed),
+        skipped: Number(patch.skipped ?? row.skipped),
+      };
+      const history = withAttempt(row, {
+        attempt,
+        started_at: started,
+        ended_at: ended,
+        outcome: status,
+        counts,
+      });
+      await repo.jobs.transition(id, ['running'], status, { finished_at: ended, history, ...patch });
       await this.publish(id);
     };
+    const live = new LiveFailures(repo, id);
     let opened: { close(): Promise<void> }[] = [];
     try {
       const deployment = await repo.deployments.get(job.deployment_id);
@@ -188,10 +212,13 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       }
       const roots = this.o.roots;
       for (const conn of [sourceConn, targetConn]) await this.o.endpoints.check(conn.endpoint);
-      const source = openPlace(sourceConn, sourcePlace, this.o.box, {
+      const opened0 = openPlace(sourceConn, sourcePlace, this.o.box, {
         roots,
         concurrency: options.concurrency,
       });
+      // A rerun of the failed inputs lists only them (the keys the job it reruns failed on).
+      const only = job.mode === 'failed' && job.rerun_of ? await repo.jobs.failedFiles(job.rerun_of) : null;
+      const source = only ? onlyKeys(opened0, new Set(only)) : opened0;
       const target = openPlace(targetConn, targetPlace, this.o.box, {
         roots,
         create: true,
@@ -212,6 +239,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         if (performance.now() - lastPersist >= this.persistMs) {
           lastPersist = performance.now();
           void repo.jobs.update(id, patch).catch(() => undefined);
+          live.flush();
         }
         void repo.jobs
           .get(id)
@@ -233,11 +261,13 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         concurrency: options.concurrency,
         maxFailures: options.max_failures ? parseFailureLimit(options.max_failures) : undefined,
         formats: formatOptions(options),
-        resume: resume || Boolean(job.interrupted),
+        resume: resume || Boolean(job.interrupted) || job.mode === 'resume',
         signal: run.controller.signal,
         onProgress,
+        onFailure: (f) => live.add(f),
         onWarning: (message) => logger.warn({ job: id }, message),
       });
+      await live.close();
       if (run.reason === 'shutdown') return; // stays `running`: the next start resumes it
       await repo.jobs.setFailures(
         id,
@@ -250,6 +280,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       });
       logger.info({ job: id, status, counts: report.counts }, 'job finished');
     } catch (error) {
+      await live.close();
       if (run.reason === 'shutdown') return;
       logger.warn({ job: id, err: errorMessage(error) }, 'job failed');
       await finish(run.reason === 'cancel' ? 'canceled' : 'failed', { status_message: errorMessage(error) });
