@@ -174,7 +174,6 @@ export function createApiClient(options: ApiClientOptions) {
       get<Page<DeploymentView>>(`/api/v1/deployments${queryString(query)}`),
     getDeployment: (id: string) => get<DeploymentView>(`/api/v1/deployments/${seg(id)}`),
     createDeployment: (input: DeploymentInput) => post<DeploymentView>('/api/v1/deployments', input),
-    /** Runs the server's checks on a deployment without saving it (a dry run on the first inputs). */
     validateDeployment: (input: DeploymentInput, query?: ValidateQuery) =>
       post<ValidationResult>(`/api/v1/deployments/validate${queryString(query)}`, input),
     deleteDeployment: (id: string) => remove(`/api/v1/deployments/${seg(id)}`),
@@ -190,7 +189,6 @@ export function createApiClient(options: ApiClientOptions) {
     rerunJob: (id: string, query?: RerunQuery) =>
       post<JobView>(`/api/v1/jobs/${seg(id)}/rerun${queryString(query)}`),
     jobReport: (id: string) => get<JobReportDoc>(`/api/v1/jobs/${seg(id)}/report`),
-    /** A job's failures as a file: JSON Lines (one failure per line) or CSV. */
     async jobFailuresFile(id: string, format: 'jsonl' | 'csv'): Promise<string> {
       return (await send('GET', `/api/v1/jobs/${seg(id)}/failures.${format}`)).text();
     },

@@ -162,6 +162,32 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     this.emit('job', jobView(await this.o.repository.jobs.get(id)));
   }
 
+  /** Publishes every progress event; writes the counts (and the failures so far) at most once a `persistMs`. */
+  private progressHandler(id: string, live: LiveFailures): (e: ProgressEvent) => void {
+    const repo = this.o.repository;
+    let lastPersist = 0;
+    return (e: ProgressEvent) => {
+      const patch = {
+        total: e.counts.listed,
+        scored: e.counts.scored,
+        failed: e.counts.failed,
+        skipped: e.counts.skipped,
+        records: e.counts.records,
+        listing_done: e.listingDone ? 1 : 0,
+        files_per_second: Math.round(e.filesPerSecond * 10) / 10,
+      };
+      if (performance.now() - lastPersist >= this.persistMs) {
+        lastPersist = performance.now();
+        void repo.jobs.update(id, patch).catch(() => undefined);
+        live.flush();
+      }
+      void repo.jobs
+        .get(id)
+        .then((row) => this.emit('job', jobView({ ...row, ...patch })))
+        .catch(() => undefined);
+    };
+  }
+
   private async execute(id: string, resume: boolean, run: Running): Promise<void> {
     const { repository: repo, logger } = this.o;
     const job = await repo.jobs.get(id);
@@ -225,27 +251,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         concurrency: options.concurrency,
       });
       opened = [source, target];
-      let lastPersist = 0;
-      const onProgress = (e: ProgressEvent) => {
-        const patch = {
-          total: e.counts.listed,
-          scored: e.counts.scored,
-          failed: e.counts.failed,
-          skipped: e.counts.skipped,
-          records: e.counts.records,
-          listing_done: e.listingDone ? 1 : 0,
-          files_per_second: Math.round(e.filesPerSecond * 10) / 10,
-        };
-        if (performance.now() - lastPersist >= this.persistMs) {
-          lastPersist = performance.now();
-          void repo.jobs.update(id, patch).catch(() => undefined);
-          live.flush();
-        }
-        void repo.jobs
-          .get(id)
-          .then((row) => this.emit('job', jobView({ ...row, ...patch })))
-          .catch(() => undefined);
-      };
+      const onProgress = this.progressHandler(id, live);
       const runner = this.o.runner;
       logger.info(
         { job: id, deployment: deployment.id, attempt, resume, runner: runner.kind },
