@@ -98,6 +98,7 @@ export async function dryRun(
     target: nullTarget(base.target.describe(), sample),
     formats: { ...base.formats, recordLimit: n },
     ioThreads: 0,
+    countAhead: false,
     resume: false,
     writeReport: false,
     maxFailures: undefined,

@@ -11,6 +11,8 @@ import { attemptsOf } from './views.js';
 export function onlyKeys(source: BucketDriver, keys: ReadonlySet<string>): BucketDriver {
   return {
     ...source,
+    // Not a whole folder any more: the count ahead lists this wrapper instead of counting the folder.
+    fsOptions: undefined,
     async *list(prefix, options) {
       for await (const page of source.list(prefix, options)) {
         const kept = page.filter((e) => keys.has(e.key));
