@@ -38,7 +38,10 @@ export function CheckResults({ result, saved }: { result: ValidationResult; save
         <p className="muted">
           {fmt(result.inputs.count)}
           {result.inputs.complete ? '' : '+'} input file(s)
-          {result.estimate ? `; the whole job: about ${duration(result.estimate.seconds * 1000)}` : ''}.
+          {result.estimate
+            ? `; the whole job: ${result.estimate.seconds < 1 ? 'under a second' : `about ${duration(result.estimate.seconds * 1000)}`} (estimate)`
+            : ''}
+          .
         </p>
       )}
       {result.sample && (
