@@ -2,8 +2,8 @@ import type { Dirent } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { BucketDriver, ObjectEntry } from '../storage/index.js';
-import { JOB_PREFIX } from './ledger.js';
 import type { Classification } from './input-filter.js';
+import { JOB_PREFIX } from './ledger.js';
 
 /**
  * Counts a source's inputs ahead of the scoring (a second listing, not held back by the scoring's pace), so a

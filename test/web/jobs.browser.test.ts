@@ -150,7 +150,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     await checks.getByRole('heading', { name: 'Not saved: the checks found a problem' }).waitFor();
     const overlap = checks.locator('[data-check="overlap"]');
     expect(await overlap.getAttribute('data-verdict')).toBe('fail');
-    expect(await overlap.innerText()).toContain(
+    expect(await overlap.textContent()).toContain(
       `The target ${join(work, 'in', 'x')} overlaps the source ${join(work, 'in')}`,
     );
     await checkWidths('save-overlap');
@@ -161,7 +161,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     await place('Target', 'out-nothing', '');
     await page.getByRole('button', { name: 'Save' }).click();
     await checks.getByRole('heading', { name: 'Not saved: the checks found a problem' }).waitFor();
-    expect(await checks.locator('[data-check="source"]').innerText()).toContain(
+    expect(await checks.locator('[data-check="source"]').textContent()).toContain(
       `The source folder ${join(work, 'in', 'nope')} does not exist.`,
     );
     expect(await checks.locator('[data-check="shape"]').getAttribute('data-verdict')).toBe('skip');
@@ -185,16 +185,18 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     const samples: { t: number; pct: number | null; done: number }[] = [];
     const t0 = Date.now();
     for (;;) {
-      const [pctText, doneText] = await Promise.all([
+      const [pctRaw, doneRaw] = await Promise.all([
         page
           .getByTestId('percent')
-          .innerText()
+          .textContent()
           .catch(() => '—'),
         page
           .getByTestId('files-done')
-          .innerText()
+          .textContent()
           .catch(() => '0'),
       ]);
+      const pctText = pctRaw ?? '—';
+      const doneText = doneRaw ?? '0';
       const pct = /%$/.test(pctText) ? Number(pctText.replace(/[%,]/g, '')) : null;
       samples.push({ t: Date.now() - t0, pct, done: Number(doneText.split('/')[0].replace(/[^0-9]/g, '')) });
       if (pct === 100 || Date.now() - t0 > 120_000) break;
@@ -222,22 +224,22 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     await count.waitFor();
     const total = (await call<{ total: number }>('GET', '/api/v1/jobs')).body.total;
     expect(total).toBeGreaterThanOrEqual(3);
-    expect(await count.innerText()).toBe(`${total} jobs`);
+    expect(await count.textContent()).toBe(`${total} jobs`);
     await page.getByLabel('Deployment').selectOption({ label: 'with-failures' });
-    await expect.poll(() => count.innerText()).toBe('1 job');
+    await expect.poll(() => count.textContent()).toBe('1 job');
     await page.getByLabel('Deployment').selectOption('');
     await page.getByLabel('Search').fill('big-');
     await page.getByRole('button', { name: 'Search' }).click();
-    await expect.poll(() => count.innerText()).toBe('1 job');
-    expect(await page.getByTestId('job-row').innerText()).toContain('big-job');
+    await expect.poll(() => count.textContent()).toBe('1 job');
+    expect(await page.getByTestId('job-row').textContent()).toContain('big-job');
     await page.getByLabel('Search').fill('');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByLabel('Status').selectOption('canceled');
     await page.getByText('No job matches these filters.').waitFor();
     await page.getByLabel('Status').selectOption('completed');
-    await expect.poll(() => count.innerText()).toBe(`${total} jobs`);
+    await expect.poll(() => count.textContent()).toBe(`${total} jobs`);
     await page.getByLabel('Created').selectOption('1h');
-    await expect.poll(() => count.innerText()).toBe(`${total} jobs`);
+    await expect.poll(() => count.textContent()).toBe(`${total} jobs`);
     await checkWidths('jobs-page');
   }, 120_000);
 
@@ -249,7 +251,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.goto(`${server.url}/#/jobs/${job.id}`);
     await page.getByTestId('job-facts').waitFor();
-    await expect.poll(() => page.getByTestId('job-facts').innerText()).toMatch(/digits\s+version 1/);
+    await expect.poll(() => page.getByTestId('job-facts').textContent()).toMatch(/digits\s+version 1/);
     await page.getByRole('button', { name: 'Rerun…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Rerun this job' });
     await dialog.waitFor();
@@ -266,7 +268,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
       rerun_of: job.id,
       counts: { total: 2, scored: 2, failed: 0 },
     });
-    await expect.poll(() => page.getByTestId('job-mode').innerText()).toContain('only the failed inputs');
+    await expect.poll(() => page.getByTestId('job-mode').textContent()).toContain('only the failed inputs');
     await checkWidths('job-page');
 
     // Cancel: a dialog first; "Keep as it is" leaves the job running.
