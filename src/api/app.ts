@@ -17,6 +17,7 @@ import { registerRoleCheck } from './roles.js';
 import { v1BrowseRoutes } from './routes/v1-browse.js';
 import { v1ConnectionRoutes } from './routes/v1-connections.js';
 import { v1DeploymentRoutes } from './routes/v1-deployments.js';
+import { v1JobExtraRoutes } from './routes/v1-job-extras.js';
 import { v1JobRoutes } from './routes/v1-jobs.js';
 import { v1KeyRoutes } from './routes/v1-keys.js';
 import { v1ModelRoutes } from './routes/v1-models.js';
@@ -186,6 +187,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   v1ModelRoutes(app, service);
   v1ConnectionRoutes(app, service);
   v1BrowseRoutes(app, service);
+  v1JobExtraRoutes(app, service);
   v1DeploymentRoutes(app, service, observe);
   v1JobRoutes(app, service);
   v1KeyRoutes(app, service);

@@ -86,6 +86,7 @@ const LINKS: [string, string, [string, Record<string, string>][]][] = [
     'post /api/v1/deployments/{id}/run',
     '202',
     ['get /api/v1/jobs/{id}', 'get /api/v1/jobs/{id}/failures', 'get /api/v1/jobs/{id}/events']
+      .concat(['report', 'failures.jsonl', 'failures.csv'].map((t) => `get /api/v1/jobs/{id}/${t}`))
       .concat(['cancel', 'rerun'].map((t) => `post /api/v1/jobs/{id}/${t}`))
       .map((to) => [to, { id: '$response.body#/id' }]),
   ],

@@ -57,6 +57,7 @@ export const ROUTE_ROLES: Readonly<Record<string, Need>> = {
   // deployments and jobs
   'GET /api/v1/deployments': 'viewer',
   'POST /api/v1/deployments': 'editor',
+  'POST /api/v1/deployments/validate': 'editor',
   'GET /api/v1/deployments/:id': 'viewer',
   'PATCH /api/v1/deployments/:id': 'editor',
   'DELETE /api/v1/deployments/:id': 'editor',
@@ -65,6 +66,9 @@ export const ROUTE_ROLES: Readonly<Record<string, Need>> = {
   'GET /api/v1/jobs': 'viewer',
   'GET /api/v1/jobs/:id': 'viewer',
   'GET /api/v1/jobs/:id/failures': 'viewer',
+  'GET /api/v1/jobs/:id/failures.jsonl': 'viewer',
+  'GET /api/v1/jobs/:id/failures.csv': 'viewer',
+  'GET /api/v1/jobs/:id/report': 'viewer',
   'GET /api/v1/jobs/:id/events': 'viewer',
   'POST /api/v1/jobs/:id/cancel': 'editor',
   'POST /api/v1/jobs/:id/rerun': 'editor',

@@ -1,3 +1,4 @@
+export { type DryRunSummary, dryRun } from './dry-run.js';
 export { failureLimitExceeded, parseFailureLimit } from './failure-limit.js';
 export {
   defaultInclude,

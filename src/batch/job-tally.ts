@@ -10,6 +10,8 @@ export interface JobTallyOptions {
   onProgress?: (event: ProgressEvent) => void;
   /** How often progress is reported while the job runs. Default 250 ms. */
   progressIntervalMs?: number;
+  /** Called for each failure as it happens (a file, or a record of a record file), for live views. */
+  onFailure?: (failure: FileFailure) => void;
   /** Called once when the failure limit is exceeded (the job stops taking new inputs). */
   onStop?: () => void;
 }
@@ -25,6 +27,11 @@ export class JobTally {
   readonly warnings: FileWarning[] = [];
   /** Every input is listed (the total is known). */
   listingDone = false;
+  /**
+   * The source's input count from a listing ahead of the scoring ({@link countInputs}), once known: the total
+   * of progress events (and so their percentage and ETA) before the job's own listing gets there.
+   */
+  expected: number | null = null;
   /** Why the job stopped taking inputs early (`--max-failures`), or null. */
   stoppedReason: string | null = null;
   /** Records scored in record files (JSON Lines, CSV): finished inputs for a percentage limit. */
@@ -44,6 +51,7 @@ export class JobTally {
   fail(failure: FileFailure): void {
     this.counts.failed += 1;
     this.failures.push(failure);
+    this.o.onFailure?.(failure);
     this.checkLimit();
   }
 
@@ -56,7 +64,10 @@ export class JobTally {
     if (failed.length === 0) return;
     this.counts.failedRecords = (this.counts.failedRecords ?? 0) + failed.length;
     const room = Math.max(0, MAX_RECORD_FAILURES - this.keptRecordFailures);
-    for (const f of failed.slice(0, room)) this.failures.push(f);
+    for (const f of failed.slice(0, room)) {
+      this.failures.push(f);
+      this.o.onFailure?.(f);
+    }
     this.keptRecordFailures += Math.min(room, failed.length);
     this.checkLimit();
   }
@@ -80,16 +91,19 @@ export class JobTally {
   progress(): void {
     if (!this.o.onProgress) return;
     const elapsedMs = this.elapsedMs;
-    const { scored, failed, skipped, listed } = this.counts;
+    const { scored, failed, skipped } = this.counts;
+    const counted = !this.listingDone && this.expected !== null;
+    const listed = counted ? Math.max(this.counts.listed, this.expected ?? 0) : this.counts.listed;
+    const listingDone = this.listingDone || counted;
     const finished = scored + failed + skipped;
     const filesPerSecond = elapsedMs > 0 ? (finished * 1000) / elapsedMs : 0;
     this.o.onProgress({
       jobId: this.o.jobId,
-      counts: { ...this.counts },
-      listingDone: this.listingDone,
+      counts: { ...this.counts, listed },
+      listingDone,
       elapsedMs,
       filesPerSecond,
-      etaSeconds: this.listingDone && filesPerSecond > 0 ? (listed - finished) / filesPerSecond : null,
+      etaSeconds: listingDone && filesPerSecond > 0 ? Math.max(0, listed - finished) / filesPerSecond : null,
     });
   }
 

@@ -3,6 +3,7 @@ import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scor
 import type { ObjectEntry } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { checkLimit, currentLimits, type Limits } from '../util/limits.js';
+import { countInputs } from './count-ahead.js';
 import type { FileStages, InputRead } from './file-stages.js';
 import { openFileStages } from './file-threads/index.js';
 import {
@@ -89,6 +90,7 @@ class BatchRun {
       jobId: this.jobId,
       maxFailures: options.maxFailures,
       onProgress: options.onProgress,
+      onFailure: options.onFailure,
       progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
     });
     const { engine } = options.model;
@@ -134,6 +136,11 @@ class BatchRun {
     const { tally } = this;
     this.done = done;
     tally.start();
+    const counting = new AbortController();
+    if (this.options.countAhead !== false)
+      void countInputs(this.options.source, this.classify, counting.signal).then((n) => {
+        tally.expected = n;
+      });
     try {
       await this.listAndStart();
       tally.listingDone = !this.stopping;
@@ -141,6 +148,7 @@ class BatchRun {
       await this.retryOnce();
       await this.settle();
     } finally {
+      counting.abort();
       tally.stop();
       await this.stages.close();
       await this.ledger.flush().catch(() => undefined);

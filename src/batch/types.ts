@@ -106,6 +106,13 @@ export interface BatchJobOptions {
   writeReport?: boolean;
   signal?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Each failure as it happens (live views of a running job). */
+  onFailure?: (failure: FileFailure) => void;
+  /**
+   * Count the source's inputs ahead of the scoring (a second listing) so progress has a total early. Default
+   * true; a listing that costs per request (a huge S3 bucket) may turn it off.
+   */
+  countAhead?: boolean;
   /** How often `onProgress` fires, in ms. Default 250. */
   progressIntervalMs?: number;
   /**

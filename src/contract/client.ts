@@ -11,6 +11,7 @@ import type {
   AuditQuery,
   MeView,
 } from './access-schemas.js';
+import type { JobReportDoc, RerunQuery, ValidateQuery, ValidationResult } from './job-schemas.js';
 import type {
   CascadeQuery,
   ConnectionInput,
@@ -40,6 +41,7 @@ import type {
 } from './schemas.js';
 
 export type * from './access-schemas.js';
+export type * from './job-schemas.js';
 /** Roles and how they nest (plain data: the web UI hides what a key's role cannot do). */
 export { KEY_ROLES, type KeyRole, type RoleNeed, roleMeets } from './roles.js';
 export type * from './schemas.js';
@@ -176,6 +178,8 @@ export function createApiClient(options: ApiClientOptions) {
       get<Page<DeploymentView>>(`/api/v1/deployments${queryString(query)}`),
     getDeployment: (id: string) => get<DeploymentView>(`/api/v1/deployments/${seg(id)}`),
     createDeployment: (input: DeploymentInput) => post<DeploymentView>('/api/v1/deployments', input),
+    validateDeployment: (input: DeploymentInput, query?: ValidateQuery) =>
+      post<ValidationResult>(`/api/v1/deployments/validate${queryString(query)}`, input),
     runDeployment: (id: string) => post<JobView>(`/api/v1/deployments/${seg(id)}/run`),
     scoreOnline: (id: string, input: OnlineInput) =>
       post<OnlineOutput>(`/api/v1/deployments/${seg(id)}/online`, input),
@@ -185,7 +189,12 @@ export function createApiClient(options: ApiClientOptions) {
     jobFailures: (id: string, page?: PageQuery) =>
       get<Page<FailureView>>(`/api/v1/jobs/${seg(id)}/failures${queryString(page)}`),
     cancelJob: (id: string) => post<JobView>(`/api/v1/jobs/${seg(id)}/cancel`),
-    rerunJob: (id: string) => post<JobView>(`/api/v1/jobs/${seg(id)}/rerun`),
+    rerunJob: (id: string, query?: RerunQuery) =>
+      post<JobView>(`/api/v1/jobs/${seg(id)}/rerun${queryString(query)}`),
+    jobReport: (id: string) => get<JobReportDoc>(`/api/v1/jobs/${seg(id)}/report`),
+    async jobFailuresFile(id: string, format: 'jsonl' | 'csv'): Promise<string> {
+      return (await send('GET', `/api/v1/jobs/${seg(id)}/failures.${format}`)).text();
+    },
     /** The key of this client: its id, name and role. */
     me: () => get<MeView>('/api/v1/me'),
     listKeys: () => get<{ items: ApiKeyView[] }>('/api/v1/keys'),

@@ -5,6 +5,7 @@
  */
 export * from './access-schemas.js';
 export * from './client.js';
+export * from './job-schemas.js';
 export * from './schemas.js';
 export * from './v3-schemas.js';
 export * from './wml-client-schemas.js';

@@ -127,6 +127,21 @@ export const ConnectionInput = Strict({
   path: Type.Optional(Type.String({ minLength: 1, maxLength: 4096 })),
 });
 
+/** How a job runs: every input, skipping inputs already scored by the same model, or only a job's failed inputs. */
+export const JOB_MODES = ['all', 'resume', 'failed'] as const;
+
+/** What one finished or interrupted attempt of a job did. */
+export const JobAttempt = Type.Object({
+  attempt: Int,
+  started_at: Nullable(Str),
+  ended_at: Str,
+  /** `completed`, `failed`, `canceled`, or `interrupted` (a server stop: the next attempt resumed). */
+  outcome: Str,
+  scored: Int,
+  failed: Int,
+  skipped: Int,
+});
+
 export const Job = Type.Object({
   id: Str,
   deployment_id: Str,
@@ -146,6 +161,11 @@ export const Job = Type.Object({
   duration_ms: Nullable(Type.Number()),
   files_per_second: Nullable(Type.Number()),
   records_per_second: Nullable(Type.Number()),
+  mode: StringEnum(JOB_MODES),
+  /** The job this one reruns (`mode` `failed` scores only its failed inputs). */
+  rerun_of: Nullable(Str),
+  /** What each earlier attempt did (a job resumed after a server stop has one per stop). */
+  history: Type.Array(JobAttempt),
 });
 
 const Location = Type.Object({ connection_id: Str, bucket: Nullable(Str), prefix: Str });
@@ -275,6 +295,12 @@ export const JobQuery = Strict({
   ...PageQuery.properties,
   deployment: Type.Optional(Type.String({ minLength: 1 })),
   status: Type.Optional(Type.Array(StringEnum(JOB_STATUSES))),
+  /** Jobs created at or after this time (ISO-8601). */
+  since: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  /** Jobs created before this time (ISO-8601). */
+  until: Type.Optional(Type.String({ minLength: 1, maxLength: 40 })),
+  /** The start of a job id, or a part of its deployment's name. */
+  q: Type.Optional(Type.String({ maxLength: 200 })),
 });
 
 /** `{"values": ...}` of online scoring (`fields` is accepted, as WML clients send it, and ignored). */
@@ -320,6 +346,8 @@ export type ModelCreated = Static<typeof ModelCreated>;
 export type ConnectionView = Static<typeof Connection>;
 export type ConnectionInput = Static<typeof ConnectionInput>;
 export type JobView = Static<typeof Job>;
+export type JobMode = (typeof JOB_MODES)[number];
+export type JobAttemptView = Static<typeof JobAttempt>;
 export type LocationView = Static<typeof Location>;
 export type DeploymentOptionsView = Static<typeof DeploymentOptions>;
 export type DeploymentView = Static<typeof Deployment>;

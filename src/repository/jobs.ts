@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Updateable } from 'kysely';
+import { type Kysely, type Selectable, sql, type Updateable } from 'kysely';
 import { notFound } from './errors.js';
 import { newestFirst } from './paging.js';
 import { inTransaction } from './transaction.js';
@@ -7,17 +7,23 @@ import type { Database, JobFailuresTable, JobsTable } from './types.js';
 export type JobRow = Selectable<JobsTable>;
 export type JobFailureRow = Selectable<JobFailuresTable>;
 export type JobPatch = Updateable<JobsTable>;
-/** The columns a job of a deployment's own places leaves out (null). */
-type JobOwnColumns =
+/** The columns a new job may leave out: its own places (a deployment's job), how it runs and its history. */
+type JobDefaultedColumns =
   | 'source_connection_id'
   | 'source_bucket'
   | 'source_prefix'
   | 'target_connection_id'
   | 'target_bucket'
   | 'target_prefix'
-  | 'spec';
-export type NewJobRow = Omit<JobRow, JobOwnColumns> & Partial<Pick<JobRow, JobOwnColumns>>;
-const NO_OWN: Pick<JobRow, JobOwnColumns> = {
+  | 'spec'
+  | 'mode'
+  | 'rerun_of'
+  | 'history';
+export type NewJobRow = Omit<JobRow, JobDefaultedColumns> & Partial<Pick<JobRow, JobDefaultedColumns>>;
+const JOB_DEFAULTS: Pick<JobRow, JobDefaultedColumns> = {
+  mode: 'all',
+  rerun_of: null,
+  history: '[]',
   source_connection_id: null,
   source_bucket: null,
   source_prefix: null,
@@ -36,8 +42,9 @@ export const FINAL_STATUSES: readonly JobStatus[] = ['completed', 'failed', 'can
 export class JobStore {
   constructor(private readonly db: Kysely<Database>) {}
 
+  /** Stores a new job: its own places null, `mode` `all`, no `rerun_of` and an empty history unless given. */
   async insert(input: NewJobRow): Promise<JobRow> {
-    const row = { ...NO_OWN, ...input };
+    const row: JobRow = { ...JOB_DEFAULTS, ...input };
     await this.db.insertInto('jobs').values(row).execute();
     return row;
   }
@@ -76,16 +83,42 @@ export class JobStore {
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /**
+   * Jobs, newest first: of a deployment, in these states, created in `[since, until)` (ISO-8601 text), and
+   * matching `search` (the start of the job's id, or a part of its deployment's name, case-insensitive).
+   */
   async list(filter: {
     deploymentId?: string;
     status?: JobStatus[];
+    since?: string;
+    until?: string;
+    search?: string;
     limit: number;
     offset: number;
   }): Promise<{ items: JobRow[]; total: number }> {
     let q = this.db.selectFrom('jobs');
     if (filter.deploymentId) q = q.where('deployment_id', '=', filter.deploymentId);
     if (filter.status?.length) q = q.where('status', 'in', filter.status);
-    return newestFirst(q.selectAll(), filter, 'desc');
+    if (filter.since) q = q.where('created_at', '>=', filter.since);
+    if (filter.until) q = q.where('created_at', '<', filter.until);
+    const search = filter.search?.trim().toLowerCase();
+    if (search) {
+      const like = search.replace(/[\\%_]/g, (c) => `\\${c}`);
+      q = q.where((eb) =>
+        eb.or([
+          sql<boolean>`lower(jobs.id) like ${`${like}%`} escape '\\'`,
+          eb(
+            'deployment_id',
+            'in',
+            eb
+              .selectFrom('deployments')
+              .select('deployments.id')
+              .where(sql<boolean>`lower(deployments.name) like ${`%${like}%`} escape '\\'`),
+          ),
+        ]),
+      );
+    }
+    return newestFirst(q.selectAll('jobs'), filter, 'desc');
   }
 
   /** The newest job of a deployment, or undefined. */
@@ -120,6 +153,34 @@ export class JobStore {
     const out = Object.fromEntries(JOB_STATUSES.map((s) => [s, 0])) as Record<JobStatus, number>;
     for (const r of rows) out[r.status as JobStatus] = Number(r.n);
     return out;
+  }
+
+  /** Adds failures after the job's last one (the live view of a running job; the final list replaces them). */
+  async appendFailures(jobId: string, failures: Omit<JobFailureRow, 'job_id' | 'seq'>[]): Promise<void> {
+    if (failures.length === 0) return;
+    await inTransaction(this.db, async (trx) => {
+      const { n } = await trx
+        .selectFrom('job_failures')
+        .select((eb) => eb.fn.max<number | null>('seq').as('n'))
+        .where('job_id', '=', jobId)
+        .executeTakeFirstOrThrow();
+      const start = n === null ? 0 : Number(n) + 1;
+      for (let i = 0; i < failures.length; i += 500) {
+        const chunk = failures.slice(i, i + 500).map((f, j) => ({ ...f, job_id: jobId, seq: start + i + j }));
+        await trx.insertInto('job_failures').values(chunk).execute();
+      }
+    });
+  }
+
+  /** Every failed input's key of a job (distinct, in order): what a rerun of the failed inputs scores. */
+  async failedFiles(jobId: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('job_failures')
+      .select('file')
+      .where('job_id', '=', jobId)
+      .orderBy('seq')
+      .execute();
+    return [...new Set(rows.map((r) => r.file))];
   }
 
   /** Replaces a job's failures with these (in order). */

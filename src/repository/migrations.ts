@@ -185,6 +185,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0005-job-runs': {
+    async up(db: Kysely<unknown>) {
+      // How a job runs (`all`, `resume`, `failed`: only the failed inputs of `rerun_of`), and what each attempt did.
+      await db.schema
+        .alterTable('jobs')
+        .addColumn('mode', 'text', (c) => c.notNull().defaultTo('all'))
+        .execute();
+      await db.schema.alterTable('jobs').addColumn('rerun_of', 'text').execute();
+      await db.schema
+        .alterTable('jobs')
+        .addColumn('history', 'text', (c) => c.notNull().defaultTo('[]'))
+        .execute();
+    },
+  },
 };
 
 /** Serves the in-code migrations to Kysely's `Migrator`. */

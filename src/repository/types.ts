@@ -104,6 +104,12 @@ export interface JobsTable {
   target_prefix: string | null;
   /** JSON of a WML v4 deployment job: its name, references (keys masked), inline input and predictions. */
   spec: string | null;
+  /** `all` (score every input), `resume` (skip inputs already scored by this model) or `failed` (only the failed inputs of `rerun_of`). */
+  mode: string;
+  /** The job this one reruns, if any. */
+  rerun_of: string | null;
+  /** JSON: what each finished or interrupted attempt did, `[{attempt, started_at, ended_at, outcome, scored, failed, skipped}]`. */
+  history: string;
 }
 
 export interface JobFailuresTable {

@@ -11,8 +11,11 @@ import {
   RepositoryError,
 } from '../repository/index.js';
 import { formatLocation, locationsOverlap } from '../storage/index.js';
+import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { checkPlace, placeLocation } from './connection-drivers.js';
+import { checkSourceHasFiles, sentence } from './deployment-checks.js';
 import { ServiceError } from './errors.js';
+import { formatOptions } from './format-options.js';
 import type {
   DeploymentFilter,
   DeploymentPatchInput,
@@ -24,15 +27,31 @@ import type {
 import type { JobExecutor } from './job-executor.js';
 import type { LocalRoots } from './local-roots.js';
 import { page, text } from './paging.js';
+import { type ResolvedDeployment, type ValidateDeps, validateDeployment } from './validate.js';
 import {
   type DeploymentView,
   deploymentView,
   type FailureView,
   failureView,
+  type JobMode,
+  type JobReportDoc,
   type JobView,
   jobView,
   type Page,
+  type ValidationResult,
 } from './views.js';
+
+/** Which jobs a listing shows. */
+export interface JobFilter extends PageInput {
+  deployment?: string;
+  status?: JobStatus[];
+  /** Created at or after (ISO-8601). */
+  since?: string;
+  /** Created before (ISO-8601). */
+  until?: string;
+  /** The start of a job id, or a part of a deployment's name. */
+  q?: string;
+}
 
 /**
  * Batch and online deployments of model versions, and the jobs of batch deployments. Every rule of a
@@ -48,15 +67,22 @@ export class DeploymentsService {
     private readonly newConnectionRow: (input: NewConnectionInput) => ConnectionRow,
     private readonly roots: LocalRoots,
     private readonly checkEndpoint: (endpoint: string | null) => Promise<void>,
+    /** The checks before saving (validate, and the cheap ones of create): engines and opening places. */
+    private readonly checks: ValidateDeps,
   ) {}
 
-  /** A place's connection (a new one stored in `repo`), checked: its bucket, its folder's root, its endpoint. */
-  async place(repo: Repository, p: PlaceInput | undefined, what: string) {
+  /**
+   * A place's connection (a new one stored in `repo` unless `persist` is false, as validate does), checked: its
+   * bucket, its folder's root, its endpoint.
+   */
+  async place(repo: Repository, p: PlaceInput | undefined, what: string, persist = true) {
     if (!p) throw new ServiceError('SERVICE_INVALID', `a batch deployment needs a ${what}`);
     const connection =
       typeof p.connection === 'string'
         ? await repo.connections.get(p.connection)
-        : await repo.connections.insert(this.newConnectionRow(p.connection));
+        : persist
+          ? await repo.connections.insert(this.newConnectionRow(p.connection))
+          : this.newConnectionRow(p.connection);
     const place = checkPlace({ bucket: p.bucket ?? null, prefix: p.prefix ?? '' }, what);
     if (connection.kind === 's3' && !place.bucket)
       throw new ServiceError('SERVICE_INVALID', `the ${what} needs a bucket (its connection is S3)`);
@@ -110,6 +136,7 @@ export class DeploymentsService {
           `the target ${formatLocation(target.location)} overlaps the source ${formatLocation(source.location)}: choose a target outside the source`,
         );
       }
+      await checkSourceHasFiles(this.checks, source);
       Object.assign(row, {
         source_connection_id: source.connection.id,
         source_bucket: source.place.bucket,
@@ -136,6 +163,44 @@ export class DeploymentsService {
     }
   }
 
+  /**
+   * The checks before saving, without saving: settings, overlap, source inputs, target writable, and a dry run
+   * of the first `sample` inputs (shapes, a sample output, an estimate). A setting that is refused (an unknown
+   * model or connection, a bad option, a folder outside the allowed roots) is the `settings` check's answer.
+   */
+  async validate(input: NewDeploymentInput, sample = 8): Promise<ValidationResult> {
+    let resolved: ResolvedDeployment;
+    try {
+      if (input.type !== 'batch')
+        throw new ServiceError('SERVICE_INVALID', 'only a batch deployment has a source and target to check');
+      if (!text(input.name)) throw new ServiceError('SERVICE_INVALID', 'a deployment needs a name');
+      const model = await this.repo.models.getModel(input.model);
+      const version = await this.repo.models.getVersionOf(model.id, input.version);
+      if (input.options?.max_failures) parseFailureLimit(input.options.max_failures);
+      const source = await this.place(this.repo, input.source, 'source', false);
+      const target = await this.place(this.repo, input.target, 'target', false);
+      const o = input.options ?? {};
+      resolved = {
+        version,
+        source,
+        target,
+        batchSize: o.batch_size,
+        formats: formatOptions(o),
+      };
+    } catch (error) {
+      if (!(error instanceof KerasBatchError)) throw error;
+      const message = errorMessage(error).replace(/^\[[a-z]+\] /, '');
+      return {
+        ok: false,
+        checks: [{ id: 'settings', label: 'Settings', verdict: 'fail', message: sentence(message) }],
+        inputs: null,
+        sample: null,
+        estimate: null,
+      };
+    }
+    return validateDeployment(this.checks, resolved, sample);
+  }
+
   async get(id: string): Promise<DeploymentView> {
     const row = await this.repo.deployments.get(id);
     const version = await this.repo.models.getVersion(row.model_version_id);
@@ -157,8 +222,8 @@ export class DeploymentsService {
     return { items: views, total, ...q };
   }
 
-  /** Starts a new job of a batch deployment. */
-  async run(id: string): Promise<JobView> {
+  /** Starts a new job of a batch deployment (a rerun: how, and of which job). */
+  async run(id: string, rerun?: { mode: JobMode; of: string }): Promise<JobView> {
     const deployment = await this.repo.deployments.get(id);
     if (deployment.type !== 'batch')
       throw new ServiceError('SERVICE_NOT_BATCH', `deployment ${id} is an online deployment: it has no jobs`);
@@ -186,6 +251,8 @@ export class DeploymentsService {
       duration_ms: null,
       files_per_second: null,
       records_per_second: null,
+      mode: rerun?.mode ?? 'all',
+      rerun_of: rerun?.of ?? null,
     });
     this.jobs.enqueue(job.id);
     return jobView(job);
@@ -236,14 +303,21 @@ export class DeploymentsService {
     this.onDelete(id);
   }
 
-  async listJobs(
-    filter: PageInput & { deployment?: string; status?: JobStatus[] } = {},
-  ): Promise<Page<JobView>> {
+  async listJobs(filter: JobFilter = {}): Promise<Page<JobView>> {
     const q = page(filter);
+    const time = (t: string | undefined, what: string) => {
+      if (!t) return undefined;
+      const ms = Date.parse(t);
+      if (Number.isNaN(ms)) throw new ServiceError('SERVICE_INVALID', `${what} is not a date and time: ${t}`);
+      return new Date(ms).toISOString();
+    };
     const { items, total } = await this.repo.jobs.list({
       ...q,
       deploymentId: filter.deployment,
       status: filter.status,
+      since: time(filter.since, 'since'),
+      until: time(filter.until, 'until'),
+      search: filter.q,
     });
     return { items: items.map(jobView), total, ...q };
   }
@@ -270,8 +344,33 @@ export class DeploymentsService {
     return this.getJob(id);
   }
 
-  /** Runs a job's deployment again (a new job). */
-  async rerunJob(id: string): Promise<JobView> {
-    return this.run((await this.repo.jobs.get(id)).deployment_id);
+  /**
+   * Runs a job's deployment again (a new job): `all` inputs, `resume` (skip the inputs already scored by the
+   * same model), or only the `failed` inputs of this job (refused when it has none).
+   */
+  async rerunJob(id: string, mode: JobMode = 'all'): Promise<JobView> {
+    const job = await this.repo.jobs.get(id);
+    if (mode === 'failed' && (await this.repo.jobs.failedFiles(id)).length === 0)
+      throw new ServiceError('SERVICE_INVALID', `job ${id} has no failed inputs to rerun`);
+    return this.run(job.deployment_id, { mode, of: id });
+  }
+
+  /** A job's report: the job, its deployment's settings, its failures (all of them). */
+  async jobReport(id: string): Promise<JobReportDoc> {
+    const job = await this.getJob(id);
+    const deployment = await this.get(job.deployment_id).catch(() => null);
+    const failures = await this.allFailures(id);
+    return { job, deployment, failures, failures_total: failures.length };
+  }
+
+  /** Every failure of a job, in order. */
+  async allFailures(id: string): Promise<FailureView[]> {
+    await this.repo.jobs.get(id);
+    const out: FailureView[] = [];
+    for (let offset = 0; ; offset += 1000) {
+      const { items, total } = await this.repo.jobs.failures(id, { limit: 1000, offset });
+      out.push(...items.map(failureView));
+      if (items.length === 0 || offset + 1000 >= total) return out;
+    }
   }
 }

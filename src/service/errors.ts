@@ -7,6 +7,8 @@ export type ServiceErrorCode =
   | 'SERVICE_NOT_BATCH'
   | 'SERVICE_JOB_FINAL'
   | 'SERVICE_OVERLAP'
+  // A batch deployment's source that cannot be listed or holds no files (its job would fail at once).
+  | 'SERVICE_SOURCE_EMPTY'
   // A local folder outside the server's --local-root folders.
   | 'SERVICE_FORBIDDEN'
   // Deleting the only admin key over HTTP would leave nobody to manage keys.

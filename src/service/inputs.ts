@@ -39,6 +39,16 @@ export interface DeploymentOptionsInput {
   /** A count (`10`) or a percentage (`5%`). */
   max_failures?: string;
   concurrency?: number;
+  /** How inputs are read (docs/input-formats.md), and their options. */
+  input_format?: 'auto' | 'json' | 'jsonl' | 'csv' | 'zip' | 'npy' | 'image';
+  output_format?: 'auto' | 'csv' | 'jsonl' | 'zip' | 'json';
+  id_field?: string;
+  columns?: string[];
+  id_column?: string;
+  join?: 'id' | 'input';
+  npz_arrays?: string[];
+  resize?: 'stretch' | 'crop' | 'pad';
+  scale?: 'raw' | 'unit' | 'symmetric' | 'caffe' | 'torch';
 }
 
 export interface NewDeploymentInput {

@@ -1,18 +1,15 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
-import {
-  type FormatOptions,
-  type InputFormat,
-  type OutputFormat,
-  parseFailureLimit,
-} from '../batch/index.js';
+import { parseFailureLimit } from '../batch/index.js';
 import type { JobReport, ProgressEvent } from '../batch/types.js';
 import { type JobStatus, now, type Repository, type SecretBox } from '../repository/index.js';
 import { formatLocation } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
 import type { EndpointPolicy } from './endpoint-policy.js';
+import { type DeploymentOptionsRow, formatOptions } from './format-options.js';
 import type { AbortReason, JobRunner } from './job-runner.js';
+import { attemptStart, LiveFailures, onlyKeys, withAttempt } from './job-runs.js';
 import { type InlineInput, type InlinePrediction, type JobSpec, jobSpecOf, placesClash } from './job-spec.js';
 import type { LocalRoots } from './local-roots.js';
 import { type JobView, jobView } from './views.js';
@@ -85,6 +82,13 @@ export class JobExecutor extends EventEmitter<JobEvents> {
           interrupted: 1,
           status: 'queued',
           status_message: 'interrupted by a server stop; resuming',
+          history: withAttempt(job, {
+            attempt: Number(job.attempts),
+            started_at: attemptStart(job),
+            ended_at: now(),
+            outcome: 'interrupted',
+            counts: job,
+          }),
         });
         this.o.logger.warn({ job: job.id }, 'job was interrupted by a server stop: resuming it');
       }
@@ -169,6 +173,32 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     };
   }
 
+  /** Publishes every progress event; writes the counts (and the failures so far) at most once a `persistMs`. */
+  private progressHandler(id: string, live: LiveFailures): (e: ProgressEvent) => void {
+    const repo = this.o.repository;
+    let lastPersist = 0;
+    return (e: ProgressEvent) => {
+      const patch = {
+        total: e.counts.listed,
+        scored: e.counts.scored,
+        failed: e.counts.failed,
+        skipped: e.counts.skipped,
+        records: e.counts.records,
+        listing_done: e.listingDone ? 1 : 0,
+        files_per_second: Math.round(e.filesPerSecond * 10) / 10,
+      };
+      if (performance.now() - lastPersist >= this.persistMs) {
+        lastPersist = performance.now();
+        void repo.jobs.update(id, patch).catch(() => undefined);
+        live.flush();
+      }
+      void repo.jobs
+        .get(id)
+        .then((row) => this.emit('job', jobView({ ...row, ...patch })))
+        .catch(() => undefined);
+    };
+  }
+
   private async execute(id: string, resume: boolean, run: Running): Promise<void> {
     const { repository: repo, logger } = this.o;
     const job = await repo.jobs.get(id);
@@ -180,10 +210,26 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     });
     if (!moved) return;
     await this.publish(id);
+    const started = now();
     const finish = async (status: JobStatus, patch: Parameters<typeof repo.jobs.update>[1]) => {
-      await repo.jobs.transition(id, ['running'], status, { finished_at: now(), ...patch });
+      const row = await repo.jobs.get(id);
+      const ended = now();
+      const counts = {
+        scored: Number(patch.scored ?? row.scored),
+        failed: Number(patch.failed ?? row.failed),
+        skipped: Number(patch.skipped ?? row.skipped),
+      };
+      const history = withAttempt(row, {
+        attempt,
+        started_at: started,
+        ended_at: ended,
+        outcome: status,
+        counts,
+      });
+      await repo.jobs.transition(id, ['running'], status, { finished_at: ended, history, ...patch });
       await this.publish(id);
     };
+    const live = new LiveFailures(repo, id);
     let opened: { close(): Promise<void> }[] = [];
     try {
       const deployment = await repo.deployments.get(job.deployment_id);
@@ -210,36 +256,20 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       }
       const roots = this.o.roots;
       for (const conn of [sourceConn, targetConn]) await this.o.endpoints.check(conn.endpoint);
-      const source = openPlace(sourceConn, sourcePlace, this.o.box, {
+      const opened0 = openPlace(sourceConn, sourcePlace, this.o.box, {
         roots,
         concurrency: options.concurrency,
       });
+      // A rerun of the failed inputs lists only them (the keys the job it reruns failed on).
+      const only = job.mode === 'failed' && job.rerun_of ? await repo.jobs.failedFiles(job.rerun_of) : null;
+      const source = only ? onlyKeys(opened0, new Set(only)) : opened0;
       const target = openPlace(targetConn, targetPlace, this.o.box, {
         roots,
         create: true,
         concurrency: options.concurrency,
       });
       opened = [source, target];
-      let lastPersist = 0;
-      const onProgress = (e: ProgressEvent) => {
-        const patch = {
-          total: e.counts.listed,
-          scored: e.counts.scored,
-          failed: e.counts.failed,
-          skipped: e.counts.skipped,
-          records: e.counts.records,
-          listing_done: e.listingDone ? 1 : 0,
-          files_per_second: Math.round(e.filesPerSecond * 10) / 10,
-        };
-        if (performance.now() - lastPersist >= this.persistMs) {
-          lastPersist = performance.now();
-          void repo.jobs.update(id, patch).catch(() => undefined);
-        }
-        void repo.jobs
-          .get(id)
-          .then((row) => this.emit('job', jobView({ ...row, ...patch })))
-          .catch(() => undefined);
-      };
+      const onProgress = this.progressHandler(id, live);
       const runner = this.o.runner;
       logger.info(
         { job: id, deployment: deployment.id, attempt, resume, runner: runner.kind },
@@ -259,11 +289,13 @@ export class JobExecutor extends EventEmitter<JobEvents> {
           ...(spec?.output_format ? { outputFormat: spec.output_format } : {}),
         },
         include: spec?.include,
-        resume: resume || Boolean(job.interrupted),
+        resume: resume || Boolean(job.interrupted) || job.mode === 'resume',
         signal: run.controller.signal,
         onProgress,
+        onFailure: (f) => live.add(f),
         onWarning: (message) => logger.warn({ job: id }, message),
       });
+      await live.close();
       if (run.reason === 'shutdown') return; // stays `running`: the next start resumes it
       await repo.jobs.setFailures(
         id,
@@ -276,6 +308,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       });
       logger.info({ job: id, status, counts: report.counts }, 'job finished');
     } catch (error) {
+      await live.close();
       if (run.reason === 'shutdown') return;
       logger.warn({ job: id, err: errorMessage(error) }, 'job failed');
       await finish(run.reason === 'cancel' ? 'canceled' : 'failed', { status_message: errorMessage(error) });
@@ -283,37 +316,6 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       await Promise.all(opened.map((d) => d.close().catch(() => undefined)));
     }
   }
-}
-
-/** A deployment's stored options. */
-interface DeploymentOptionsRow {
-  batch_size?: number;
-  max_failures?: string;
-  concurrency?: number;
-  input_format?: InputFormat;
-  output_format?: OutputFormat;
-  id_field?: string;
-  columns?: string[];
-  id_column?: string;
-  join?: 'id' | 'input';
-  npz_arrays?: string[];
-  resize?: FormatOptions['resize'];
-  scale?: FormatOptions['scale'];
-}
-
-/** The input-format options of a deployment as the batch runner takes them. */
-function formatOptions(o: DeploymentOptionsRow): FormatOptions {
-  return {
-    inputFormat: o.input_format,
-    outputFormat: o.output_format,
-    idField: o.id_field,
-    columns: o.columns,
-    idColumn: o.id_column,
-    join: o.join,
-    npzArrays: o.npz_arrays,
-    resize: o.resize,
-    scale: o.scale,
-  };
 }
 
 function reportCounts(report: JobReport) {

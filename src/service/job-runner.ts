@@ -1,5 +1,5 @@
 import { type FormatOptions, runBatchJob } from '../batch/index.js';
-import type { FailureLimit, JobReport, ProgressEvent } from '../batch/types.js';
+import type { FailureLimit, FileFailure, JobReport, ProgressEvent } from '../batch/types.js';
 import type { ConnectionRow, ModelVersionRow } from '../repository/index.js';
 import { type BucketDriver, formatLocation, type Location } from '../storage/index.js';
 import type { ConnectionPlace } from './connection-drivers.js';
@@ -37,6 +37,8 @@ export interface JobRunContext {
   /** Aborted with an {@link AbortReason} as its reason. */
   signal: AbortSignal;
   onProgress(event: ProgressEvent): void;
+  /** Each failure as it happens (the local runner; queue workers report theirs at the end). */
+  onFailure?: (failure: FileFailure) => void;
   onWarning(message: string): void;
 }
 
@@ -74,6 +76,7 @@ export function localJobRunner(engines: EngineCache): JobRunner {
         resume: c.resume,
         signal: c.signal,
         onProgress: c.onProgress,
+        onFailure: c.onFailure,
         onWarning: c.onWarning,
       }).finally(() => lease.release());
     },

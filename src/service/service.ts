@@ -12,9 +12,10 @@ import {
 } from '../repository/index.js';
 import type { BucketDriver } from '../storage/index.js';
 import { openArtifactStore } from './artifacts.js';
+import { openPlace } from './connection-drivers.js';
 import { ConnectionsService } from './connections-service.js';
 import { DeploymentJobsService } from './deployment-jobs-service.js';
-import { DeploymentsService } from './deployments-service.js';
+import { DeploymentsService, type JobFilter } from './deployments-service.js';
 import { type DistributedRunnerOptions, distributedJobRunner } from './distributed-runner.js';
 import { EndpointPolicy } from './endpoint-policy.js';
 import { EngineCache } from './engine-cache.js';
@@ -35,6 +36,7 @@ import { storeModelFiles } from './model-files.js';
 import { ModelsService } from './models-service.js';
 import { OnlineService } from './online-service.js';
 import { TokensService, tokenSigningKey } from './tokens-service.js';
+import type { JobMode } from './views.js';
 
 /** Options of {@link openService}. */
 export interface ServiceOptions {
@@ -127,6 +129,10 @@ export class KerasBatchService {
       (input) => this.connections.row(input),
       roots,
       (endpoint) => this.connections.checkEndpoint(endpoint),
+      {
+        engines: this.engines,
+        open: (p, create) => openPlace(p.connection, p.place, box, { roots, create }),
+      },
     );
     this.deploymentJobs = new DeploymentJobsService(repo, this.jobs, this.deployments, this.online);
     this.keys = new KeysService(repo);
@@ -184,12 +190,15 @@ export class KerasBatchService {
   updateDeployment = (id: string, input: DeploymentPatchInput) => this.deployments.update(id, input);
   runDeployment = (id: string) => this.deployments.run(id);
   deleteDeployment = (id: string, jobs?: JobRecords) => this.deployments.delete(id, jobs);
-  listJobs = (filter?: PageInput & { deployment?: string; status?: JobStatus[] }) =>
-    this.deployments.listJobs(filter);
+  validateDeployment = (input: NewDeploymentInput, sample?: number) =>
+    this.deployments.validate(input, sample);
+  listJobs = (filter?: JobFilter) => this.deployments.listJobs(filter);
   getJob = (id: string) => this.deployments.getJob(id);
   jobFailures = (id: string, p?: PageInput) => this.deployments.jobFailures(id, p);
   cancelJob = (id: string) => this.deployments.cancelJob(id);
-  rerunJob = (id: string) => this.deployments.rerunJob(id);
+  rerunJob = (id: string, mode?: JobMode) => this.deployments.rerunJob(id, mode);
+  jobReport = (id: string) => this.deployments.jobReport(id);
+  jobFailuresAll = (id: string) => this.deployments.allFailures(id);
 
   score = (deploymentId: string, values: unknown) => this.online.score(deploymentId, values);
 

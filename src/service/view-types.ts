@@ -6,10 +6,17 @@ import type { JobStatus } from '../contract/schemas.js';
 import type { JobStatus as StoredJobStatus } from '../repository/jobs.js';
 
 export type {
+  JobReportDoc,
+  ValidationCheckView,
+  ValidationResult,
+} from '../contract/job-schemas.js';
+export type {
   ConnectionView,
   DeploymentOptionsView,
   DeploymentView,
   FailureView,
+  JobAttemptView,
+  JobMode,
   JobStatus,
   JobView,
   LayerView,

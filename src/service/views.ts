@@ -16,6 +16,8 @@ import type {
   DeploymentOptionsView,
   DeploymentView,
   FailureView,
+  JobAttemptView,
+  JobMode,
   JobView,
   LocationView,
   ModelVersionView,
@@ -109,7 +111,20 @@ export function jobView(row: JobRow): JobView {
     duration_ms: row.duration_ms === null ? null : Number(row.duration_ms),
     files_per_second: row.files_per_second === null ? null : Number(row.files_per_second),
     records_per_second: row.records_per_second === null ? null : Number(row.records_per_second),
+    mode: (['resume', 'failed'].includes(row.mode) ? row.mode : 'all') as JobMode,
+    rerun_of: row.rerun_of ?? null,
+    history: attemptsOf(row.history),
   };
+}
+
+/** The stored history of a job's attempts (an unreadable one as none). */
+export function attemptsOf(text: string | null | undefined): JobAttemptView[] {
+  try {
+    const list = JSON.parse(text ?? '[]');
+    return Array.isArray(list) ? (list as JobAttemptView[]) : [];
+  } catch {
+    return [];
+  }
 }
 
 export function deploymentView(

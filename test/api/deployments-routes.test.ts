@@ -159,6 +159,9 @@ describe('/api/v1 deployments, jobs and online scoring', () => {
     expect(inner.statusCode).toBe(201);
     await refuse({ connection: 'local', bucket: 'in' }, { connection: 'nested' });
     expect((await h.call({ method: 'GET', url: '/api/v1/deployments' })).json().total).toBe(before);
+    // (a source must hold files: a deployment whose job would fail at once is refused)
+    mkdirSync(join(folder, 'two', 'a'), { recursive: true });
+    writeFileSync(join(folder, 'two', 'a', 'x.json'), readFileSync(EXAMPLE_INPUT));
     const apart = await h.call({
       method: 'POST',
       url: '/api/v1/deployments',
@@ -167,8 +170,8 @@ describe('/api/v1 deployments, jobs and online scoring', () => {
         type: 'batch',
         model: modelId,
         start: false,
-        source: { connection: 'local', bucket: 'in', prefix: 'a' },
-        target: { connection: 'local', bucket: 'in', prefix: 'ab' },
+        source: { connection: 'local', bucket: 'two', prefix: 'a' },
+        target: { connection: 'local', bucket: 'two', prefix: 'ab' },
       },
     });
     expect(apart.statusCode).toBe(201);

@@ -50,6 +50,9 @@ const job = (deploymentId: string, status = 'queued', created_at = now()): NewJo
   duration_ms: null,
   files_per_second: null,
   records_per_second: null,
+  mode: 'all',
+  rerun_of: null,
+  history: '[]',
 });
 
 export function registerRepositorySuite(name: string, factory: () => RepositoryFactory): void {

@@ -32,6 +32,9 @@ const job = (over: Omit<Partial<Job>, 'counts'> & { counts?: Partial<Job['counts
   duration_ms: null,
   files_per_second: null,
   records_per_second: null,
+  mode: 'all',
+  rerun_of: null,
+  history: [],
   ...over,
   counts: { total: 100, scored: 0, failed: 0, skipped: 0, records: 0, ...over.counts },
 });

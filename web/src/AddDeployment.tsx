@@ -1,4 +1,5 @@
 import { type FormEvent, useEffect, useMemo, useState } from 'react';
+import type { DeploymentInput, ValidationResult } from '../../src/contract/client';
 import {
   api,
   type Connection,
@@ -8,6 +9,8 @@ import {
   placeQuery,
   type Version,
 } from './api';
+import { CheckResults } from './Checks';
+import { takeClone } from './clone';
 import { fmt, naturalCompare } from './jobs';
 import { ErrorBox, Field, Loading, message, navigate, Select, Tabs, useLoad } from './ui';
 import { type BatchField, type BatchForm, type Errors, type PlaceForm, validateBatch } from './validate';
@@ -78,14 +81,19 @@ const emptyPlace = (): PlaceForm => ({ connection: '', bucket: '', prefix: '' })
 
 export function BatchDeploymentForm({ model }: { model: Model }) {
   const conns = useLoad(() => api.listConnections({ limit: 1000 }), []);
-  const [form, setForm] = useState<BatchForm>({
-    name: '',
-    description: '',
-    source: emptyPlace(),
-    target: emptyPlace(),
-    batch_size: '',
-    max_failures: '',
-  });
+  const [form, setForm] = useState<BatchForm & { extra?: DeploymentInput['options'] }>(
+    () =>
+      takeClone(model.id) ?? {
+        name: '',
+        description: '',
+        source: emptyPlace(),
+        target: emptyPlace(),
+        batch_size: '',
+        max_failures: '',
+      },
+  );
+  const [checks, setChecks] = useState<ValidationResult | null>(null);
+  const [step, setStep] = useState<'checking' | 'saving' | null>(null);
   const [errors, setErrors] = useState<Errors<BatchField>>({});
   const [submitError, setSubmitError] = useState<string>();
   const [busy, setBusy] = useState(false);
@@ -117,25 +125,35 @@ export function BatchDeploymentForm({ model }: { model: Model }) {
       ...(p.bucket.trim() ? { bucket: p.bucket.trim() } : {}),
       ...(p.prefix.trim() ? { prefix: p.prefix.trim() } : {}),
     });
-    const options: { batch_size?: number; max_failures?: string } = {};
+    const options: DeploymentInput['options'] = { ...form.extra };
     if (form.batch_size.trim()) options.batch_size = Number(form.batch_size);
     if (form.max_failures.trim()) options.max_failures = form.max_failures.trim();
+    const input: DeploymentInput = {
+      name: form.name.trim(),
+      description: form.description,
+      type: 'batch',
+      model: model.id,
+      source: place(form.source),
+      target: place(form.target),
+      options,
+    };
     setBusy(true);
+    setChecks(null);
     try {
-      const d = await api.createDeployment({
-        name: form.name.trim(),
-        description: form.description,
-        type: 'batch',
-        model: model.id,
-        source: place(form.source),
-        target: place(form.target),
-        options,
-      });
+      // The server's checks first (overlap, source inputs, writable target, a dry run): nothing the job would
+      // refuse at once is saved.
+      setStep('checking');
+      const result = await api.validateDeployment(input);
+      setChecks(result);
+      if (!result.ok) return;
+      setStep('saving');
+      const d = await api.createDeployment(input);
       navigate(d.last_job ? `#/jobs/${encodeURIComponent(d.last_job.id)}` : `#/deployments/${d.id}`);
     } catch (err) {
       setSubmitError(`The deployment was not saved: ${message(err)}`);
     } finally {
       setBusy(false);
+      setStep(null);
     }
   };
   if (conns.loading && !conns.data) return <Loading what="connections" />;
@@ -202,9 +220,15 @@ export function BatchDeploymentForm({ model }: { model: Model }) {
           />
         </div>
       </fieldset>
+      {checks && <CheckResults result={checks} saved={step === 'saving'} />}
       <button type="submit" disabled={busy}>
-        {busy ? 'Saving…' : 'Save'}
+        {step === 'checking' ? 'Checking…' : busy ? 'Saving…' : 'Save'}
       </button>
+      {step === 'checking' && (
+        <p className="muted" role="status">
+          Checking the deployment: the source, the target and a dry run of the first inputs…
+        </p>
+      )}
     </form>
   );
 }

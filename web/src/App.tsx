@@ -3,6 +3,7 @@ import { ApiFailure, api, apiWithKey, can, session, setUnauthorizedHandler } fro
 import { ConnectionsPage } from './ConnectionsPage';
 import { DeploymentPage } from './DeploymentPage';
 import { JobPage } from './JobPage';
+import { JobsPage } from './JobsPage';
 import { ModelPage } from './ModelPage';
 import { ModelsPage } from './ModelsPage';
 import { ErrorBox, Field, navigate, useRoute, useTitle } from './ui';
@@ -134,11 +135,12 @@ export function App() {
   if (section === 'models' && id) page = <ModelPage id={id} tab={sub} />;
   else if (section === 'connections') page = <ConnectionsPage />;
   else if (section === 'jobs' && id) page = <JobPage id={id} />;
+  else if (section === 'jobs') page = <JobsPage />;
   else if (section === 'deployments' && id) page = <DeploymentPage id={id} />;
   else if (!section || section === 'models') page = <ModelsPage />;
   else
     page = <ErrorBox error={`There is no page "${route.join('/')}".`} retry={() => navigate('#/models')} />;
-  const current = section === 'connections' ? 'connections' : 'models';
+  const current = section === 'connections' ? 'connections' : section === 'jobs' ? 'jobs' : 'models';
   return (
     <>
       <button
@@ -155,6 +157,9 @@ export function App() {
         <nav aria-label="Main">
           <a href="#/models" aria-current={current === 'models' ? 'page' : undefined}>
             Models
+          </a>
+          <a href="#/jobs" aria-current={current === 'jobs' ? 'page' : undefined}>
+            Jobs
           </a>
           {can('viewer') && (
             <a href="#/connections" aria-current={current === 'connections' ? 'page' : undefined}>

@@ -77,3 +77,33 @@ export function JobRecordsChoice({
     </fieldset>
   );
 }
+
+/** A confirmation: what will happen in `children`, a way out ("Keep as it is") and the action. */
+export function ConfirmDialog(props: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  busy?: boolean;
+  onConfirm: () => void;
+  onCancel: () => void;
+}) {
+  return (
+    <Dialog title={props.title} onClose={props.onCancel}>
+      <div className="dialog-body">{props.children}</div>
+      <div className="buttons">
+        <button type="button" className="secondary" onClick={props.onCancel}>
+          Keep as it is
+        </button>
+        <button
+          type="button"
+          className={props.danger ? 'danger' : undefined}
+          disabled={props.busy}
+          onClick={props.onConfirm}
+        >
+          {props.confirmLabel}
+        </button>
+      </div>
+    </Dialog>
+  );
+}

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { api, can, type Deployment, type Preview, placeQuery } from './api';
 import { useFollowedJob, useThrottled } from './follow';
+import { Attempts, Downloads, JobActions, JobFacts } from './JobDetails';
 import { barValue, doneCount, fmt, jobState, naturalCompare, uiMessage } from './jobs';
 import {
   Badge,
@@ -8,7 +9,6 @@ import {
   ErrorBox,
   Loading,
   message,
-  navigate,
   ProgressBar,
   Reconnecting,
   TableWrap,
@@ -60,23 +60,6 @@ export function JobPage({ id }: { id: string }) {
             : null
           : Date.now() - started;
   const note = uiMessage(job.status_message, job);
-  const cancel = async () => {
-    setActionError(undefined);
-    try {
-      await api.cancelJob(job.id);
-    } catch (err) {
-      setActionError(message(err));
-    }
-  };
-  const rerun = async () => {
-    setActionError(undefined);
-    try {
-      const next = await api.rerunJob(job.id);
-      navigate(`#/jobs/${encodeURIComponent(next.id)}`);
-    } catch (err) {
-      setActionError(message(err));
-    }
-  };
   return (
     <div className="page">
       <p className="crumbs">
@@ -96,18 +79,9 @@ export function JobPage({ id }: { id: string }) {
           <Badge status={state.label} tone={state.tone} />
           {job.attempts > 1 && <Badge status="resumed" tone="info" />}
         </h1>
-        <div className="buttons">
-          {!final && can('editor') && (
-            <button type="button" className="danger" onClick={cancel}>
-              Cancel job
-            </button>
-          )}
-          {final && can('editor') && (
-            <button type="button" onClick={rerun}>
-              Rerun
-            </button>
-          )}
-        </div>
+        {can('editor') && (
+          <JobActions job={job} deployment={d ?? null} final={final} onError={setActionError} />
+        )}
       </div>
       {actionError && <ErrorBox error={actionError} />}
       {reconnecting && <Reconnecting what="the job" />}
@@ -204,20 +178,31 @@ export function JobPage({ id }: { id: string }) {
             </div>
           )}
         </dl>
+        <JobFacts job={job} deployment={d ?? null} />
+        <Downloads job={job} />
       </section>
-      {final && job.counts.failed > 0 && <Failures jobId={job.id} total={job.counts.failed} />}
-      {final && job.counts.scored > 0 && d?.target && <Outputs deployment={d} />}
+      <Attempts job={job} />
+      {job.counts.failed > 0 && <Failures jobId={job.id} total={job.counts.failed} live={!final} />}
+      {job.counts.scored > 0 && d?.target && <Outputs deployment={d} live={!final} />}
     </div>
   );
 }
 
-function Failures({ jobId, total }: { jobId: string; total: number }) {
+function Failures({ jobId, total, live }: { jobId: string; total: number; live: boolean }) {
   const [offset, setOffset] = useState(0);
-  const page = useLoad(() => api.jobFailures(jobId, { limit: PAGE, offset }), [jobId, offset]);
+  // While the job runs its failures arrive as they happen: read them again every few seconds.
+  const page = useLoad(
+    () => api.jobFailures(jobId, { limit: PAGE, offset }),
+    [jobId, offset, live],
+    () => live,
+  );
   const count = page.data?.total ?? total;
   return (
     <section className="card" aria-labelledby="failures-title">
-      <h2 id="failures-title">Failures ({fmt(count)})</h2>
+      <h2 id="failures-title">
+        Failures ({fmt(count)}){live ? ' so far' : ''}
+      </h2>
+      {live && <p className="muted">The job is running: failures appear here as they happen.</p>}
       {page.error && <ErrorBox error={page.error} retry={page.reload} />}
       {page.loading && !page.data && <Loading what="failures" />}
       {page.data && (
@@ -269,11 +254,12 @@ function Failures({ jobId, total }: { jobId: string; total: number }) {
   );
 }
 
-function Outputs({ deployment }: { deployment: Deployment }) {
+function Outputs({ deployment, live }: { deployment: Deployment; live: boolean }) {
   const target = deployment.target!;
   const list = useLoad(
     () => api.listObjects(target.connection_id, { ...placeQuery(target), limit: 50 }),
-    [deployment.id],
+    [deployment.id, live],
+    () => live,
   );
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<string>();

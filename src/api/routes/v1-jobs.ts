@@ -9,6 +9,7 @@ import {
   JobQuery,
   PageOf,
   PageQuery,
+  RerunQuery,
 } from '../../contract/index.js';
 import type { JobView, KerasBatchService } from '../../service/index.js';
 
@@ -58,12 +59,14 @@ export function v1JobRoutes(fastify: FastifyInstance, service: KerasBatchService
     {
       schema: {
         tags,
-        summary: "Run the job's deployment again (a new job)",
+        summary:
+          "Run the job's deployment again (a new job): every input, resume (skip what this model already scored), or only this job's failed inputs",
         params: IdParams,
+        querystring: RerunQuery,
         response: { 202: Job, ...errorResponses },
       },
     },
-    async (req, reply) => reply.status(202).send(await service.rerunJob(req.params.id)),
+    async (req, reply) => reply.status(202).send(await service.rerunJob(req.params.id, req.query.mode)),
   );
   app.get(
     '/api/v1/jobs/:id/events',
