@@ -120,6 +120,7 @@ class BatchRun {
       spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
       io: this.io,
       threads,
+      threadHeapBytes: this.limits.ioThreadHeap,
     });
     this.ledger = new ResumeLedger(options.target, this.jobId, options.model.sha256);
   }
