@@ -100,6 +100,12 @@ export interface BatchJobOptions {
   formats?: FormatOptions;
   /** Skip inputs whose output exists and was produced from the same input version by the same model. */
   resume?: boolean;
+  /**
+   * With `resume`: the prefix of the earlier runs' ids whose crash this run takes care of (their inputs in
+   * flight are retried alone; one that crashed a process alone is failed "crashed the worker; skipped").
+   * Default: every earlier run in the target.
+   */
+  crashScope?: string;
   /** Write `_keras-batch/<job-id>/report.json` and `errors.jsonl` next to the outputs. Default true. */
   writeReport?: boolean;
   signal?: AbortSignal;

@@ -69,6 +69,7 @@ export function localJobRunner(engines: EngineCache): JobRunner {
         maxFailures: c.maxFailures,
         formats: c.formats,
         resume: c.resume,
+        crashScope: `${c.jobId}-`,
         signal: c.signal,
         onProgress: c.onProgress,
         onWarning: c.onWarning,
