@@ -84,7 +84,10 @@ export class CrashGuard {
     this.claimed = new Set(keys);
     const name = `${CLAIMS_PREFIX}${this.runId}-${String(this.seq++).padStart(6, '0')}.jsonl`;
     this.written.push(name);
-    await this.target.put(name, `${keys.join('\n')}\n`, { contentType: 'application/x-ndjson' });
+    // A claim that cannot be written (a target filling up) only loses the protection for these inputs.
+    await this.target
+      .put(name, `${keys.join('\n')}\n`, { contentType: 'application/x-ndjson' })
+      .catch(() => undefined);
   }
 
   /** Announces that `entry` is about to be scored alone (a crash from now on is its doing). */

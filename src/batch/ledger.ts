@@ -50,7 +50,7 @@ export class ResumeLedger {
   record(key: string, etag: string, records?: number): void {
     this.lines.push(JSON.stringify({ key, etag, records }));
     if (this.lines.length >= this.chunkLines || performance.now() - this.lastFlush >= this.chunkMs)
-      void this.flush();
+      void this.flush().catch(() => undefined); // a chunk not written (target full) only costs rescoring
   }
 
   /** Notes an input quarantined: it crashed a process while alone in flight (written at the next flush). */
@@ -67,9 +67,9 @@ export class ResumeLedger {
     this.seq += 1;
     this.lines = [];
     this.lastFlush = performance.now();
-    this.flushing = this.flushing.then(() =>
-      this.target.put(key, body, { contentType: 'application/x-ndjson' }).then(() => undefined),
-    );
+    this.flushing = this.flushing
+      .catch(() => undefined)
+      .then(() => this.target.put(key, body, { contentType: 'application/x-ndjson' }).then(() => undefined));
     return this.flushing;
   }
 

@@ -24,29 +24,13 @@ import { buildReport, tryWriteReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
 
-export { BATCH_DEFAULTS };
-
 const codeOf = (error: unknown) => (error instanceof KerasBatchError ? error.code : 'ERROR');
 
-/**
- * Runs one batch job: lists the source, and for every input gets, parses, validates, scores (in micro-batches
- * across files), formats and writes the seed's output under the same key in the target. Every input ends as
- * scored, failed (with stage and reason) or skipped (resume); a failed input never stops the job unless
- * `maxFailures` says so. Memory stays bounded: at most ~2 batches of files are in flight.
- */
-export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> {
-  const run = new BatchRun(options);
-  if (!options.resume) return run.run(null);
-  const state = await ResumeLedger.loadState(options.target, options.model.sha256);
-  await run.guard.load(options.crashScope ?? '', state);
-  return run.run(state.done);
-}
-
-/** One batch job's state while it runs: what is in flight, the tally, the stage times. */
-class BatchRun {
+/** One batch job's state while it runs: what is in flight, the tally, the stage times (see `runBatchJob`). */
+export class BatchRun {
   private readonly batchSize: number;
   private readonly concurrency: number;
-  private readonly jobId: string;
+  readonly jobId: string;
   private readonly started = new Date();
   private readonly t0 = performance.now();
   private readonly tally: JobTally;
@@ -55,7 +39,7 @@ class BatchRun {
   private readonly io: Semaphore;
   private readonly inFlight: Semaphore;
   private readonly batcher: RecordBatcher;
-  private readonly stages: FileStages;
+  readonly stages: FileStages;
   private readonly ledger: ResumeLedger;
   private readonly formats: JobFormats;
   /** Record files streamed at once (each holds a few batches of records): memory stays bounded. */

@@ -106,6 +106,12 @@ export interface BatchJobOptions {
    * Default: every earlier run in the target.
    */
   crashScope?: string;
+  /**
+   * Reach the source and target (and write to the target) before any input starts; a failure ends the job at
+   * once with one {@link import('./preflight.js').PreflightError}. Default true (a queue worker's shards: false,
+   * their job was checked once).
+   */
+  preflight?: boolean;
   /** Write `_keras-batch/<job-id>/report.json` and `errors.jsonl` next to the outputs. Default true. */
   writeReport?: boolean;
   signal?: AbortSignal;

@@ -155,6 +155,7 @@ async function scoreShard(
     maxFileBytes: data.maxFileBytes,
     include: data.include,
     writeReport: false,
+    preflight: false, // the job's buckets were checked once, by its coordinator
     onWarning: (message) => log('warn', message, { job: data.jobId, shard: data.shard }),
   });
   const result: ShardResult = {
