@@ -11,7 +11,7 @@ export {
 export { DEFAULT_INCLUDE } from './input-filter.js';
 export { newJobId } from './job-id.js';
 export { JobTally, type JobTallyOptions } from './job-tally.js';
-export { JOB_PREFIX, ResumeLedger } from './ledger.js';
+export { JOB_PREFIX, type LedgerState, ResumeLedger } from './ledger.js';
 export { PreflightError, preflightBuckets } from './preflight.js';
 export { type FlushPolicy, RecordBatcher } from './record-batcher.js';
 export { summarize } from './report.js';

@@ -164,7 +164,7 @@ async function scoreShard(
     failed: report.counts.failed,
     skipped: inputs.skipped,
     recovered: inputs.recovered,
-    records: report.counts.records,
+    records: report.counts.records + inputs.recoveredRecords,
     nonFinite: report.counts.nonFinite,
     warnings: report.warnings,
     failures: report.failures,
