@@ -20,8 +20,10 @@ export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> 
       throw error;
     }
   }
-  if (!options.resume) return run.run(null);
-  const state = await ResumeLedger.loadState(options.target, options.model.sha256);
+  if (!options.resume && options.crashScope === undefined) return run.run(null);
+  // Resuming: every earlier run's ledger; else only the runs in the crash scope (a shard's earlier attempts).
+  const ledgerScope = options.resume ? '' : (options.crashScope ?? '');
+  const state = await ResumeLedger.loadState(options.target, options.model.sha256, ledgerScope);
   await run.guard.load(options.crashScope ?? '', state);
   return run.run(state.done);
 }

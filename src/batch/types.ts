@@ -101,9 +101,10 @@ export interface BatchJobOptions {
   /** Skip inputs whose output exists and was produced from the same input version by the same model. */
   resume?: boolean;
   /**
-   * With `resume`: the prefix of the earlier runs' ids whose crash this run takes care of (their inputs in
-   * flight are retried alone; one that crashed a process alone is failed "crashed the worker; skipped").
-   * Default: every earlier run in the target.
+   * The prefix of the earlier runs' ids whose crash this run takes care of (their inputs in flight are retried
+   * alone; one that crashed a process alone is failed "crashed the worker; skipped"). With `resume` and no
+   * scope: every earlier run in the target. Without `resume`: those runs' ledgers are read too (a queue shard's
+   * earlier attempts).
    */
   crashScope?: string;
   /**

@@ -28,7 +28,8 @@ export async function shardInputs(
   if (attempts.done.size === 0 && (resumeDone === null || resumeDone.size === 0))
     return { todo: data.entries, recovered: 0, recoveredRecords: 0, skipped: 0 };
   const state = await mapLimit(data.entries, Math.max(1, data.concurrency), async ([key, etag]) => {
-    const kind = resumeDone?.get(key) === etag ? 'skipped' : attempts.done.get(key) === etag ? 'recovered' : null;
+    const kind =
+      resumeDone?.get(key) === etag ? 'skipped' : attempts.done.get(key) === etag ? 'recovered' : null;
     return kind && (await target.head(key)) ? kind : 'todo';
   });
   const out: ShardInputs = { todo: [], recovered: 0, recoveredRecords: 0, skipped: 0 };

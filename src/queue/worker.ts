@@ -156,6 +156,9 @@ async function scoreShard(
     include: data.include,
     writeReport: false,
     preflight: false, // the job's buckets were checked once, by its coordinator
+    // A retried shard (its worker died): the inputs in flight then go alone, one that kills a worker alone is
+    // failed "crashed the worker; skipped" (docs/limits.md).
+    crashScope: `${shardId}-`,
     onWarning: (message) => log('warn', message, { job: data.jobId, shard: data.shard }),
   });
   const result: ShardResult = {
