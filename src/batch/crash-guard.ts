@@ -105,6 +105,9 @@ export class CrashGuard {
    */
   async close(settled: boolean): Promise<void> {
     const names = settled ? [...this.written, ...this.inherited] : this.written;
-    for (const name of names) await this.target.delete(name).catch(() => undefined);
+    for (let i = 0; i < names.length; i += 16)
+      await Promise.all(
+        names.slice(i, i + 16).map((name) => this.target.delete(name).catch(() => undefined)),
+      );
   }
 }
