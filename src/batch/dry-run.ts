@@ -1,7 +1,7 @@
 import picomatch from 'picomatch';
 import type { BucketDriver, ObjectEntry, PutBody } from '../storage/index.js';
 import { defaultInclude, type FormatOptions, formatOfKey } from './formats/index.js';
-import { runBatchJob } from './runner.js';
+import { runBatchJob } from './run-job.js';
 import type { BatchJobOptions } from './types.js';
 
 /** What a dry run found and measured. */
@@ -99,6 +99,7 @@ export async function dryRun(
     formats: { ...base.formats, recordLimit: n },
     ioThreads: 0,
     countAhead: false,
+    preflight: false,
     resume: false,
     writeReport: false,
     maxFailures: undefined,

@@ -1,3 +1,4 @@
+export { BATCH_DEFAULTS } from './defaults.js';
 export { type DryRunSummary, dryRun } from './dry-run.js';
 export { failureLimitExceeded, parseFailureLimit } from './failure-limit.js';
 export {
@@ -15,10 +16,11 @@ export {
 export { DEFAULT_INCLUDE } from './input-filter.js';
 export { newJobId } from './job-id.js';
 export { JobTally, type JobTallyOptions } from './job-tally.js';
-export { JOB_PREFIX, ResumeLedger } from './ledger.js';
+export { JOB_PREFIX, type LedgerState, ResumeLedger } from './ledger.js';
+export { PreflightError, preflightBuckets } from './preflight.js';
 export { type FlushPolicy, RecordBatcher } from './record-batcher.js';
 export { summarize } from './report.js';
-export { BATCH_DEFAULTS, runBatchJob } from './runner.js';
+export { runBatchJob } from './run-job.js';
 export type {
   BatchJobOptions,
   FailureLimit,

@@ -43,6 +43,20 @@ export class JobTally {
 
   constructor(private readonly o: JobTallyOptions) {}
 
+  /**
+   * Counts an input scored from `records` records, `nonFinite` of them with NaN or ±Infinity outputs (then a
+   * warning, also handed to `onWarning`).
+   */
+  scored(file: string, records: number, nonFinite: number, onWarning?: (message: string) => void): void {
+    this.counts.scored += 1;
+    this.counts.records += records;
+    if (nonFinite === 0) return;
+    const reason = `${nonFinite} of ${records} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)`;
+    this.counts.nonFinite += 1;
+    this.warnings.push({ file, code: 'NON_FINITE_OUTPUT', reason });
+    onWarning?.(`${file}: ${reason}`);
+  }
+
   get elapsedMs(): number {
     return performance.now() - this.t0;
   }

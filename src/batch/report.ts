@@ -8,9 +8,8 @@ interface ReportInput {
   options: BatchJobOptions;
   started: Date;
   durationMs: number;
-  counts: JobCounts;
-  failures: FileFailure[];
-  warnings: FileWarning[];
+  /** The job's tally: its counts, failures and warnings. */
+  tally: { counts: JobCounts; failures: FileFailure[]; warnings: FileWarning[] };
   stageMs: StageTimes;
   stoppedReason: string | null;
   canceled: boolean;
@@ -19,7 +18,8 @@ interface ReportInput {
 }
 
 export function buildReport(input: ReportInput): JobReport {
-  const { counts, durationMs, options } = input;
+  const { durationMs, options } = input;
+  const { counts, failures, warnings } = input.tally;
   const seconds = durationMs / 1000;
   const status: JobReport['status'] = input.canceled
     ? 'canceled'
@@ -51,8 +51,8 @@ export function buildReport(input: ReportInput): JobReport {
     batchSize: input.batchSize,
     concurrency: input.concurrency,
     stageMs: roundedStages(input.stageMs),
-    failures: input.failures,
-    warnings: input.warnings,
+    failures,
+    warnings,
     peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024),
     reportKey: null,
     reportError: null,

@@ -1,9 +1,10 @@
-import { availableParallelism } from 'node:os';
 import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { checkLimit, currentLimits, type Limits } from '../util/limits.js';
 import { countInputs } from './count-ahead.js';
+import { CrashGuard, crashedWorker } from './crash-guard.js';
+import { BATCH_DEFAULTS } from './defaults.js';
 import type { FileStages, InputRead } from './file-stages.js';
 import { openFileStages } from './file-threads/index.js';
 import {
@@ -24,34 +25,13 @@ import { buildReport, tryWriteReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
 
-export const BATCH_DEFAULTS = {
-  batchSize: 256,
-  concurrency: 16,
-  maxFileBytes: 64 * 1024 * 1024,
-  progressIntervalMs: 250,
-  /** Worker threads reading and writing local folders (0: on the job's thread). */
-  ioThreads: Math.min(4, availableParallelism()),
-};
-
 const codeOf = (error: unknown) => (error instanceof KerasBatchError ? error.code : 'ERROR');
 
-/**
- * Runs one batch job: lists the source, and for every input gets, parses, validates, scores (in micro-batches
- * across files), formats and writes the seed's output under the same key in the target. Every input ends as
- * scored, failed (with stage and reason) or skipped (resume); a failed input never stops the job unless
- * `maxFailures` says so. Memory stays bounded: at most ~2 batches of files are in flight.
- */
-export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> {
-  const run = new BatchRun(options);
-  const done = options.resume ? await ResumeLedger.load(options.target, options.model.sha256) : null;
-  return run.run(done);
-}
-
-/** One batch job's state while it runs: what is in flight, the tally, the stage times. */
-class BatchRun {
+/** One batch job's state while it runs: what is in flight, the tally, the stage times (see `runBatchJob`). */
+export class BatchRun {
   private readonly batchSize: number;
   private readonly concurrency: number;
-  private readonly jobId: string;
+  readonly jobId: string;
   private readonly started = new Date();
   private readonly t0 = performance.now();
   private readonly tally: JobTally;
@@ -60,7 +40,7 @@ class BatchRun {
   private readonly io: Semaphore;
   private readonly inFlight: Semaphore;
   private readonly batcher: RecordBatcher;
-  private readonly stages: FileStages;
+  readonly stages: FileStages;
   private readonly ledger: ResumeLedger;
   private readonly formats: JobFormats;
   /** Record files streamed at once (each holds a few batches of records): memory stays bounded. */
@@ -77,6 +57,10 @@ class BatchRun {
   /** Inputs whose storage request still failed after the driver's own retries: tried once more at the end. */
   private readonly retryAtEnd: ObjectEntry[] = [];
   private readonly limits: Limits;
+  /** Claims inputs before they start; on resume, isolates those in flight at a crash (see CrashGuard). */
+  readonly guard: CrashGuard;
+  /** Inputs in flight when an earlier run crashed: scored last, one at a time, alone. */
+  private readonly suspects: ObjectEntry[] = [];
 
   constructor(private readonly options: BatchJobOptions) {
     this.batchSize = options.batchSize ?? BATCH_DEFAULTS.batchSize;
@@ -123,8 +107,10 @@ class BatchRun {
       spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
       io: this.io,
       threads,
+      threadHeapBytes: this.limits.ioThreadHeap,
     });
     this.ledger = new ResumeLedger(options.target, this.jobId, options.model.sha256);
+    this.guard = new CrashGuard(options.target, this.jobId);
   }
 
   /** No more inputs are started: canceled, or too many failed. */
@@ -141,17 +127,20 @@ class BatchRun {
       void countInputs(this.options.source, this.classify, counting.signal).then((n) => {
         tally.expected = n;
       });
+    let settled = false;
     try {
       await this.listAndStart();
       tally.listingDone = !this.stopping;
       await this.settle();
       await this.retryOnce();
       await this.settle();
+      settled = await this.suspectsAlone();
     } finally {
       counting.abort();
       tally.stop();
       await this.stages.close();
       await this.ledger.flush().catch(() => undefined);
+      await this.guard.close(settled);
     }
     this.stageMs.score = this.batcher.scoreMs;
     tally.checkLimit(true);
@@ -165,7 +154,7 @@ class BatchRun {
     let mark = performance.now();
     for await (const page of readAhead(options.source.list())) {
       this.stageMs.list += performance.now() - mark;
-      for (const entry of page) {
+      for (const [index, entry] of page.entries()) {
         if (options.signal?.aborted) this.canceled = true;
         if (this.stopping) break;
         const kind = this.classify(entry);
@@ -175,6 +164,17 @@ class BatchRun {
           this.fail(entry.key, 'list', new Error(kind.reason), kind.code);
           continue;
         }
+        const crash = this.guard.classify(entry);
+        if (crash === 'quarantined') {
+          this.fail(entry.key, 'score', crashedWorker());
+          this.ledger.quarantine(entry.key, entry.etag);
+          continue;
+        }
+        if (crash === 'suspect') {
+          this.suspects.push(entry);
+          continue;
+        }
+        await this.guard.claim(page, index);
         await this.inFlight.acquire();
         this.start(entry);
       }
@@ -196,6 +196,24 @@ class BatchRun {
       await this.inFlight.acquire();
       this.start(entry, true);
     }
+  }
+
+  /** Inputs in flight at an earlier crash, each announced and scored alone; whether all were (not stopped). */
+  private async suspectsAlone(): Promise<boolean> {
+    if (this.suspects.length === 0) return !this.stopping;
+    await this.ledger.flush();
+    for (const [i, entry] of this.suspects.entries()) {
+      if (this.stopping || this.options.signal?.aborted) {
+        this.tally.counts.listed -= this.suspects.length - i; // never tried: as if never listed
+        return false;
+      }
+      await this.guard.alone(entry);
+      await this.inFlight.acquire();
+      this.start(entry, true);
+      await this.settle();
+      await this.ledger.flush();
+    }
+    return true;
   }
 
   /** Waits for every file in flight, letting partial batches go. */
@@ -315,10 +333,8 @@ class BatchRun {
         this.streaming.release();
       }
     }
-    this.ledger.record(key, result.version);
-    const { counts, warnings } = this.tally;
-    counts.scored += 1;
-    counts.records += result.records;
+    this.ledger.record(key, result.version, result.records);
+    this.tally.scored(key, result.records, result.nonFinite, this.options.onWarning);
     this.tally.recordFile(
       result.records,
       result.failed.map((f) => ({
@@ -329,18 +345,11 @@ class BatchRun {
         reason: f.reason,
       })),
     );
-    if (result.nonFinite > 0) {
-      const reason = `${result.nonFinite} of ${result.records} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)`;
-      counts.nonFinite += 1;
-      warnings.push({ file: key, code: 'NON_FINITE_OUTPUT', reason });
-      this.options.onWarning?.(`${key}: ${reason}`);
-    }
   }
 
   /** Scores an input read whole, formats and writes its output; `at.stage` follows where it is. */
   private async scoreAndWrite(key: string, input: InputRead, at: { stage: Stage }): Promise<void> {
     const { stageMs, options } = this;
-    const { counts, warnings } = this.tally;
     stageMs.read += input.readMs;
     stageMs.parse += input.parseMs;
     const { records, version } = input;
@@ -356,27 +365,14 @@ class BatchRun {
     }
     at.stage = 'format';
     const mark = performance.now();
-    if (!this.warned && outsideUnitInterval(outputs)) {
-      this.warned = true;
-      options.onWarning?.(
-        'some predictions lie outside [0, 1]; "probability" repeats them as Keras predict_proba did',
-      );
-    }
+    const nonFinite = this.checkOutputs(outputs, records.count);
     const text = formatPrediction(key, outputs, 0, records.count, this.limits.outputBytesPerFile);
-    const nonFinite = nonFiniteRecords(outputs, 0, records.count);
     stageMs.format += performance.now() - mark;
     at.stage = 'write';
     const writeMs = await this.stages.write(key, text); // not `+= await`: that would add to a stale total
     stageMs.write += writeMs;
-    this.ledger.record(key, version);
-    counts.scored += 1;
-    counts.records += records.count;
-    if (nonFinite > 0) {
-      const reason = `${nonFinite} of ${records.count} record(s) have NaN or Infinity outputs, written as null (their prediction_classes too)`;
-      counts.nonFinite += 1;
-      warnings.push({ file: key, code: 'NON_FINITE_OUTPUT', reason });
-      options.onWarning?.(`${key}: ${reason}`);
-    }
+    this.ledger.record(key, version, records.count);
+    this.tally.scored(key, records.count, nonFinite, options.onWarning);
   }
 
   private async report(): Promise<JobReport> {
@@ -386,9 +382,7 @@ class BatchRun {
       options,
       started: this.started,
       durationMs: performance.now() - this.t0,
-      counts: tally.counts,
-      failures: tally.failures,
-      warnings: tally.warnings,
+      tally,
       stageMs: this.stageMs,
       stoppedReason: this.canceled ? 'canceled' : tally.stoppedReason,
       canceled: this.canceled,

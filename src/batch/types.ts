@@ -102,6 +102,19 @@ export interface BatchJobOptions {
   formats?: FormatOptions;
   /** Skip inputs whose output exists and was produced from the same input version by the same model. */
   resume?: boolean;
+  /**
+   * The prefix of the earlier runs' ids whose crash this run takes care of (their inputs in flight are retried
+   * alone; one that crashed a process alone is failed "crashed the worker; skipped"). With `resume` and no
+   * scope: every earlier run in the target. Without `resume`: those runs' ledgers are read too (a queue shard's
+   * earlier attempts).
+   */
+  crashScope?: string;
+  /**
+   * Reach the source and target (and write to the target) before any input starts; a failure ends the job at
+   * once with one {@link import('./preflight.js').PreflightError}. Default true (a queue worker's shards: false,
+   * their job was checked once).
+   */
+  preflight?: boolean;
   /** Write `_keras-batch/<job-id>/report.json` and `errors.jsonl` next to the outputs. Default true. */
   writeReport?: boolean;
   signal?: AbortSignal;

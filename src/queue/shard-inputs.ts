@@ -7,6 +7,8 @@ export interface ShardInputs {
   todo: ShardEntry[];
   /** Written by an earlier attempt of this shard (counted as scored). */
   recovered: number;
+  /** The records of those inputs (as their ledger lines give them), counted in the shard's records. */
+  recoveredRecords: number;
   /** Written by an earlier job with the same model (`resume`; counted as skipped). */
   skipped: number;
 }
@@ -23,17 +25,19 @@ export async function shardInputs(
   resumeDone: Map<string, string> | null,
 ): Promise<ShardInputs> {
   const attempts = await loadShardLedger(target, shardId, data.model.sha256);
-  if (attempts.size === 0 && (resumeDone === null || resumeDone.size === 0))
-    return { todo: data.entries, recovered: 0, skipped: 0 };
+  if (attempts.done.size === 0 && (resumeDone === null || resumeDone.size === 0))
+    return { todo: data.entries, recovered: 0, recoveredRecords: 0, skipped: 0 };
   const state = await mapLimit(data.entries, Math.max(1, data.concurrency), async ([key, etag]) => {
-    const kind = resumeDone?.get(key) === etag ? 'skipped' : attempts.get(key) === etag ? 'recovered' : null;
+    const kind =
+      resumeDone?.get(key) === etag ? 'skipped' : attempts.done.get(key) === etag ? 'recovered' : null;
     return kind && (await target.head(key)) ? kind : 'todo';
   });
-  const out: ShardInputs = { todo: [], recovered: 0, skipped: 0 };
+  const out: ShardInputs = { todo: [], recovered: 0, recoveredRecords: 0, skipped: 0 };
   data.entries.forEach((entry, i) => {
     const s = state[i];
     if (s === 'todo') out.todo.push(entry);
     else out[s] += 1;
+    if (s === 'recovered') out.recoveredRecords += attempts.records.get(entry[0]) ?? 0;
   });
   return out;
 }

@@ -155,6 +155,10 @@ async function scoreShard(
     maxFileBytes: data.maxFileBytes,
     include: data.include,
     writeReport: false,
+    preflight: false, // the job's buckets were checked once, by its coordinator
+    // A retried shard (its worker died): the inputs in flight then go alone, one that kills a worker alone is
+    // failed "crashed the worker; skipped" (docs/limits.md).
+    crashScope: `${shardId}-`,
     onWarning: (message) => log('warn', message, { job: data.jobId, shard: data.shard }),
   });
   const result: ShardResult = {
@@ -163,7 +167,7 @@ async function scoreShard(
     failed: report.counts.failed,
     skipped: inputs.skipped,
     recovered: inputs.recovered,
-    records: report.counts.records,
+    records: report.counts.records + inputs.recoveredRecords,
     nonFinite: report.counts.nonFinite,
     warnings: report.warnings,
     failures: report.failures,

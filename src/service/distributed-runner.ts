@@ -1,3 +1,4 @@
+import { preflightBuckets } from '../batch/index.js';
 import { formatLocation } from '../storage/index.js';
 import type { JobPlace, JobRunner } from './job-runner.js';
 
@@ -26,6 +27,8 @@ export function distributedJobRunner(options: DistributedRunnerOptions): JobRunn
   return {
     kind: 'distributed',
     async run(c) {
+      // A missing or unwritable bucket fails the job at once, not as one failure per input.
+      await preflightBuckets(c.source.driver, c.target.driver, c.runId);
       // BullMQ and ioredis load only for a server started with --redis.
       const { runDistributedJob } = await import('../queue/index.js');
       const cancel = new AbortController();

@@ -74,6 +74,7 @@ export function localJobRunner(engines: EngineCache): JobRunner {
         formats: c.formats,
         ...(c.include ? { include: c.include, onlyInclude: true } : {}),
         resume: c.resume,
+        crashScope: `${c.jobId}-`,
         signal: c.signal,
         onProgress: c.onProgress,
         onFailure: c.onFailure,

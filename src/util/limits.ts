@@ -35,6 +35,11 @@ export interface Limits {
   outputBytesPerFile: number;
   /** File-I/O threads of a batch job. */
   ioThreads: number;
+  /**
+   * Heap (V8 old generation) of one file-I/O thread: a file whose reading, parsing or writing needs more fails
+   * alone ("file-I/O thread ran out of memory"); the thread is replaced and the job goes on.
+   */
+  ioThreadHeap: number;
 }
 
 const MiB = 1024 ** 2;
@@ -59,6 +64,7 @@ export function defaultLimits(memory = totalmem(), cores = availableParallelism(
     recordsPerFile: 100_000,
     outputBytesPerFile: 256 * MiB,
     ioThreads: cores * 2,
+    ioThreadHeap: 96 * MiB,
   };
 }
 
@@ -75,9 +81,16 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = {
   recordsPerFile: 'records-per-file',
   outputBytesPerFile: 'output-bytes-per-file',
   ioThreads: 'io-threads',
+  ioThreadHeap: 'io-thread-heap',
 };
 
-const SIZES = new Set<keyof Limits>(['zipMemberBytes', 'configBytes', 'weightBytes', 'outputBytesPerFile']);
+const SIZES = new Set<keyof Limits>([
+  'zipMemberBytes',
+  'configBytes',
+  'weightBytes',
+  'outputBytesPerFile',
+  'ioThreadHeap',
+]);
 
 /** A budget exceeded: names the limit, the amount asked for, the limit and how to raise it. Never retryable. */
 export class LimitError extends KerasBatchError {

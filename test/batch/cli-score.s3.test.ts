@@ -341,7 +341,9 @@ describe('keras-batch score against the S3 test server', () => {
         ]);
         expect(result.code, result.stderr).toBe(2);
         expect(result.stdout).toBe('');
-        expect(result.stderr).toMatch(/error: \[storage\] .*cli-in.*(denied|Access|Signature|XAdmin)/i);
+        expect(result.stderr).toMatch(
+          /error: \[batch\] the source s3:\/\/cli-in\/.* cannot be listed: .*(denied|Access|Signature|XAdmin)/i,
+        );
         expect(result.stdout + result.stderr).not.toContain(SECRET);
         expect(result.stdout + result.stderr).not.toContain(server.secretAccessKey);
       }

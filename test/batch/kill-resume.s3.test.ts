@@ -139,11 +139,11 @@ describe('SIGKILL in the middle of a job, then --resume', () => {
     const first = await killMidJob(args, target, () => folderProgressOf(targetDir), 20);
     const afterKill = await walkNames(targetDir);
     const tempsAfterKill = afterKill.filter((n) => n.split('/').some((s) => s.startsWith(FS_TEMP_PREFIX)));
-    // Every file the dead process left is either a whole output, a ledger chunk or a temp file; no report.
+    // Every file the dead process left is a whole output, a ledger chunk, a claims chunk or a temp file; no report.
     for (const name of afterKill) {
       expect(
         /^img\d{5}\.json$/.test(name) ||
-          /^_keras-batch\/ledger\/[^/]+\.jsonl$/.test(name) ||
+          /^_keras-batch\/(ledger|claims)\/[^/]+\.jsonl$/.test(name) ||
           name.split('/').pop()?.startsWith(FS_TEMP_PREFIX),
         name,
       ).toBe(true);

@@ -197,6 +197,7 @@ describe('runBatchJob on folders', () => {
     const calls = new Map<string, number>();
     const flaky: BucketDriver = {
       ...real,
+      fsOptions: undefined, // read through `get` below, not by the file threads straight from the folder
       get: async (key) => {
         const n = (calls.get(key) ?? 0) + 1;
         calls.set(key, n);

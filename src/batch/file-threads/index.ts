@@ -12,6 +12,8 @@ export interface FileStagesOptions {
   io: Semaphore;
   /** Worker threads for folder I/O; 0 keeps everything on the job's thread. */
   threads: number;
+  /** Heap of each thread (the `io-thread-heap` limit). */
+  threadHeapBytes: number;
 }
 
 export function openFileStages(o: FileStagesOptions): FileStages {
@@ -19,5 +21,5 @@ export function openFileStages(o: FileStagesOptions): FileStages {
   const source = o.source.fsOptions ?? null;
   const target = o.target.fsOptions ?? null;
   if (o.threads <= 0 || (!source && !target)) return here;
-  return new FileThreads({ source, target, spec: o.spec }, o.threads, here);
+  return new FileThreads({ source, target, spec: o.spec }, o.threads, here, o.threadHeapBytes);
 }

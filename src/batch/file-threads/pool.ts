@@ -1,7 +1,10 @@
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { ObjectEntry } from '../../storage/index.js';
+import { errorMessage, KerasBatchError } from '../../util/errors.js';
+import { formatBytes, LIMIT_NAMES } from '../../util/limits.js';
 import type { FileStages, InputRead, InputUnread } from '../file-stages.js';
 import { receiveError, type ThreadRequest, type ThreadResult, type ThreadSetup } from './protocol.js';
 
@@ -12,8 +15,10 @@ const CHUNK = 32;
  * exhaust it (the threads' heaps are kept small on purpose, see `startThread`).
  */
 const MAX_THREAD_TEXT = 16 * 1024 ** 2;
+/** A thread's heap when the job names none (the `io-thread-heap` default). */
+const DEFAULT_HEAP = 96 * 1024 ** 2;
 
-type Pending = { fallback: FileStages } & (
+type Pending = { fallback: FileStages; ctx: number } & (
   | { kind: 'read'; entry: ObjectEntry; resolve: (outcome: InputRead | InputUnread) => void }
   | {
       kind: 'write';
@@ -28,23 +33,61 @@ interface Lane {
   worker: Worker;
   outstanding: Map<number, Pending>;
   alive: boolean;
+  /** Slot 0: the id of the request the thread is working on (0: none), written by the thread. */
+  current: Int32Array;
+  heapBytes: number;
+  /** Stopped on purpose (`terminate`): its requests are not to blame. */
+  stopping: boolean;
 }
 
-/** Starts a worker thread from the compiled `thread.js`, or from `thread.ts` through tsx when run from source. */
-function startThread(): Worker {
+/**
+ * Starts a worker thread from the compiled `thread.js`, or from `thread.ts` through tsx when run from source,
+ * with a heap of `heapBytes` (the `io-thread-heap` limit): a file that needs more kills the thread, not the
+ * process (see {@link FileThreadPool.lose}).
+ */
+function startThread(heapBytes: number, current: SharedArrayBuffer): Worker {
   const here = import.meta.url;
   // Small heaps: a thread's garbage (one read buffer per file) is collected often, so memory stays flat.
-  const options = { resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 96 } };
+  const maxOldGenerationSizeMb = Math.max(4, Math.round(heapBytes / 1024 ** 2));
+  const options = {
+    resourceLimits: { maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb },
+    workerData: { current },
+  };
   if (!here.endsWith('.ts')) return new Worker(new URL('./thread.js', here), options);
-  const tsx = pathToFileURL(createRequire(here).resolve('tsx')).href;
-  return new Worker(new URL('./thread.ts', here), { ...options, execArgv: ['--import', tsx] });
+  // From source: `--import tsx` in a thread's execArgv does not take on Node 20, so register tsx's hooks first.
+  const tsxRoot = dirname(createRequire(here).resolve('tsx/package.json'));
+  const api = JSON.stringify(pathToFileURL(join(tsxRoot, 'dist', 'esm', 'api', 'index.mjs')).href);
+  const thread = JSON.stringify(new URL('./thread.ts', here).href);
+  const code = `import(${api}).then((tsx) => { tsx.register(); return import(${thread}); })`;
+  return new Worker(code, { ...options, eval: true });
+}
+
+/** Why a file's thread died while it worked on that file: its own failure, named, never the process's. */
+function threadDeath(pending: Pending, error: unknown, heapBytes: number): KerasBatchError {
+  const file = pending.kind === 'read' ? pending.entry.key : pending.key;
+  const doing = pending.kind === 'read' ? 'reading it' : 'writing its output';
+  const oom = (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
+  const name = LIMIT_NAMES.ioThreadHeap;
+  return oom
+    ? new KerasBatchError(
+        'batch',
+        'IO_THREAD_OUT_OF_MEMORY',
+        `'${file}': the file-I/O thread ran out of memory while ${doing} (limit ${name}=${formatBytes(heapBytes)}; ` +
+          `raise with --limit ${name}=<value> or KERAS_BATCH_LIMITS="${name}=<value>", or use --io-threads 0)`,
+      )
+    : new KerasBatchError(
+        'batch',
+        'IO_THREAD_FAILED',
+        `'${file}': the file-I/O thread died while ${doing}: ${errorMessage(error ?? 'it exited')}`,
+      );
 }
 
 /**
  * The process's file threads, shared by every job it runs (a server's jobs, a queue worker's shards): a job
  * opens a context on each thread and sends its requests; threads start once, on first use, and do not keep
  * the process alive while idle. Requests made in one turn of the event loop travel in one message per thread,
- * to the thread with the least work. The requests of a thread that dies go to their job's `fallback`.
+ * to the thread with the least work. A thread that dies (out of memory, a bug) fails only the request it was
+ * working on; its other requests go to the other threads, and it is replaced.
  */
 class FileThreadPool {
   private readonly lanes: Lane[] = [];
@@ -53,11 +96,16 @@ class FileThreadPool {
   private nextId = 1;
   private nextCtx = 1;
   private scheduled = false;
+  /** Threads wanted by the open jobs, and the heap each gets. */
+  private wanted = 0;
+  private heapBytes = DEFAULT_HEAP;
 
-  /** Opens a job's context, starting (or replacing lost) threads up to `threads`. */
-  open(setup: ThreadSetup, threads: number): number {
+  /** Opens a job's context, starting (or replacing lost) threads up to `threads`, each with `heapBytes`. */
+  open(setup: ThreadSetup, threads: number, heapBytes: number): number {
     const ctx = this.nextCtx++;
     this.contexts.set(ctx, setup);
+    this.wanted = Math.max(threads, this.contexts.size === 1 ? 0 : this.wanted);
+    this.heapBytes = heapBytes;
     for (const lane of this.lanes) if (lane.alive) this.post(lane, { kind: 'open', ctx, setup });
     while (this.alive().length < threads) this.addLane();
     return ctx;
@@ -92,6 +140,7 @@ class FileThreadPool {
   /** Stops every thread; their outstanding requests go to their jobs' fallbacks. */
   async terminate(): Promise<void> {
     const lanes = this.lanes.splice(0);
+    for (const lane of lanes) lane.stopping = true;
     await Promise.all(lanes.map((lane) => lane.worker.terminate()));
     for (const lane of lanes) this.lose(lane);
   }
@@ -101,10 +150,20 @@ class FileThreadPool {
   }
 
   private addLane(): void {
-    const lane: Lane = { worker: startThread(), outstanding: new Map(), alive: true };
+    const shared = new SharedArrayBuffer(4);
+    const lane: Lane = {
+      worker: startThread(this.heapBytes, shared),
+      outstanding: new Map(),
+      alive: true,
+      current: new Int32Array(shared),
+      heapBytes: this.heapBytes,
+      stopping: false,
+    };
     lane.worker.on('message', (results: ThreadResult[]) => this.settle(lane, results));
-    lane.worker.on('error', () => this.lose(lane));
-    lane.worker.on('exit', () => this.lose(lane));
+    lane.worker.on('error', (error) => this.lose(lane, error));
+    lane.worker.on('exit', (code) =>
+      this.lose(lane, code === 0 ? undefined : new Error(`exit code ${code}`)),
+    );
     // After the listeners: adding a 'message' listener refs the thread's port again.
     lane.worker.unref();
     this.lanes.push(lane);
@@ -164,12 +223,33 @@ class FileThreadPool {
     if (lane.outstanding.size === 0) lane.worker.unref();
   }
 
-  /** A thread that died (a bug, out of memory, terminated): its requests are done on their job's thread. */
-  private lose(lane: Lane): void {
+  /**
+   * A thread that died. Stopped on purpose: its requests are done on their job's thread. Else (out of memory,
+   * a bug) the request it was working on fails with why, the others are handed to the other threads, and a
+   * new thread replaces it while jobs want threads — one input never takes the process, or the job, down.
+   */
+  private lose(lane: Lane, error?: unknown): void {
+    if (!lane.alive) return;
     lane.alive = false;
-    const left = [...lane.outstanding.values()];
+    const left = [...lane.outstanding.entries()];
     lane.outstanding.clear();
-    for (const pending of left) viaFallback(pending);
+    const culprit = lane.stopping ? 0 : Atomics.load(lane.current, 0);
+    const blamed = left.find(([id]) => id === culprit)?.[1];
+    if (!blamed) {
+      for (const [, pending] of left) viaFallback(pending);
+      return;
+    }
+    const death = threadDeath(blamed, error, lane.heapBytes);
+    if (blamed.kind === 'read') blamed.resolve({ ok: false, stage: 'read', error: death });
+    else blamed.reject(death);
+    const index = this.lanes.indexOf(lane);
+    if (index >= 0) this.lanes.splice(index, 1);
+    if (this.contexts.size > 0 && this.alive().length < this.wanted) this.addLane();
+    for (const [, pending] of left) {
+      if (pending === blamed) continue;
+      if (this.contexts.has(pending.ctx)) this.enqueue(pending.ctx, pending);
+      else viaFallback(pending);
+    }
   }
 }
 
@@ -208,15 +288,16 @@ export class FileThreads implements FileStages {
     private readonly setup: ThreadSetup,
     threads: number,
     private readonly fallback: FileStages,
+    heapBytes = DEFAULT_HEAP,
   ) {
-    this.ctx = pool().open(setup, threads);
+    this.ctx = pool().open(setup, threads, heapBytes);
   }
 
   read(entry: ObjectEntry): Promise<InputRead | InputUnread> {
     if (!this.setup.source || !this.usable()) return this.fallback.read(entry);
     this.sentToThreads += 1;
     return new Promise((resolve) =>
-      pool().enqueue(this.ctx, { kind: 'read', entry, resolve, fallback: this.fallback }),
+      pool().enqueue(this.ctx, { kind: 'read', entry, resolve, fallback: this.fallback, ctx: this.ctx }),
     );
   }
 
@@ -226,7 +307,15 @@ export class FileThreads implements FileStages {
     }
     this.sentToThreads += 1;
     return new Promise((resolve, reject) =>
-      pool().enqueue(this.ctx, { kind: 'write', key, text, resolve, reject, fallback: this.fallback }),
+      pool().enqueue(this.ctx, {
+        kind: 'write',
+        key,
+        text,
+        resolve,
+        reject,
+        fallback: this.fallback,
+        ctx: this.ctx,
+      }),
     );
   }
 

@@ -1,5 +1,5 @@
 /** A file thread: reads + parses inputs and writes outputs with blocking calls, for the pool in `pool.ts`. */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { createFsDriver } from '../../storage/fs-driver.js';
 import type { BucketDriver } from '../../storage/types.js';
 import { type ReadSpec, readInput, writeOutput } from '../file-stages.js';
@@ -12,6 +12,10 @@ interface Context {
 }
 
 const contexts = new Map<number, Context>();
+/** Slot 0: the request being worked on, read by the pool if this thread dies (to fail that request alone). */
+const current = new Int32Array((workerData as { current: SharedArrayBuffer }).current);
+/** Inputs with more records than this are sent back alone (see `handle`). */
+const ALONE_RECORDS = 4096;
 
 function context(ctx: number): Context {
   const found = contexts.get(ctx);
@@ -34,7 +38,13 @@ async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
     const { source, spec } = context(request.ctx);
     if (!source) throw new Error('file thread: this job reads no folder');
     for (const [id, key, etag] of request.items) {
+      Atomics.store(current, 0, id);
       const outcome = await readInput(source, { key, etag }, spec);
+      if (outcome.ok && outcome.records.count > ALONE_RECORDS) {
+        // Sent alone, still marked as current: if copying it out exhausts the heap, this file is the one blamed.
+        parentPort?.postMessage([{ id, read: outcome }]);
+        continue;
+      }
       results.push(
         outcome.ok
           ? { id, read: outcome }
@@ -45,6 +55,7 @@ async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
     const { target } = context(request.ctx);
     if (!target) throw new Error('file thread: this job writes no folder');
     for (const [id, key, text] of request.items) {
+      Atomics.store(current, 0, id);
       try {
         results.push({ id, writeMs: await writeOutput(target, key, text) });
       } catch (error) {
@@ -58,5 +69,6 @@ async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
 parentPort?.on('message', (request: ThreadRequest) => {
   void handle(request).then((results) => {
     if (results.length > 0) parentPort?.postMessage(results);
+    Atomics.store(current, 0, 0);
   });
 });

@@ -6,6 +6,7 @@ import {
   type InputFormat,
   type OutputFormat,
   parseFailureLimit,
+  preflightBuckets,
   runBatchJob,
   summarize,
 } from '../../batch/index.js';
@@ -254,7 +255,7 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
     'model loaded',
   );
   // Reach both buckets before anything is written: a bad location is a usage error with nothing written.
-  await preflight(source.driver, target.driver);
+  await preflightBuckets(source.driver, target.driver, null);
   if (options.dryRun !== undefined) {
     try {
       await dryRunAction(options, model, source.driver, target.driver);
@@ -322,7 +323,7 @@ async function scoreDistributed(
     maxFailures?: FailureLimit;
   },
 ) {
-  await preflight(o.source.driver, o.target.driver);
+  await preflightBuckets(o.source.driver, o.target.driver, null);
   const { runDistributedScore } = await import('./score-distributed.js');
   const bar = createProgressBar(!options.quiet && !options.json && Boolean(process.stderr.isTTY));
   const controller = new AbortController();
@@ -360,20 +361,5 @@ async function scoreDistributed(
     process.off('SIGINT', onSignal);
     await o.source.driver.close();
     await o.target.driver.close();
-  }
-}
-
-async function preflight(
-  source: import('../../storage/index.js').BucketDriver,
-  target: import('../../storage/index.js').BucketDriver,
-) {
-  // A listing, not a HEAD: S3 answers HEAD on a missing bucket with a bare 404, a listing with NoSuchBucket.
-  for (const [store, prefix] of [
-    [source, undefined],
-    [target, '_keras-batch/'],
-  ] as const) {
-    const pages = store.list(prefix, { pageSize: 1 })[Symbol.asyncIterator]();
-    await pages.next();
-    await pages.return?.();
   }
 }
