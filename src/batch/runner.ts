@@ -92,13 +92,22 @@ class BatchRun {
       progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
     });
     const { engine } = options.model;
-    this.formats = new JobFormats(engine.inputs, engine.outputs, options.formats);
+    this.io = new Semaphore(this.concurrency);
+    this.stages = openFileStages({
+      source: options.source,
+      target: options.target,
+      spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
+      io: this.io,
+      threads,
+    });
+    this.formats = new JobFormats(engine.inputs, engine.outputs, options.formats, (block, idField) =>
+      this.stages.parseLines(block, idField),
+    );
     this.classify = createInputFilter(
       options.include ?? defaultInclude(options.formats?.inputFormat),
       maxFileBytes,
       (key) => this.formats.readWhole(key),
     );
-    this.io = new Semaphore(this.concurrency);
     this.streaming = new Semaphore(this.concurrency);
     // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
     this.inFlight = new Semaphore(this.batchSize + 4 * this.concurrency);
@@ -114,13 +123,6 @@ class BatchRun {
       waitScored: (pending) => this.waitScored(pending),
       checkOutputs: (outputs, count) => this.checkOutputs(outputs, count),
     };
-    this.stages = openFileStages({
-      source: options.source,
-      target: options.target,
-      spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
-      io: this.io,
-      threads,
-    });
     this.ledger = new ResumeLedger(options.target, this.jobId, options.model.sha256);
   }
 

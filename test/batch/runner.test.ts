@@ -197,6 +197,7 @@ describe('runBatchJob on folders', () => {
     const calls = new Map<string, number>();
     const flaky: BucketDriver = {
       ...real,
+      fsOptions: undefined, // not a plain folder: the file threads must not read it behind get's back
       get: async (key) => {
         const n = (calls.get(key) ?? 0) + 1;
         calls.set(key, n);

@@ -1,9 +1,10 @@
 import type { TensorSpec } from '../../engine/types.js';
 import { csvFormat } from './csv.js';
-import { jsonlFormat } from './jsonl.js';
+import { jsonlFormat, type LineParser } from './jsonl.js';
 import { formatOfKey } from './select.js';
 import type { FileFormat, FormatOptions, StreamFormat } from './types.js';
 
+export type { LineParser } from './jsonl.js';
 export { defaultInclude, formatOfKey, INPUT_FORMATS } from './select.js';
 export { type RecordFailure, type StreamContext, type StreamResult, scoreStreamFile } from './stream-file.js';
 export type {
@@ -24,6 +25,8 @@ export class JobFormats {
     private readonly specs: TensorSpec[],
     private readonly outputs: TensorSpec[],
     private readonly options: FormatOptions = {},
+    /** Where blocks of JSON Lines are parsed (the job's file threads); on this thread when absent. */
+    private readonly parseLines?: LineParser,
   ) {}
 
   formatOf(key: string): FileFormat {
@@ -43,7 +46,7 @@ export class JobFormats {
       made =
         format === 'csv'
           ? csvFormat(this.specs, this.outputs, this.options)
-          : jsonlFormat(this.specs, this.options);
+          : jsonlFormat(this.specs, this.options, this.parseLines);
       this.streams.set(format, made);
     }
     return made;
