@@ -119,29 +119,9 @@ export function scanNumericArray(b: Uint8Array, start: number, out: ScanOut): nu
     let value: number;
     if (digits <= 15 && scale >= -22 && scale <= 22) {
       value = scale < 0 ? mantissa / POW10[-scale] : mantissa * POW10[scale];
-    } else {
-      value = Number.NaN;
-      const s = scale - extraDigits;
-      if (s >= -22 && s <= 22) {
-        // More digits than a double's exact fast path: a close estimate (within a few units of the last place
-        // of a double) is enough when the float32 it rounds to is the same all around it, as it then is for the
-        // exact double too.
-        const m = mantissa * POW10[extraDigits] + extra;
-        const v = s < 0 ? m / POW10[-s] : m * POW10[s];
-        const e = v * 3.552713678800501e-15; // 2^-48 relative
-        const f = Math.fround(v);
-        if (v < 3e38 && Math.fround(v - e) === f && Math.fround(v + e) === f) value = f;
-      }
-      // Otherwise the exact conversion of the text, as the general parser does.
-      if (Number.isNaN(value)) value = Number(asciiText(b, first, p));
-    }
+    } else value = longValue(b, first, p, scale - extraDigits, mantissa * POW10[extraDigits] + extra);
     if (!(Math.abs(value) <= F32_MAX)) return -1;
-    if (length === data.length) {
-      const grown = new Float32Array(data.length * 2);
-      grown.set(data);
-      data = grown;
-      out.data = grown;
-    }
+    if (length === data.length) data = grow(out);
     data[length] = negative ? -value : value;
     length += 1;
     // After a value: "," or "]" (closing as many levels as it says).
@@ -166,4 +146,28 @@ export function scanNumericArray(b: Uint8Array, start: number, out: ScanOut): nu
       c = b[p];
     }
   }
+}
+
+/** Doubles `out.data`, keeping its values. */
+function grow(out: ScanOut): Float32Array {
+  const grown = new Float32Array(out.data.length * 2);
+  grown.set(out.data);
+  out.data = grown;
+  return grown;
+}
+
+/**
+ * A number with more digits than a double's exact fast path (`m` × 10^`s`, m its first 15-19 significant digits):
+ * a close estimate (within a few units of the last place of a double) is enough when the float32 it rounds to is
+ * the same all around it, as it then is for the exact double too; else the exact conversion of the text, as the
+ * general parser does.
+ */
+function longValue(b: Uint8Array, first: number, end: number, s: number, m: number): number {
+  if (s >= -22 && s <= 22) {
+    const v = s < 0 ? m / POW10[-s] : m * POW10[s];
+    const e = v * 3.552713678800501e-15; // 2^-48 relative
+    const f = Math.fround(v);
+    if (v < 3e38 && Math.fround(v - e) === f && Math.fround(v + e) === f) return f;
+  }
+  return Number(asciiText(b, first, end));
 }
