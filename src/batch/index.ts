@@ -5,6 +5,7 @@ export {
   formatOfKey,
   INPUT_FORMATS,
   type InputFormat,
+  JobFormats,
   type OutputFormat,
 } from './formats/index.js';
 export { DEFAULT_INCLUDE } from './input-filter.js';

@@ -43,6 +43,8 @@ export interface JobCounts {
   nonFinite: number;
   /** Records that failed alone inside record files (JSON Lines, CSV) that were otherwise scored. */
   failedRecords?: number;
+  /** Records scored in record files (JSON Lines, CSV, zips; also counted in `records`), when there were some. */
+  recordFileRecords?: number;
 }
 
 export interface ProgressEvent {

@@ -1,4 +1,4 @@
-import type { FailureLimit, ProgressEvent } from '../batch/types.js';
+import type { FailureLimit, FormatOptions, ProgressEvent } from '../batch/index.js';
 import type { BucketDriver } from '../storage/index.js';
 import type { ShardBucketOptions, ShardModelRef, ShardPlace } from './types.js';
 
@@ -30,6 +30,11 @@ export interface DistributedJobOptions {
   concurrency?: number;
   maxFileBytes?: number;
   include?: string[];
+  /**
+   * How inputs are read besides the seed's JSON files (JSON Lines, CSV, zip): each record file is a shard of
+   * its own, resumed per file.
+   */
+  formats?: FormatOptions;
   /** Stop early (no more shards enqueued, waiting ones removed) once more inputs than this failed. */
   maxFailures?: FailureLimit;
   /** Workers skip inputs whose output was written from the same input version by the same model. */

@@ -13,7 +13,7 @@ export interface ShardInputs {
 
 /**
  * Which inputs of a shard still need scoring. An input is done when a ledger records its output as written from
- * the same input version by the same model, and the output is still there: first the job's resume ledger
+ * the same input version by the same model, and the output is still there (`outputKey`): first the job's resume ledger
  * (`resumeDone`, read once per run by the worker), then the ledgers of this shard's earlier attempts.
  */
 export async function shardInputs(
@@ -21,13 +21,16 @@ export async function shardInputs(
   data: ShardData,
   shardId: string,
   resumeDone: Map<string, string> | null,
+  /** The output key of an input, or null when its ledger entry alone tells (a zip's folder of outputs). */
+  outputKey: (key: string) => string | null = (key) => key,
 ): Promise<ShardInputs> {
   const attempts = await loadShardLedger(target, shardId, data.model.sha256);
   if (attempts.size === 0 && (resumeDone === null || resumeDone.size === 0))
     return { todo: data.entries, recovered: 0, skipped: 0 };
   const state = await mapLimit(data.entries, Math.max(1, data.concurrency), async ([key, etag]) => {
     const kind = resumeDone?.get(key) === etag ? 'skipped' : attempts.get(key) === etag ? 'recovered' : null;
-    return kind && (await target.head(key)) ? kind : 'todo';
+    const output = kind ? outputKey(key) : null;
+    return kind && (output === null || (await target.head(output))) ? kind : 'todo';
   });
   const out: ShardInputs = { todo: [], recovered: 0, skipped: 0 };
   data.entries.forEach((entry, i) => {

@@ -49,6 +49,7 @@ export function distributedJobRunner(options: DistributedRunnerOptions): JobRunn
           batchSize: c.batchSize,
           concurrency: c.concurrency,
           maxFailures: c.maxFailures,
+          formats: c.formats,
           resume: c.resume,
           signal: cancel.signal,
           detach: detach.signal,
