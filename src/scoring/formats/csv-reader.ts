@@ -73,14 +73,20 @@ export function csvSpec(specs: TensorSpec[]): TensorSpec {
 }
 
 /** Makes one row's record; a ragged row or a cell that is not a number fails the row alone. */
-export function rowRecord(fields: string[], header: CsvHeader, spec: TensorSpec): InputRecords {
+export function rowRecord(
+  fields: string[],
+  header: CsvHeader,
+  spec: TensorSpec,
+  /** Where the numbers go (a view of a page shared by many rows), and the dims to use (shared too). */
+  into?: { data: Float32Array; dims: number[] },
+): InputRecords {
   if (fields.length !== header.names.length) {
     throw new InputError(
       'INPUT_CSV_RAGGED',
       `the row has ${fields.length} fields, the header ${header.names.length}`,
     );
   }
-  const dims = [1, ...(spec.shape.slice(1) as number[])];
+  const dims = into?.dims ?? [1, ...(spec.shape.slice(1) as number[])];
   if (spec.dtype === 'string') {
     return {
       count: 1,
@@ -88,10 +94,12 @@ export function rowRecord(fields: string[], header: CsvHeader, spec: TensorSpec)
       tensors: [{ strings: header.picked.map((i) => fields[i]), dims }],
     };
   }
-  const data = new Float32Array(header.picked.length);
+  const data = into?.data ?? new Float32Array(header.picked.length);
   for (let k = 0; k < header.picked.length; k += 1) {
     const text = fields[header.picked[k]];
-    const v = text.trim() === '' ? Number.NaN : Number(text);
+    // Number('') and Number('  ') are 0: a blank cell is not a number.
+    let v = Number(text);
+    if (v === 0 && text.trim() === '') v = Number.NaN;
     if (Number.isNaN(v) && text.trim() !== 'NaN') {
       throw new InputError(
         'INPUT_NOT_NUMERIC',
