@@ -99,9 +99,13 @@ class BatchRun {
       spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
       io: this.io,
       threads,
+      parse: options.parseOnThreads,
     });
-    this.formats = new JobFormats(engine.inputs, engine.outputs, options.formats, (block, idField) =>
-      this.stages.parseLines(block, idField),
+    this.formats = new JobFormats(
+      engine.inputs,
+      engine.outputs,
+      options.formats,
+      options.parseOnThreads ? (block, idField) => this.stages.parseLines(block, idField) : undefined,
     );
     this.classify = createInputFilter(
       options.include ?? defaultInclude(options.formats?.inputFormat),

@@ -182,7 +182,11 @@ describe('JSON Lines on the file threads', () => {
     expect(readFileSync(join(made.source, 'big.jsonl')).length).toBeGreaterThan(3 << 20); // several blocks
     const here = await job(made.source, made.target, { formats: { idField: 'id' } });
     const other = folders();
-    const threaded = await job(made.source, other.target, { formats: { idField: 'id' }, ioThreads: 2 });
+    const threaded = await job(made.source, other.target, {
+      formats: { idField: 'id' },
+      ioThreads: 2,
+      parseOnThreads: true,
+    });
     expect(threaded.counts).toEqual(here.counts);
     expect(threaded.failures).toEqual(here.failures);
     expect(here.failures.map((f) => f.line)).toEqual(
