@@ -145,7 +145,13 @@ async function scoreShard(
     data,
     shardId,
     data.resume ? await scorer.ledgers.get(data, target) : null,
-    (key) => formats.outputKey(key),
+    (key) => {
+      try {
+        return formats.outputKey(key);
+      } catch {
+        return key; // a format the model cannot write (its own failure comes when the file is scored)
+      }
+    },
   );
   const report = await runBatchJob({
     model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
