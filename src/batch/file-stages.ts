@@ -1,4 +1,6 @@
 import type { TensorSpec } from '../engine/types.js';
+import { type LinePage, parseLineBlock } from '../scoring/formats/jsonl-page.js';
+import type { LineBlock } from '../scoring/formats/lines.js';
 import { type InputRecords, readInputFile } from '../scoring/index.js';
 import type { BucketDriver, ObjectEntry } from '../storage/index.js';
 import { KerasBatchError } from '../util/errors.js';
@@ -29,6 +31,8 @@ export interface FileStages {
   read(entry: ObjectEntry): Promise<InputRead | InputUnread>;
   /** Writes one output whole; resolves with the milliseconds it took. */
   write(key: string, text: string): Promise<number>;
+  /** Reads a block of JSON Lines for the model (a bad line fails alone, in the page). */
+  parseLines(block: LineBlock, idField: string | undefined): Promise<LinePage>;
   close(): Promise<void>;
 }
 
@@ -103,6 +107,7 @@ export function inThreadStages(
   return {
     read: (entry) => readInput(source, entry, spec, (task) => io.run(task)),
     write: (key, text) => io.run(() => writeOutput(target, key, text)),
+    parseLines: async (block, idField) => parseLineBlock(block.bytes, block.before, spec.specs, idField),
     close: async () => undefined,
   };
 }

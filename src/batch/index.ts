@@ -7,6 +7,7 @@ export {
   formatOfKey,
   INPUT_FORMATS,
   type InputFormat,
+  JobFormats,
   type OutputFormat,
   RESIZE_MODES,
   type ResizeMode,

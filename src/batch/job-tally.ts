@@ -71,12 +71,14 @@ export class JobTally {
 
   /**
    * A record file was scored: its records count as finished inputs, and its failed records as failures (the
-   * first {@link MAX_RECORD_FAILURES} of the job are listed; all are counted in `counts.failedRecords`).
+   * first {@link MAX_RECORD_FAILURES} of the job are listed; all `count` of them are counted in
+   * `counts.failedRecords`: a shard's result lists only its first ones).
    */
-  recordFile(scoredRecords: number, failed: FileFailure[]): void {
+  recordFile(scoredRecords: number, failed: FileFailure[], count = failed.length): void {
     this.streamRecords += scoredRecords;
-    if (failed.length === 0) return;
-    this.counts.failedRecords = (this.counts.failedRecords ?? 0) + failed.length;
+    if (this.streamRecords > 0) this.counts.recordFileRecords = this.streamRecords;
+    if (count === 0) return;
+    this.counts.failedRecords = (this.counts.failedRecords ?? 0) + count;
     const room = Math.max(0, MAX_RECORD_FAILURES - this.keptRecordFailures);
     for (const f of failed.slice(0, room)) {
       this.failures.push(f);

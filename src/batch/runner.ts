@@ -78,14 +78,28 @@ export class BatchRun {
       progressIntervalMs: options.progressIntervalMs ?? BATCH_DEFAULTS.progressIntervalMs,
     });
     const { engine } = options.model;
-    this.formats = new JobFormats(engine.inputs, engine.outputs, options.formats);
+    this.io = new Semaphore(this.concurrency);
+    this.stages = openFileStages({
+      source: options.source,
+      target: options.target,
+      spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
+      io: this.io,
+      threads,
+      threadHeapBytes: this.limits.ioThreadHeap,
+      parse: options.parseOnThreads,
+    });
+    this.formats = new JobFormats(
+      engine.inputs,
+      engine.outputs,
+      options.formats,
+      options.parseOnThreads ? (block, idField) => this.stages.parseLines(block, idField) : undefined,
+    );
     this.classify = createInputFilter(
       options.include ?? defaultInclude(options.formats?.inputFormat),
       maxFileBytes,
       (key) => this.formats.readWhole(key),
       options.onlyInclude ? 'ignore' : 'fail',
     );
-    this.io = new Semaphore(this.concurrency);
     this.streaming = new Semaphore(this.concurrency);
     // Enough files in flight to fill a batch while the previous one scores, and no more: memory stays flat.
     this.inFlight = new Semaphore(this.batchSize + 4 * this.concurrency);
@@ -101,14 +115,6 @@ export class BatchRun {
       waitScored: (pending) => this.waitScored(pending),
       checkOutputs: (outputs, count) => this.checkOutputs(outputs, count),
     };
-    this.stages = openFileStages({
-      source: options.source,
-      target: options.target,
-      spec: { specs: engine.inputs, maxFileBytes, maxRecords: this.limits.recordsPerFile },
-      io: this.io,
-      threads,
-      threadHeapBytes: this.limits.ioThreadHeap,
-    });
     this.ledger = new ResumeLedger(options.target, this.jobId, options.model.sha256);
     this.guard = new CrashGuard(options.target, this.jobId);
   }

@@ -43,6 +43,8 @@ export interface JobCounts {
   nonFinite: number;
   /** Records that failed alone inside record files (JSON Lines, CSV) that were otherwise scored. */
   failedRecords?: number;
+  /** Records scored in record files (JSON Lines, CSV, zips; also counted in `records`), when there were some. */
+  recordFileRecords?: number;
 }
 
 export interface ProgressEvent {
@@ -82,6 +84,12 @@ export interface BatchJobOptions {
   concurrency?: number;
   /** Worker threads that read and write local folders (0: all on the job's thread). Default: cores, at most 4. */
   ioThreads?: number;
+  /**
+   * Parse JSON Lines on the file threads (blocks of lines, a few at once) instead of the job's thread. Off by
+   * default: on a 2-core machine whose cores the engine already uses, it measured slower and heavier
+   * (docs/input-formats.md); it is for machines with cores to spare.
+   */
+  parseOnThreads?: boolean;
   /**
    * Budgets: records per file, output bytes per file, I/O threads (default: the process's,
    * `currentLimits()`). A file over one fails with a `LIMIT_EXCEEDED` error naming it.

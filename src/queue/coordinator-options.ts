@@ -1,4 +1,4 @@
-import type { FailureLimit, ProgressEvent } from '../batch/types.js';
+import type { FailureLimit, FormatOptions, ProgressEvent } from '../batch/index.js';
 import type { BucketDriver } from '../storage/index.js';
 import type { ShardBucketOptions, ShardModelRef, ShardPlace } from './types.js';
 
@@ -32,6 +32,11 @@ export interface DistributedJobOptions {
   include?: string[];
   /** Keys outside `include` are skipped silently instead of failing (a job that reads one named file). */
   onlyInclude?: boolean;
+  /**
+   * How inputs are read besides the seed's JSON files (JSON Lines, CSV, zip): each record file is a shard of
+   * its own, resumed per file.
+   */
+  formats?: FormatOptions;
   /** Stop early (no more shards enqueued, waiting ones removed) once more inputs than this failed. */
   maxFailures?: FailureLimit;
   /** Workers skip inputs whose output was written from the same input version by the same model. */

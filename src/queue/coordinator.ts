@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Queue, QueueEvents } from 'bullmq';
-import { BATCH_DEFAULTS, JobTally } from '../batch/index.js';
+import { BATCH_DEFAULTS, defaultInclude, formatOfKey, JobTally } from '../batch/index.js';
 import { createInputFilter } from '../batch/input-filter.js';
 import { newJobId } from '../batch/job-id.js';
 import { tryWriteReport } from '../batch/report.js';
@@ -192,10 +192,12 @@ class ShardCoordinator {
   /** Lists the source page by page into shards, waiting while `maxQueuedShards` are out. */
   private async list(): Promise<void> {
     const { o, tally } = this;
+    const inputFormat = o.formats?.inputFormat;
+    const seedFile = (key: string) => formatOfKey(key, inputFormat) === 'json';
     const classify = createInputFilter(
-      o.include,
+      o.include ?? defaultInclude(inputFormat),
       this.settings.maxFileBytes,
-      undefined,
+      seedFile,
       o.onlyInclude ? 'ignore' : 'fail',
     );
     for await (const page of o.source.list(undefined, { signal: o.signal })) {
@@ -207,7 +209,10 @@ class ShardCoordinator {
           tally.fail({ file: entry.key, stage: 'list', code: kind.code, reason: kind.reason });
           continue;
         }
-        this.pending.push([entry.key, entry.etag, entry.size]);
+        const item: ShardEntry = [entry.key, entry.etag, entry.size];
+        // A record file (JSON Lines, CSV, zip) is a shard of its own: files spread over the workers.
+        if (!seedFile(entry.key)) await this.enqueue([item]);
+        else this.pending.push(item);
         if (this.pending.length >= this.settings.shardSize) await this.enqueue();
         if (this.stopped) return;
       }
@@ -227,7 +232,10 @@ class ShardCoordinator {
     this.recovered += result.recovered;
     if (result.attempt > 1 || result.recovered > 0) this.retriedShards += 1;
     if (result.worker) this.workers.add(result.worker);
-    this.tally.failures.push(...result.failures);
+    const isRecord = (f: ShardResult['failures'][number]) => f.line !== undefined || f.entry !== undefined;
+    this.tally.failures.push(...result.failures.filter((f) => !isRecord(f)));
+    const records = result.failures.filter(isRecord);
+    this.tally.recordFile(result.recordFileRecords ?? 0, records, result.failedRecords ?? records.length);
   }
 
   /** Counts a shard's result once, by shard id; a failed shard counts each of its inputs as failed. */
@@ -286,14 +294,19 @@ class ShardCoordinator {
     }
   }
 
-  private async enqueue(): Promise<void> {
+  /** Enqueues the pending inputs as a shard, or `single` (a record file) as a shard of its own. */
+  private async enqueue(single?: ShardEntry[]): Promise<void> {
     while (this.outstanding.size >= this.settings.maxQueuedShards && !this.stopped)
       await this.waitChange(500);
-    if (this.stopped || this.pending.length === 0) return;
+    if (this.stopped) {
+      if (single) this.tally.counts.listed -= single.length; // never enqueued: as if never listed
+      return;
+    }
+    const entries = single ?? this.pending;
+    if (entries.length === 0) return;
+    if (!single) this.pending = [];
     const shard = this.shards;
     this.shards += 1;
-    const entries = this.pending;
-    this.pending = [];
     if (this.counted.has(shard)) return; // counted by an earlier run of this job
     const { o, settings } = this;
     const data: ShardData = {
@@ -309,6 +322,7 @@ class ShardCoordinator {
       concurrency: settings.concurrency,
       maxFileBytes: settings.maxFileBytes,
       include: o.include,
+      formats: o.formats,
       resume: o.resume,
       entries,
     };

@@ -44,7 +44,7 @@ export function buildDistributedReport(input: DistributedReportInput): Distribut
       ? 'canceled'
       : input.stoppedReason
         ? 'stopped'
-        : counts.failed > 0
+        : counts.failed > 0 || (counts.failedRecords ?? 0) > 0
           ? 'completed_with_failures'
           : 'completed',
     stoppedReason: input.canceled ? 'canceled' : input.stoppedReason,

@@ -15,7 +15,7 @@ export interface ShardInputs {
 
 /**
  * Which inputs of a shard still need scoring. An input is done when a ledger records its output as written from
- * the same input version by the same model, and the output is still there: first the job's resume ledger
+ * the same input version by the same model, and the output is still there (`outputKey`): first the job's resume ledger
  * (`resumeDone`, read once per run by the worker), then the ledgers of this shard's earlier attempts.
  */
 export async function shardInputs(
@@ -23,6 +23,8 @@ export async function shardInputs(
   data: ShardData,
   shardId: string,
   resumeDone: Map<string, string> | null,
+  /** The output key of an input, or null when its ledger entry alone tells (a zip's folder of outputs). */
+  outputKey: (key: string) => string | null = (key) => key,
 ): Promise<ShardInputs> {
   const attempts = await loadShardLedger(target, shardId, data.model.sha256);
   if (attempts.done.size === 0 && (resumeDone === null || resumeDone.size === 0))
@@ -30,7 +32,8 @@ export async function shardInputs(
   const state = await mapLimit(data.entries, Math.max(1, data.concurrency), async ([key, etag]) => {
     const kind =
       resumeDone?.get(key) === etag ? 'skipped' : attempts.done.get(key) === etag ? 'recovered' : null;
-    return kind && (await target.head(key)) ? kind : 'todo';
+    const output = kind ? outputKey(key) : null;
+    return kind && (output === null || (await target.head(output))) ? kind : 'todo';
   });
   const out: ShardInputs = { todo: [], recovered: 0, recoveredRecords: 0, skipped: 0 };
   data.entries.forEach((entry, i) => {

@@ -1,4 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
+import type { FormatOptions } from '../batch/index.js';
 import type { FileFailure, FileWarning } from '../batch/types.js';
 
 /** The BullMQ queue every coordinator feeds and every worker takes shards from. */
@@ -87,6 +88,8 @@ export interface ShardData {
   concurrency: number;
   maxFileBytes: number;
   include?: string[];
+  /** How inputs are read (JSON Lines, CSV, zip besides the seed's JSON files); absent: the seed's format. */
+  formats?: FormatOptions;
   /** Skip inputs whose output was written from the same input version by the same model (`--resume`). */
   resume?: boolean;
   entries: ShardEntry[];
@@ -104,7 +107,12 @@ export interface ShardResult {
   records: number;
   /** Scored inputs whose outputs hold NaN or ±Infinity (absent from workers of earlier versions). */
   nonFinite?: number;
+  /** Records that failed alone in record files (JSON Lines lines, CSV rows, zip entries), all counted. */
+  failedRecords?: number;
+  /** Records scored in record files: finished inputs for a percentage `--max-failures`. */
+  recordFileRecords?: number;
   warnings?: FileWarning[];
+  /** Failed inputs, then failed records (those with a `line` or `entry`; the first ones only when many). */
   failures: FileFailure[];
   attempt: number;
   worker: string;

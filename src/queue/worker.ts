@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
-import { ResumeLedger, runBatchJob } from '../batch/index.js';
+import { JobFormats, ResumeLedger, runBatchJob } from '../batch/index.js';
 import { type OpenModel, openModel, openModelBytes } from '../engine/open-model.js';
 import type { BucketDriver, S3Credentials } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
@@ -138,11 +138,20 @@ async function scoreShard(
   const shardId = shardRunId(data.jobId, data.shard);
   // Each attempt writes its own ledger chunks (a new name), and reads every earlier attempt's.
   const runId = `${shardId}-${randomBytes(4).toString('hex')}`;
+  // Where each input's output goes (a record file's may differ from its key): what resuming looks for.
+  const formats = new JobFormats(model.engine.inputs, model.engine.outputs, data.formats);
   const inputs = await shardInputs(
     target,
     data,
     shardId,
     data.resume ? await scorer.ledgers.get(data, target) : null,
+    (key) => {
+      try {
+        return formats.outputKey(key);
+      } catch {
+        return key; // a format the model cannot write (its own failure comes when the file is scored)
+      }
+    },
   );
   const report = await runBatchJob({
     model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
@@ -154,6 +163,7 @@ async function scoreShard(
     ioThreads: scorer.options.ioThreads,
     maxFileBytes: data.maxFileBytes,
     include: data.include,
+    formats: data.formats,
     writeReport: false,
     preflight: false, // the job's buckets were checked once, by its coordinator
     // A retried shard (its worker died): the inputs in flight then go alone, one that kills a worker alone is
@@ -169,6 +179,8 @@ async function scoreShard(
     recovered: inputs.recovered,
     records: report.counts.records + inputs.recoveredRecords,
     nonFinite: report.counts.nonFinite,
+    failedRecords: report.counts.failedRecords,
+    recordFileRecords: report.counts.recordFileRecords,
     warnings: report.warnings,
     failures: report.failures,
     attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),

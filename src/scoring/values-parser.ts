@@ -1,3 +1,4 @@
+import { scanNumericArray } from './fast-array.js';
 import { Ch, JsonCursor } from './json-cursor.js';
 
 /** A rectangular numeric array read from JSON: its dimensions and its values in row-major order. */
@@ -19,7 +20,7 @@ export type ValuesArray = NumericArray | StringArray;
  * One scratch buffer shared by every parse on this thread (parsing is synchronous): numbers land here first and
  * each result is one exact-size copy, so a job of 100,000 files does not leave a growable buffer per file to GC.
  */
-let scratch = new Float32Array(1 << 16);
+let scratch: Float32Array = new Float32Array(1 << 16);
 
 /**
  * A single-pass JSON reader for seed input files (`{"values": [...]}`) that writes the numbers of `values`
@@ -110,6 +111,19 @@ export class ValuesParser extends JsonCursor {
     this.strings = [];
     const dims: number[] = [];
     const c = this.skipSpace();
+    if (c === Ch.LBracket && !strings) {
+      const scan = { dims, data: this.data, length: 0 };
+      const end = scanNumericArray(this.bytes, this.pos, scan);
+      if (scan.data !== this.data) {
+        this.data = scan.data;
+        if (scan.data.length <= 1 << 24) scratch = scan.data;
+      }
+      if (end !== -1) {
+        this.pos = end;
+        return { dims: scan.dims, data: scan.data.slice(0, scan.length) };
+      }
+      dims.length = 0;
+    }
     if (c === Ch.LBracket) this.readLevel(0, dims, label);
     else if (strings) {
       if (c !== Ch.Quote)

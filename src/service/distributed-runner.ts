@@ -53,6 +53,7 @@ export function distributedJobRunner(options: DistributedRunnerOptions): JobRunn
           concurrency: c.concurrency,
           maxFailures: c.maxFailures,
           ...(c.include ? { include: c.include, onlyInclude: true } : {}),
+          formats: c.formats,
           resume: c.resume,
           signal: cancel.signal,
           detach: detach.signal,

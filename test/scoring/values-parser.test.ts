@@ -43,6 +43,36 @@ describe('parseValues', () => {
     });
   });
 
+  it('reads long decimals (k/255, float32 midpoints, 17+ digits) as float32(Number(text)), nested or not', () => {
+    const values: string[] = [];
+    for (let k = 0; k < 256; k += 1) values.push(String(k / 255), (-k / 3).toPrecision(19));
+    for (let i = 1; i < 400; i += 1) {
+      // Halfway between two neighbouring float32s, and a hair either side: the rounding must match Number().
+      const a = Math.fround(i * 0.0123456);
+      const next = new Float32Array([a]);
+      new Uint32Array(next.buffer)[0] += 1;
+      const mid = (a + next[0]) / 2;
+      values.push(
+        mid.toPrecision(17),
+        (mid * (1 + 2 ** -52)).toPrecision(17),
+        (mid * (1 - 2 ** -52)).toPrecision(17),
+      );
+    }
+    values.push(
+      '3.4028234663852886e38',
+      '1.17549435082228750797e-38',
+      '0.000000000000000000012345678901234567',
+    );
+    const flat = parseOne(`{"values": [${values.join(', ')}]}`);
+    const nested = parseOne(`{"values": [${values.map((v) => `[ ${v} ]`).join(',\n')}]}`);
+    expect(nested.dims).toEqual([values.length, 1]);
+    values.forEach((text, i) => {
+      expect(flat.data[i]).toBe(Math.fround(Number(text)));
+      expect(nested.data[i]).toBe(Math.fround(Number(text)));
+    });
+    expect(() => parseOne('{"values": [[1], [3.4028235677973366e38]]}')).toThrow(/too large for float32/);
+  });
+
   it('skips other keys, whatever they hold, and accepts values anywhere in the object', () => {
     const out = parseOne(
       '{"meta": {"a": [1, {"b": "x]"}], "c": null, "d": true}, "values": [1, 2], "z": "\\"q"}',

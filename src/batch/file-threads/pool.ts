@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { LinePage } from '../../scoring/formats/jsonl-page.js';
+import type { LineBlock } from '../../scoring/formats/lines.js';
 import type { ObjectEntry } from '../../storage/index.js';
 import { errorMessage, KerasBatchError } from '../../util/errors.js';
 import { formatBytes, LIMIT_NAMES } from '../../util/limits.js';
@@ -27,7 +29,17 @@ type Pending = { fallback: FileStages; ctx: number } & (
       resolve: (ms: number) => void;
       reject: (error: unknown) => void;
     }
+  | {
+      kind: 'parse';
+      block: LineBlock;
+      idField: string | undefined;
+      resolve: (page: LinePage) => void;
+      reject: (error: unknown) => void;
+    }
 );
+
+type Kind = Pending['kind'];
+const KINDS: readonly Kind[] = ['read', 'write', 'parse'];
 
 interface Lane {
   worker: Worker;
@@ -64,8 +76,14 @@ function startThread(heapBytes: number, current: SharedArrayBuffer): Worker {
 
 /** Why a file's thread died while it worked on that file: its own failure, named, never the process's. */
 function threadDeath(pending: Pending, error: unknown, heapBytes: number): KerasBatchError {
-  const file = pending.kind === 'read' ? pending.entry.key : pending.key;
-  const doing = pending.kind === 'read' ? 'reading it' : 'writing its output';
+  const file =
+    pending.kind === 'read'
+      ? pending.entry.key
+      : pending.kind === 'write'
+        ? pending.key
+        : `lines ${pending.block.before + 1}…`;
+  const doing =
+    pending.kind === 'read' ? 'reading it' : pending.kind === 'write' ? 'writing its output' : 'parsing them';
   const oom = (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
   const name = LIMIT_NAMES.ioThreadHeap;
   return oom
@@ -92,7 +110,7 @@ function threadDeath(pending: Pending, error: unknown, heapBytes: number): Keras
 class FileThreadPool {
   private readonly lanes: Lane[] = [];
   private readonly contexts = new Map<number, ThreadSetup>();
-  private readonly queued = new Map<number, { read: [number, Pending][]; write: [number, Pending][] }>();
+  private readonly queued = new Map<number, Record<Kind, [number, Pending][]>>();
   private nextId = 1;
   private nextCtx = 1;
   private scheduled = false;
@@ -115,7 +133,7 @@ class FileThreadPool {
     this.contexts.delete(ctx);
     const queue = this.queued.get(ctx);
     this.queued.delete(ctx);
-    for (const [, pending] of [...(queue?.read ?? []), ...(queue?.write ?? [])]) viaFallback(pending);
+    for (const kind of KINDS) for (const [, pending] of queue?.[kind] ?? []) viaFallback(pending);
     for (const lane of this.alive()) this.post(lane, { kind: 'close', ctx });
   }
 
@@ -126,7 +144,7 @@ class FileThreadPool {
   enqueue(ctx: number, pending: Pending): number {
     let queue = this.queued.get(ctx);
     if (!queue) {
-      queue = { read: [], write: [] };
+      queue = { read: [], write: [], parse: [] };
       this.queued.set(ctx, queue);
     }
     queue[pending.kind].push([this.nextId, pending]);
@@ -170,22 +188,24 @@ class FileThreadPool {
     for (const [ctx, setup] of this.contexts) this.post(lane, { kind: 'open', ctx, setup });
   }
 
-  private post(lane: Lane, request: ThreadRequest): void {
-    lane.worker.postMessage(request);
+  private post(lane: Lane, request: ThreadRequest, moved: ArrayBuffer[] = []): void {
+    lane.worker.postMessage(request, moved);
   }
 
   private flush(): void {
     this.scheduled = false;
     for (const [ctx, queue] of this.queued) {
-      for (const kind of ['read', 'write'] as const) {
+      for (const kind of KINDS) {
         const items = queue[kind].splice(0);
-        for (let i = 0; i < items.length; i += CHUNK) this.send(ctx, kind, items.slice(i, i + CHUNK));
+        // A block to parse is a large piece of work: one per message, so blocks spread over the threads.
+        const chunk = kind === 'parse' ? 1 : CHUNK;
+        for (let i = 0; i < items.length; i += chunk) this.send(ctx, kind, items.slice(i, i + chunk));
       }
     }
     this.queued.clear();
   }
 
-  private send(ctx: number, kind: 'read' | 'write', items: [number, Pending][]): void {
+  private send(ctx: number, kind: Kind, items: [number, Pending][]): void {
     const lane = this.alive().reduce<Lane | null>(
       (best, l) => (!best || l.outstanding.size < best.outstanding.size ? l : best),
       null,
@@ -196,6 +216,19 @@ class FileThreadPool {
     }
     if (lane.outstanding.size === 0) lane.worker.ref(); // a job waits on this thread: keep the process up
     for (const [id, pending] of items) lane.outstanding.set(id, pending);
+    if (kind === 'parse') {
+      const parses = items.map(([id, p]) => [id, p as Extract<Pending, { kind: 'parse' }>] as const);
+      this.post(
+        lane,
+        {
+          kind,
+          ctx,
+          items: parses.map(([id, p]) => [id, p.block.bytes, p.block.before, p.idField]),
+        },
+        parses.map(([, p]) => p.block.bytes.buffer as ArrayBuffer),
+      );
+      return;
+    }
     const request: ThreadRequest =
       kind === 'read'
         ? { kind, ctx, items: items.map(([id, p]) => [id, readOf(p).key, readOf(p).etag]) }
@@ -217,6 +250,9 @@ class FileThreadPool {
             error: receiveError(result.unread.error),
           });
         }
+      } else if (pending.kind === 'parse') {
+        if ('page' in result) pending.resolve(result.page);
+        else if ('parseError' in result) pending.reject(receiveError(result.parseError));
       } else if ('writeMs' in result) pending.resolve(result.writeMs);
       else if ('writeError' in result) pending.reject(receiveError(result.writeError));
     }
@@ -258,7 +294,18 @@ const writeOf = (p: Pending) => p as Extract<Pending, { kind: 'write' }>;
 
 function viaFallback(pending: Pending): void {
   if (pending.kind === 'read') void pending.fallback.read(pending.entry).then(pending.resolve);
-  else pending.fallback.write(pending.key, pending.text).then(pending.resolve, pending.reject);
+  else if (pending.kind === 'write')
+    pending.fallback.write(pending.key, pending.text).then(pending.resolve, pending.reject);
+  else if (pending.block.bytes.byteLength === 0 && pending.block.bytes.buffer.byteLength === 0) {
+    // The block had been moved to the thread that stopped: it cannot be parsed again.
+    pending.reject(
+      new KerasBatchError(
+        'batch',
+        'THREAD_LOST',
+        `a file thread stopped while parsing the lines after line ${pending.block.before}`,
+      ),
+    );
+  } else pending.fallback.parseLines(pending.block, pending.idField).then(pending.resolve, pending.reject);
 }
 
 let shared: FileThreadPool | null = null;
@@ -311,6 +358,22 @@ export class FileThreads implements FileStages {
         kind: 'write',
         key,
         text,
+        resolve,
+        reject,
+        fallback: this.fallback,
+        ctx: this.ctx,
+      }),
+    );
+  }
+
+  parseLines(block: LineBlock, idField: string | undefined): Promise<LinePage> {
+    if (!this.usable()) return this.fallback.parseLines(block, idField);
+    this.sentToThreads += 1;
+    return new Promise((resolve, reject) =>
+      pool().enqueue(this.ctx, {
+        kind: 'parse',
+        block,
+        idField,
         resolve,
         reject,
         fallback: this.fallback,

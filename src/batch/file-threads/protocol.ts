@@ -1,3 +1,4 @@
+import type { LinePage } from '../../scoring/formats/jsonl-page.js';
 import type { FsDriverOptions } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
 import type { InputRead, ReadSpec } from '../file-stages.js';
@@ -12,13 +13,19 @@ export interface ThreadSetup {
 /**
  * Messages to a thread. Threads serve every job of the process: a job opens a context (its folders and model
  * inputs) on each thread, sends requests in chunks (one message per chunk: `[id, key, etag]` reads or
- * `[id, key, text]` writes) and closes the context when it ends.
+ * `[id, key, text]` writes, or `[id, bytes, before, idField]` blocks of JSON Lines to parse, their bytes moved) and
+ * closes the context when it ends.
  */
 export type ThreadRequest =
   | { kind: 'open'; ctx: number; setup: ThreadSetup }
   | { kind: 'close'; ctx: number }
   | { kind: 'read'; ctx: number; items: [id: number, key: string, etag: string][] }
-  | { kind: 'write'; ctx: number; items: [id: number, key: string, text: string][] };
+  | { kind: 'write'; ctx: number; items: [id: number, key: string, text: string][] }
+  | {
+      kind: 'parse';
+      ctx: number;
+      items: [id: number, bytes: Uint8Array, before: number, idField: string | undefined][];
+    };
 
 /** An error as it crosses threads: enough to rebuild a {@link KerasBatchError} with its code and retryability. */
 export interface SentError {
@@ -33,7 +40,9 @@ export type ThreadResult =
   | { id: number; read: InputRead }
   | { id: number; unread: { stage: 'read' | 'parse'; error: SentError } }
   | { id: number; writeMs: number }
-  | { id: number; writeError: SentError };
+  | { id: number; writeError: SentError }
+  | { id: number; page: LinePage }
+  | { id: number; parseError: SentError };
 
 export function sendError(error: unknown): SentError {
   if (error instanceof KerasBatchError) {

@@ -1,5 +1,6 @@
 /** A file thread: reads + parses inputs and writes outputs with blocking calls, for the pool in `pool.ts`. */
 import { parentPort, workerData } from 'node:worker_threads';
+import { parseLineBlock } from '../../scoring/formats/jsonl-page.js';
 import { createFsDriver } from '../../storage/fs-driver.js';
 import type { BucketDriver } from '../../storage/types.js';
 import { type ReadSpec, readInput, writeOutput } from '../file-stages.js';
@@ -51,6 +52,15 @@ async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
           : { id, unread: { stage: outcome.stage, error: sendError(outcome.error) } },
       );
     }
+  } else if (request.kind === 'parse') {
+    const { spec } = context(request.ctx);
+    for (const [id, bytes, before, idField] of request.items) {
+      try {
+        results.push({ id, page: parseLineBlock(bytes, before, spec.specs, idField) });
+      } catch (error) {
+        results.push({ id, parseError: sendError(error) });
+      }
+    }
   } else {
     const { target } = context(request.ctx);
     if (!target) throw new Error('file thread: this job writes no folder');
@@ -68,7 +78,11 @@ async function handle(request: ThreadRequest): Promise<ThreadResult[]> {
 
 parentPort?.on('message', (request: ThreadRequest) => {
   void handle(request).then((results) => {
-    if (results.length > 0) parentPort?.postMessage(results);
+    if (results.length > 0) {
+      // Parsed numbers are moved, not copied.
+      const moved = results.flatMap((r) => ('page' in r ? [r.page.data.buffer as ArrayBuffer] : []));
+      parentPort?.postMessage(results, moved);
+    }
     Atomics.store(current, 0, 0);
   });
 });

@@ -1,6 +1,7 @@
 import type { TensorSpec } from '../../engine/types.js';
+import { readCsvFast } from '../../scoring/formats/csv-fast.js';
 import { csvField, predictionColumns, predictionFields } from '../../scoring/formats/csv-output.js';
-import { type CsvHeader, readCsv } from '../../scoring/formats/csv-reader.js';
+import type { CsvHeader } from '../../scoring/formats/csv-reader.js';
 import { formatRecordError, formatRecordLine } from '../../scoring/formats/record-output.js';
 import type { FormatOptions, StreamFile, StreamFormat, StreamItem } from './types.js';
 
@@ -23,7 +24,7 @@ export function csvFormat(specs: TensorSpec[], outputs: TensorSpec[], options: F
   function read(key: string, body: AsyncIterable<Uint8Array>, onHeader: (h: CsvHeader) => void) {
     const delimiter = /\.tsv$/i.test(key) ? '\t' : ',';
     const o = { delimiter, columns: options.columns, idColumn: options.idColumn, keepFields: join };
-    return readCsv(body, specs, o, onHeader) as AsyncIterable<StreamItem[]>;
+    return readCsvFast(body, specs, o, onHeader) as AsyncIterable<StreamItem[]>;
   }
 
   function jsonlFile(key: string): StreamFile {

@@ -2,7 +2,7 @@ import type { TensorSpec } from '../../engine/types.js';
 import type { Stage } from '../types.js';
 import { csvFormat } from './csv.js';
 import { jsonOutputKey, scoreImageFile } from './image-file.js';
-import { jsonlFormat } from './jsonl.js';
+import { jsonlFormat, type LineParser } from './jsonl.js';
 import { npyOutputKey, scoreNpyFile } from './npy-file.js';
 import { formatOfKey } from './select.js';
 import type { StreamContext } from './stream-file.js';
@@ -15,6 +15,7 @@ export {
   type ScaleMode,
 } from '../../scoring/formats/image.js';
 export { scoreImageFile } from './image-file.js';
+export type { LineParser } from './jsonl.js';
 export { scoreNpyFile } from './npy-file.js';
 export { defaultInclude, formatOfKey, INPUT_FORMATS } from './select.js';
 export { type RecordFailure, type StreamContext, type StreamResult, scoreStreamFile } from './stream-file.js';
@@ -36,6 +37,8 @@ export class JobFormats {
     private readonly specs: TensorSpec[],
     private readonly outputs: TensorSpec[],
     private readonly options: FormatOptions = {},
+    /** Where blocks of JSON Lines are parsed (the job's file threads); on this thread when absent. */
+    private readonly parseLines?: LineParser,
   ) {}
 
   formatOf(key: string): FileFormat {
@@ -56,7 +59,7 @@ export class JobFormats {
       made =
         format === 'csv'
           ? csvFormat(this.specs, this.outputs, this.options)
-          : jsonlFormat(this.specs, this.options);
+          : jsonlFormat(this.specs, this.options, this.parseLines);
       this.streams.set(format, made);
     }
     return made;

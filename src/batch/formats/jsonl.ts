@@ -1,16 +1,24 @@
 import type { TensorSpec } from '../../engine/types.js';
-import { readJsonLine } from '../../scoring/formats/jsonl-line.js';
-import { maybeGunzip, splitLines } from '../../scoring/formats/lines.js';
+import { type LinePage, pageRecords, parseLineBlock } from '../../scoring/formats/jsonl-page.js';
+import { type LineBlock, maybeGunzip, splitBlocks } from '../../scoring/formats/lines.js';
 import { formatRecordError, formatRecordLine } from '../../scoring/formats/record-output.js';
-import { errorMessage, KerasBatchError } from '../../util/errors.js';
 import type { FormatOptions, StreamFormat, StreamItem } from './types.js';
+
+/** Parses a block of JSON Lines for the model, here or on a file thread. */
+export type LineParser = (block: LineBlock, idField: string | undefined) => Promise<LinePage>;
+
+/** Blocks of a file being parsed at once (on several threads when there are): reading runs ahead of parsing. */
+const AHEAD = 4;
 
 /**
  * JSON Lines (`.jsonl`, `.ndjson`, gzipped too): one record per line; one output `.jsonl` per input, under the
- * same key without `.gz`, one line per input line in order.
+ * same key without `.gz`, one line per input line in order. The file is cut into blocks of whole lines that
+ * `parse` reads (on the file threads when the job has them), a few at once, taken back in order.
  */
-export function jsonlFormat(specs: TensorSpec[], options: FormatOptions): StreamFormat {
+export function jsonlFormat(specs: TensorSpec[], options: FormatOptions, parse?: LineParser): StreamFormat {
   const { idField } = options;
+  const parseBlock: LineParser =
+    parse ?? (async (block) => parseLineBlock(block.bytes, block.before, specs, idField));
   return {
     outputKey: (key) => key.replace(/\.gz$/i, ''),
     contentType: 'application/x-ndjson',
@@ -22,24 +30,23 @@ export function jsonlFormat(specs: TensorSpec[], options: FormatOptions): Stream
     }),
   };
 
+  function itemsOf(page: LinePage): StreamItem[] {
+    const records = pageRecords(page);
+    return page.lines.map((line, i) =>
+      line.error
+        ? { n: line.n, line: line.n, error: line.error }
+        : { n: line.n, line: line.n, id: line.id, records: records[i] },
+    );
+  }
+
   async function* readLines(key: string, body: AsyncIterable<Uint8Array>): AsyncGenerator<StreamItem[]> {
-    for await (const lines of splitLines(maybeGunzip(key, body))) {
-      const items: StreamItem[] = new Array(lines.length);
-      for (let i = 0; i < lines.length; i += 1) {
-        const { n, bytes } = lines[i];
-        try {
-          const { records, id } = readJsonLine(bytes, specs, idField);
-          items[i] = { n, line: n, id, records };
-        } catch (error) {
-          const code = error instanceof KerasBatchError ? error.code : 'INPUT_INVALID';
-          items[i] = {
-            n,
-            line: n,
-            error: { code, message: errorMessage(error).replace(/^\[[a-z]+\] /, '') },
-          };
-        }
-      }
-      yield items;
+    const ahead: Promise<LinePage>[] = [];
+    for await (const block of splitBlocks(maybeGunzip(key, body))) {
+      const page = parseBlock(block, idField);
+      page.catch(() => undefined); // awaited in order below; an earlier failure must not leave it unhandled
+      ahead.push(page);
+      if (ahead.length >= AHEAD) yield itemsOf(await (ahead.shift() as Promise<LinePage>));
     }
+    while (ahead.length > 0) yield itemsOf(await (ahead.shift() as Promise<LinePage>));
   }
 }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { FailureLimit } from '../../batch/index.js';
+import type { FailureLimit, FormatOptions } from '../../batch/index.js';
 import { modelSha256 } from '../../engine/open-model.js';
 import type { ShardModelRef } from '../../queue/index.js';
 import type { BucketDriver, Location } from '../../storage/index.js';
@@ -26,6 +26,7 @@ export interface DistributedScoreInput {
   concurrency: number;
   maxFileBytes: number;
   include?: string[];
+  formats?: FormatOptions;
   maxFailures?: FailureLimit;
   resume?: boolean;
   writeReport: boolean;
@@ -84,6 +85,7 @@ export async function runDistributedScore(input: DistributedScoreInput) {
     concurrency: input.concurrency,
     maxFileBytes: input.maxFileBytes,
     include: input.include,
+    formats: input.formats,
     maxFailures: input.maxFailures,
     resume: input.resume,
     writeReport: input.writeReport,

@@ -221,18 +221,6 @@ async function scoreAction(options: ScoreOptions): Promise<void> {
     );
   }
   const stored = await resolveModelOption(options.model, options.architecture, options.dataDir);
-  if (
-    options.redis &&
-    options.dryRun === undefined &&
-    options.inputFormat !== 'auto' &&
-    options.inputFormat !== 'json'
-  ) {
-    throw new KerasBatchError(
-      'cli',
-      'CLI_BAD_OPTION',
-      `--input-format ${options.inputFormat} is not yet supported with --redis (the workers read seed JSON files)`,
-    );
-  }
   if (options.redis && options.dryRun === undefined) {
     const files = await modelFiles(stored);
     try {
@@ -347,6 +335,7 @@ async function scoreDistributed(
       concurrency: o.concurrency,
       maxFileBytes: o.maxFileBytes,
       include: options.include,
+      formats: formatOptions(options),
       maxFailures: o.maxFailures,
       resume: options.resume,
       writeReport: options.report,

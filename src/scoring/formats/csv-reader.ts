@@ -61,15 +61,32 @@ export function resolveHeader(names: string[], spec: TensorSpec, o: CsvReadOptio
   return { names, picked, idIndex };
 }
 
+/** The one input of a model that reads CSV (a model with several inputs cannot). */
+export function csvSpec(specs: TensorSpec[]): TensorSpec {
+  if (specs.length !== 1) {
+    throw new InputError(
+      'INPUT_CSV_MODEL',
+      `CSV inputs need a model with one input; this one has ${specs.length}`,
+    );
+  }
+  return specs[0];
+}
+
 /** Makes one row's record; a ragged row or a cell that is not a number fails the row alone. */
-export function rowRecord(fields: string[], header: CsvHeader, spec: TensorSpec): InputRecords {
+export function rowRecord(
+  fields: string[],
+  header: CsvHeader,
+  spec: TensorSpec,
+  /** Where the numbers go (a view of a page shared by many rows), and the dims to use (shared too). */
+  into?: { data: Float32Array; dims: number[] },
+): InputRecords {
   if (fields.length !== header.names.length) {
     throw new InputError(
       'INPUT_CSV_RAGGED',
       `the row has ${fields.length} fields, the header ${header.names.length}`,
     );
   }
-  const dims = [1, ...(spec.shape.slice(1) as number[])];
+  const dims = into?.dims ?? [1, ...(spec.shape.slice(1) as number[])];
   if (spec.dtype === 'string') {
     return {
       count: 1,
@@ -77,10 +94,12 @@ export function rowRecord(fields: string[], header: CsvHeader, spec: TensorSpec)
       tensors: [{ strings: header.picked.map((i) => fields[i]), dims }],
     };
   }
-  const data = new Float32Array(header.picked.length);
+  const data = into?.data ?? new Float32Array(header.picked.length);
   for (let k = 0; k < header.picked.length; k += 1) {
     const text = fields[header.picked[k]];
-    const v = text.trim() === '' ? Number.NaN : Number(text);
+    // Number('') and Number('  ') are 0: a blank cell is not a number.
+    let v = Number(text);
+    if (v === 0 && text.trim() === '') v = Number.NaN;
     if (Number.isNaN(v) && text.trim() !== 'NaN') {
       throw new InputError(
         'INPUT_NOT_NUMERIC',
@@ -101,17 +120,14 @@ export async function* readCsv(
   specs: TensorSpec[],
   o: CsvReadOptions,
   onHeader: (header: CsvHeader) => void,
+  /** Where an earlier reader of the same file stopped (at a line boundary): its header, rows and lines. */
+  from?: { header: CsvHeader | null; rows: number; lines: number },
 ): AsyncGenerator<CsvRow[]> {
-  if (specs.length !== 1) {
-    throw new InputError(
-      'INPUT_CSV_MODEL',
-      `CSV inputs need a model with one input; this one has ${specs.length}`,
-    );
-  }
-  const spec = specs[0];
-  let header: CsvHeader | null = null;
+  const spec = csvSpec(specs);
+  let header: CsvHeader | null = from?.header ?? null;
   let rows: CsvRow[] = [];
-  let n = 0;
+  let n = from?.rows ?? 0;
+  const lines0 = from?.lines ?? 0;
   let fatal: unknown = null;
   const parser = parse({
     delimiter: o.delimiter,
@@ -122,11 +138,18 @@ export async function* readCsv(
     skip_records_with_error: true,
     on_skip: (error) => {
       n += 1;
-      const line = (error as { lines?: number } | undefined)?.lines ?? parser.info.lines;
+      const line = lines0 + ((error as { lines?: number } | undefined)?.lines ?? parser.info.lines);
       rows.push({
         n,
         line,
-        error: { code: 'INPUT_CSV_INVALID', message: error?.message ?? 'not valid CSV' },
+        error: {
+          code: 'INPUT_CSV_INVALID',
+          // csv-parse counts lines from where it started reading.
+          message: (error?.message ?? 'not valid CSV').replace(
+            /\bat line (\d+)/g,
+            (_, d: string) => `at line ${Number(d) + lines0}`,
+          ),
+        },
       });
       return undefined;
     },
@@ -141,7 +164,7 @@ export async function* readCsv(
         return null;
       }
       n += 1;
-      const row: CsvRow = { n, line: context.lines };
+      const row: CsvRow = { n, line: lines0 + context.lines };
       if (header.idIndex !== -1) row.id = fields[header.idIndex];
       if (o.keepFields) row.fields = fields;
       try {

@@ -64,6 +64,85 @@ export async function* splitLines(
   }
 }
 
+/** A run of whole lines of a text stream, in its own buffer (it can be handed to another thread). */
+export interface LineBlock {
+  bytes: Uint8Array;
+  /** Lines before the block: its first line is line `before + 1`. */
+  before: number;
+}
+
+/**
+ * Cuts a byte stream into blocks of whole lines of at least `minBytes` (but the last), each in a buffer of its
+ * own, numbering lines as {@link splitLines} does. Holds at most one block and a partial line.
+ */
+export async function* splitBlocks(
+  body: AsyncIterable<Uint8Array>,
+  minBytes = 1 << 20,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<LineBlock> {
+  let parts: Uint8Array[] = [];
+  let size = 0;
+  /** Bytes of `parts` up to the last line break, and the line breaks among them. */
+  let whole = 0;
+  let counted = 0;
+  let before = 0;
+  const take = (length: number): Uint8Array => {
+    const bytes = new Uint8Array(length);
+    let at = 0;
+    for (const part of parts) {
+      const n = Math.min(part.length, length - at);
+      bytes.set(n === part.length ? part : part.subarray(0, n), at);
+      at += n;
+      if (at === length) break;
+    }
+    return bytes;
+  };
+  for await (const chunk of body) {
+    let last = -1;
+    for (let nl = chunk.indexOf(10); nl !== -1; nl = chunk.indexOf(10, nl + 1)) {
+      counted += 1;
+      last = nl;
+    }
+    parts.push(chunk);
+    size += chunk.length;
+    if (last !== -1) whole = size - (chunk.length - last - 1);
+    if (size - whole > maxLineBytes) {
+      throw new InputError(
+        'INPUT_LINE_TOO_LONG',
+        `line ${before + counted + 1} is longer than ${maxLineBytes} bytes`,
+      );
+    }
+    if (whole >= minBytes) {
+      const block = { bytes: take(whole), before };
+      const rest = chunk.subarray(last + 1);
+      parts = rest.length > 0 ? [rest] : [];
+      size = rest.length;
+      whole = 0;
+      before += counted;
+      counted = 0;
+      yield block;
+    }
+  }
+  if (size > 0) yield { bytes: take(size), before };
+}
+
+/** The non-blank lines of a block of text (line numbers from `before + 1`), as {@link splitLines} gives them. */
+export function blockLines(bytes: Uint8Array, before = 0): TextLine[] {
+  const chunk = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const lines: TextLine[] = [];
+  let n = before;
+  let start = 0;
+  while (start < chunk.length) {
+    let nl = chunk.indexOf(10, start);
+    if (nl === -1) nl = chunk.length;
+    n += 1;
+    const line = trimLine(chunk.subarray(start, nl));
+    if (line) lines.push({ n, bytes: line });
+    start = nl + 1;
+  }
+  return lines;
+}
+
 /** The line without a trailing CR, or null when it is blank. */
 function trimLine(line: Buffer): Buffer | null {
   let end = line.length;

@@ -168,3 +168,35 @@ describe('JSON Lines inputs', () => {
     expectDigit(readLines(join(target, 'f39.jsonl'))[0], 9);
   });
 });
+
+describe('JSON Lines on the file threads', () => {
+  it('gives a large file with scattered bad lines exactly the outputs and failures of the job thread', async () => {
+    const made = folders();
+    const lines: string[] = [];
+    for (let i = 0; i < 1200; i += 1) {
+      if (i % 97 === 5) lines.push('{"values": [1, 2');
+      else if (i % 131 === 7) lines.push('');
+      else lines.push(`{"id": ${i}, "values": ${digits[i % 10].values}}`);
+    }
+    writeFileSync(join(made.source, 'big.jsonl'), `${lines.join('\n')}\n`);
+    expect(readFileSync(join(made.source, 'big.jsonl')).length).toBeGreaterThan(3 << 20); // several blocks
+    const here = await job(made.source, made.target, { formats: { idField: 'id' } });
+    const other = folders();
+    const threaded = await job(made.source, other.target, {
+      formats: { idField: 'id' },
+      ioThreads: 2,
+      parseOnThreads: true,
+    });
+    expect(threaded.counts).toEqual(here.counts);
+    expect(threaded.failures).toEqual(here.failures);
+    expect(here.failures.map((f) => f.line)).toEqual(
+      lines.flatMap((l, i) => (l.startsWith('{"values": [1, 2') ? [i + 1] : [])),
+    );
+    const a = readFileSync(join(made.target, 'big.jsonl'), 'utf8');
+    expect(readFileSync(join(other.target, 'big.jsonl'), 'utf8')).toBe(a);
+    const out = readLines(join(other.target, 'big.jsonl'));
+    expect(out).toHaveLength(lines.filter((l) => l).length);
+    const line = out.find((l) => l.id === 1001);
+    expectDigit(line, 1001 % 10);
+  });
+});
