@@ -35,6 +35,10 @@ export interface Limits {
   outputBytesPerFile: number;
   /** File-I/O threads of a batch job. */
   ioThreads: number;
+  /** Model uploads a server receives at once (each streamed to a file); one more is refused with a 503. */
+  uploadsConcurrent: number;
+  /** Seconds one model may take to load and compile (in its own thread) before the load is ended. */
+  modelLoadSeconds: number;
 }
 
 const MiB = 1024 ** 2;
@@ -59,6 +63,8 @@ export function defaultLimits(memory = totalmem(), cores = availableParallelism(
     recordsPerFile: 100_000,
     outputBytesPerFile: 256 * MiB,
     ioThreads: cores * 2,
+    uploadsConcurrent: 4,
+    modelLoadSeconds: 300,
   };
 }
 
@@ -75,6 +81,8 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = {
   recordsPerFile: 'records-per-file',
   outputBytesPerFile: 'output-bytes-per-file',
   ioThreads: 'io-threads',
+  uploadsConcurrent: 'uploads-concurrent',
+  modelLoadSeconds: 'model-load-seconds',
 };
 
 const SIZES = new Set<keyof Limits>(['zipMemberBytes', 'configBytes', 'weightBytes', 'outputBytesPerFile']);
@@ -87,7 +95,8 @@ export class LimitError extends KerasBatchError {
 
   constructor(part: string, limit: keyof Limits, what: string, requested: number, allowed: number) {
     const name = LIMIT_NAMES[limit];
-    const show = (n: number) => (SIZES.has(limit) ? formatBytes(n) : String(n));
+    const show = (n: number) =>
+      SIZES.has(limit) ? formatBytes(n) : limit === 'modelLoadSeconds' ? `${n} s` : String(n);
     super(
       part,
       'LIMIT_EXCEEDED',
@@ -171,6 +180,11 @@ let current: Limits | null = null;
 export function currentLimits(): Limits {
   current ??= { ...defaultLimits(), ...parseLimitSettings(envLimitSettings()) };
   return current;
+}
+
+/** Uses `limits` as this process's (or thread's) limits: a model-loading thread gets its server's. */
+export function useLimits(limits: Limits): void {
+  current = { ...limits };
 }
 
 /**
