@@ -3,10 +3,14 @@
  * heavy work (unzipping, HDF5, building the ONNX graph, creating the onnxruntime session) happens here, off
  * the server's event loop; the weights stay here too (the description sent back carries only their shapes).
  */
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
+import { loadModel } from '../../keras/index.js';
 import { ModelLoadError } from '../../util/errors.js';
 import { useLimits as applyLimits } from '../../util/limits.js';
+import { createEngine } from '../index.js';
 import { type OpenModel, openModelBytes } from '../open-model.js';
 import { type FromThread, type ModelSource, sendError, type ThreadSetup, type ToThread } from './protocol.js';
 
@@ -28,11 +32,53 @@ async function bytesOf(source: ModelSource, what: string): Promise<Uint8Array> {
   }
 }
 
-async function open(): Promise<OpenModel> {
+/** sha256 and size of a file, read as a stream. */
+async function hashFile(path: string): Promise<{ sha256: Hash; size: number }> {
+  const hash = createHash('sha256');
+  let size = 0;
+  try {
+    for await (const chunk of createReadStream(path)) {
+      hash.update(chunk as Buffer);
+      size += (chunk as Buffer).length;
+    }
+  } catch (error) {
+    throw new ModelLoadError(
+      'KERAS_FILE_UNREADABLE',
+      `model file ${setup.name} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      { cause: error },
+    );
+  }
+  return { sha256: hash, size };
+}
+
+/**
+ * Opens the model. A file is handed to the loader by path (it reads the header first, so a file that is no
+ * model is refused without being read whole) and hashed as a stream; bytes are opened as they are.
+ */
+async function open(): Promise<OpenModel & { size: number }> {
   applyLimits(setup.limits);
-  const bytes = await bytesOf(setup.model, 'model');
   const architecture = setup.architecture ? await bytesOf(setup.architecture, 'architecture') : undefined;
-  const model = await openModelBytes(bytes, { architecture, name: setup.name, threads: setup.threads });
+  if ('bytes' in setup.model) {
+    const { bytes } = setup.model;
+    const model = await openModelBytes(bytes, { architecture, name: setup.name, threads: setup.threads });
+    return { ...model, size: bytes.byteLength + (architecture?.byteLength ?? 0) };
+  }
+  const started = performance.now();
+  const description = await loadModel(setup.model.path, { architecture, name: setup.name });
+  const hashed = await hashFile(setup.model.path);
+  if (architecture) hashed.sha256.update(architecture);
+  const engine = await createEngine(description, { threads: setup.threads });
+  return {
+    description,
+    engine,
+    sha256: hashed.sha256.digest('hex'),
+    size: hashed.size + (architecture?.byteLength ?? 0),
+    loadMs: performance.now() - started,
+  };
+}
+
+async function report(): Promise<OpenModel> {
+  const model = await open();
   const { engine, description, sha256 } = model;
   const stripped = {
     ...description,
@@ -45,7 +91,7 @@ async function open(): Promise<OpenModel> {
     kind: 'opened',
     description: stripped,
     sha256,
-    size: bytes.byteLength + (architecture?.byteLength ?? 0),
+    size: model.size,
     backend: engine.backend,
     inputs: engine.inputs,
     outputs: engine.outputs,
@@ -54,7 +100,7 @@ async function open(): Promise<OpenModel> {
   return model;
 }
 
-open().then(
+report().then(
   (model) => {
     port.on('message', (message: ToThread) => {
       if (message.kind === 'dispose') {
