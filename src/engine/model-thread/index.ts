@@ -18,8 +18,25 @@ import {
 
 export type { ModelSource } from './protocol.js';
 
+const counts = { started: 0, running: 0 };
+
+/** Model threads started by this process, and those still running (a model loading or kept compiled). */
+export function modelThreads(): { started: number; running: number } {
+  return { ...counts };
+}
+
 /** Starts a model thread from the compiled `thread.js`, or from `thread.ts` through tsx when run from source. */
 function startThread(setup: ThreadSetup): Worker {
+  const worker = newThread(setup);
+  counts.started += 1;
+  counts.running += 1;
+  worker.once('exit', () => {
+    counts.running -= 1;
+  });
+  return worker;
+}
+
+function newThread(setup: ThreadSetup): Worker {
   const here = import.meta.url;
   if (!here.endsWith('.ts')) return new Worker(new URL('./thread.js', here), { workerData: setup });
   // From source (tsx, vitest): the thread registers tsx's loader, then imports thread.ts.

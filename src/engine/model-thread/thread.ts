@@ -4,8 +4,9 @@
  * the server's event loop; the weights stay here too (the description sent back carries only their shapes).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { setPriority } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from '../../keras/index.js';
 import { ModelLoadError } from '../../util/errors.js';
@@ -29,6 +30,20 @@ async function bytesOf(source: ModelSource, what: string): Promise<Uint8Array> {
       `${what} file ${setup.name} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       { cause: error },
     );
+  }
+}
+
+/**
+ * Runs this thread (and the inference threads onnxruntime starts from it) below the event loop's priority, on
+ * Linux (a thread is a task of its own there): a heavy load or scoring burst yields the cores to the thread
+ * that answers requests. Elsewhere, or if not allowed, nothing changes.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (tid > 0) setPriority(tid, 5);
+  } catch {
+    // not Linux, or not allowed: the thread keeps the process's priority
   }
 }
 
@@ -57,6 +72,7 @@ async function hashFile(path: string): Promise<{ sha256: Hash; size: number }> {
  */
 async function open(): Promise<OpenModel & { size: number }> {
   applyLimits(setup.limits);
+  lowerPriority();
   const architecture = setup.architecture ? await bytesOf(setup.architecture, 'architecture') : undefined;
   if ('bytes' in setup.model) {
     const { bytes } = setup.model;
