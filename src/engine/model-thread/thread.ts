@@ -36,12 +36,14 @@ async function bytesOf(source: ModelSource, what: string): Promise<Uint8Array> {
 /**
  * Runs this thread (and the inference threads onnxruntime starts from it) below the event loop's priority, on
  * Linux (a thread is a task of its own there): a heavy load or scoring burst yields the cores to the thread
- * that answers requests. Elsewhere, or if not allowed, nothing changes.
+ * that answers requests. `KERAS_BATCH_MODEL_NICE` sets how much lower (default 5; 0 keeps the process's).
+ * Elsewhere, or if not allowed, nothing changes.
  */
 function lowerPriority(): void {
   try {
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (tid > 0) setPriority(tid, 5);
+    const nice = Number(process.env.KERAS_BATCH_MODEL_NICE ?? 5);
+    if (tid > 0 && Number.isInteger(nice) && nice > 0) setPriority(tid, Math.min(nice, 19));
   } catch {
     // not Linux, or not allowed: the thread keeps the process's priority
   }
