@@ -3,9 +3,11 @@
  * multipart to the v3 published models, one raw PUT of v3 content) are streamed to temp files in the data dir,
  * never held in memory, so the server's RSS stays within a stated bound over its idle RSS (before: buffered
  * whole, 4 × 400 MB took it to 2.56 GB); a fifth while they run is refused at once with 503 UPLOADS_BUSY and
- * Retry-After; an upload cut off mid-body leaves no temp file, nor do the finished ones.
+ * Retry-After; an upload cut off mid-body leaves no temp file, nor do the finished ones (nor, after a
+ * restart, those a crashed server left).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +17,8 @@ import { api, type ServeProcess, startServe } from '../helpers/serve-process.js'
 import { repoRoot } from '../helpers/shared.js';
 
 const MiB = 1024 ** 2;
+/** The pid of a process that has exited. */
+const DEAD_PID = Number(execFileSync('sh', ['-c', 'echo $$']).toString().trim());
 const UPLOAD = 400 * 1000 ** 2;
 /** The stated bound: the server's RSS while receiving the four uploads, over its idle RSS. */
 const RSS_BOUND_MIB = 400; // measured: +218 MiB (idle 353 MiB, max 571 MiB)
@@ -118,7 +122,11 @@ describe('robustness: model uploads are streamed to disk, and capped in number',
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'kb-uploads-'));
+    // what a server killed mid-upload leaves: removed at the next start (its pid no longer runs)
+    mkdirSync(join(work, 'data', 'uploads'), { recursive: true });
+    writeFileSync(join(work, 'data', 'uploads', `upload-${DEAD_PID}-left-by-a-crash`), 'partial');
     server = await startServe(join(work, 'data'));
+    expect(readdirSync(join(work, 'data', 'uploads'))).toEqual([]);
     key = server.printedKey as string;
     // warm: one real model uploaded (a model thread started once), so idle RSS includes what any upload costs
     const form = new FormData();

@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
+  ErrorBody,
   errorResponses,
   FileBytes,
   FileQuery,
@@ -53,7 +54,7 @@ function modelRoutes(fastify: FastifyInstance, service: KerasBatchService, uploa
         tags,
         summary: 'Upload a model (its first version); the file must load and compile',
         consumes: ['multipart/form-data'],
-        response: { 201: ModelCreated, ...errorResponses },
+        response: { 201: ModelCreated, ...errorResponses, 503: ErrorBody },
       },
       config: { openapiBody: multipartBody(FILES, FIELDS, ['file', 'name']) },
     },
@@ -110,7 +111,7 @@ function versionRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
         summary: 'Add a version to a model',
         params: IdParams,
         consumes: ['multipart/form-data'],
-        response: { 201: Version, ...errorResponses },
+        response: { 201: Version, ...errorResponses, 503: ErrorBody },
       },
       config: { openapiBody: multipartBody(FILES, { author: FIELDS.author }, ['file']) },
     },

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   DeploymentParams,
+  ErrorBody,
   errorResponses,
   InstanceParams,
   ModelParams,
@@ -55,7 +56,7 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
         summary: 'Store a model (multipart upload of the file with its metadata)',
         params: InstanceParams,
         consumes: ['multipart/form-data'],
-        response: { 201: WmlModel, ...errorResponses },
+        response: { 201: WmlModel, ...errorResponses, 503: ErrorBody },
       },
       config: { openapiBody: multipartBody(FILES, FIELDS, ['model']) },
     },

@@ -4,6 +4,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
+  ErrorBody,
   errorResponses,
   MlAssetContentOutput,
   MlAssetContentParams,
@@ -150,7 +151,7 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
         summary: 'Upload the model file: a tar.gz, tar or zip holding one .h5/.hdf5/.keras file, or the file',
         params: MlAssetContentParams,
         consumes: ['application/octet-stream', 'application/gzip', 'application/zip'],
-        response: { 200: MlAssetContentOutput, ...errorResponses },
+        response: { 200: MlAssetContentOutput, ...errorResponses, 503: ErrorBody },
       },
     },
     async (req, reply) => {
