@@ -307,7 +307,10 @@ export const soakSuite: Suite = {
         ],
         data: { minutes, jobs, uploads, online: scored, ...(result.data as object) },
         targets: result.targets,
-        notes: ['a failed soak bound sets the exit code to 1'],
+        notes: [
+          'a failed soak bound sets the exit code to 1',
+          `the server ran with MALLOC_ARENA_MAX=${process.env.MALLOC_ARENA_MAX ?? '(unset)'} (docs/limits.md advises 2)`,
+        ],
       };
     } finally {
       server.child.kill('SIGTERM');
