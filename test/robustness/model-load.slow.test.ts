@@ -1,7 +1,8 @@
 /**
  * A 100,000-layer model (a 290 KB `.keras`, made at test time by hostile_fixtures.py) uploaded to a real
  * `serve` whose layer limit is raised so that it is really loaded: the load runs in a model thread, so
- * `/health`, probed every 50 ms throughout, answers each probe within 100 ms (before: 18 of 19 probes timed out
+ * `/health`, probed every 50 ms throughout, answers each probe within 100 ms (or, on a machine so loaded that
+ * an idle server's probes already take longer, twice the idle worst) (before: 18 of 19 probes timed out
  * in 90 s); the load ends with the model stored or, past `model-load-seconds`, refused naming that limit.
  * Under the default `layers` limit the same file is refused at once.
  */
@@ -72,12 +73,16 @@ suite('robustness: a 100,000-layer model loads off the event loop, within model-
     return api<{ error?: { code: string; message: string } }>(server, key, 'POST', '/api/v1/models', form);
   };
 
-  it("baseline: /health probed for 10 s with nothing loading (the machine's own noise, printed)", async () => {
+  /** The slowest /health probe with nothing loading: on a loaded machine it alone can pass 100 ms. */
+  let idleMax = 0;
+
+  it("baseline: /health probed for 10 s with nothing loading (the machine's own noise)", async () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     const probes = probeHealth(server.url);
     await new Promise((r) => setTimeout(r, 10_000));
     const latencies = await probes.stop();
     const slow = latencies.map((ms, i) => [i, Math.round(ms)]).filter(([, ms]) => ms > 30);
+    idleMax = Math.max(...latencies);
     console.log(
       `idle: ${latencies.length} probes, max ${Math.max(...latencies).toFixed(1)} ms; over 30 ms: ${JSON.stringify(slow)}`,
     );
@@ -100,7 +105,8 @@ suite('robustness: a 100,000-layer model loads off the event loop, within model-
         `max ${max.toFixed(1)} ms, median ${latencies.sort((a, b) => a - b)[latencies.length >> 1].toFixed(1)} ms`,
     );
     expect(latencies.length).toBeGreaterThan(seconds * 5);
-    expect(max).toBeLessThan(100);
+    // 100 ms, unless the machine's own noise with nothing loading was already more (then twice that)
+    expect(max).toBeLessThan(Math.max(100, 2 * idleMax));
     if (res.status !== 201) {
       expect(res.status).toBe(422);
       expect(res.body.error?.message).toContain(`over the model-load-seconds limit of ${LOAD_SECONDS} s`);
