@@ -15,10 +15,13 @@ export interface BenchOptions {
   python: string | null;
   noKeras: boolean;
   noTfjs: boolean;
+  /** Minutes of the soak suite (default 30). */
+  minutes: number | null;
 }
 
 export const USAGE = `usage: npm run bench -- [--json] [--quick] [--suite engine,load] [--batches 1,32,256]
-       [--model-cnn PATH] [--model-mlp PATH] [--model-lstm PATH] [--python PATH] [--no-keras] [--no-tfjs]`;
+       [--model-cnn PATH] [--model-mlp PATH] [--model-lstm PATH] [--python PATH] [--no-keras] [--no-tfjs]
+       [--suite soak --minutes N]`;
 
 export function parseOptions(argv: string[]): BenchOptions {
   const options: BenchOptions = {
@@ -30,6 +33,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     python: null,
     noKeras: false,
     noTfjs: false,
+    minutes: null,
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -44,6 +48,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     else if (arg === '--no-keras') options.noKeras = true;
     else if (arg === '--no-tfjs') options.noTfjs = true;
     else if (arg === '--python') options.python = value();
+    else if (arg === '--minutes') options.minutes = positiveInt(value());
     else if (arg === '--suite' || arg === '--suites') options.suites = value().split(',');
     else if (arg === '--batches') options.batches = value().split(',').map(positiveInt);
     else if (model) options.models[model[1]] = value();

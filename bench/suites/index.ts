@@ -9,6 +9,7 @@ import { engineSuite } from './engine.js';
 import { formatsSuite } from './formats.js';
 import { graphSuite } from './graph.js';
 import { loadSuite } from './load.js';
+import { soakSuite } from './soak.js';
 import { threadsSuite } from './threads.js';
 
 export const SUITES: Suite[] = [
@@ -21,4 +22,5 @@ export const SUITES: Suite[] = [
   threadsSuite,
   onlineSuite,
   distributedSuite,
+  soakSuite,
 ];

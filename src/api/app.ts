@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -26,6 +28,7 @@ import { IDENTITY_PATHS, wmlIdentityRoutes } from './routes/wml-identity.js';
 import { wmlV3ClientRoutes } from './routes/wml-v3-client.js';
 import { wmlV4Routes } from './routes/wml-v4.js';
 import { wmlV4DeploymentRoutes } from './routes/wml-v4-deployments.js';
+import { UploadSpace } from './uploads.js';
 import { createValidatorCompiler } from './validation.js';
 import { isWebAsset, webRoutes } from './web-static.js';
 import { registerWmlErrors } from './wml-errors.js';
@@ -36,6 +39,8 @@ export interface AppOptions {
   logger: Logger;
   /** Largest model upload, in bytes. Default 512 MiB. */
   maxUploadBytes?: number;
+  /** Folder uploads are streamed to (`<data dir>/uploads` for `serve`). Default `keras-batch-uploads` in the OS temp folder. */
+  uploadDir?: string;
   /** Largest JSON body (online scoring), in bytes. Default 16 MiB. */
   bodyLimit?: number;
   /** Serve `/docs` and `/openapi.json` without an API key. Default false (only `/health` is open). */
@@ -81,6 +86,7 @@ const openRoute = (url: string, publicDocs: boolean): boolean =>
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const { service, logger } = options;
   const maxUploadBytes = options.maxUploadBytes ?? APP_DEFAULTS.maxUploadBytes;
+  const uploads = new UploadSpace(options.uploadDir ?? join(tmpdir(), 'keras-batch-uploads'), maxUploadBytes);
   const timeouts = timeoutsOf(options);
   const app = Fastify({
     ...(options.tls
@@ -184,17 +190,17 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  v1ModelRoutes(app, service);
+  v1ModelRoutes(app, service, uploads);
   v1ConnectionRoutes(app, service);
   v1BrowseRoutes(app, service);
   v1JobExtraRoutes(app, service);
   v1DeploymentRoutes(app, service, observe);
   v1JobRoutes(app, service);
   v1KeyRoutes(app, service);
-  v3Routes(app, service, observe);
+  v3Routes(app, service, observe, uploads);
   wmlIdentityRoutes(app, service);
-  wmlV3ClientRoutes(app, service, maxUploadBytes);
-  wmlV4Routes(app, service, maxUploadBytes);
+  wmlV3ClientRoutes(app, service, uploads);
+  wmlV4Routes(app, service, uploads);
   wmlV4DeploymentRoutes(app, service, observe);
   webRoutes(app);
   return app;

@@ -77,15 +77,29 @@ export function registerJsonBodyParser(app: FastifyInstance): void {
       });
     },
   );
-  app.addContentTypeParser(
-    '*',
-    { parseAs: 'buffer' },
-    (req: FastifyRequest, body: string | Buffer, done: (err: Error | null, value?: unknown) => void) => {
-      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-      if (rawBodyRoute(req)) return done(null, bytes);
-      if (bytes.length === 0 && bodyless(req)) return done(null, undefined);
+  app.addContentTypeParser('*', (req: FastifyRequest, payload, done) => {
+    // A raw-body route (a model upload) streams its body itself, to a file: it is never read whole here.
+    if (rawBodyRoute(req)) return done(null, payload);
+    const refuse = () => {
       const type = String(req.headers['content-type'] ?? '').split(';')[0];
-      return done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `unsupported content type "${type}"`));
-    },
-  );
+      done(new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', `unsupported content type "${type}"`));
+    };
+    let answered = false;
+    payload.on('data', (chunk: Buffer) => {
+      if (chunk.length === 0 || answered) return;
+      answered = true;
+      refuse();
+    });
+    payload.on('end', () => {
+      if (answered) return;
+      answered = true;
+      if (bodyless(req)) done(null, undefined);
+      else refuse();
+    });
+    payload.on('error', (error) => {
+      if (answered) return;
+      answered = true;
+      done(error);
+    });
+  });
 }

@@ -39,10 +39,15 @@ export interface CompiledModel {
   description: ModelDescription;
 }
 
-/** The bytes of a model's weights (float32), the cache's measure of a model's memory. */
+/**
+ * The bytes of a model's weights (float32), the cache's measure of a model's memory: from their shapes, so a
+ * description whose weights' data stayed in a model thread measures the same.
+ */
 export function weightBytes(description: ModelDescription): number {
   let bytes = 0;
-  for (const layer of description.layers) for (const w of layer.weights) bytes += w.data.byteLength;
+  for (const layer of description.layers)
+    for (const w of layer.weights)
+      bytes += Math.max(w.data.byteLength, 4 * w.shape.reduce((a, b) => a * b, 1));
   return bytes;
 }
 

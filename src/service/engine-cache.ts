@@ -1,6 +1,7 @@
 import { RecordBatcher } from '../batch/index.js';
 import { ModelCache, type ModelCacheOptions, type ModelLease } from '../engine/model-cache.js';
-import { type OpenModel, openModelBytes } from '../engine/open-model.js';
+import { openModelInThread } from '../engine/model-thread/index.js';
+import type { OpenModel } from '../engine/open-model.js';
 import type { ModelVersionRow } from '../repository/index.js';
 import type { ModelFileSource } from './model-files.js';
 
@@ -15,7 +16,8 @@ export interface CachedModel extends OpenModel {
 /**
  * The server's compiled model versions, in the process's one compiled-model cache (engine/model-cache.ts)
  * keyed by the file's sha256: read once from the model files (the one reader of stored models), bounded by
- * count and bytes, each in use by a job or a request until released.
+ * count and bytes, each in use by a job or a request until released. Each is loaded, compiled and run in a
+ * model thread of its own (engine/model-thread), so a slow load never stalls the server's event loop.
  */
 export class EngineCache {
   private readonly cache: ModelCache<CachedModel>;
@@ -45,11 +47,14 @@ export class EngineCache {
 
   private async load(version: ModelVersionRow): Promise<CachedModel> {
     const files = await this.files.get(version);
-    const model = await openModelBytes(files.file, {
-      architecture: files.architecture,
-      name: files.fileName,
-      threads: this.threads,
-    });
+    const model = await openModelInThread(
+      { bytes: files.file },
+      {
+        architecture: files.architecture ? { bytes: files.architecture } : undefined,
+        name: files.fileName,
+        threads: this.threads,
+      },
+    );
     return { ...model, batcher: onlineBatcher(model.engine) };
   }
 

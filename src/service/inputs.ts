@@ -1,4 +1,8 @@
 /** What the service's create calls take (the API and the CLI build these). */
+import type { ModelSource } from '../engine/model-thread/index.js';
+
+/** A file the service is given: its bytes, or the path of a file holding them (an upload streamed to disk). */
+export type FileInput = ModelSource;
 
 export interface NewModelInput {
   /** The new model's id (a UUID the caller made, e.g. announced before the upload); default a new one. */
@@ -7,9 +11,9 @@ export interface NewModelInput {
   description?: string;
   author?: string;
   /** The model file: `.h5`/`.hdf5`/`.keras`, or a weights-only `.h5` with `architecture`. */
-  file: { name: string; bytes: Uint8Array };
+  file: { name: string } & FileInput;
   /** `model.to_json()` for a weights-only `.h5`. */
-  architecture?: Uint8Array;
+  architecture?: FileInput;
 }
 
 export interface NewConnectionInput {

@@ -1,7 +1,6 @@
-import { createEngine } from '../engine/index.js';
-import { modelSha256 } from '../engine/open-model.js';
+import { type ModelSource, openModelInThread } from '../engine/model-thread/index.js';
 import type { Engine } from '../engine/types.js';
-import { countParams, loadModel, type ModelDescription } from '../keras/index.js';
+import { countParams, type ModelDescription } from '../keras/index.js';
 import { errorMessage, KerasBatchError } from '../util/errors.js';
 import { ServiceError } from './errors.js';
 import type { ModelVersionView } from './view-types.js';
@@ -17,20 +16,19 @@ export interface ValidatedModel
 }
 
 /**
- * Loads and compiles a model file (with its architecture JSON for a weights-only `.h5`). A file that does
- * not load or compile is refused with the loader's (or engine's) message, as `SERVICE_MODEL_REJECTED`.
+ * Loads and compiles a model file (with its architecture JSON for a weights-only `.h5`) in a model thread of
+ * its own (the engine then runs there). A file that does not load or compile in time is refused with the
+ * loader's (or engine's) message, as `SERVICE_MODEL_REJECTED`; a budget exceeded keeps its `LIMIT_EXCEEDED`.
  */
 export async function validateModel(
-  bytes: Uint8Array,
+  file: ModelSource,
   fileName: string,
-  architecture?: Uint8Array,
+  architecture?: ModelSource,
   threads?: number,
 ): Promise<ValidatedModel> {
-  let description: ModelDescription;
-  let engine: Engine;
+  let opened: Awaited<ReturnType<typeof openModelInThread>>;
   try {
-    description = await loadModel(bytes, { architecture, name: fileName });
-    engine = await createEngine(description, { threads });
+    opened = await openModelInThread(file, { architecture, name: fileName, threads });
   } catch (error) {
     const code = error instanceof KerasBatchError ? ` (${error.code})` : '';
     throw new ServiceError(
@@ -41,6 +39,7 @@ export async function validateModel(
       },
     );
   }
+  const { description, engine } = opened;
   const shapes = engine.layerShapes;
   const layers = description.layers
     .filter((l) => l.className !== 'InputLayer')
@@ -53,8 +52,8 @@ export async function validateModel(
   return {
     description,
     engine,
-    sha256: modelSha256(bytes, architecture),
-    size: bytes.length + (architecture?.length ?? 0),
+    sha256: opened.sha256,
+    size: opened.size,
     keras_version: description.kerasVersion,
     format: description.format,
     inputs: description.inputs.map((i) => ({ name: i.name, shape: i.shape, dtype: i.dtype })),

@@ -1,10 +1,11 @@
+import { createReadStream } from 'node:fs';
 import type { Logger } from 'pino';
 import { newId, now, type Repository, RepositoryError } from '../repository/index.js';
-import type { BucketDriver } from '../storage/index.js';
+import { type BucketDriver, putObjectStream } from '../storage/index.js';
 import { artifactKey } from './artifacts.js';
 import type { EngineCache } from './engine-cache.js';
 import { ServiceError } from './errors.js';
-import type { NewModelInput, PageInput } from './inputs.js';
+import type { FileInput, NewModelInput, PageInput } from './inputs.js';
 import type { ModelFileSource } from './model-files.js';
 import { type ValidatedModel, validateModel } from './model-metadata.js';
 import { page, text } from './paging.js';
@@ -82,7 +83,7 @@ export class ModelsService {
   }
 
   private validate(input: Omit<NewModelInput, 'name'>): Promise<ValidatedModel> {
-    return validateModel(input.file.bytes, input.file.name, input.architecture, this.threads);
+    return validateModel(input.file, input.file.name, input.architecture, this.threads);
   }
 
   private async storeVersion(
@@ -93,8 +94,13 @@ export class ModelsService {
     const id = newId();
     const key = artifactKey(modelId, id, input.file.name);
     const archKey = input.architecture ? artifactKey(modelId, id, 'architecture.json') : null;
-    await this.artifacts.put(key, input.file.bytes);
-    if (archKey && input.architecture) await this.artifacts.put(archKey, input.architecture);
+    try {
+      await putFile(this.artifacts, key, input.file);
+      if (archKey && input.architecture) await putFile(this.artifacts, archKey, input.architecture);
+    } catch (error) {
+      await v.engine.dispose();
+      throw error;
+    }
     const row = await this.repo.models.addVersion({
       id,
       model_id: modelId,
@@ -198,4 +204,10 @@ export class ModelsService {
       if (v.architecture_key) await this.artifacts.delete(v.architecture_key).catch(() => undefined);
     }
   }
+}
+
+/** Stores a file given as bytes, or streamed from its path (never held whole). */
+async function putFile(artifacts: BucketDriver, key: string, file: FileInput): Promise<void> {
+  if ('bytes' in file) await artifacts.put(key, file.bytes);
+  else await putObjectStream(artifacts, key, createReadStream(file.path));
 }

@@ -40,6 +40,10 @@ export interface Limits {
    * alone ("file-I/O thread ran out of memory"); the thread is replaced and the job goes on.
    */
   ioThreadHeap: number;
+  /** Model uploads a server receives at once (each streamed to a file); one more is refused with a 503. */
+  uploadsConcurrent: number;
+  /** Seconds one model may take to load and compile (in its own thread) before the load is ended. */
+  modelLoadSeconds: number;
 }
 
 const MiB = 1024 ** 2;
@@ -65,6 +69,8 @@ export function defaultLimits(memory = totalmem(), cores = availableParallelism(
     outputBytesPerFile: 256 * MiB,
     ioThreads: cores * 2,
     ioThreadHeap: 96 * MiB,
+    uploadsConcurrent: 4,
+    modelLoadSeconds: 300,
   };
 }
 
@@ -82,6 +88,8 @@ export const LIMIT_NAMES: Readonly<Record<keyof Limits, string>> = {
   outputBytesPerFile: 'output-bytes-per-file',
   ioThreads: 'io-threads',
   ioThreadHeap: 'io-thread-heap',
+  uploadsConcurrent: 'uploads-concurrent',
+  modelLoadSeconds: 'model-load-seconds',
 };
 
 const SIZES = new Set<keyof Limits>([
@@ -100,7 +108,8 @@ export class LimitError extends KerasBatchError {
 
   constructor(part: string, limit: keyof Limits, what: string, requested: number, allowed: number) {
     const name = LIMIT_NAMES[limit];
-    const show = (n: number) => (SIZES.has(limit) ? formatBytes(n) : String(n));
+    const show = (n: number) =>
+      SIZES.has(limit) ? formatBytes(n) : limit === 'modelLoadSeconds' ? `${n} s` : String(n);
     super(
       part,
       'LIMIT_EXCEEDED',
@@ -184,6 +193,11 @@ let current: Limits | null = null;
 export function currentLimits(): Limits {
   current ??= { ...defaultLimits(), ...parseLimitSettings(envLimitSettings()) };
   return current;
+}
+
+/** Uses `limits` as this process's (or thread's) limits: a model-loading thread gets its server's. */
+export function useLimits(limits: Limits): void {
+  current = { ...limits };
 }
 
 /**

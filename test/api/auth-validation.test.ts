@@ -110,7 +110,10 @@ describe('auth, validation and the error shape', () => {
     res = await h.call({ method: 'POST', url: '/api/v1/models', ...upload });
     expect(res.statusCode).toBe(413);
     expect(res.json()).toEqual({
-      error: { code: 'PAYLOAD_TOO_LARGE', message: 'the uploaded file is over the size limit' },
+      error: {
+        code: 'PAYLOAD_TOO_LARGE',
+        message: 'the uploaded file "file" is over the upload limit of 64 KiB (serve --max-upload)',
+      },
     });
   });
 

@@ -3,6 +3,7 @@
   zip-bomb OUT GIB         a .keras zip whose config.json unpacks to GIB GiB (a 2 GiB one is ~2 MB)
   h5-huge-weight OUT N     a ~10 KB legacy .h5 (Dense N -> N) declaring an N x N kernel with no data written
   h5-dense OUT UNITS       a tiny Dense 4 -> UNITS whose outputs are its bias (many digits each)
+  keras-deep OUT LAYERS    a .keras Sequential of LAYERS ReLU activations on 4 inputs (no weights; ~3 bytes a layer zipped)
 """
 import json
 import sys
@@ -57,6 +58,36 @@ def h5_huge_weight(out: str, n: int, units: int | None = None, bias: bool = Fals
             g.create_dataset("dense/bias:0", shape=(units or n,), dtype="f4")
 
 
+def keras_deep(out: str, layers: int) -> None:
+    config = {
+        "module": "keras",
+        "class_name": "Sequential",
+        "config": {
+            "name": "deep",
+            "trainable": True,
+            "dtype": "float32",
+            "layers": [
+                {"module": "keras.layers", "class_name": "InputLayer",
+                 "config": {"batch_shape": [None, 4], "dtype": "float32", "name": "input"}},
+            ]
+            + [
+                {"module": "keras.layers", "class_name": "Activation",
+                 "config": {"name": f"a{i}", "activation": "relu", "trainable": True, "dtype": "float32"}}
+                for i in range(layers)
+            ],
+        },
+        "build_config": {"input_shape": [None, 4]},
+    }
+    weights = out + ".weights.h5"
+    with h5py.File(weights, "w") as f:
+        f.create_group("layers")
+        f.create_group("vars")
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        z.writestr("metadata.json", json.dumps({"keras_version": "3.6.0"}))
+        z.writestr("config.json", json.dumps(config))
+        z.write(weights, "model.weights.h5")
+
+
 if __name__ == "__main__":
     kind, out, amount = sys.argv[1], sys.argv[2], sys.argv[3]
     if kind == "zip-bomb":
@@ -65,5 +96,7 @@ if __name__ == "__main__":
         h5_huge_weight(out, int(amount))
     elif kind == "h5-dense":
         h5_huge_weight(out, 4, int(amount), bias=True)
+    elif kind == "keras-deep":
+        keras_deep(out, int(amount))
     else:
         sys.exit(f"unknown fixture {kind}")

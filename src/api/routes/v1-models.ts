@@ -1,6 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import {
+  ErrorBody,
   errorResponses,
   FileBytes,
   FileQuery,
@@ -17,7 +18,8 @@ import {
   VersionParams,
 } from '../../contract/index.js';
 import type { KerasBatchService } from '../../service/index.js';
-import { modelFile, multipartBody, readUpload } from '../multipart.js';
+import { modelFile, multipartBody, readUpload, type Upload } from '../multipart.js';
+import type { UploadSpace } from '../uploads.js';
 
 const FILES = {
   file: 'the model file (.h5, .hdf5, .keras)',
@@ -27,13 +29,19 @@ const FIELDS = { name: 'model name (unique)', description: 'description', author
 const tags = ['models'];
 
 /** `/api/v1/models` and their versions. */
-export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService): void {
-  modelRoutes(app, service);
-  versionRoutes(app, service);
+export function v1ModelRoutes(app: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {
+  modelRoutes(app, service, uploads);
+  versionRoutes(app, service, uploads);
 }
 
+/** The architecture JSON of an upload, as the service takes it. */
+const architectureOf = (upload: Upload) => {
+  const a = upload.files.get('architecture');
+  return a ? { path: a.path } : undefined;
+};
+
 /** List, upload (the first version), show and delete models. */
-function modelRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+function modelRoutes(fastify: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/models',
@@ -48,23 +56,25 @@ function modelRoutes(fastify: FastifyInstance, service: KerasBatchService): void
         tags,
         summary: 'Upload a model (its first version); the file must load and compile',
         consumes: ['multipart/form-data'],
-        response: { 201: ModelCreated, ...errorResponses },
+        response: { 201: ModelCreated, ...errorResponses, 503: ErrorBody },
       },
       config: { openapiBody: multipartBody(FILES, FIELDS, ['file', 'name']) },
     },
     async (req, reply) => {
-      const upload = await readUpload(req, {
-        files: Object.keys(FILES),
-        fields: Object.keys(FIELDS),
-        required: ['file', 'name'],
-      });
-      const file = modelFile(upload, ['file']);
-      const created = await service.createModel({
-        name: upload.fields.name ?? '',
-        description: upload.fields.description,
-        author: upload.fields.author,
-        file: { name: file.filename, bytes: file.bytes },
-        architecture: upload.files.get('architecture')?.bytes,
+      const created = await uploads.run(reply, async (temp) => {
+        const upload = await readUpload(
+          req,
+          { files: Object.keys(FILES), fields: Object.keys(FIELDS), required: ['file', 'name'] },
+          { space: uploads, temp },
+        );
+        const file = modelFile(upload, ['file']);
+        return service.createModel({
+          name: upload.fields.name ?? '',
+          description: upload.fields.description,
+          author: upload.fields.author,
+          file: { name: file.filename, path: file.path },
+          architecture: architectureOf(upload),
+        });
       });
       return reply.status(201).send(created);
     },
@@ -110,7 +120,7 @@ function modelRoutes(fastify: FastifyInstance, service: KerasBatchService): void
 }
 
 /** A model's versions: list, add, show, and download a version's file. */
-function versionRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+function versionRoutes(fastify: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
     '/api/v1/models/:id/versions',
@@ -126,21 +136,23 @@ function versionRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
         summary: 'Add a version to a model',
         params: IdParams,
         consumes: ['multipart/form-data'],
-        response: { 201: Version, ...errorResponses },
+        response: { 201: Version, ...errorResponses, 503: ErrorBody },
       },
       config: { openapiBody: multipartBody(FILES, { author: FIELDS.author }, ['file']) },
     },
     async (req, reply) => {
-      const upload = await readUpload(req, {
-        files: Object.keys(FILES),
-        fields: ['author'],
-        required: ['file'],
-      });
-      const file = modelFile(upload, ['file']);
-      const version = await service.addVersion(req.params.id, {
-        author: upload.fields.author,
-        file: { name: file.filename, bytes: file.bytes },
-        architecture: upload.files.get('architecture')?.bytes,
+      const version = await uploads.run(reply, async (temp) => {
+        const upload = await readUpload(
+          req,
+          { files: Object.keys(FILES), fields: ['author'], required: ['file'] },
+          { space: uploads, temp },
+        );
+        const file = modelFile(upload, ['file']);
+        return service.addVersion(req.params.id, {
+          author: upload.fields.author,
+          file: { name: file.filename, path: file.path },
+          architecture: architectureOf(upload),
+        });
       });
       return reply.status(201).send(version);
     },

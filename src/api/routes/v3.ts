@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   DeploymentParams,
+  ErrorBody,
   errorResponses,
   InstanceParams,
   ModelParams,
@@ -15,6 +16,7 @@ import type { ConnectionView, DeploymentView, KerasBatchService, PlaceInput } fr
 import { ApiError } from '../errors.js';
 import { modelFile, multipartBody, readUpload } from '../multipart.js';
 import { requireRole } from '../roles.js';
+import type { TempFiles, UploadSpace } from '../uploads.js';
 import { wmlDeployment, wmlModel } from '../wml-views.js';
 import { freeName } from './free-name.js';
 import { onlineSchema, replyScored } from './online.js';
@@ -38,13 +40,14 @@ export function v3Routes(
   app: FastifyInstance,
   service: KerasBatchService,
   observe: (seconds: number, records: number) => void,
+  uploads: UploadSpace,
 ): void {
-  v3ModelRoutes(app, service);
+  v3ModelRoutes(app, service, uploads);
   v3DeploymentRoutes(app, service, observe);
 }
 
 /** Published models: store (multipart upload), list, show, delete. */
-function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.post(
     base,
@@ -54,14 +57,16 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
         summary: 'Store a model (multipart upload of the file with its metadata)',
         params: InstanceParams,
         consumes: ['multipart/form-data'],
-        response: { 201: WmlModel, ...errorResponses },
+        response: { 201: WmlModel, ...errorResponses, 503: ErrorBody },
       },
       config: { openapiBody: multipartBody(FILES, FIELDS, ['model']) },
     },
     async (req, reply) => {
-      const input = await newModelOf(req);
-      const name = await freeName((n) => service.models.exists(n), input.name, 'models');
-      const { model } = await service.createModel({ ...input, name });
+      const { model } = await uploads.run(reply, async (temp) => {
+        const input = await newModelOf(req, { space: uploads, temp });
+        const name = await freeName((n) => service.models.exists(n), input.name, 'models');
+        return service.createModel({ ...input, name });
+      });
       return reply.status(201).send(wmlModel(await service.getModel(model.id), req.params.instance_id, 0));
     },
   );
@@ -105,8 +110,8 @@ function v3ModelRoutes(fastify: FastifyInstance, service: KerasBatchService): vo
 }
 
 /** The model a v3 upload stores: the file, and its metadata from the separate fields or one `meta` JSON field. */
-async function newModelOf(req: FastifyRequest) {
-  const upload = await readUpload(req, { files: Object.keys(FILES), fields: Object.keys(FIELDS) });
+async function newModelOf(req: FastifyRequest, where: { space: UploadSpace; temp: TempFiles }) {
+  const upload = await readUpload(req, { files: Object.keys(FILES), fields: Object.keys(FIELDS) }, where);
   let meta: { name?: unknown; description?: unknown; author?: unknown } = {};
   if (upload.fields.meta !== undefined) {
     try {
@@ -123,12 +128,13 @@ async function newModelOf(req: FastifyRequest) {
       ? pick(meta.author.name)
       : pick(meta.author);
   const file = modelFile(upload, ['model']);
+  const architecture = upload.files.get('architecture');
   return {
     name: upload.fields.name ?? pick(meta.name) ?? file.filename.replace(/\.(h5|hdf5|keras)$/i, ''),
     description: upload.fields.description ?? pick(meta.description),
     author: upload.fields.author ?? author,
-    file: { name: file.filename, bytes: file.bytes },
-    architecture: upload.files.get('architecture')?.bytes,
+    file: { name: file.filename, path: file.path },
+    architecture: architecture ? { path: architecture.path } : undefined,
   };
 }
 

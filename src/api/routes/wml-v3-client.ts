@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import {
+  ErrorBody,
   errorResponses,
   MlAssetContentOutput,
   MlAssetContentParams,
@@ -19,8 +21,9 @@ import {
 } from '../../contract/index.js';
 import type { DeploymentView, KerasBatchService, ModelView } from '../../service/index.js';
 import { ApiError } from '../errors.js';
-import { modelFromContent, tarGzOf } from '../model-archive.js';
+import { modelFromContentFile, tarGzOf } from '../model-archive.js';
 import { requireRole } from '../roles.js';
+import type { UploadSpace } from '../uploads.js';
 import {
   mlAssetModel,
   originOf,
@@ -54,19 +57,40 @@ export const CONTENT_BODY = {
 export function wmlV3ClientRoutes(
   app: FastifyInstance,
   service: KerasBatchService,
-  maxUploadBytes: number,
+  uploads: UploadSpace,
 ): void {
   app.get(
     '/v3/wml_instances/:instance_id',
     { schema: { tags, params: WmlInstanceParams, response: { 200: WmlInstance, ...errorResponses } } },
     async (req) => wmlInstance(originOf(req), (req.params as { instance_id: string }).instance_id),
   );
-  mlAssetRoutes(app, service, maxUploadBytes);
+  mlAssetRoutes(app, service, uploads);
   mlAssetDownloadRoutes(app, service);
   instanceDeploymentRoutes(app, service);
 }
 
-function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, maxUploadBytes: number): void {
+/** Stores uploaded content: the announced model's first version, or a new version of a stored model. */
+async function storeContent(
+  service: KerasBatchService,
+  modelId: string,
+  file: { name: string; path: string },
+  announced: PendingModel | undefined,
+): Promise<ModelView> {
+  if (announced) {
+    await service.createModel({
+      id: announced.id,
+      name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
+      description: announced.description,
+      author: announced.author || undefined,
+      file,
+    });
+    return service.getModel(announced.id);
+  }
+  await service.addVersion((await service.getModel(modelId)).id, { file });
+  return service.getModel(modelId);
+}
+
+function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const pending = new Map<string, PendingModel & { until: number }>();
   const pendingModel = (id: string) => {
@@ -112,37 +136,38 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, max
   app.put(
     `${base}/:model_id/versions/:version_id/content`,
     {
-      bodyLimit: maxUploadBytes,
       config: { rawBody: true, openapiBody: CONTENT_BODY },
       schema: {
         tags,
         summary: 'Upload the model file: a tar.gz, tar or zip holding one .h5/.hdf5/.keras file, or the file',
         params: MlAssetContentParams,
         consumes: ['application/octet-stream', 'application/gzip', 'application/zip'],
-        response: { 200: MlAssetContentOutput, ...errorResponses },
+        response: { 200: MlAssetContentOutput, ...errorResponses, 503: ErrorBody },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const body = req.body;
-      if (!(body instanceof Uint8Array))
+      if (!isReadable(body))
         throw new ApiError(400, 'VALIDATION_FAILED', 'body: the model file is missing (send it as the body)');
-      const file = await modelFromContent(body);
-      const announced = pendingModel(req.params.model_id);
-      let model: ModelView;
-      if (announced) {
-        await service.createModel({
-          id: announced.id,
-          name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
-          description: announced.description,
-          author: announced.author || undefined,
-          file,
-        });
-        pending.delete(announced.id);
-        model = await service.getModel(announced.id);
-      } else {
-        await service.addVersion((await service.getModel(req.params.model_id)).id, { file });
-        model = await service.getModel(req.params.model_id);
+      const declared = Number(req.headers['content-length'] ?? 0);
+      if (declared > uploads.maxBytes) {
+        void reply.header('connection', 'close');
+        throw uploads.tooLarge('the model content');
       }
+      const model = await uploads.run(reply, async (temp) => {
+        const content = await uploads.toFile(body, temp, 'the model content');
+        if (content.size === 0)
+          throw new ApiError(
+            400,
+            'VALIDATION_FAILED',
+            'body: the model file is missing (send it as the body)',
+          );
+        const file = await modelFromContentFile(content.path, { space: uploads, temp });
+        const announced = pendingModel(req.params.model_id);
+        const stored = await storeContent(service, req.params.model_id, file, announced);
+        if (announced) pending.delete(announced.id);
+        return stored;
+      });
       const version = model.versions?.[0];
       const url = `${originOf(req)}${base}/${model.id}`;
       return {
@@ -334,3 +359,6 @@ function instanceDeploymentRoutes(fastify: FastifyInstance, service: KerasBatchS
     },
   );
 }
+
+export const isReadable = (body: unknown): body is Readable =>
+  body instanceof Readable || (typeof body === 'object' && body !== null && 'pipe' in body);

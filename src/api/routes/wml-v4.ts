@@ -5,6 +5,7 @@ import { Type } from 'typebox';
 import {
   Asset,
   AssetParams,
+  ErrorBody,
   errorResponses,
   NoContent,
   SoftwareSpecList,
@@ -21,11 +22,12 @@ import {
 } from '../../contract/index.js';
 import type { KerasBatchService, ModelView } from '../../service/index.js';
 import { ApiError } from '../errors.js';
-import { modelFromContent } from '../model-archive.js';
+import { modelFromContentFile } from '../model-archive.js';
+import type { UploadSpace } from '../uploads.js';
 import { originOf } from '../wml-client-views.js';
 import { type PendingV4Model, SPACE_ID, softwareSpecs, space, v4Model } from '../wml-v4-views.js';
 import { freeName } from './free-name.js';
-import { CONTENT_BODY } from './wml-v3-client.js';
+import { CONTENT_BODY, isReadable } from './wml-v3-client.js';
 
 const tags = ['wml v4'];
 /** How long an announced model waits for its content. */
@@ -50,7 +52,7 @@ export const listOf = <T>(href: string, resources: T[], limit?: number) => {
 export function wmlV4Routes(
   fastify: FastifyInstance,
   service: KerasBatchService,
-  maxUploadBytes: number,
+  uploads: UploadSpace,
 ): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   app.get(
@@ -132,10 +134,10 @@ export function wmlV4Routes(
     },
     async () => listOf('/ml/v4/functions', []),
   );
-  v4ModelRoutes(app, service, maxUploadBytes);
+  v4ModelRoutes(app, service, uploads);
 }
 
-function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, maxUploadBytes: number): void {
+function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const pending = new Map<string, PendingV4Model & { until: number }>();
   /** The type each stored model was announced with (WML shows it back), while this process runs. */
@@ -185,7 +187,6 @@ function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, max
   app.put(
     '/ml/v4/models/:model_id/content',
     {
-      bodyLimit: maxUploadBytes,
       config: { rawBody: true, openapiBody: CONTENT_BODY },
       schema: {
         tags,
@@ -199,30 +200,42 @@ function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, max
         response: {
           201: Type.Object({ attachment_id: Type.String(), content_format: Type.String() }),
           ...errorResponses,
+          503: ErrorBody,
         },
       },
     },
     async (req, reply) => {
       const body = req.body;
-      if (!(body instanceof Uint8Array))
+      if (!isReadable(body))
         throw new ApiError(400, 'VALIDATION_FAILED', 'body: the model file is missing (send it as the body)');
-      const file = await modelFromContent(body);
-      const announced = pendingModel(req.params.model_id);
-      let model: ModelView;
-      if (announced) {
-        await service.createModel({
-          id: announced.id,
-          name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
-          description: announced.description,
-          file,
-        });
-        pending.delete(announced.id);
-        types.set(announced.id, announced.type);
-        model = await service.getModel(announced.id);
-      } else {
-        await service.addVersion((await service.getModel(req.params.model_id)).id, { file });
-        model = await service.getModel(req.params.model_id);
+      if (Number(req.headers['content-length'] ?? 0) > uploads.maxBytes) {
+        void reply.header('connection', 'close');
+        throw uploads.tooLarge('the model content');
       }
+      const model: ModelView = await uploads.run(reply, async (temp) => {
+        const content = await uploads.toFile(body, temp, 'the model content');
+        if (content.size === 0)
+          throw new ApiError(
+            400,
+            'VALIDATION_FAILED',
+            'body: the model file is missing (send it as the body)',
+          );
+        const file = await modelFromContentFile(content.path, { space: uploads, temp });
+        const announced = pendingModel(req.params.model_id);
+        if (announced) {
+          await service.createModel({
+            id: announced.id,
+            name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
+            description: announced.description,
+            file,
+          });
+          pending.delete(announced.id);
+          types.set(announced.id, announced.type);
+          return service.getModel(announced.id);
+        }
+        await service.addVersion((await service.getModel(req.params.model_id)).id, { file });
+        return service.getModel(req.params.model_id);
+      });
       return reply
         .status(201)
         .send({ attachment_id: model.versions?.[0]?.id ?? model.id, content_format: 'native' });

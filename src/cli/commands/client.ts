@@ -118,7 +118,9 @@ class EmbeddedClient implements Client {
     architecture?: string;
   }) {
     const file = { name: basename(i.file), bytes: new Uint8Array(await readFile(i.file)) };
-    const architecture = i.architecture ? new Uint8Array(await readFile(i.architecture)) : undefined;
+    const architecture = i.architecture
+      ? { bytes: new Uint8Array(await readFile(i.architecture)) }
+      : undefined;
     return this.s.models.createOrAddVersion({
       name: i.name,
       description: i.description,

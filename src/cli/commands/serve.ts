@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { QUEUE_DEFAULTS } from '../../queue/defaults.js';
 import { byteSize, endpointPatterns, localRoots, port, positiveInteger, repeatable } from '../arg-parsers.js';
@@ -148,6 +149,7 @@ async function serve(o: ServeOptions): Promise<void> {
     service,
     logger,
     maxUploadBytes: o.maxUpload,
+    uploadDir: join(o.dataDir, 'uploads'),
     publicDocs: o.publicDocs,
     tls,
     requestTimeoutMs: o.requestTimeout * 1000,
