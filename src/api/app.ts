@@ -190,6 +190,18 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
+  resourceRoutes(app, service, observe, uploads);
+  webRoutes(app);
+  return app;
+}
+
+/** The API's resources: ours (`/api/v1`), and WML's v3 and v4 routes for IBM's clients. */
+function resourceRoutes(
+  app: FastifyInstance,
+  service: KerasBatchService,
+  observe: Parameters<typeof v3Routes>[2],
+  uploads: UploadSpace,
+): void {
   v1ModelRoutes(app, service, uploads);
   v1ConnectionRoutes(app, service);
   v1BrowseRoutes(app, service);
@@ -202,6 +214,4 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   wmlV3ClientRoutes(app, service, uploads);
   wmlV4Routes(app, service, uploads);
   wmlV4DeploymentRoutes(app, service, observe);
-  webRoutes(app);
-  return app;
 }

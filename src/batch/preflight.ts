@@ -1,15 +1,13 @@
 import type { BucketDriver } from '../storage/index.js';
-import { errorMessage, KerasBatchError } from '../util/errors.js';
+import { errorCode, errorMessage, KerasBatchError } from '../util/errors.js';
 import { JOB_PREFIX } from './ledger.js';
-
-const codeOf = (error: unknown) => (error instanceof KerasBatchError ? error.code : 'ERROR');
 
 /** A job's source or target that cannot be used: one error naming it and the problem, not one per input. */
 export class PreflightError extends KerasBatchError {
   constructor(side: 'source' | 'target', where: string, problem: string, cause: unknown) {
     super(
       'batch',
-      codeOf(cause),
+      errorCode(cause),
       `the ${side} ${where} ${problem}: ${errorMessage(cause).replace(/^\[[a-z]+\] /, '')}`,
     );
   }

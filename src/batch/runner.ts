@@ -1,6 +1,6 @@
 import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
-import { errorMessage, KerasBatchError } from '../util/errors.js';
+import { errorCode, errorMessage, KerasBatchError } from '../util/errors.js';
 import { checkLimit, currentLimits, type Limits } from '../util/limits.js';
 import { countInputs } from './count-ahead.js';
 import { CrashGuard, crashedWorker } from './crash-guard.js';
@@ -24,8 +24,6 @@ import { RecordBatcher } from './record-batcher.js';
 import { buildReport, tryWriteReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
-
-const codeOf = (error: unknown) => (error instanceof KerasBatchError ? error.code : 'ERROR');
 
 /** One batch job's state while it runs: what is in flight, the tally, the stage times (see `runBatchJob`). */
 export class BatchRun {
@@ -248,7 +246,7 @@ export class BatchRun {
     if (this.active > 0 && this.atBatcher === this.active) this.batcher.flush();
   }
 
-  private fail(file: string, stage: Stage, error: unknown, code = codeOf(error)): void {
+  private fail(file: string, stage: Stage, error: unknown, code = errorCode(error)): void {
     this.tally.fail({ file, stage, code, reason: errorMessage(error).replace(/^\[[a-z]+\] /, '') });
   }
 
@@ -289,9 +287,8 @@ export class BatchRun {
         this.retryAtEnd.push(entry);
         return;
       }
-      const parseStage =
-        at.stage === 'parse' && /WRONG_SHAPE|WRONG_INPUT_COUNT/.test(codeOf(error)) ? 'validate' : at.stage;
-      this.fail(key, parseStage, error);
+      const shape = /WRONG_SHAPE|WRONG_INPUT_COUNT/.test(errorCode(error));
+      this.fail(key, at.stage === 'parse' && shape ? 'validate' : at.stage, error);
     }
   }
 

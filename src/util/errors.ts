@@ -46,3 +46,8 @@ export class InputError extends KerasBatchError {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A typed error's code, else `fallback`. */
+export function errorCode(error: unknown, fallback = 'ERROR'): string {
+  return error instanceof KerasBatchError ? error.code : fallback;
+}

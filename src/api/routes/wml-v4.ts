@@ -206,35 +206,22 @@ function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
     },
     async (req, reply) => {
       const body = req.body;
-      if (!isReadable(body))
-        throw new ApiError(400, 'VALIDATION_FAILED', 'body: the model file is missing (send it as the body)');
+      if (!isReadable(body)) throw new ApiError(400, 'VALIDATION_FAILED', NO_CONTENT);
       if (Number(req.headers['content-length'] ?? 0) > uploads.maxBytes) {
         void reply.header('connection', 'close');
         throw uploads.tooLarge('the model content');
       }
       const model: ModelView = await uploads.run(reply, async (temp) => {
         const content = await uploads.toFile(body, temp, 'the model content');
-        if (content.size === 0)
-          throw new ApiError(
-            400,
-            'VALIDATION_FAILED',
-            'body: the model file is missing (send it as the body)',
-          );
+        if (content.size === 0) throw new ApiError(400, 'VALIDATION_FAILED', NO_CONTENT);
         const file = await modelFromContentFile(content.path, { space: uploads, temp });
         const announced = pendingModel(req.params.model_id);
+        const stored = await storeV4Content(service, req.params.model_id, file, announced);
         if (announced) {
-          await service.createModel({
-            id: announced.id,
-            name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
-            description: announced.description,
-            file,
-          });
           pending.delete(announced.id);
           types.set(announced.id, announced.type);
-          return service.getModel(announced.id);
         }
-        await service.addVersion((await service.getModel(req.params.model_id)).id, { file });
-        return service.getModel(req.params.model_id);
+        return stored;
       });
       return reply
         .status(201)
@@ -352,4 +339,26 @@ function assetRoutes(
       return reply.status(204).send();
     },
   );
+}
+
+const NO_CONTENT = 'body: the model file is missing (send it as the body)';
+
+/** Stores uploaded content: the announced model's first version, or a new version of a stored model. */
+async function storeV4Content(
+  service: KerasBatchService,
+  modelId: string,
+  file: { name: string; path: string },
+  announced: PendingV4Model | undefined,
+): Promise<ModelView> {
+  if (announced) {
+    await service.createModel({
+      id: announced.id,
+      name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
+      description: announced.description,
+      file,
+    });
+    return service.getModel(announced.id);
+  }
+  await service.addVersion((await service.getModel(modelId)).id, { file });
+  return service.getModel(modelId);
 }
