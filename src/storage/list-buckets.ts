@@ -39,19 +39,37 @@ async function s3Buckets(target: Extract<BucketListing, { kind: 's3' }>): Promis
     const out = await client.send(new ListBucketsCommand({}), { abortSignal: AbortSignal.timeout(10_000) });
     return (out.Buckets ?? []).map((b) => b.Name ?? '').filter(Boolean);
   } catch (error) {
-    const e = error as { name?: string; $metadata?: { httpStatusCode?: number } };
+    const e = error as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } };
     const status = e.$metadata?.httpStatusCode;
     const refused = status === 403 || e.name === 'InvalidAccessKeyId' || e.name === 'SignatureDoesNotMatch';
+    const network = networkProblem(e.code ?? (e.name === 'TimeoutError' ? 'ETIMEDOUT' : undefined));
     throw new StorageError(
       'STORAGE_UNREACHABLE',
       refused
         ? 'the endpoint refused the keys (check the access key and secret key)'
-        : `the endpoint could not list buckets (${e.name ?? 'error'}${status ? `, HTTP ${status}` : ''})`,
+        : network
+          ? `the endpoint ${target.endpoint ?? '(AWS S3)'} cannot be reached: ${network}`
+          : `the endpoint could not list buckets (${e.name ?? 'error'}${status ? `, HTTP ${status}` : ''})`,
       { retryable: false },
     );
   } finally {
     client.destroy();
   }
+}
+
+/** A network error code in words (the code kept, for searching), or null. */
+function networkProblem(code: string | undefined): string | null {
+  const words: Record<string, string> = {
+    ECONNREFUSED: 'nothing answers at that address and port',
+    ENOTFOUND: 'its host name is unknown',
+    EAI_AGAIN: 'its host name could not be looked up',
+    ETIMEDOUT: 'it did not answer in time',
+    ECONNRESET: 'it closed the connection',
+    EHOSTUNREACH: 'its host is unreachable',
+    CERT_HAS_EXPIRED: 'its TLS certificate has expired',
+    DEPTH_ZERO_SELF_SIGNED_CERT: 'its TLS certificate is self-signed and not trusted',
+  };
+  return code && words[code] ? `${words[code]} (${code})` : null;
 }
 
 /** The buckets of an S3 endpoint, or the sub-folders of a server folder (for choosing a place). */
