@@ -156,12 +156,9 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
       }
       const model = await uploads.run(reply, async (temp) => {
         const content = await uploads.toFile(body, temp, 'the model content');
+        // An empty body fits the schema (any bytes) but holds no model: unusable, 422.
         if (content.size === 0)
-          throw new ApiError(
-            400,
-            'VALIDATION_FAILED',
-            'body: the model file is missing (send it as the body)',
-          );
+          throw new ApiError(422, 'VALIDATION_FAILED', 'body: the model file is empty (send it as the body)');
         const file = await modelFromContentFile(content.path, { space: uploads, temp });
         const announced = pendingModel(req.params.model_id);
         const stored = await storeContent(service, req.params.model_id, file, announced);

@@ -213,7 +213,9 @@ function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
       }
       const model: ModelView = await uploads.run(reply, async (temp) => {
         const content = await uploads.toFile(body, temp, 'the model content');
-        if (content.size === 0) throw new ApiError(400, 'VALIDATION_FAILED', NO_CONTENT);
+        // An empty body fits the schema (any bytes) but holds no model: unusable, 422.
+        if (content.size === 0)
+          throw new ApiError(422, 'VALIDATION_FAILED', 'body: the model file is empty (send it as the body)');
         const file = await modelFromContentFile(content.path, { space: uploads, temp });
         const announced = pendingModel(req.params.model_id);
         const stored = await storeV4Content(service, req.params.model_id, file, announced);
