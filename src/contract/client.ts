@@ -183,6 +183,11 @@ export function createApiClient(options: ApiClientOptions) {
     runDeployment: (id: string) => post<JobView>(`/api/v1/deployments/${seg(id)}/run`),
     scoreOnline: (id: string, input: OnlineInput) =>
       post<OnlineOutput>(`/api/v1/deployments/${seg(id)}/online`, input),
+    /** Online scoring with the answer's text as the server wrote it (Python-style numbers) and parsed. */
+    async scoreOnlineText(id: string, input: OnlineInput): Promise<{ text: string; output: OnlineOutput }> {
+      const text = await (await send('POST', `/api/v1/deployments/${seg(id)}/online`, input)).text();
+      return { text, output: JSON.parse(text) as OnlineOutput };
+    },
 
     listJobs: (query?: JobQuery) => get<Page<JobView>>(`/api/v1/jobs${queryString(query)}`),
     getJob: (id: string) => get<JobView>(`/api/v1/jobs/${seg(id)}`),
