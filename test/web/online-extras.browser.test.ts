@@ -130,7 +130,7 @@ describe('web online extras: empty drawing, server JSON, snippets, latency; conn
     await page.getByRole('button', { name: 'Score', exact: true }).click();
     await page.getByTestId('predicted-class').waitFor();
     await page.getByText("The seed's JSON").click();
-    expect(await page.getByTestId('seed-json').textContent()).toBe(serverText);
+    expect(await page.locator('.result details pre').first().textContent()).toBe(serverText);
     expect(await page.getByTestId('latency').textContent()).toMatch(/^Round trip: \d[\d,]* ms/);
     const first = await page.getByTestId('latency').textContent();
     // After each score: the latency is measured again (the old value is cleared while scoring).
