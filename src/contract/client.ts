@@ -98,6 +98,12 @@ const seg = encodeURIComponent;
 
 export type ApiClient = ReturnType<typeof createApiClient>;
 
+/** `scoreOnlineText`'s answer: the text as the server wrote it (Python-style numbers), and parsed. */
+async function withText(answer: Promise<Response>): Promise<{ text: string; output: OnlineOutput }> {
+  const text = await (await answer).text();
+  return { text, output: JSON.parse(text) as OnlineOutput };
+}
+
 /** A typed client of `/api/v1` (one method per route; uploads take a ready `FormData`). */
 export function createApiClient(options: ApiClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, '');
@@ -183,6 +189,8 @@ export function createApiClient(options: ApiClientOptions) {
     runDeployment: (id: string) => post<JobView>(`/api/v1/deployments/${seg(id)}/run`),
     scoreOnline: (id: string, input: OnlineInput) =>
       post<OnlineOutput>(`/api/v1/deployments/${seg(id)}/online`, input),
+    scoreOnlineText: (id: string, input: OnlineInput) =>
+      withText(send('POST', `/api/v1/deployments/${seg(id)}/online`, input)),
 
     listJobs: (query?: JobQuery) => get<Page<JobView>>(`/api/v1/jobs${queryString(query)}`),
     getJob: (id: string) => get<JobView>(`/api/v1/jobs/${seg(id)}`),

@@ -4,9 +4,10 @@ import { DeleteConnection } from './ConnectionDelete';
 import { Empty, ErrorBox, Field, Loading, message, TableWrap, useLoad } from './ui';
 import { type ConnectionForm as ConnectionFields, type Errors, validateConnection } from './validate';
 
-const blank = (): ConnectionFields => ({
+/** An empty form of a type (the type the user chose stays chosen after a save). */
+const blank = (type: ConnectionFields['type'] = 's3'): ConnectionFields => ({
   name: '',
-  type: 's3',
+  type,
   endpoint: '',
   region: '',
   access_key: '',
@@ -26,7 +27,7 @@ const body = (f: ConnectionFields): ConnectionInput =>
     : { type: 'local', path: f.path.trim() };
 
 export function ConnectionForm({ onSaved }: { onSaved: (c: Connection) => void }) {
-  const [form, setForm] = useState<ConnectionFields>(blank);
+  const [form, setForm] = useState<ConnectionFields>(() => blank());
   const [errors, setErrors] = useState<Errors<keyof ConnectionFields>>({});
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState<'test' | 'save' | null>(null);
@@ -63,7 +64,7 @@ export function ConnectionForm({ onSaved }: { onSaved: (c: Connection) => void }
         name: form.name.trim(),
         ...body(form),
       });
-      setForm(blank());
+      setForm((f) => blank(f.type));
       setStatus({
         ok: true,
         text: `Saved "${c.name}". Its keys are stored encrypted and will not be shown again.`,

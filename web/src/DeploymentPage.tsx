@@ -3,6 +3,7 @@ import { api, can, type Scored, type Version } from './api';
 import { DeploymentActions } from './DeploymentActions';
 import { fmt, jobState } from './jobs';
 import { deploymentStatus } from './ModelPage';
+import { OnlineSnippets } from './OnlineSnippets';
 import { Badge, ErrorBox, Loading, message, Reconnecting, useLoad, useTitle } from './ui';
 import { parseOnlineInput } from './validate';
 
@@ -70,17 +71,21 @@ const is28x28x1 = (v: Version) => {
 export function OnlineScoring({ deploymentId, version }: { deploymentId: string; version: Version }) {
   const [text, setText] = useState('');
   const [error, setError] = useState<string>();
-  const [result, setResult] = useState<Scored | null>(null);
+  const [result, setResult] = useState<{ output: Scored; text: string; ms: number } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [note, setNote] = useState('');
   const drawable = is28x28x1(version);
   const score = async (input: string) => {
     const parsed = parseOnlineInput(input);
     setResult(null);
+    setNote('');
     if ('error' in parsed) return setError(parsed.error);
     setError(undefined);
     setBusy(true);
     try {
-      setResult(await api.scoreOnline(deploymentId, parsed));
+      const started = performance.now();
+      const { output, text } = await api.scoreOnlineText(deploymentId, parsed);
+      setResult({ output, text, ms: Math.round(performance.now() - started) });
     } catch (err) {
       setError(`Not scored: ${message(err)}`);
     } finally {
@@ -124,15 +129,42 @@ export function OnlineScoring({ deploymentId, version }: { deploymentId: string;
             </button>
           </div>
         </div>
-        {drawable && <DigitCanvas onScore={(values) => score(JSON.stringify({ values }))} busy={busy} />}
+        {drawable && (
+          <DigitCanvas
+            onScore={(values) => score(JSON.stringify({ values }))}
+            onEmpty={() => {
+              setResult(null);
+              setError(undefined);
+              setNote('Draw a digit first: the canvas is empty, so there is nothing to score.');
+            }}
+            busy={busy}
+          />
+        )}
       </div>
+      <p role="status" aria-live="polite" className="hint" data-testid="online-note">
+        {note}
+      </p>
       {error && <ErrorBox error={error} />}
-      {result && <Result result={result} outputs={version.outputs} />}
+      {result && (
+        <p data-testid="latency">
+          Round trip: <strong>{fmt(result.ms)} ms</strong> (request sent to answer read, in this browser)
+        </p>
+      )}
+      {result && <Result result={result.output} text={result.text} outputs={version.outputs} />}
+      <OnlineSnippets deploymentId={deploymentId} />
     </section>
   );
 }
 
-function DigitCanvas({ onScore, busy }: { onScore: (values: number[][][][]) => void; busy: boolean }) {
+function DigitCanvas({
+  onScore,
+  onEmpty,
+  busy,
+}: {
+  onScore: (values: number[][][][]) => void;
+  onEmpty: () => void;
+  busy: boolean;
+}) {
   const ref = useRef<HTMLCanvasElement>(null);
   const drawing = useRef(false);
   const clear = () => {
@@ -204,7 +236,15 @@ function DigitCanvas({ onScore, busy }: { onScore: (values: number[][][][]) => v
         <button type="button" className="secondary" onClick={clear}>
           Clear
         </button>
-        <button type="button" onClick={() => onScore(values())} disabled={busy}>
+        <button
+          type="button"
+          onClick={() => {
+            const v = values();
+            if (v.flat(3).every((x) => x === 0)) onEmpty();
+            else onScore(v);
+          }}
+          disabled={busy}
+        >
           Score the drawing
         </button>
       </div>
@@ -291,7 +331,7 @@ function OutputView({
  * which activation made them): a softmax as a bar chart of its classes, a single value in 0..1 as a
  * probability, anything else (a regression) as numbers.
  */
-function Result({ result, outputs }: { result: Scored; outputs: Version['outputs'] }) {
+function Result({ result, text, outputs }: { result: Scored; text: string; outputs: Version['outputs'] }) {
   const several = outputs.length > 1;
   return (
     <div className="result" aria-live="polite">
@@ -315,14 +355,16 @@ function Result({ result, outputs }: { result: Scored; outputs: Version['outputs
             ) : (
               <OutputView name={null} prediction={prediction} classes={classes} testId />
             )}
-            <details>
-              <summary>The seed's JSON</summary>
-              {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (axe scrollable-region-focusable) */}
-              <pre tabIndex={0}>{JSON.stringify({ fields: result.fields, values: [row] })}</pre>
-            </details>
           </figure>
         );
       })}
+      <details>
+        <summary>The seed's JSON</summary>
+        {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard (axe scrollable-region-focusable) */}
+        <pre tabIndex={0} data-testid="seed-json">
+          {text}
+        </pre>
+      </details>
     </div>
   );
 }
