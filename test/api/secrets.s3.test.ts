@@ -83,6 +83,7 @@ describe('secrets never appear in responses, logs or the database', () => {
         },
       })
     ).json();
+    // Wrong keys for the target: saved (the source is fine), its job fails at once on the target.
     const wrong = (
       await h.call({
         method: 'POST',
@@ -90,19 +91,28 @@ describe('secrets never appear in responses, logs or the database', () => {
         payload: {
           name: 'wrong',
           type: 'batch',
-          input: {
-            type: 'cloudobjectstorage',
-            source: { bucket: 'sec-in' },
-            connection: { ...inline, secret_key: wrongSecret },
-          },
+          input: { type: 'cloudobjectstorage', source: { bucket: 'sec-in' }, connection: inline },
           output: {
             type: 'cloudobjectstorage',
             target: { bucket: 'sec-out' },
-            connection: { id: conn.json().id },
+            connection: { ...inline, secret_key: wrongSecret },
           },
         },
       })
     ).json();
+    // Wrong keys for the source: refused at save, the keys named as the problem, never shown.
+    const refused = await h.call({
+      method: 'POST',
+      url: '/api/v1/deployments',
+      payload: {
+        name: 'refused',
+        type: 'batch',
+        model: 'm',
+        source: { connection: 'cos-bad', bucket: 'sec-in' },
+        target: { connection: 'cos', bucket: 'sec-out', prefix: 'refused' },
+      },
+    });
+    expect(refused.statusCode, refused.body).toBe(422);
     const v1 = (
       await h.call({
         method: 'POST',
@@ -111,8 +121,8 @@ describe('secrets never appear in responses, logs or the database', () => {
           name: 'v1',
           type: 'batch',
           model: 'm',
-          source: { connection: 'cos-bad', bucket: 'sec-in' },
-          target: { connection: 'cos', bucket: 'sec-out', prefix: 'v1' },
+          source: { connection: 'cos', bucket: 'sec-in' },
+          target: { connection: 'cos-bad', bucket: 'sec-out', prefix: 'v1' },
         },
       })
     ).json();

@@ -3,7 +3,7 @@
  * `deployments update` (name, model version), `deployments delete --keep-jobs`, and a connection in use refused
  * by name then deleted `--with-deployments`.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ describe('CLI: rename, update and delete with their choices', () => {
     const dataDir = join(dir, 'data');
     const folder = join(dir, 'files');
     mkdirSync(join(folder, 'in'), { recursive: true });
+    // A source with an input: saving refuses an empty one.
+    writeFileSync(join(folder, 'in', 'img1.json'), JSON.stringify({ values: [[[[0.5]]]] }));
     const cli = (...args: string[]) => runCli([...args, '--data-dir', dataDir]);
     const ok = async (...args: string[]) => {
       const r = await cli(...args);

@@ -29,7 +29,15 @@ export async function startJobServer(
 /** Uploads `modelPath` as `name`, adds a connection over `files`, and a deployment from `in` to `out`: its job. */
 export async function startDeploymentJob(
   s: JobServer,
-  o: { model: string; name: string; files: string; source: string; target: string },
+  o: {
+    model: string;
+    name: string;
+    files: string;
+    source: string;
+    target: string;
+    /** Called after the deployment is saved and before its job starts (e.g. to remove its source). */
+    beforeRun?: () => void;
+  },
 ): Promise<string> {
   const form = new FormData();
   form.set('name', o.name);
@@ -40,15 +48,31 @@ export async function startDeploymentJob(
     path: o.files,
   });
   expect(conn.status).toBe(201);
-  const created = await api<{ last_job: JobView }>(s.server, s.key, 'POST', '/api/v1/deployments', {
-    name: o.name,
-    type: 'batch',
-    model: o.name,
-    source: { connection: conn.body.id, prefix: o.source },
-    target: { connection: conn.body.id, prefix: o.target },
-  });
+  const created = await api<{ id: string; last_job: JobView }>(
+    s.server,
+    s.key,
+    'POST',
+    '/api/v1/deployments',
+    {
+      name: o.name,
+      type: 'batch',
+      model: o.name,
+      source: { connection: conn.body.id, prefix: o.source },
+      target: { connection: conn.body.id, prefix: o.target },
+      ...(o.beforeRun ? { start: false } : {}),
+    },
+  );
   expect(created.status, created.text).toBe(201);
-  return created.body.last_job.id;
+  if (!o.beforeRun) return created.body.last_job.id;
+  o.beforeRun();
+  const run = await api<{ id: string }>(
+    s.server,
+    s.key,
+    'POST',
+    `/api/v1/deployments/${created.body.id}/run`,
+  );
+  expect(run.status, run.text).toBe(202);
+  return run.body.id;
 }
 
 export const isFinal = (job: JobView) => ['completed', 'failed', 'canceled'].includes(job.status);

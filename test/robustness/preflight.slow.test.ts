@@ -29,6 +29,8 @@ describe('robustness: a job whose source or target cannot be used fails at once,
     for (let i = 0; i < 50; i += 1)
       writeFileSync(join(files(), 'in', `img${i}.json`), JSON.stringify({ values: [[[[0.5]]]] }));
     writeFileSync(join(files(), 'not-a-folder'), 'a plain file');
+    mkdirSync(join(files(), 'gone'));
+    writeFileSync(join(files(), 'gone', 'img0.json'), JSON.stringify({ values: [[[[0.5]]]] }));
     s = await startJobServer(join(work, 'data'), files());
   }, 120_000);
 
@@ -38,12 +40,14 @@ describe('robustness: a job whose source or target cannot be used fails at once,
   });
 
   const cases = [
+    // Saving refuses a missing source (the checks before saving): this one disappears between save and run.
     {
       name: 'missing-source',
-      source: 'no-such-folder',
+      source: 'gone',
       target: 'out',
       side: 'source',
       problem: 'cannot be listed',
+      beforeRun: () => rmSync(join(files(), 'gone'), { recursive: true, force: true }),
     },
     { name: 'file-target', source: 'in', target: 'not-a-folder', side: 'target', problem: 'cannot be' },
   ] as const;
@@ -56,6 +60,7 @@ describe('robustness: a job whose source or target cannot be used fails at once,
         files: files(),
         source: c.source,
         target: c.target,
+        beforeRun: 'beforeRun' in c ? c.beforeRun : undefined,
       });
       const t0 = Date.now();
       const job = await waitJob(s, jobId, 60_000);
