@@ -32,6 +32,7 @@ import {
   wmlInstanceDeployment,
 } from '../wml-client-views.js';
 import { freeName } from './free-name.js';
+import { storeContent } from './store-content.js';
 import { deleteV3Deployment, placesOf } from './v3.js';
 
 const tags = ['wml v3 client'];
@@ -67,27 +68,6 @@ export function wmlV3ClientRoutes(
   mlAssetRoutes(app, service, uploads);
   mlAssetDownloadRoutes(app, service);
   instanceDeploymentRoutes(app, service);
-}
-
-/** Stores uploaded content: the announced model's first version, or a new version of a stored model. */
-async function storeContent(
-  service: KerasBatchService,
-  modelId: string,
-  file: { name: string; path: string },
-  announced: PendingModel | undefined,
-): Promise<ModelView> {
-  if (announced) {
-    await service.createModel({
-      id: announced.id,
-      name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
-      description: announced.description,
-      author: announced.author || undefined,
-      file,
-    });
-    return service.getModel(announced.id);
-  }
-  await service.addVersion((await service.getModel(modelId)).id, { file });
-  return service.getModel(modelId);
 }
 
 function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {

@@ -26,7 +26,7 @@ import { modelFromContentFile } from '../model-archive.js';
 import type { UploadSpace } from '../uploads.js';
 import { originOf } from '../wml-client-views.js';
 import { type PendingV4Model, SPACE_ID, softwareSpecs, space, v4Model } from '../wml-v4-views.js';
-import { freeName } from './free-name.js';
+import { storeContent } from './store-content.js';
 import { CONTENT_BODY, isReadable } from './wml-v3-client.js';
 
 const tags = ['wml v4'];
@@ -218,7 +218,7 @@ function v4ModelRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
           throw new ApiError(422, 'VALIDATION_FAILED', 'body: the model file is empty (send it as the body)');
         const file = await modelFromContentFile(content.path, { space: uploads, temp });
         const announced = pendingModel(req.params.model_id);
-        const stored = await storeV4Content(service, req.params.model_id, file, announced);
+        const stored = await storeContent(service, req.params.model_id, file, announced);
         if (announced) {
           pending.delete(announced.id);
           types.set(announced.id, announced.type);
@@ -344,23 +344,3 @@ function assetRoutes(
 }
 
 const NO_CONTENT = 'body: the model file is missing (send it as the body)';
-
-/** Stores uploaded content: the announced model's first version, or a new version of a stored model. */
-async function storeV4Content(
-  service: KerasBatchService,
-  modelId: string,
-  file: { name: string; path: string },
-  announced: PendingV4Model | undefined,
-): Promise<ModelView> {
-  if (announced) {
-    await service.createModel({
-      id: announced.id,
-      name: await freeName((n) => service.models.exists(n), announced.name, 'models'),
-      description: announced.description,
-      file,
-    });
-    return service.getModel(announced.id);
-  }
-  await service.addVersion((await service.getModel(modelId)).id, { file });
-  return service.getModel(modelId);
-}
