@@ -173,6 +173,12 @@ describe('routes for IBM WML clients', () => {
 
     const a = await announce('digits');
     expect(a.entity).toMatchObject({ name: 'digits', status: 'pending' });
+    // Announced, no file yet: the model is there, its content is not (409 saying where to PUT it, not 404).
+    const early = await h.call({ method: 'GET', url: `/v3/ml_assets/models/${a.metadata.guid}/content` });
+    expect([early.statusCode, early.json().error.message]).toEqual([
+      409,
+      expect.stringContaining(`/v3/ml_assets/models/${a.metadata.guid}/versions/${a.metadata.guid}/content`),
+    ]);
     expect(a.entity.model_version.content_url).toMatch(
       new RegExp(`^${origin}/v3/ml_assets/models/${a.metadata.guid}/versions/.+/content$`),
     );

@@ -65,12 +65,17 @@ export function wmlV3ClientRoutes(
     { schema: { tags, params: WmlInstanceParams, response: { 200: WmlInstance, ...errorResponses } } },
     async (req) => wmlInstance(originOf(req), (req.params as { instance_id: string }).instance_id),
   );
-  mlAssetRoutes(app, service, uploads);
-  mlAssetDownloadRoutes(app, service);
+  const announced = mlAssetRoutes(app, service, uploads);
+  mlAssetDownloadRoutes(app, service, announced);
   instanceDeploymentRoutes(app, service);
 }
 
-function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, uploads: UploadSpace): void {
+/** The ml_assets model routes; returns whether an id is a model announced and still waiting for its file. */
+function mlAssetRoutes(
+  fastify: FastifyInstance,
+  service: KerasBatchService,
+  uploads: UploadSpace,
+): (id: string) => boolean {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const pending = new Map<string, PendingModel & { until: number }>();
   const pendingModel = (id: string) => {
@@ -177,14 +182,25 @@ function mlAssetRoutes(fastify: FastifyInstance, service: KerasBatchService, upl
       return reply.status(204).send();
     },
   );
+  return (id) => pendingModel(id) !== undefined;
 }
 
 /** Downloads: a stored model's file in a tar.gz, as WML handed models back. */
-function mlAssetDownloadRoutes(fastify: FastifyInstance, service: KerasBatchService): void {
+function mlAssetDownloadRoutes(
+  fastify: FastifyInstance,
+  service: KerasBatchService,
+  announced: (id: string) => boolean,
+): void {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const base = '/v3/ml_assets/models';
   /** A version's file (default the latest) in a tar.gz; a pending model's version id is the model's own. */
   const download = async (id: string, version?: string) => {
+    if (announced(id))
+      throw new ApiError(
+        409,
+        'REPO_CONFLICT',
+        `model ${JSON.stringify(id)} has no file yet: PUT it to ${base}/${id}/versions/${id}/content`,
+      );
     const v = await service.getVersion(id, version === id ? undefined : version);
     const file = await service.versionFile(id, v.id);
     return tarGzOf(file.fileName.replace(/[^A-Za-z0-9._-]/g, '_') || 'model.h5', file.bytes);
