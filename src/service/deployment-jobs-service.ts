@@ -1,10 +1,11 @@
-import { FINAL_STATUSES, type JobStatus, newId, now, type Repository } from '../repository/index.js';
+import { FINAL_STATUSES, type JobStatus, newId, type Repository } from '../repository/index.js';
 import { formatLocation } from '../storage/index.js';
 import type { DeploymentsService } from './deployments-service.js';
 import { ServiceError } from './errors.js';
 import type { NewDeploymentJobInput, PageInput } from './inputs.js';
 import type { JobExecutor } from './job-executor.js';
 import { type JobSpec, jobSpecOf, placesClash } from './job-spec.js';
+import { newJobRow } from './new-job.js';
 import type { OnlineService } from './online-service.js';
 import { page } from './paging.js';
 import { type JobView, jobView, type Page } from './views.js';
@@ -151,27 +152,4 @@ async function scoreInline(
     out.push({ ...(input.id ? { id: input.id } : {}), fields: scored.fields, values: scored.values });
   }
   return out;
-}
-
-function newJobRow(id: string, deploymentId: string) {
-  return {
-    id,
-    deployment_id: deploymentId,
-    status: 'queued',
-    status_message: null,
-    interrupted: 0,
-    attempts: 0,
-    total: 0,
-    scored: 0,
-    failed: 0,
-    skipped: 0,
-    records: 0,
-    listing_done: 0,
-    created_at: now(),
-    started_at: null,
-    finished_at: null,
-    duration_ms: null,
-    files_per_second: null,
-    records_per_second: null,
-  };
 }

@@ -26,6 +26,7 @@ import type {
 } from './inputs.js';
 import type { JobExecutor } from './job-executor.js';
 import type { LocalRoots } from './local-roots.js';
+import { newJobRow } from './new-job.js';
 import { page, text } from './paging.js';
 import { type ResolvedDeployment, type ValidateDeps, validateDeployment } from './validate.js';
 import {
@@ -233,24 +234,7 @@ export class DeploymentsService {
         `deployment ${id} has no source or target: its jobs name their own (WML v4 deployment jobs)`,
       );
     const job = await this.repo.jobs.insert({
-      id: newId(),
-      deployment_id: id,
-      status: 'queued',
-      status_message: null,
-      interrupted: 0,
-      attempts: 0,
-      total: 0,
-      scored: 0,
-      failed: 0,
-      skipped: 0,
-      records: 0,
-      listing_done: 0,
-      created_at: now(),
-      started_at: null,
-      finished_at: null,
-      duration_ms: null,
-      files_per_second: null,
-      records_per_second: null,
+      ...newJobRow(newId(), id),
       mode: rerun?.mode ?? 'all',
       rerun_of: rerun?.of ?? null,
     });
