@@ -1,48 +1,22 @@
 /** The same record-file jobs folder to folder and bucket to bucket (versitygw): the same outputs and report. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type BatchJobOptions, runBatchJob } from '../../../src/batch/index.js';
-import { type OpenModel, openModel } from '../../../src/engine/open-model.js';
-import { type BucketDriver, createFsDriver, createS3Driver } from '../../../src/storage/index.js';
-import { exampleInputs, exampleModel } from '../../helpers/batch-files.js';
-import { type S3TestServer, startS3Server } from '../../helpers/s3-server.js';
+import { type BucketDriver, createFsDriver } from '../../../src/storage/index.js';
+import { exampleInputs } from '../../helpers/batch-files.js';
+import { setUpS3FormatJob } from './s3-format-job.js';
 
-let server: S3TestServer;
-let model: OpenModel;
-let work: string;
-const drivers: BucketDriver[] = [];
-
-const s3 = (bucket: string) => {
-  const d = createS3Driver({
-    endpoint: server.endpoint,
-    bucket,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-  });
-  drivers.push(d);
-  return d;
-};
-
-beforeAll(async () => {
-  server = await startS3Server();
-  for (const b of ['fmt-in', 'fmt-out']) await server.createBucket(b);
-  model = await openModel(exampleModel, { threads: 1 });
-  work = mkdtempSync(join(tmpdir(), 'kb-formats-s3-'));
-});
-afterAll(async () => {
-  for (const d of drivers) await d.close();
-  await model?.engine.dispose();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+const job = setUpS3FormatJob(['fmt-in', 'fmt-out'], 'kb-formats-s3-');
 
 /** Lines of the big file: its output (~545 bytes a line) goes up to S3 in two multipart parts. */
 const LINES = 16_000;
 const badLines = Array.from({ length: LINES }, (_, i) => i).filter((i) => i % 997 === 5);
 
 it('scores JSON Lines (plain and gzipped, bad lines included) and CSV the same via fs and S3', async () => {
+  const work = job.work();
+  const model = job.model();
   const values = exampleInputs().map((t) => JSON.stringify(JSON.parse(t).values));
   // Enough lines that the S3 output goes up in several multipart parts (> 8 MiB).
   const lines: string[] = [];
@@ -62,7 +36,7 @@ it('scores JSON Lines (plain and gzipped, bad lines included) and CSV the same v
   };
   const source = join(work, 'in');
   mkdirSync(source);
-  const input = s3('fmt-in');
+  const input = job.s3('fmt-in');
   for (const [key, body] of Object.entries(files)) {
     writeFileSync(join(source, key), body);
     await input.put(key, body);
@@ -77,7 +51,7 @@ it('scores JSON Lines (plain and gzipped, bad lines included) and CSV the same v
   const local = await runBatchJob(
     options(createFsDriver({ root: source }), createFsDriver({ root: join(work, 'out'), create: true })),
   );
-  const output = s3('fmt-out');
+  const output = job.s3('fmt-out');
   const remote = await runBatchJob(options(input, output));
   for (const report of [local, remote]) {
     expect(report.counts).toMatchObject({

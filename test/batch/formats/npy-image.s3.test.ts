@@ -1,46 +1,20 @@
 /** Image and NumPy jobs folder to folder and bucket to bucket (versitygw): the same outputs and report. */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import sharp from 'sharp';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { type BatchJobOptions, runBatchJob } from '../../../src/batch/index.js';
-import { type OpenModel, openModel } from '../../../src/engine/open-model.js';
 import { encodeNpy } from '../../../src/scoring/formats/npy.js';
-import { type BucketDriver, createFsDriver, createS3Driver } from '../../../src/storage/index.js';
-import { exampleInputs, exampleModel } from '../../helpers/batch-files.js';
-import { type S3TestServer, startS3Server } from '../../helpers/s3-server.js';
+import { type BucketDriver, createFsDriver } from '../../../src/storage/index.js';
+import { exampleInputs } from '../../helpers/batch-files.js';
+import { setUpS3FormatJob } from './s3-format-job.js';
 
-let server: S3TestServer;
-let model: OpenModel;
-let work: string;
-const drivers: BucketDriver[] = [];
-
-const s3 = (bucket: string) => {
-  const d = createS3Driver({
-    endpoint: server.endpoint,
-    bucket,
-    credentials: { accessKeyId: server.accessKeyId, secretAccessKey: server.secretAccessKey },
-  });
-  drivers.push(d);
-  return d;
-};
-
-beforeAll(async () => {
-  server = await startS3Server();
-  for (const b of ['npyimg-in', 'npyimg-out']) await server.createBucket(b);
-  model = await openModel(exampleModel, { threads: 1 });
-  work = mkdtempSync(join(tmpdir(), 'kb-npyimg-s3-'));
-});
-afterAll(async () => {
-  for (const d of drivers) await d.close();
-  await model?.engine.dispose();
-  await server?.stop();
-  rmSync(work, { recursive: true, force: true });
-});
+const job = setUpS3FormatJob(['npyimg-in', 'npyimg-out'], 'kb-npyimg-s3-');
 
 it('scores images (one truncated) and .npy/.npz files the same via fs and S3', async () => {
+  const work = job.work();
+  const model = job.model();
   const digits = exampleInputs().map((t) => JSON.parse(t).values.flat(4) as number[]);
   const files: Record<string, Uint8Array> = {};
   for (const [i, d] of digits.entries()) {
@@ -54,7 +28,7 @@ it('scores images (one truncated) and .npy/.npz files the same via fs and S3', a
   files['arrays/all.npy'] = encodeNpy(all, [10, 28, 28, 1]);
   files['arrays/half.npz'] = zipSync({ 'half.npy': encodeNpy(all.subarray(0, 5 * 784), [5, 28, 28]) });
   const source = join(work, 'in');
-  const input = s3('npyimg-in');
+  const input = job.s3('npyimg-in');
   for (const [key, body] of Object.entries(files)) {
     mkdirSync(join(source, key, '..'), { recursive: true });
     writeFileSync(join(source, key), body);
@@ -70,7 +44,7 @@ it('scores images (one truncated) and .npy/.npz files the same via fs and S3', a
   const local = await runBatchJob(
     options(createFsDriver({ root: source }), createFsDriver({ root: join(work, 'out'), create: true })),
   );
-  const output = s3('npyimg-out');
+  const output = job.s3('npyimg-out');
   const remote = await runBatchJob(options(input, output));
   for (const report of [local, remote]) {
     expect(report.counts).toMatchObject({ scored: 12, failed: 1, records: 25 });
