@@ -7,16 +7,15 @@
  * checked on its own with the same client's HTTP library. Skips with a message only when the venv is missing
  * outside CI.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../helpers/serve-process.js';
 import { repoRoot } from '../helpers/shared.js';
+import { CLI, expectCalls, requestsMade, run, startBuiltServe, stepsDone } from './ibm/client-harness.js';
 
 const PYTHON = join(repoRoot, '.venv-wml3', 'bin', 'python');
-const CLI = join(repoRoot, 'bin', 'keras-batch.js');
 const MODEL = join(repoRoot, 'examples', 'models', 'mnist-cnn.h5');
 const INPUT = join(repoRoot, 'examples', 'input', 'img1.json');
 const available = existsSync(PYTHON);
@@ -44,52 +43,6 @@ const STEPS = [
   'delete models',
 ];
 
-/** Runs a command, resolving with its exit code and output. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
-
-/** The built CLI's `serve` on a free port; resolves once it listens, with its URL, printed key and log. */
-async function startBuiltServe(dataDir: string, args: string[] = []) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'debug', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const server = { child, log: '', url: '', key: '' };
-  child.stdout?.on('data', (d) => {
-    server.log += d;
-  });
-  child.stderr?.on('data', (d) => {
-    server.log += d;
-  });
-  const deadline = Date.now() + 60_000;
-  while (!server.log.includes('keras-batch serving on')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`serve did not start:\n${server.log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  server.url = /keras-batch serving on (\S+)/.exec(server.log)?.[1] ?? '';
-  server.key = /API key[^:]*: (kb_\S+)/.exec(server.log)?.[1] ?? '';
-  expect(server.url).toMatch(new RegExp(`^https?://127\\.0\\.0\\.1:${port}$`));
-  expect(server.key).toMatch(/^kb_/);
-  return server;
-}
-
 describe.skipIf(!available)('IBM v3 Python client, unmodified, against keras-batch serve', () => {
   let dir: string;
   const children: ChildProcess[] = [];
@@ -113,8 +66,7 @@ describe.skipIf(!available)('IBM v3 Python client, unmodified, against keras-bat
       [join(repoRoot, 'test', 'api', 'ibm', 'v3_flow.py'), server.url, server.key, MODEL, INPUT, result],
       { PYTHONUNBUFFERED: '1' },
     );
-    const requests = flow.out.split('\n').filter((l) => l.startsWith('HTTP '));
-    console.log(`requests the v3 client made (${requests.length}):\n${requests.join('\n')}`);
+    const requests = requestsMade(flow.out, 'v3');
     // The client's repository part calls /v2/identity/token through urllib3 directly: the server's log shows it.
     const served = server.log
       .split('\n')
@@ -128,13 +80,9 @@ describe.skipIf(!available)('IBM v3 Python client, unmodified, against keras-bat
     );
     if (flow.code !== 0) console.log(flow.out);
     expect(flow.code).toBe(0);
-    const done = flow.out
-      .split('\n')
-      .filter((l) => l.startsWith('STEP '))
-      .map((l) => /^STEP (.+?) ok/.exec(l)?.[1]);
-    expect(done).toEqual(STEPS);
+    expect(stepsDone(flow.out)).toEqual(STEPS);
     // The calls that failed before (issue 14), each seen with its expected status.
-    for (const call of [
+    expectCalls(requests, [
       /^HTTP GET \S+\/v3\/identity\/token -> 200$/,
       /^HTTP PUT \S+\/v3\/identity\/token -> 200$/,
       /^HTTP GET \S+\/v3\/wml_instances\/keras-batch -> 200$/,
@@ -145,11 +93,7 @@ describe.skipIf(!available)('IBM v3 Python client, unmodified, against keras-bat
       /^HTTP POST http:\S+\/deployments\/\S+\/online -> 200$/,
       /^HTTP DELETE \S+\/v3\/wml_instances\/keras-batch\/deployments\/\S+ -> 204$/,
       /^HTTP DELETE \S+\/v3\/ml_assets\/models\/\S+ -> 204$/,
-    ])
-      expect(
-        requests.some((r) => call.test(r)),
-        String(call),
-      ).toBe(true);
+    ]);
 
     const { scores } = JSON.parse(readFileSync(result, 'utf8'));
     const predicted = await run(process.execPath, [CLI, 'predict', '--model', MODEL, '--input', INPUT]);
@@ -169,7 +113,7 @@ describe.skipIf(!available)('IBM v3 Python client, unmodified, against keras-bat
       { stdio: 'ignore' },
     );
     const tls = ['--tls-cert', join(dir, 'cert.pem'), '--tls-key', join(dir, 'key.pem')];
-    const server = await startBuiltServe(join(dir, 'data-tls'), tls);
+    const server = await startBuiltServe(join(dir, 'data-tls'), tls, 'https');
     children.push(server.child);
     expect(server.url).toMatch(/^https:/);
     const script = [

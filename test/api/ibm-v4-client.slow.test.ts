@@ -6,7 +6,7 @@
  * Every step is asserted there and here; the requests the client made are printed. Skips with a message only
  * when the venv is missing outside CI.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -21,11 +21,10 @@ import { join } from 'node:path';
 import { unzipSync, zipSync } from 'fflate';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
-import { freePort } from '../helpers/serve-process.js';
 import { repoRoot } from '../helpers/shared.js';
+import { CLI, expectCalls, requestsMade, run, startBuiltServe, stepsDone } from './ibm/client-harness.js';
 
 const PYTHON = join(repoRoot, '.venv-wml4', 'bin', 'python');
-const CLI = join(repoRoot, 'bin', 'keras-batch.js');
 const MODEL = join(repoRoot, 'examples', 'models', 'mnist-cnn.h5');
 const INPUTS = join(repoRoot, 'examples', 'input');
 const INPUT = join(INPUTS, 'img1.json');
@@ -54,52 +53,6 @@ const STEPS = [
   'delete deployments',
   'delete model',
 ];
-
-/** Runs a command, resolving with its exit code and output. */
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
-  return new Promise<{ code: number | null; out: string }>((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
-
-/** The built CLI's `serve` on a free port; resolves once it listens, with its URL, printed key and log. */
-async function startBuiltServe(dataDir: string, args: string[]) {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [CLI, 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'debug', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const server = { child, log: '', url: '', key: '' };
-  child.stdout?.on('data', (d) => {
-    server.log += d;
-  });
-  child.stderr?.on('data', (d) => {
-    server.log += d;
-  });
-  const deadline = Date.now() + 60_000;
-  while (!server.log.includes('keras-batch serving on')) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`serve did not start:\n${server.log}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  server.url = /keras-batch serving on (\S+)/.exec(server.log)?.[1] ?? '';
-  server.key = /API key[^:]*: (kb_\S+)/.exec(server.log)?.[1] ?? '';
-  expect(server.url).toMatch(new RegExp(`^https://127\\.0\\.0\\.1:${port}$`));
-  expect(server.key).toMatch(/^kb_/);
-  return server;
-}
 
 /** `name → parsed JSON` of every `.json` file in a folder (not the job reports' folder). */
 const jsonFiles = (dir: string) =>
@@ -156,16 +109,20 @@ describe.skipIf(!available)('IBM v4 Python client, unmodified, against keras-bat
     };
     writeFileSync(s3Json, JSON.stringify(s3Spec));
 
-    const server = await startBuiltServe(join(dir, 'data'), [
-      '--tls-cert',
-      join(dir, 'cert.pem'),
-      '--tls-key',
-      join(dir, 'key.pem'),
-      '--local-root',
-      zipDir,
-      '--s3-endpoint-allow',
-      'http://127.0.0.1:*',
-    ]);
+    const server = await startBuiltServe(
+      join(dir, 'data'),
+      [
+        '--tls-cert',
+        join(dir, 'cert.pem'),
+        '--tls-key',
+        join(dir, 'key.pem'),
+        '--local-root',
+        zipDir,
+        '--s3-endpoint-allow',
+        'http://127.0.0.1:*',
+      ],
+      'https',
+    );
     children.push(server.child);
     const result = join(dir, 'result.json');
     const flow = await run(
@@ -182,22 +139,17 @@ describe.skipIf(!available)('IBM v4 Python client, unmodified, against keras-bat
       ],
       { PYTHONUNBUFFERED: '1', REQUESTS_CA_BUNDLE: join(dir, 'cert.pem') },
     );
-    const requests = flow.out.split('\n').filter((l) => l.startsWith('HTTP '));
-    console.log(`requests the v4 client made (${requests.length}):\n${requests.join('\n')}`);
+    const requests = requestsMade(flow.out, 'v4');
     if (flow.code !== 0) console.log(flow.out);
     expect(flow.code).toBe(0);
-    const done = flow.out
-      .split('\n')
-      .filter((l) => l.startsWith('STEP '))
-      .map((l) => /^STEP (.+?) ok/.exec(l)?.[1]);
-    expect(done).toEqual(STEPS);
+    expect(stepsDone(flow.out)).toEqual(STEPS);
     console.log(
       flow.out
         .split('\n')
         .filter((l) => l.startsWith('STEP '))
         .join('\n'),
     );
-    for (const call of [
+    expectCalls(requests, [
       /^HTTP POST \S+\/icp4d-api\/v1\/authorize -> 200$/,
       /^HTTP GET \S+\/v2\/spaces\/\S+ -> 200$/,
       /^HTTP GET \S+\/v2\/software_specifications\S* -> 200$/,
@@ -210,11 +162,7 @@ describe.skipIf(!available)('IBM v4 Python client, unmodified, against keras-bat
       /^HTTP DELETE \S+\/ml\/v4\/deployment_jobs\/\S+hard_delete=true\S* -> 204$/,
       /^HTTP DELETE \S+\/ml\/v4\/deployments\/\S+ -> 204$/,
       /^HTTP DELETE \S+\/v2\/assets\/\S+ -> 204$/,
-    ])
-      expect(
-        requests.some((r) => call.test(r)),
-        String(call),
-      ).toBe(true);
+    ]);
     // No key in the server's log or the client's output (GET job responses mask them).
     expect(server.log).not.toContain(s3.secretAccessKey);
     expect(flow.out).not.toContain(s3.secretAccessKey);
