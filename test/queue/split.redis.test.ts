@@ -122,4 +122,11 @@ describe('a large JSON Lines file split by byte range over queue workers', () =>
     const left = await files(join(dir, 'out-kill', '_keras-batch', 'parts'));
     expect(left.filter((name) => !name.startsWith(FS_TEMP_PREFIX))).toEqual([]);
   }, 240_000);
+
+  it('--resume skips a split file already joined from the same version, counted once', async () => {
+    const again = await score('out-redis', ['--redis', redis.url, '--split-size', `${SPLIT}`, '--resume']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.report.counts).toMatchObject({ listed: 2, scored: 0, skipped: 2, failed: 0 });
+    expect(await readFile(join(dir, 'out-redis', 'big.jsonl'), 'utf8')).toBe(local.big);
+  }, 180_000);
 });
