@@ -9,6 +9,7 @@ import { queueOptions } from './defaults.js';
 import { buildDistributedReport, type DistributedReport } from './distributed-report.js';
 import { QueueError } from './errors.js';
 import { redisOptions } from './redis.js';
+import { onceForFile, planParts } from './shard-parts.js';
 import { parseResult, removeWaiting } from './shard-queue.js';
 import { KEEP_SECONDS, ShardResults } from './shard-results.js';
 import {
@@ -16,6 +17,7 @@ import {
   SHARD_QUEUE,
   type ShardData,
   type ShardEntry,
+  type ShardPart,
   type ShardResult,
   shardJobId,
 } from './types.js';
@@ -57,6 +59,9 @@ class ShardCoordinator {
   private readonly workers = new Set<string>();
   private readonly removals = new Set<Promise<unknown>>();
   private counted = new Map<number, ShardResult>();
+  /** Split files counted as failed (by key), or taken off the listed count (by their first part's shard). */
+  private readonly failedParts = new Set<string>();
+  private readonly unlisted = new Set<number>();
   private pending: ShardEntry[] = [];
   private shards = 0;
   private retriedShards = 0;
@@ -73,6 +78,7 @@ class ShardCoordinator {
         maxQueuedShards: o.maxQueuedShards,
         attempts: o.attempts,
         backoffMs: o.backoffMs,
+        splitBytes: o.splitBytes,
       }),
       batchSize: o.batchSize ?? BATCH_DEFAULTS.batchSize,
       concurrency: o.concurrency ?? BATCH_DEFAULTS.concurrency,
@@ -210,8 +216,10 @@ class ShardCoordinator {
           continue;
         }
         const item: ShardEntry = [entry.key, entry.etag, entry.size];
-        // A record file (JSON Lines, CSV, zip) is a shard of its own: files spread over the workers.
-        if (!seedFile(entry.key)) await this.enqueue([item]);
+        // A record file (JSON Lines, CSV, zip) is a shard of its own, a large JSON Lines file one per part.
+        const parts = planParts(item, this.settings.splitBytes, inputFormat, this.shards);
+        if (parts) for (const part of parts) await this.enqueue([item], part);
+        else if (!seedFile(entry.key)) await this.enqueue([item]);
         else this.pending.push(item);
         if (this.pending.length >= this.settings.shardSize) await this.enqueue();
         if (this.stopped) return;
@@ -221,7 +229,8 @@ class ShardCoordinator {
     await this.enqueue();
   }
 
-  private add(result: ShardResult): void {
+  private add(shardResult: ShardResult): void {
+    const result = onceForFile(shardResult, this.failedParts);
     const { counts } = this.tally;
     counts.scored += result.scored;
     counts.failed += result.failed;
@@ -261,6 +270,7 @@ class ShardCoordinator {
         })),
         attempt: 1,
         worker: '',
+        partOf: out.data.part ? out.entries[0][0] : undefined,
       };
     }
     this.add(final);
@@ -295,11 +305,13 @@ class ShardCoordinator {
   }
 
   /** Enqueues the pending inputs as a shard, or `single` (a record file) as a shard of its own. */
-  private async enqueue(single?: ShardEntry[]): Promise<void> {
+  private async enqueue(single?: ShardEntry[], part?: ShardPart): Promise<void> {
     while (this.outstanding.size >= this.settings.maxQueuedShards && !this.stopped)
       await this.waitChange(500);
     if (this.stopped) {
-      if (single) this.tally.counts.listed -= single.length; // never enqueued: as if never listed
+      // Never enqueued: as if never listed (a split file once, at its first part not enqueued).
+      if (single && (!part || !this.unlisted.has(part.file))) this.tally.counts.listed -= single.length;
+      if (part) this.unlisted.add(part.file);
       return;
     }
     const entries = single ?? this.pending;
@@ -325,6 +337,7 @@ class ShardCoordinator {
       formats: o.formats,
       resume: o.resume,
       entries,
+      part,
     };
     this.outstanding.set(shardJobId(this.jobId, shard), { entries, data });
     await this.addShard(data);
@@ -351,7 +364,9 @@ class ShardCoordinator {
       const out = this.outstanding.get(id);
       if (!out) continue;
       this.outstanding.delete(id);
-      counts.listed -= out.entries.length;
+      const file = out.data.part?.file;
+      if (file === undefined || !this.unlisted.has(file)) counts.listed -= out.entries.length;
+      if (file !== undefined) this.unlisted.add(file);
     }
   }
 

@@ -9,6 +9,11 @@ export interface QueueSettings {
   /** Attempts per shard (exponential backoff from `backoffMs`). */
   attempts: number;
   backoffMs: number;
+  /**
+   * JSON Lines files larger than this many bytes are split into parts of this size (aligned to lines), each a
+   * shard any worker may score.
+   */
+  splitBytes: number;
 }
 
 export const QUEUE_DEFAULTS: Readonly<QueueSettings> = {
@@ -16,6 +21,7 @@ export const QUEUE_DEFAULTS: Readonly<QueueSettings> = {
   maxQueuedShards: 32,
   attempts: 5,
   backoffMs: 1000,
+  splitBytes: 256 * 1024 * 1024,
 };
 
 /** How a worker takes shards and keeps models. */

@@ -71,6 +71,19 @@ export interface ShardBucketOptions {
 /** One input of a shard: `[key, etag, size]` (compact: shards are kept in Redis). */
 export type ShardEntry = [key: string, etag: string, size: number];
 
+/**
+ * A byte range of one large JSON Lines file scored as a shard of its own: the lines that start in
+ * `[start, end)`, written apart and joined into the file's output by the part that completes the set.
+ */
+export interface ShardPart {
+  /** The shard number of the file's first part: names the file's parts in the job. */
+  file: number;
+  index: number;
+  count: number;
+  start: number;
+  end: number;
+}
+
 /** The payload of one shard job. Holds no secret. */
 export interface ShardData {
   jobId: string;
@@ -93,6 +106,8 @@ export interface ShardData {
   /** Skip inputs whose output was written from the same input version by the same model (`--resume`). */
   resume?: boolean;
   entries: ShardEntry[];
+  /** A byte range of its one entry (a large JSON Lines file split across workers). */
+  part?: ShardPart;
 }
 
 /** What a worker returns for a finished shard: its outcomes, aggregated by the coordinator once per shard. */
@@ -116,6 +131,8 @@ export interface ShardResult {
   failures: FileFailure[];
   attempt: number;
   worker: string;
+  /** A part of a split file: the file's key (its file counts come from the part that joined it). */
+  partOf?: string;
 }
 
 /** The BullMQ job id of a shard. */

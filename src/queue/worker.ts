@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
+import { Redis } from 'ioredis';
 import { JobFormats, ResumeLedger, runBatchJob } from '../batch/index.js';
 import { type OpenModel, openModel, openModelBytes } from '../engine/open-model.js';
 import type { BucketDriver, S3Credentials } from '../storage/index.js';
@@ -11,6 +12,7 @@ import { isTransient, modelFailure, WorkerModels } from './model-cache.js';
 import { redisOptions } from './redis.js';
 import { noRepository, ShardBuckets } from './shard-buckets.js';
 import { shardInputs } from './shard-inputs.js';
+import { partCounts, partKey, partSource, partTarget } from './shard-parts.js';
 import type { ShardRepository } from './shard-repository.js';
 import { shardSource } from './shard-source.js';
 import {
@@ -115,6 +117,8 @@ interface ShardScorer {
   log: WorkerLog;
   buckets: ShardBuckets;
   ledgers: RunLedgers;
+  /** A Redis client of the worker's own (split files' parts), made when first needed. */
+  redis(): Redis;
 }
 
 /** Scores one shard with the batch runner: the inputs not done yet, from the shard's source into its target. */
@@ -153,10 +157,14 @@ async function scoreShard(
       }
     },
   );
+  // A part of a split JSON Lines file: its lines only, written to a part object joined when all are there.
+  const part = data.part;
+  const fileKey = data.entries[0]?.[0] ?? '';
+  const outputKey = part ? formats.outputKey(fileKey) : null;
   const report = await runBatchJob({
     model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
-    source: shardSource(source, inputs.todo),
-    target,
+    source: shardSource(part ? partSource(source, fileKey, part) : source, inputs.todo),
+    target: part && outputKey ? partTarget(target, outputKey, partKey(data, part)) : target,
     jobId: runId,
     batchSize: data.batchSize,
     concurrency: data.concurrency,
@@ -186,6 +194,13 @@ async function scoreShard(
     attempt: Math.max(job.attemptsStarted ?? 0, job.attemptsMade + 1),
     worker: scorer.id,
   };
+  if (part && outputKey) {
+    const redis = scorer.redis();
+    Object.assign(
+      result,
+      await partCounts(redis, target, data, part, outputKey, report.counts.scored, inputs),
+    );
+  }
   log('info', 'shard done', {
     job: data.jobId,
     shard: data.shard,
@@ -217,7 +232,15 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
     modelLoader(options, log),
   );
   const buckets = new ShardBuckets(options.credentials, repository);
-  const scorer: ShardScorer = { id, options, log, buckets, ledgers: new RunLedgers() };
+  let client: Redis | null = null;
+  const redis = () => {
+    if (!client) {
+      client = new Redis(redisOptions(options.redisUrl));
+      client.on('error', () => undefined);
+    }
+    return client;
+  };
+  const scorer: ShardScorer = { id, options, log, buckets, ledgers: new RunLedgers(), redis };
 
   const inHand = new Set<string>();
   const processShard = async (job: Job<ShardData, ShardResult>): Promise<ShardResult> => {
@@ -268,6 +291,7 @@ export async function startShardWorker(options: ShardWorkerOptions): Promise<Sha
     inHand: () => [...inHand],
     async close() {
       await worker.close();
+      await client?.quit().catch(() => undefined);
       await models.close();
       await buckets.close();
       await repository?.close();

@@ -10,6 +10,14 @@ import { BatchDeploymentForm } from '../../web/src/AddDeployment';
 import { SignIn } from '../../web/src/App';
 import { ConnectionForm } from '../../web/src/ConnectionsPage';
 import {
+  emptyFormat,
+  formatOptions,
+  formatSummary,
+  relevantFields,
+  splitFormatOptions,
+  validateFormat,
+} from '../../web/src/format-form';
+import {
   type BatchForm,
   parseOnlineInput,
   placesOverlap,
@@ -149,6 +157,55 @@ describe('validators', () => {
     expect(parseOnlineInput('')).toHaveProperty('error');
     expect((parseOnlineInput('{"values": [') as { error: string }).error).toMatch(/not JSON/);
     expect((parseOnlineInput('{"pixels": []}') as { error: string }).error).toMatch(/"values"/);
+  });
+});
+
+describe('input format fields', () => {
+  it("shows and sends only the chosen format's options", () => {
+    expect(relevantFields('')).toEqual(['input_format']);
+    expect(relevantFields('csv')).toEqual(['input_format', 'output_format', 'id_column', 'columns', 'join']);
+    expect(relevantFields('image')).toEqual(['input_format', 'resize', 'scale']);
+    expect(relevantFields('jsonl')).toEqual(['input_format', 'id_field']);
+    expect(relevantFields('npy')).toEqual(['input_format', 'output_format', 'npz_arrays']);
+    const filled = {
+      ...emptyFormat(),
+      id_field: 'key',
+      id_column: 'id',
+      columns: ' a, b ,c',
+      join: 'input',
+      resize: 'crop',
+      scale: 'unit',
+      output_format: 'jsonl',
+    };
+    expect(formatOptions({ ...filled, input_format: 'csv' })).toEqual({
+      input_format: 'csv',
+      output_format: 'jsonl',
+      id_column: 'id',
+      columns: ['a', 'b', 'c'],
+      join: 'input',
+    });
+    expect(formatOptions({ ...filled, input_format: 'image' })).toEqual({
+      input_format: 'image',
+      resize: 'crop',
+      scale: 'unit',
+    });
+    expect(formatOptions({ ...filled, input_format: '' })).toEqual({});
+  });
+
+  it('refuses a column named twice or the id column among the columns; round-trips stored options', () => {
+    const csv = { ...emptyFormat(), input_format: 'csv' as const };
+    expect(validateFormat({ ...csv, columns: 'a,b' })).toEqual({});
+    expect(validateFormat({ ...csv, columns: 'a,a' }).columns).toMatch(/twice/);
+    expect(validateFormat({ ...csv, columns: 'id,a', id_column: 'id' }).columns).toMatch(/id column/);
+    expect(validateFormat({ ...csv, columns: ' , ' }).columns).toMatch(/commas/);
+    // The same text in a field of another format is neither checked nor sent.
+    expect(validateFormat({ ...csv, input_format: 'image', columns: 'a,a' })).toEqual({});
+    const stored = { batch_size: 8, input_format: 'csv' as const, id_column: 'id', columns: ['a', 'b'] };
+    const { format, rest } = splitFormatOptions(stored);
+    expect(rest).toEqual({ batch_size: 8 });
+    expect({ ...rest, ...formatOptions(format) }).toEqual(stored);
+    expect(formatSummary(stored)).toBe('CSV or TSV (.csv, .tsv); id column id; columns a, b');
+    expect(formatSummary({})).toBe('Any supported format, by file ending');
   });
 });
 

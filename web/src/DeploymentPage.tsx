@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { api, can, type Scored, type Version } from './api';
 import { DeploymentActions } from './DeploymentActions';
+import { formatSummary } from './format-form';
 import { fmt, jobState } from './jobs';
 import { deploymentStatus } from './ModelPage';
 import { OnlineSnippets } from './OnlineSnippets';
@@ -41,6 +42,11 @@ export function DeploymentPage({ id }: { id: string }) {
           ? ' (the latest)'
           : ` (the latest is version ${model.latest_version}: choose it with Edit)`}
       </p>
+      {d.type === 'batch' && (
+        <p data-testid="input-format">
+          <strong>Inputs:</strong> {formatSummary(d.options)}
+        </p>
+      )}
       {can('editor') && <DeploymentActions deployment={d} model={model} onChanged={dep.reload} />}
       {dep.reconnecting && <Reconnecting what="the jobs" />}
       {jobs && (

@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api, type Deployment, type Job } from './api';
 import { cloneDeployment } from './clone';
 import { ConfirmDialog } from './Dialog';
+import { formatSummary } from './format-form';
 import { fmt } from './jobs';
 import { message, navigate, TableWrap, useLoad } from './ui';
 
@@ -60,6 +61,10 @@ export function JobFacts({ job, deployment }: { job: Job; deployment: Deployment
       <div className="fact">
         <dt>Target</dt>
         <dd className="mono">{d ? placeText(d.target, names) : '—'}</dd>
+      </div>
+      <div className="fact">
+        <dt>Inputs</dt>
+        <dd data-testid="job-input-format">{d ? formatSummary(d.options) : '—'}</dd>
       </div>
       <div className="fact">
         <dt>Options</dt>

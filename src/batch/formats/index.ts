@@ -48,7 +48,8 @@ export class JobFormats {
   /** Whether an input of this key is read whole (the size limit applies) rather than streamed. */
   readWhole(key: string): boolean {
     const format = this.formatOf(key);
-    return format === 'json' || format === 'npy' || format === 'image';
+    // A .npy is streamed; an .npz (a zip: its arrays are read whole) is not.
+    return format === 'json' || format === 'image' || (format === 'npy' && /\.npz$/i.test(key));
   }
 
   /** The stream format of a record file's format (null for the seed's JSON files). */

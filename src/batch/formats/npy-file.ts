@@ -1,6 +1,7 @@
 import { zipSync } from 'fflate';
 import type { Tensor, TensorSpec } from '../../engine/types.js';
 import { encodeNpy, type NpyArray, parseNpy } from '../../scoring/formats/npy.js';
+import { openNpyStream } from '../../scoring/formats/npy-stream.js';
 import { readZipEntries } from '../../scoring/formats/zip-entries.js';
 import { formatPrediction } from '../../scoring/index.js';
 import { openObjectStream } from '../../storage/index.js';
@@ -29,27 +30,95 @@ export function npyOutputKey(key: string, outputs: number, json: boolean): strin
 const fmt = (dims: (number | null)[]) => `(${dims.map((d) => (d === null ? 'None' : d)).join(', ')})`;
 
 /**
- * An array as the model input's records: `(N, ...record)` with the batch axis, or one record without it. Axes of
- * one may differ (`(N, 28, 28)` for a `(None, 28, 28, 1)` input) when the rest match in order.
+ * The records of an array of `shape` for the model input `spec`: `(N, ...record)` with the batch axis, or one
+ * record without it. Axes of one may differ (`(N, 28, 28)` for a `(None, 28, 28, 1)` input) when the rest match
+ * in order. Returns the record count and a record's dims as the model takes them.
  */
-function asRecords(array: NpyArray, spec: TensorSpec, name: string): Tensor {
+function recordsOf(shape: number[], descr: string, spec: TensorSpec, name: string) {
   const record = spec.shape.slice(1);
   const squeeze = (dims: (number | null)[]) => dims.filter((d) => d !== 1).join(',');
   const fits = (got: number[]) =>
     record.some((d) => d === null)
       ? got.length === record.length && record.every((d, i) => d === null || d === got[i])
       : squeeze(got) === squeeze(record);
-  const { shape } = array;
   const batch = shape.length > 0 && shape[0] > 0 && fits(shape.slice(1));
   if (!batch && !fits(shape)) {
     throw new InputError(
       'INPUT_WRONG_SHAPE',
-      `${name} has shape ${fmt(shape)} (${array.descr}), but the model input ${spec.name} takes ${fmt(spec.shape)}: ${shape[0] === 0 ? 'no records' : 'a batch of records or one record of that shape'}`,
+      `${name} has shape ${fmt(shape)} (${descr}), but the model input ${spec.name} takes ${fmt(spec.shape)}: ${shape[0] === 0 ? 'no records' : 'a batch of records or one record of that shape'}`,
     );
   }
   const got = batch ? shape.slice(1) : shape;
-  const dims = record.map((d, i) => d ?? got[i]);
-  return { data: array.data, dims: [batch ? shape[0] : 1, ...dims] };
+  return { count: batch ? shape[0] : 1, dims: record.map((d, i) => d ?? got[i]) };
+}
+
+function asRecords(array: NpyArray, spec: TensorSpec, name: string): Tensor {
+  const { count, dims } = recordsOf(array.shape, array.descr, spec, name);
+  return { data: array.data, dims: [count, ...dims] };
+}
+
+/** Engine calls of one file submitted ahead of the one awaited: the engine never waits on reading. */
+const AHEAD = 3;
+
+/** The records of a file, `batchSize` at a time: its count first, then its batches. */
+interface RecordSource {
+  version: string;
+  count: number;
+  batches: AsyncIterable<Tensor[]>;
+}
+
+/** An `.npz`'s arrays, read whole, cut into batches. */
+async function npzSource(
+  ctx: StreamContext,
+  job: NpyJob,
+  key: string,
+  at: { stage: Stage },
+): Promise<RecordSource> {
+  const read = await readNpz(ctx, key, job, at);
+  const tensors = read.arrays.map((a, i) => asRecords(a.array, ctx.specs[i], a.name));
+  const total = tensors[0].dims[0];
+  if (tensors.some((t) => t.dims[0] !== total)) {
+    throw new InputError(
+      'INPUT_WRONG_SHAPE',
+      `${key}: the arrays hold different record counts (${tensors.map((t) => t.dims[0]).join(', ')})`,
+    );
+  }
+  const count = Math.min(total, ctx.recordLimit ?? total);
+  async function* batches() {
+    for (let first = 0; first < count; first += ctx.batchSize) {
+      const n = Math.min(ctx.batchSize, count - first);
+      yield tensors.map((t) => {
+        const size = t.data.length / t.dims[0];
+        return { data: t.data.subarray(first * size, (first + n) * size), dims: [n, ...t.dims.slice(1)] };
+      });
+    }
+  }
+  return { version: read.version, count, batches: batches() };
+}
+
+/** A `.npy` read as a stream: its header, then `batchSize` records at a time (never the whole array). */
+async function npySource(ctx: StreamContext, key: string, at: { stage: Stage }): Promise<RecordSource> {
+  if (ctx.specs.length !== 1) {
+    throw new InputError('INPUT_NPZ_ARRAY', `the model has ${ctx.specs.length} inputs: give them as an .npz`);
+  }
+  const object = await openObjectStream(ctx.source, key);
+  at.stage = 'parse';
+  const stream = await openNpyStream(object.body, key);
+  let shape: ReturnType<typeof recordsOf>;
+  try {
+    shape = recordsOf(stream.header.shape, stream.header.descr, ctx.specs[0], key);
+  } catch (error) {
+    await stream.close();
+    throw error;
+  }
+  const count = Math.min(shape.count, ctx.recordLimit ?? shape.count);
+  const per = shape.dims.reduce((a, b) => a * b, 1);
+  async function* batches() {
+    for await (const data of stream.parts(per * ctx.batchSize, per * count)) {
+      yield [{ data, dims: [data.length / per, ...shape.dims] }];
+    }
+  }
+  return { version: object.etag, count, batches: batches() };
 }
 
 /** The arrays of an `.npz` (a zip of `<name>.npy` entries) that the model reads, parsed. */
@@ -126,7 +195,7 @@ function classesOf(out: Tensor): { data: Int32Array; dims: number[] } {
 }
 
 /**
- * Scores one `.npy` (or `.npz`) file of records: read whole (`--max-file-size`), its rows handed to the job's
+ * Scores one `.npy` (or `.npz`) file of records: a `.npy` read as a stream, an `.npz` whole (`--max-file-size`), its rows handed to the job's
  * batcher `batchSize` at a time, the predictions written as `<name>.npy` (float32) after `<name>.classes.npy`
  * (int32), as `<name>.npz` for a model of several outputs, or as the seed's JSON. A bad dtype, shape or array
  * fails the file.
@@ -138,45 +207,17 @@ export async function scoreNpyFile(
   at: { stage: Stage },
 ): Promise<StreamResult> {
   at.stage = 'read';
-  let version: string;
-  let tensors: Tensor[];
-  if (/\.npz$/i.test(key)) {
-    const read = await readNpz(ctx, key, job, at);
-    version = read.version;
-    tensors = read.arrays.map((a, i) => asRecords(a.array, ctx.specs[i], a.name));
-  } else {
-    const object = await ctx.source.get(key);
-    at.stage = 'parse';
-    version = object.etag;
-    if (ctx.specs.length !== 1) {
-      throw new InputError(
-        'INPUT_NPZ_ARRAY',
-        `the model has ${ctx.specs.length} inputs: give them as an .npz`,
-      );
-    }
-    tensors = [asRecords(parseNpy(object.body, key), ctx.specs[0], key)];
-  }
-  let count = tensors[0].dims[0];
-  if (tensors.some((t) => t.dims[0] !== count)) {
-    throw new InputError(
-      'INPUT_WRONG_SHAPE',
-      `${key}: the arrays hold different record counts (${tensors.map((t) => t.dims[0]).join(', ')})`,
-    );
-  }
-  count = Math.min(count, ctx.recordLimit ?? count);
+  const source = /\.npz$/i.test(key) ? await npzSource(ctx, job, key, at) : await npySource(ctx, key, at);
+  const { version, count } = source;
   at.stage = 'score';
   const calls: Promise<Tensor[]>[] = [];
-  for (let first = 0; first < count; first += ctx.batchSize) {
-    const n = Math.min(ctx.batchSize, count - first);
-    const slice = tensors.map((t) => {
-      const size = t.data.length / t.dims[0];
-      return { data: t.data.subarray(first * size, (first + n) * size), dims: [n, ...t.dims.slice(1)] };
-    });
-    const call = ctx.submit({ count: n, hadBatchAxis: true, tensors: slice });
-    call.catch(() => undefined); // awaited below, in order
-    calls.push(call);
-  }
   const parts: Tensor[][] = [];
+  for await (const batch of source.batches) {
+    const call = ctx.submit({ count: batch[0].dims[0], hadBatchAxis: true, tensors: batch });
+    call.catch(() => undefined); // awaited in order; a file failing later must not leave it unhandled
+    calls.push(call);
+    while (calls.length > AHEAD) parts.push(await ctx.waitScored(calls.shift() as Promise<Tensor[]>));
+  }
   for (const call of calls) parts.push(await ctx.waitScored(call));
   at.stage = 'format';
   const outputs = parts[0].map((first, o): Tensor => {

@@ -22,6 +22,7 @@ export interface DistributedScoreInput {
   profile?: string;
   shardSize: number;
   maxQueuedShards: number;
+  splitBytes?: number;
   batchSize: number;
   concurrency: number;
   maxFileBytes: number;
@@ -81,6 +82,7 @@ export async function runDistributedScore(input: DistributedScoreInput) {
     bucket: { endpoint: input.endpoint, region: input.region, profile: input.profile },
     shardSize: input.shardSize,
     maxQueuedShards: input.maxQueuedShards,
+    splitBytes: input.splitBytes,
     batchSize: input.batchSize,
     concurrency: input.concurrency,
     maxFileBytes: input.maxFileBytes,

@@ -53,6 +53,7 @@ interface ScoreOptions extends NpyImageOptions {
   redis?: string;
   shardSize: number;
   maxQueuedShards: number;
+  splitSize: number;
 }
 
 /** Exit code when some inputs failed (the others were scored). */
@@ -155,6 +156,12 @@ function addScoreOptions(command: Command): Command {
       'with --redis: shards of this job out at once (listing waits)',
       positiveInteger,
       QUEUE_DEFAULTS.maxQueuedShards,
+    )
+    .option(
+      '--split-size <size>',
+      'with --redis: JSON Lines files larger than this are split into parts of this size (default 256MiB)',
+      byteSize,
+      QUEUE_DEFAULTS.splitBytes,
     );
 }
 
@@ -331,6 +338,7 @@ async function scoreDistributed(
       profile: options.profile,
       shardSize: options.shardSize,
       maxQueuedShards: options.maxQueuedShards,
+      splitBytes: options.splitSize,
       batchSize: o.batchSize,
       concurrency: o.concurrency,
       maxFileBytes: o.maxFileBytes,

@@ -34,17 +34,42 @@ const KINDS: Record<string, (view: DataView, at: number, little: boolean) => num
 /** The dtypes `.npy` inputs may hold, as NumPy names them. */
 export const NPY_DTYPES = 'float32, float64, int8, uint8, int16, uint16, int32, uint32, int64, uint64, bool';
 
-/** Reads one `.npy` file; `name` names it in errors (`x.npy`, or `x.npz: array "a"`). */
-export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
-  const bad = (message: string) => new InputError('INPUT_NPY_INVALID', `${name}: ${message}`);
+/** A `.npy` file's header as read: the array's shape and element type, and where its data starts. */
+export interface NpyHeader {
+  shape: number[];
+  /** The element type as stored (`<f4`, `>i2`, `|b1`, ...). */
+  descr: string;
+  /** Bytes of the magic, version and header: the data starts here. */
+  dataOffset: number;
+  /** Bytes an element takes. */
+  itemSize: number;
+  /** Elements in the array (the product of `shape`). */
+  count: number;
+  little: boolean;
+  read: (view: DataView, at: number, little: boolean) => number;
+}
+
+const invalid = (name: string, message: string) => new InputError('INPUT_NPY_INVALID', `${name}: ${message}`);
+
+/**
+ * Reads a `.npy` file's header from its first bytes; null while more bytes are needed to hold the whole header.
+ * `name` names the file in errors (`x.npy`, or `x.npz: array "a"`).
+ */
+export function parseNpyHeader(bytes: Uint8Array, name: string, complete: boolean): NpyHeader | null {
+  const bad = (message: string) => invalid(name, message);
+  if (bytes.length < 12 && !complete) return null;
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
     throw bad('not a .npy file (no \\x93NUMPY magic)');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const major = bytes[6];
   if (major < 1 || major > 3) throw bad(`.npy format version ${major} is not known (1, 2 or 3 are)`);
-  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
   const start = major === 1 ? 10 : 12;
-  if (start + headerLength > bytes.length) throw bad('the file ends inside its header (truncated)');
+  if (bytes.length < start) throw bad('the file ends inside its header (truncated)');
+  const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  if (start + headerLength > bytes.length) {
+    if (!complete && headerLength <= 1 << 20) return null;
+    throw bad('the file ends inside its header (truncated)');
+  }
   const header = Buffer.from(bytes.subarray(start, start + headerLength)).toString('latin1');
   const descr = /'descr':\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order':\s*(True|False)/.exec(header)?.[1];
@@ -74,26 +99,47 @@ export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
   if (shape.some((d) => !Number.isSafeInteger(d) || d < 0))
     throw bad(`its shape (${shapeText}) is not valid`);
   const count = shape.reduce((a, b) => a * b, 1);
-  const size = Number(kind[1]);
-  const offset = start + headerLength;
-  const need = count * size;
-  const have = bytes.length - offset;
-  if (have < need) {
-    throw bad(
-      `its header declares shape (${shape.join(', ')}) of ${descr}: ${need} bytes, but ${have} follow (truncated)`,
-    );
+  return {
+    shape,
+    descr,
+    dataOffset: start + headerLength,
+    itemSize: Number(kind[1]),
+    count,
+    little: order !== '>',
+    read,
+  };
+}
+
+/** The message of a `.npy` whose data ends before its header's shape is filled. */
+export function npyTruncated(name: string, h: NpyHeader, have: number): InputError {
+  return invalid(
+    name,
+    `its header declares shape (${h.shape.join(', ')}) of ${h.descr}: ${h.count * h.itemSize} bytes, but ${have} follow (truncated)`,
+  );
+}
+
+/** `bytes` (whole elements of the array `h`) as float32. */
+export function decodeNpyData(bytes: Uint8Array, h: NpyHeader): Float32Array {
+  const count = bytes.length / h.itemSize;
+  if (h.descr.slice(1) === 'f4' && h.little) {
+    const copy = new Uint8Array(bytes.length); // aligned, and not a view of a larger buffer
+    copy.set(bytes);
+    return new Float32Array(copy.buffer);
   }
-  const little = order !== '>';
-  let data: Float32Array;
-  if (kind === 'f4' && little) {
-    const copy = new Uint8Array(need); // aligned, and not a view of a larger buffer
-    copy.set(bytes.subarray(offset, offset + need));
-    data = new Float32Array(copy.buffer);
-  } else {
-    data = new Float32Array(count);
-    for (let i = 0, at = offset; i < count; i += 1, at += size) data[i] = read(view, at, little);
-  }
-  return { shape, descr, data };
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const data = new Float32Array(count);
+  for (let i = 0, at = 0; i < count; i += 1, at += h.itemSize) data[i] = h.read(view, at, h.little);
+  return data;
+}
+
+/** Reads one whole `.npy` file; `name` names it in errors (`x.npy`, or `x.npz: array "a"`). */
+export function parseNpy(bytes: Uint8Array, name: string): NpyArray {
+  const h = parseNpyHeader(bytes, name, true) as NpyHeader;
+  const need = h.count * h.itemSize;
+  const have = bytes.length - h.dataOffset;
+  if (have < need) throw npyTruncated(name, h, have);
+  const data = decodeNpyData(bytes.subarray(h.dataOffset, h.dataOffset + need), h);
+  return { shape: h.shape, descr: h.descr, data };
 }
 
 /** Writes one `.npy` file (version 1.0, C order) of float32 (`<f4`) or int32 (`<i4`) elements. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { zipSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { encodeNpy, parseNpy } from '../../../src/scoring/formats/npy.js';
+import { type BucketDriver, createFsDriver } from '../../../src/storage/index.js';
 import { exampleInputs, exampleModel } from '../../helpers/batch-files.js';
 import { formatJobs } from './format-jobs.js';
 
@@ -68,6 +69,33 @@ describe('NumPy inputs', () => {
     expect(Array.from(classes.data)).toEqual(want.classes);
     const again = await job(source, target, { resume: true });
     expect(again.counts).toMatchObject({ scored: 0, skipped: 1 });
+  });
+
+  it('streams a .npy larger than --max-file-size a batch at a time (never read whole), as the engine scores it', async () => {
+    const { source, target } = folders();
+    const count = 300;
+    const many = new Float32Array(count * 784);
+    for (let r = 0; r < count; r += 1)
+      many.set(digits.subarray((r % 10) * 784, ((r % 10) + 1) * 784), r * 784);
+    writeFileSync(join(source, 'many.npy'), encodeNpy(many, [count, 28, 28]));
+    const fs = createFsDriver({ root: source });
+    // A source whose whole-object read refuses .npy files: only its stream can score them.
+    const streamOnly: BucketDriver = {
+      ...fs,
+      get: async (key) => {
+        if (key.endsWith('.npy')) throw new Error(`${key} was read whole`);
+        return fs.get(key);
+      },
+    };
+    const report = await job(source, target, { source: streamOnly, batchSize: 64, maxFileBytes: 100_000 });
+    expect(report.failures).toEqual([]);
+    expect(report.counts).toMatchObject({ scored: 1, failed: 0, records: count });
+    const predictions = parseNpy(readFileSync(join(target, 'many.npy')), 'out');
+    expect(predictions.shape).toEqual([count, 10]);
+    const want = await engineOn(many, count);
+    closeTo(predictions.data, want.out.data);
+    const classes = parseNpy(readFileSync(join(target, 'many.classes.npy')), 'classes');
+    expect(Array.from(classes.data)).toEqual(want.classes);
   });
 
   it('reads every dtype, little- and big-endian, with or without the channel axis, as the same numbers', async () => {
