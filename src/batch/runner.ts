@@ -1,4 +1,4 @@
-import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
+import { nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorCode, errorMessage, KerasBatchError } from '../util/errors.js';
 import { checkLimit, currentLimits, type Limits } from '../util/limits.js';
@@ -7,6 +7,7 @@ import { CrashGuard, crashedWorker } from './crash-guard.js';
 import { BATCH_DEFAULTS } from './defaults.js';
 import type { FileStages, InputRead } from './file-stages.js';
 import { openFileStages } from './file-threads/index.js';
+import { writePrediction } from './write-prediction.js';
 import {
   defaultInclude,
   type FileFormat,
@@ -369,11 +370,10 @@ export class BatchRun {
     at.stage = 'format';
     const mark = performance.now();
     const nonFinite = this.checkOutputs(outputs, records.count);
-    const text = formatPrediction(key, outputs, 0, records.count, this.limits.outputBytesPerFile);
     stageMs.format += performance.now() - mark;
-    at.stage = 'write';
-    const writeMs = await this.stages.write(key, text); // not `+= await`: that would add to a stale total
-    stageMs.write += writeMs;
+    const ms = await writePrediction(this.stages, key, outputs, records.count, this.limits, at);
+    stageMs.format += ms.format; // not `+= await`: that would add to a stale total
+    stageMs.write += ms.write;
     this.ledger.record(key, version, records.count);
     this.tally.scored(key, records.count, nonFinite, options.onWarning);
   }
