@@ -7,7 +7,6 @@ import { CrashGuard, crashedWorker } from './crash-guard.js';
 import { BATCH_DEFAULTS } from './defaults.js';
 import type { FileStages, InputRead } from './file-stages.js';
 import { openFileStages } from './file-threads/index.js';
-import { writePrediction } from './write-prediction.js';
 import {
   defaultInclude,
   type FileFormat,
@@ -25,6 +24,7 @@ import { RecordBatcher } from './record-batcher.js';
 import { buildReport, tryWriteReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
+import { writePrediction } from './write-prediction.js';
 
 /** One batch job's state while it runs: what is in flight, the tally, the stage times (see `runBatchJob`). */
 export class BatchRun {

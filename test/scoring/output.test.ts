@@ -101,7 +101,7 @@ describe('predictionChunks (large outputs streamed)', () => {
   const data = Float32Array.from({ length: rows * 3 }, (_, i) => Math.sin(i) / 3 + (i % 7 === 0 ? 1e-7 : 0));
   const outputs = [{ data, dims: [rows, 3] }];
   // The text as it was built before streaming: every row, joined, in one string.
-  const before = (name: string, first: number, count: number) =>
+  const textBefore = (name: string, first: number, count: number) =>
     `{${JSON.stringify(name)}: {"fields": ["prediction", "prediction_classes", "probability"], "values": [${Array.from(
       { length: count },
       (_, r) => recordValues(outputs, first + r),
@@ -111,10 +111,10 @@ describe('predictionChunks (large outputs streamed)', () => {
     const pieces = [...predictionChunks('f "ü".json', outputs, 0, rows, { chunkChars: 4096 })];
     expect(pieces.length).toBeGreaterThan(10);
     for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeLessThan(4096 + 200);
-    expect(pieces.join('')).toBe(before('f "ü".json', 0, rows));
-    expect(formatPrediction('f "ü".json', outputs, 0, rows)).toBe(before('f "ü".json', 0, rows));
+    expect(pieces.join('')).toBe(textBefore('f "ü".json', 0, rows));
+    expect(formatPrediction('f "ü".json', outputs, 0, rows)).toBe(textBefore('f "ü".json', 0, rows));
     expect([...predictionChunks('g.json', outputs, 10, 25, { chunkChars: 100 })].join('')).toBe(
-      before('g.json', 10, 25),
+      textBefore('g.json', 10, 25),
     );
   });
 
