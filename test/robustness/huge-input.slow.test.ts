@@ -1,7 +1,9 @@
 /**
- * One 25 MB input file with 10⁶ records (its output would be ~400 MB) through the real CLI: under the default
- * budget it fails alone with an error naming records-per-file and the job's summary adds up; with the limits
- * raised it is scored whole, the process alive throughout. Files are made at test time.
+ * One 25 MB input file with 10⁶ records (its output ~386 MiB) through the real CLI: under the default budget it
+ * fails alone with an error naming records-per-file and the job's summary adds up; with the limits raised it is
+ * scored whole, its output streamed within a 256 MiB heap, the process alive throughout. The same file through a
+ * real `serve` with a 256 MiB heap: the job completes with it scored, the server alive (before, building the
+ * output as one string aborted the server, which crash-looped on restart). Files are made at test time.
  */
 import { execFile } from 'node:child_process';
 import {
@@ -21,6 +23,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { kerasPython } from '../helpers/python-keras.js';
+import { type JobServer, startDeploymentJob, startJobServer, waitJob } from '../helpers/serve-job.js';
 
 const run = promisify(execFile);
 const python = kerasPython();
@@ -108,5 +111,37 @@ suite('robustness: a 10⁶-record input file through the real CLI', () => {
       /^\{"big\.json": \{"fields": \["prediction", "prediction_classes", "probability"\], "values": \[\[\[/,
     );
     expect(tail.toString()).toMatch(/\]\]\]\}\}$/);
+  }, 300_000);
+
+  it('through a real serve with a 256 MiB heap: the job completes with it scored, the server alive', async () => {
+    let s: JobServer | null = null;
+    const dataDir = mkdtempSync(join(tmpdir(), 'kb-huge-input-data-')); // outside the served folder
+    try {
+      s = await startJobServer(
+        dataDir,
+        work,
+        ['--limit', 'records-per-file=1000000', '--limit', 'output-bytes-per-file=1GiB'],
+        undefined,
+        { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=256`.trim() },
+      );
+      const jobId = await startDeploymentJob(s, {
+        model: model(),
+        name: 'dense',
+        files: work,
+        source: 'in',
+        target: 'out-serve',
+      });
+      const job = await waitJob(s, jobId, 240_000);
+      console.log(`10⁶-record file through serve: ${job.status} ${JSON.stringify(job.counts)}`);
+      expect(s.server.child.exitCode).toBeNull();
+      expect(s.server.child.signalCode).toBeNull();
+      expect(job.status).toBe('completed');
+      expect(job.counts).toMatchObject({ total: 2, scored: 2, failed: 0, records: 1_000_001 });
+      expect(statSync(join(work, 'out-serve', 'big.json')).size).toBeGreaterThan(300 * 2 ** 20);
+      expect((await fetch(`${s.server.url}/health`)).status).toBe(200);
+    } finally {
+      await s?.server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 300_000);
 });
