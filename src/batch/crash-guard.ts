@@ -109,5 +109,7 @@ export class CrashGuard {
       await Promise.all(
         names.slice(i, i + 16).map((name) => this.target.delete(name).catch(() => undefined)),
       );
+    // A local target's claims folder goes with its last claim (another run's claims keep it).
+    if (names.length > 0) await this.target.removeEmptyFolder?.(CLAIMS_PREFIX).catch(() => undefined);
   }
 }

@@ -2,7 +2,7 @@ import type { TensorSpec } from '../engine/types.js';
 import { type LinePage, parseLineBlock } from '../scoring/formats/jsonl-page.js';
 import type { LineBlock } from '../scoring/formats/lines.js';
 import { type InputRecords, readInputFile } from '../scoring/index.js';
-import type { BucketDriver, ObjectEntry } from '../storage/index.js';
+import { type BucketDriver, type ObjectEntry, putObjectStream } from '../storage/index.js';
 import { KerasBatchError } from '../util/errors.js';
 import { LimitError } from '../util/limits.js';
 import type { Semaphore } from './semaphore.js';
@@ -31,6 +31,11 @@ export interface FileStages {
   read(entry: ObjectEntry): Promise<InputRead | InputUnread>;
   /** Writes one output whole; resolves with the milliseconds it took. */
   write(key: string, text: string): Promise<number>;
+  /**
+   * Writes one output from its pieces as they are made, never holding it whole (always on the job's thread);
+   * like {@link write}, the output is whole or absent. Resolves with the milliseconds it took.
+   */
+  writeStream(key: string, pieces: AsyncIterable<string>): Promise<number>;
   /** Reads a block of JSON Lines for the model (a bad line fails alone, in the page). */
   parseLines(block: LineBlock, idField: string | undefined): Promise<LinePage>;
   close(): Promise<void>;
@@ -97,6 +102,17 @@ export async function writeOutput(
   return performance.now() - t;
 }
 
+/** Writes one output from its pieces (the target's streamed put: whole or absent) and times it. */
+export async function writeOutputStream(
+  target: Pick<BucketDriver, 'put' | 'putStream'>,
+  key: string,
+  pieces: AsyncIterable<string>,
+): Promise<number> {
+  const t = performance.now();
+  await putObjectStream(target, key, pieces, { contentType: 'application/json' });
+  return performance.now() - t;
+}
+
 /** The stages on the job's own thread, storage requests bounded by `io`. */
 export function inThreadStages(
   source: BucketDriver,
@@ -107,6 +123,7 @@ export function inThreadStages(
   return {
     read: (entry) => readInput(source, entry, spec, (task) => io.run(task)),
     write: (key, text) => io.run(() => writeOutput(target, key, text)),
+    writeStream: (key, pieces) => io.run(() => writeOutputStream(target, key, pieces)),
     parseLines: async (block, idField) => parseLineBlock(block.bytes, block.before, spec.specs, idField),
     close: async () => undefined,
   };

@@ -1,4 +1,4 @@
-import { formatPrediction, nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
+import { nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorCode, errorMessage, KerasBatchError } from '../util/errors.js';
 import { checkLimit, currentLimits, type Limits } from '../util/limits.js';
@@ -24,6 +24,7 @@ import { RecordBatcher } from './record-batcher.js';
 import { buildReport, tryWriteReport } from './report.js';
 import { Semaphore } from './semaphore.js';
 import type { BatchJobOptions, JobReport, Stage, StageTimes } from './types.js';
+import { writePrediction } from './write-prediction.js';
 
 /** One batch job's state while it runs: what is in flight, the tally, the stage times (see `runBatchJob`). */
 export class BatchRun {
@@ -369,11 +370,10 @@ export class BatchRun {
     at.stage = 'format';
     const mark = performance.now();
     const nonFinite = this.checkOutputs(outputs, records.count);
-    const text = formatPrediction(key, outputs, 0, records.count, this.limits.outputBytesPerFile);
     stageMs.format += performance.now() - mark;
-    at.stage = 'write';
-    const writeMs = await this.stages.write(key, text); // not `+= await`: that would add to a stale total
-    stageMs.write += writeMs;
+    const ms = await writePrediction(this.stages, key, outputs, records.count, this.limits, at);
+    stageMs.format += ms.format; // not `+= await`: that would add to a stale total
+    stageMs.write += ms.write;
     this.ledger.record(key, version, records.count);
     this.tally.scored(key, records.count, nonFinite, options.onWarning);
   }

@@ -1,6 +1,14 @@
-import { main } from './main.js';
+import { followParent, relaunch, shouldRelaunch } from './arena-relaunch.js';
 
-main(process.argv).then(
+/** `serve` and `worker` relaunch themselves with MALLOC_ARENA_MAX=2 (arena-relaunch.ts); the wrapper loads nothing else. */
+async function start(): Promise<number> {
+  if (shouldRelaunch(process.argv, process.env)) return relaunch(process.argv);
+  followParent(process.env);
+  const { main } = await import('./main.js');
+  return main(process.argv);
+}
+
+start().then(
   (code) => {
     process.exitCode = code;
   },

@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JobFormats, ResumeLedger, runBatchJob } from '../batch/index.js';
-import { type OpenModel, openModel, openModelBytes } from '../engine/open-model.js';
+import { openModelInThread } from '../engine/model-thread/index.js';
+import type { OpenModel } from '../engine/open-model.js';
 import type { BucketDriver, S3Credentials } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { workerOptions } from './defaults.js';
@@ -69,12 +70,23 @@ const giveUp = (reason: string, error: unknown): Error =>
     ? new Error(`${reason}: ${errorMessage(error)}`)
     : new ShardJobFailed(`${reason}: ${errorMessage(error)}`);
 
-/** Loads a shard's model: from its file, or a stored version through the repository. */
+/**
+ * Loads a shard's model, from its file or a stored version through the repository, the way a server does: read,
+ * compiled and then run in a model thread of its own (engine/model-thread), within the `model-load-seconds`
+ * limit, so a slow or hostile model never stalls the worker's event loop (its Redis lock renewals included).
+ */
 function modelLoader(options: ShardWorkerOptions, log: WorkerLog) {
   const { repository } = options;
   const fromFile = (path: string, ref: ShardModelRef) => {
     log('info', 'loading model', { model: ref.name, sha256: ref.sha256, from: 'file' });
-    return openModel(path, { architecture: ref.architecture, threads: options.threads });
+    return openModelInThread(
+      { path },
+      {
+        architecture: ref.architecture ? { path: ref.architecture } : undefined,
+        name: path.split(/[\\/]/).pop() ?? path,
+        threads: options.threads,
+      },
+    );
   };
   return async (ref: ShardModelRef): Promise<OpenModel> => {
     if (!isModelVersion(ref)) return fromFile(ref.path, ref);
@@ -85,11 +97,14 @@ function modelLoader(options: ShardWorkerOptions, log: WorkerLog) {
     }
     log('info', 'loading model', { model: ref.name, sha256: ref.sha256, from: 'repository' });
     const files = await repository.modelFiles(ref);
-    return openModelBytes(files.file, {
-      architecture: files.architecture,
-      name: files.fileName,
-      threads: options.threads,
-    });
+    return openModelInThread(
+      { bytes: files.file },
+      {
+        architecture: files.architecture ? { bytes: files.architecture } : undefined,
+        name: files.fileName,
+        threads: options.threads,
+      },
+    );
   };
 }
 

@@ -5,6 +5,7 @@ export {
   formatPrediction,
   nonFiniteRecords,
   outsideUnitInterval,
+  predictionChunks,
   recordValues,
 } from './output.js';
 export { concatRecords, type InputRecords, readInputFile, shapeRecords } from './records.js';

@@ -51,10 +51,61 @@ export function recordValues(outputs: Tensor[], record: number): string {
   return `[${pred}, ${cls}, ${pred}]`;
 }
 
+/** What {@link predictionChunks} may produce. */
+export interface ChunkOptions {
+  /** Most characters of the whole output (the `output-bytes-per-file` limit), checked as it grows. */
+  maxBytes?: number;
+  /** Said after the file's name when the limit is refused (why the limit is what it is). */
+  note?: string;
+  /** Rows are gathered into pieces of about this many characters. Default 1 MiB. */
+  chunkChars?: number;
+}
+
 /**
- * The seed's output object for one input file: `{"<file>": {"fields": [...], "values": [...]}}`.
+ * The seed's output object for one input file, `{"<file>": {"fields": [...], "values": [...]}}`, produced
+ * piece by piece (rows gathered into pieces of about 1 MiB), so an output of 10^6 records is written without
+ * ever being one string. The pieces joined are exactly {@link formatPrediction}'s text. Over `maxBytes`, the
+ * generator throws a {@link LimitError} before yielding the piece that passes it.
+ */
+export function* predictionChunks(
+  fileName: string,
+  outputs: Tensor[],
+  first: number,
+  count: number,
+  options: ChunkOptions = {},
+): Generator<string> {
+  const maxBytes = options.maxBytes ?? Number.POSITIVE_INFINITY;
+  const chunkChars = options.chunkChars ?? 2 ** 20;
+  const head = `{${JSON.stringify(fileName)}: {"fields": ${JSON.stringify(FIELDS).replace(/,/g, ', ')}, "values": `;
+  if (count === 1) {
+    yield `${head}${recordValues(outputs, first)}}}`;
+    return;
+  }
+  let piece = `${head}[`;
+  let length = 0;
+  for (let r = 0; r < count; r += 1) {
+    const row = recordValues(outputs, first + r);
+    length += row.length + 2;
+    // checked as it grows: a file whose output is over the budget is refused before it is built (or written) whole
+    if (length > maxBytes) {
+      const estimate = Math.ceil((length / (r + 1)) * count);
+      const what = `the output of ${fileName}${options.note ?? ''}`;
+      throw new LimitError('scoring', 'outputBytesPerFile', what, estimate, maxBytes);
+    }
+    piece += r === 0 ? row : `, ${row}`;
+    if (piece.length >= chunkChars) {
+      yield piece;
+      piece = '';
+    }
+  }
+  yield `${piece}]}}`;
+}
+
+/**
+ * The seed's output object for one input file as one string: `{"<file>": {"fields": [...], "values": [...]}}`.
  * One record gives `values: [prediction, class, probability]`; several give a list of such rows, as WML
- * online scoring returns. `first`/`count` select this file's rows inside a larger batch.
+ * online scoring returns. `first`/`count` select this file's rows inside a larger batch. A string is at most
+ * 512 MiB: larger outputs are written from {@link predictionChunks}.
  */
 export function formatPrediction(
   fileName: string,
@@ -63,27 +114,12 @@ export function formatPrediction(
   count: number,
   maxBytes = Number.POSITIVE_INFINITY,
 ): string {
-  let values: string;
-  if (count === 1) values = recordValues(outputs, first);
-  else {
-    const rows: string[] = [];
-    let length = 0;
-    for (let r = 0; r < count; r += 1) {
-      const row = recordValues(outputs, first + r);
-      length += row.length + 2;
-      // checked as it grows: a file whose output is over the budget is refused before it is built whole
-      if (length > Math.min(maxBytes, MAX_STRING)) {
-        const estimate = Math.ceil((length / (r + 1)) * count);
-        const cap = maxBytes > MAX_STRING ? ' (an output is one string: 512 MiB at most)' : '';
-        const allowed = Math.min(maxBytes, MAX_STRING);
-        const what = `the output of ${fileName}${cap}`;
-        throw new LimitError('scoring', 'outputBytesPerFile', what, estimate, allowed);
-      }
-      rows.push(row);
-    }
-    values = `[${rows.join(', ')}]`;
-  }
-  return `{${JSON.stringify(fileName)}: {"fields": ${JSON.stringify(FIELDS).replace(/,/g, ', ')}, "values": ${values}}}`;
+  const note = maxBytes > MAX_STRING ? ' (an output is one string: 512 MiB at most)' : undefined;
+  const pieces = predictionChunks(fileName, outputs, first, count, {
+    maxBytes: Math.min(maxBytes, MAX_STRING),
+    note,
+  });
+  return [...pieces].join('');
 }
 
 /**

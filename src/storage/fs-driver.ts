@@ -7,7 +7,7 @@ import type { FsDriverOptions } from './fs-options.js';
 import { ensureOpen, type FsContext, realRoot } from './fs-paths.js';
 import { fsGet, fsHead } from './fs-read.js';
 import { fsGetStream, fsPutStream } from './fs-stream.js';
-import { fsDelete, fsPut } from './fs-write.js';
+import { fsDelete, fsPut, fsRemoveEmptyFolder } from './fs-write.js';
 import { checkPrefix, FS_TEMP_PREFIX } from './keys.js';
 import type { BucketDriver, ListOptions, ObjectEntry } from './types.js';
 
@@ -60,6 +60,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     putStream: (key, body) => fsPutStream(ctx, key, body),
     head: (key) => fsHead(ctx, key),
     delete: (key) => fsDelete(ctx, key),
+    removeEmptyFolder: (prefix) => fsRemoveEmptyFolder(ctx, prefix),
     describe: () => ctx.root,
     close: async () => {
       ctx.closed = true;

@@ -1,3 +1,4 @@
+import { rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { StorageError } from './errors.js';
 import { errnoCode, fsError } from './fs-errors.js';
@@ -19,11 +20,18 @@ export async function fsPut(ctx: FsContext, key: string, body: PutBody): Promise
   const real = await realRoot(ctx, key);
   const path = pathOf(ctx, real, key, 'put');
   const lexicalDir = dirname(path);
-  const dir = ctx.writableDirs.get(lexicalDir) ?? (await prepareFolder(ctx, real, lexicalDir, key));
+  let dir = ctx.writableDirs.get(lexicalDir) ?? (await prepareFolder(ctx, real, lexicalDir, key));
   ctx.tempCounter += 1;
-  const temp = join(dir, `${ctx.tempStem}${ctx.tempCounter}`);
+  let temp = join(dir, `${ctx.tempStem}${ctx.tempCounter}`);
   try {
-    const fd = await ops.open(temp, 'wx');
+    const fd = await ops.open(temp, 'wx').catch(async (error: unknown) => {
+      // The folder was removed since it was made (an emptied folder removed, fsRemoveEmptyFolder): make it again.
+      if (errnoCode(error) !== 'ENOENT') throw error;
+      ctx.writableDirs.delete(lexicalDir);
+      dir = await prepareFolder(ctx, real, lexicalDir, key);
+      temp = join(dir, `${ctx.tempStem}${ctx.tempCounter}`);
+      return ops.open(temp, 'wx');
+    });
     try {
       await ops.writeAll(fd, bytes);
       if (ctx.fsync) await ops.fsync(fd);
@@ -88,5 +96,27 @@ export async function fsDelete(ctx: FsContext, key: string): Promise<void> {
     const code = errnoCode(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') return;
     throw fsError(error, `delete ${JSON.stringify(key)} in ${ctx.root}`, key);
+  }
+}
+
+/**
+ * Removes the folder of `prefix` (`a/b/` → folder `a/b`) if it is empty, as an S3 "folder" ends with its last
+ * object. A folder that is missing, not empty or cannot be removed is left as it is (best effort).
+ */
+export async function fsRemoveEmptyFolder(ctx: FsContext, prefix: string): Promise<void> {
+  ensureOpen(ctx);
+  const key = prefix.replace(/\/+$/, '');
+  if (!key) return;
+  checkKey(key, ctx.root);
+  const real = await realRoot(ctx, key);
+  const path = pathOf(ctx, real, key, 'remove folder');
+  try {
+    const dir = await ctx.ops.realpath(path);
+    if (!isInside(real, dir) || dir === real) return;
+    await rmdir(dir);
+    ctx.writableDirs.delete(path);
+    ctx.safeDirs.delete(path);
+  } catch {
+    // not empty, missing, or not ours to remove
   }
 }

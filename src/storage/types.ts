@@ -122,6 +122,12 @@ export interface BucketDriver {
   /** Deletes an object. Deleting a missing key succeeds. */
   delete(key: string): Promise<void>;
 
+  /**
+   * Removes the folder of `prefix` (`a/b/`) when it holds nothing, as an S3 "folder" ends with its last object
+   * (`fs` only; S3 has no folders). Best effort: a folder in use or not empty stays.
+   */
+  removeEmptyFolder?(prefix: string): Promise<void>;
+
   /** A secret-free description: `s3://bucket/prefix/ @ endpoint` or the absolute folder path. */
   describe(): string;
 

@@ -88,6 +88,8 @@ describe('runBatchJob on folders', () => {
     const report2 = JSON.parse(readFileSync(join(target, report.reportKey as string), 'utf8'));
     expect(report2.counts.scored).toBe(301);
     expect(readFileSync(join(target, '_keras-batch', report.jobId, 'errors.jsonl'), 'utf8')).toBe('');
+    // The run's claims went with it, and so did their emptied folder.
+    expect(readdirSync(join(target, '_keras-batch')).sort()).toEqual([report.jobId, 'ledger'].sort());
   });
 
   it('writes the same outputs with file threads as with everything on the job thread', async () => {

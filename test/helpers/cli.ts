@@ -17,6 +17,8 @@ export function runCli(
     env?: NodeJS.ProcessEnv;
     cwd?: string;
     killAfter?: (stdout: string, stderr: string) => boolean;
+    /** SIGKILLs the CLI once this is true (polled every 25 ms). */
+    killWhen?: () => boolean;
   } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
@@ -42,7 +44,15 @@ export function runCli(
       stderr += d;
       check();
     });
+    const poll = options.killWhen
+      ? setInterval(() => {
+          if (options.killWhen?.()) child.kill('SIGKILL');
+        }, 25)
+      : undefined;
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      clearInterval(poll);
+      resolve({ code, signal, stdout, stderr });
+    });
   });
 }

@@ -92,4 +92,22 @@ suite('robustness: hostile model uploads to a real serve', () => {
     );
     expect(peak).toBeLessThan(1024);
   }, 120_000);
+
+  it('refuses the same .h5 under the default budget (no limit set), the server up', async () => {
+    const plain = await startServe(join(work, 'data-default'), { KERAS_BATCH_LIMITS: '' });
+    try {
+      const form = new FormData();
+      form.set('name', 'huge');
+      form.set('file', new Blob([readFileSync(join(work, 'huge.h5'))]), 'huge.h5');
+      const res = await api(plain, plain.printedKey as string, 'POST', '/api/v1/models', form);
+      // 400 MB declared by a 10 KB file: over weight-file-ratio (8× the file) whatever the machine's memory
+      expect(res.status).toBe(422);
+      expect(res.text).toContain('LIMIT_EXCEEDED');
+      expect(res.text).toMatch(/over the weight-(bytes|file-ratio) limit/);
+      expect(plain.child.exitCode).toBeNull();
+      expect((await fetch(`${plain.url}/health`)).status).toBe(200);
+    } finally {
+      await plain.stop();
+    }
+  }, 120_000);
 });

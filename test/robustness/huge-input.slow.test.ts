@@ -1,16 +1,30 @@
 /**
- * One 25 MB input file with 10⁶ records (its output would be ~400 MB) through the real CLI: under the default
- * budget it fails alone with an error naming records-per-file and the job's summary adds up; with the limits
- * raised it is scored whole, the process alive throughout. Files are made at test time.
+ * One 25 MB input file with 10⁶ records (its output ~386 MiB) through the real CLI: under the default budget it
+ * fails alone with an error naming records-per-file and the job's summary adds up; with the limits raised it is
+ * scored whole, its output streamed within a 256 MiB heap, the process alive throughout. The same file through a
+ * real `serve` with a 256 MiB heap: the job completes with it scored, the server alive (before, building the
+ * output as one string aborted the server, which crash-looped on restart). Files are made at test time.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { poisonInFlight } from '../helpers/poison-killer.js';
 import { kerasPython } from '../helpers/python-keras.js';
+import { type JobServer, startDeploymentJob, startJobServer, waitJob } from '../helpers/serve-job.js';
 
 const run = promisify(execFile);
 const python = kerasPython();
@@ -56,23 +70,29 @@ suite('robustness: a 10⁶-record input file through the real CLI', () => {
     expect(readdirSync(target)).not.toContain('big.json');
   }, 120_000);
 
-  it('scores it whole with the limits raised, the process alive', async () => {
+  it('scores it whole with the limits raised, streaming its ~380 MiB output within a 256 MiB heap', async () => {
     const target = join(work, 'out-raised');
-    const res = await runCli([
-      'score',
-      '-m',
-      model(),
-      '-s',
-      join(work, 'in'),
-      '-t',
-      target,
-      '-q',
-      '--json',
-      '--limit',
-      'records-per-file=1000000',
-      '--limit',
-      'output-bytes-per-file=1GiB',
-    ]);
+    // The output is streamed to the target as it is formatted: a heap smaller than the output is enough (before,
+    // it was built as one string, and V8 aborted the process out of memory).
+    const env = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=256`.trim() };
+    const res = await runCli(
+      [
+        'score',
+        '-m',
+        model(),
+        '-s',
+        join(work, 'in'),
+        '-t',
+        target,
+        '-q',
+        '--json',
+        '--limit',
+        'records-per-file=1000000',
+        '--limit',
+        'output-bytes-per-file=1GiB',
+      ],
+      { env },
+    );
     expect(res.signal).toBeNull();
     expect(res.code).toBe(0);
     const report = JSON.parse(res.stdout) as { counts: { scored: number; records: number } };
@@ -81,5 +101,54 @@ suite('robustness: a 10⁶-record input file through the real CLI', () => {
     const size = statSync(join(target, 'big.json')).size;
     console.log(`10⁶-record file scored with limits raised: output ${(size / 2 ** 20).toFixed(0)} MiB`);
     expect(size).toBeGreaterThan(300 * 2 ** 20);
+    // whole: the seed's shape from its first bytes to its last
+    const fd = openSync(join(target, 'big.json'), 'r');
+    const head = Buffer.alloc(120);
+    const tail = Buffer.alloc(120);
+    readSync(fd, head, 0, 120, 0);
+    readSync(fd, tail, 0, 120, size - 120);
+    closeSync(fd);
+    expect(head.toString()).toMatch(
+      /^\{"big\.json": \{"fields": \["prediction", "prediction_classes", "probability"\], "values": \[\[\[/,
+    );
+    expect(tail.toString()).toMatch(/\]\]\]\}\}$/);
+  }, 300_000);
+
+  it('through a real serve with a 256 MiB heap, SIGKILLed in the middle: after one restart it completes with it scored', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kb-huge-input-data-')); // outside the served folder
+    const args = ['--limit', 'records-per-file=1000000', '--limit', 'output-bytes-per-file=1GiB'];
+    const env = { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=256`.trim() };
+    const servers: JobServer[] = [];
+    try {
+      const first = await startJobServer(dataDir, work, args, undefined, env);
+      servers.push(first);
+      const inFlight = poisonInFlight(join(work, 'out-serve'), 'big.json', 'claimed');
+      const jobId = await startDeploymentJob(first, {
+        model: model(),
+        name: 'dense',
+        files: work,
+        source: 'in',
+        target: 'out-serve',
+      });
+      // a crash in the middle: 3 s after the big file started
+      for (let i = 0; i < 600 && !inFlight(); i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 3000));
+      expect(first.server.child.exitCode).toBeNull(); // alive until killed: the file alone never took it down
+      await first.server.kill();
+      const s = await startJobServer(dataDir, work, args, first.key, env);
+      servers.push(s);
+      const job = await waitJob(s, jobId, 240_000);
+      console.log(`10⁶-record file through serve, killed once: ${job.status} ${JSON.stringify(job.counts)}`);
+      expect(s.server.child.exitCode).toBeNull();
+      expect(s.server.child.signalCode).toBeNull();
+      expect(job.status).toBe('completed');
+      expect(job.counts).toMatchObject({ total: 2, scored: 2, failed: 0 });
+      expect(job.counts.records).toBeGreaterThanOrEqual(1_000_000);
+      expect(statSync(join(work, 'out-serve', 'big.json')).size).toBeGreaterThan(300 * 2 ** 20);
+      expect((await fetch(`${s.server.url}/health`)).status).toBe(200);
+    } finally {
+      for (const server of servers) await server.server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   }, 300_000);
 });

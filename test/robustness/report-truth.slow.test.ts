@@ -1,5 +1,5 @@
 /**
- * A target that is read-only or full through the real CLI. Read-only: the job's preflight fails it at once
+ * A target that is read-only or full through the real CLI and through a real `serve`'s API. Read-only: the job's preflight fails it at once
  * with one error naming the target and EROFS (it read as ENOENT, then as 700 failures). Full: the report's own
  * write error never hides the job: the summary (or --json report) is still printed with counts that add up,
  * each failure is named ENOSPC, and the report error is added. Uses a 2 MiB tmpfs and a
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { jobFailures, startDeploymentJob, startJobServer, waitJob } from '../helpers/serve-job.js';
 import { repoRoot } from '../helpers/shared.js';
 
 const MODEL = join(repoRoot, 'examples', 'models', 'mnist-cnn.keras');
@@ -94,4 +95,51 @@ describe('robustness: reports tell the truth on a full or read-only target', () 
       `2 MiB target: scored ${counts.scored}, failed ${counts.failed} (ENOSPC); ${json.reportError}`,
     );
   }, 180_000);
+
+  it('through a real serve: the full target job counts add up with ENOSPC failures; the read-only one fails at once naming EROFS', async (ctx) => {
+    if (!canMount) ctx.skip();
+    const dataDir = mkdtempSync(join(tmpdir(), 'kb-report-truth-data-'));
+    const s = await startJobServer(dataDir, work);
+    try {
+      const fullJob = await startDeploymentJob(s, {
+        model: MODEL,
+        name: 'digits',
+        files: work,
+        source: 'in',
+        target: 'full',
+      });
+      const full = await waitJob(s, fullJob, 170_000);
+      const failures = await jobFailures(s, fullJob);
+      console.log(
+        `serve, 2 MiB target: ${full.status} ${JSON.stringify(full.counts)}; ${full.status_message}`,
+      );
+      expect(['completed', 'failed']).toContain(full.status);
+      expect(full.counts.total).toBe(700);
+      expect(full.counts.scored).toBeGreaterThan(0);
+      expect(full.counts.failed).toBeGreaterThan(0);
+      expect(full.counts.scored + full.counts.failed + full.counts.skipped).toBe(700);
+      expect(failures.length).toBe(full.counts.failed);
+      expect(failures.every((f) => f.code === 'STORAGE_FULL' && f.reason.includes('ENOSPC'))).toBe(true);
+      expect(full.status_message).toContain('the report could not be written'); // added, not hiding the outcome
+
+      const roJob = await startDeploymentJob(s, {
+        model: MODEL,
+        name: 'digits-ro',
+        files: work,
+        source: 'in',
+        target: 'ro',
+      });
+      const ro = await waitJob(s, roJob, 60_000);
+      console.log(`serve, read-only target: ${ro.status} ${JSON.stringify(ro.counts)}; ${ro.status_message}`);
+      expect(ro.status).toBe('failed');
+      expect(ro.status_message).toContain('EROFS');
+      expect(ro.status_message).not.toContain('ENOENT');
+      expect(ro.counts.failed).toBe(0); // one error for the job, not one per input
+      expect(ro.counts.scored + ro.counts.failed + ro.counts.skipped).toBe(ro.counts.total);
+      expect(s.server.child.exitCode).toBeNull();
+    } finally {
+      await s.server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

@@ -1,10 +1,11 @@
 /**
- * A poison input on `serve --redis`: a real worker started with `--max-old-space-size=200` dies for real
- * (V8's out-of-memory abort) building the 381 MB output of a 10⁶-record file that shares a shard with 80 normal
- * files, and is restarted after each crash as a supervisor would. The stalled shard's retry scores the others
- * and tries the files in flight at the crash alone; the poison kills the worker once more while alone; the next
- * attempt fails it "crashed the worker; skipped". The job completes: no restart loop, no "job stalled more
- * than allowable limit", every other output whole and once.
+ * A poison input on `serve --redis`: a real worker dies (SIGKILL, timed on the poison by
+ * test/helpers/poison-killer.ts, as V8's out-of-memory abort did before large outputs were streamed) while a
+ * 10⁶-record file that shares a shard with 80 normal files is in flight, and is restarted after each crash as a
+ * supervisor would. The stalled shard's retry scores the others and tries the files in flight at the crash
+ * alone; the poison kills the worker once more while alone; the next attempt fails it "crashed the worker;
+ * skipped". The job completes: no restart loop, no "job stalled more than allowable limit", every other output
+ * whole and once.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
+import { killWhen, type PoisonMoment, poisonInFlight } from '../helpers/poison-killer.js';
 import { kerasPython } from '../helpers/python-keras.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 import {
@@ -69,10 +71,20 @@ suite('robustness: a poison input on serve --redis is isolated and quarantined',
   it('the worker crashes twice at most, then the job completes without the poison', async () => {
     const dataDir = join(work, 'data');
     s = await startJobServer(dataDir, files(), ['--redis', redis.url, '--shard-size', '200', ...LIMITS]);
-    const worker = () =>
-      startWorker(redis.url, ['--data-dir', dataDir, ...LIMITS], {
-        env: { ...process.env, NODE_OPTIONS: '--max-old-space-size=200' },
-      });
+    const moments: (PoisonMoment | null)[] = ['claimed', 'alone', null];
+    let crashes = 0;
+    const kill: { current: ReturnType<typeof killWhen> | null } = { current: null };
+    const worker = async () => {
+      const started = await startWorker(redis.url, ['--data-dir', dataDir, ...LIMITS]);
+      const moment = moments[crashes];
+      kill.current?.stop();
+      kill.current = moment
+        ? killWhen(poisonInFlight(join(files(), 'out'), 'm-poison.json', moment), () =>
+            started.child.kill('SIGKILL'),
+          )
+        : null;
+      return started;
+    };
     let current = await worker();
     workers.push(current);
     const jobId = await startDeploymentJob(s, {
@@ -82,7 +94,6 @@ suite('robustness: a poison input on serve --redis is isolated and quarantined',
       source: 'in',
       target: 'out',
     });
-    let crashes = 0;
     let job: JobView | null = null;
     const deadline = Date.now() + 400_000;
     while (Date.now() < deadline) {
@@ -95,6 +106,7 @@ suite('robustness: a poison input on serve --redis is isolated and quarantined',
         workers.push(current);
       }
     }
+    kill.current?.stop();
     console.log(
       `poison on serve --redis: ${crashes} worker crash(es), then ${job?.status} ${JSON.stringify(job?.counts)}`,
     );

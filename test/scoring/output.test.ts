@@ -4,8 +4,11 @@ import {
   formatPrediction,
   nonFiniteRecords,
   predictClasses,
+  predictionChunks,
+  recordValues,
   shapeRecords,
 } from '../../src/scoring/index.js';
+import { LimitError } from '../../src/util/limits.js';
 
 describe('predictClasses (Keras 2 predict_classes)', () => {
   it('takes the argmax of a softmax row, ties to the first', () => {
@@ -90,6 +93,38 @@ describe('formatPrediction', () => {
       [1, [1]],
       [[Math.fround(0.1), Math.fround(0.9)], [0.75]],
     ]);
+  });
+});
+
+describe('predictionChunks (large outputs streamed)', () => {
+  const rows = 1000;
+  const data = Float32Array.from({ length: rows * 3 }, (_, i) => Math.sin(i) / 3 + (i % 7 === 0 ? 1e-7 : 0));
+  const outputs = [{ data, dims: [rows, 3] }];
+  // The text as it was built before streaming: every row, joined, in one string.
+  const textBefore = (name: string, first: number, count: number) =>
+    `{${JSON.stringify(name)}: {"fields": ["prediction", "prediction_classes", "probability"], "values": [${Array.from(
+      { length: count },
+      (_, r) => recordValues(outputs, first + r),
+    ).join(', ')}]}}`;
+
+  it('yields pieces of about chunkChars whose text is byte for byte the whole output', () => {
+    const pieces = [...predictionChunks('f "ü".json', outputs, 0, rows, { chunkChars: 4096 })];
+    expect(pieces.length).toBeGreaterThan(10);
+    for (const piece of pieces.slice(0, -1)) expect(piece.length).toBeLessThan(4096 + 200);
+    expect(pieces.join('')).toBe(textBefore('f "ü".json', 0, rows));
+    expect(formatPrediction('f "ü".json', outputs, 0, rows)).toBe(textBefore('f "ü".json', 0, rows));
+    expect([...predictionChunks('g.json', outputs, 10, 25, { chunkChars: 100 })].join('')).toBe(
+      textBefore('g.json', 10, 25),
+    );
+  });
+
+  it('refuses past maxBytes before yielding the piece that passes it', () => {
+    const chunks = predictionChunks('h.json', outputs, 0, rows, { maxBytes: 20_000, chunkChars: 4096 });
+    let yielded = 0;
+    expect(() => {
+      for (const piece of chunks) yielded += piece.length;
+    }).toThrow(LimitError);
+    expect(yielded).toBeLessThanOrEqual(20_000 + 200);
   });
 });
 

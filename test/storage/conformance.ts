@@ -322,6 +322,15 @@ export function registerConformanceTests(factory: DriverFactory): void {
       }
       await expect(putObjectStream(d, 'broken.txt', failing())).rejects.toThrow('the body broke');
       expect(await d.head('broken.txt')).toBeNull();
+      // broken after a whole upload part went (a streamed output refused past output-bytes-per-file): absent too
+      async function* failingLate() {
+        for (let i = 0; i < 10; i += 1) yield 'x'.repeat(1024 * 1024);
+        throw new Error('the body broke late');
+      }
+      await expect(putObjectStream(d, 'broken-late.txt', failingLate())).rejects.toThrow(
+        'the body broke late',
+      );
+      expect(await d.head('broken-late.txt')).toBeNull();
       expect((await collect(d)).keys).toEqual(['big/streamed.bin']);
       await expectStorageError(openObjectStream(d, 'missing.txt'), 'STORAGE_NOT_FOUND');
     });

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createFsDriver } from '../../src/storage/fs-driver.js';
 import { registerConformanceTests } from './conformance.js';
 
@@ -31,4 +31,25 @@ afterAll(async () => {
   };
   await walk(base);
   if (leftovers.length > 0) throw new Error(`temporary files left behind: ${leftovers.join(', ')}`);
+});
+
+describe('fs removeEmptyFolder', () => {
+  it('removes an emptied folder, keeps one that holds something, and a later put makes it again', async () => {
+    const root = join(base, 'empty-folders');
+    const driver = createFsDriver({ root, create: true });
+    await driver.put('jobs/claims/a.jsonl', 'a\n');
+    await driver.put('jobs/claims/b.jsonl', 'b\n');
+    await driver.delete('jobs/claims/a.jsonl');
+    await driver.removeEmptyFolder?.('jobs/claims/');
+    expect(await readdir(join(root, 'jobs', 'claims'))).toEqual(['b.jsonl']);
+    await driver.delete('jobs/claims/b.jsonl');
+    await driver.removeEmptyFolder?.('jobs/claims/');
+    expect(await readdir(join(root, 'jobs'))).toEqual([]);
+    await driver.removeEmptyFolder?.('jobs/claims/'); // already gone: nothing happens
+    // The same driver put there before: it makes the folder again.
+    await driver.put('jobs/claims/c.jsonl', 'c\n');
+    expect((await stat(join(root, 'jobs', 'claims', 'c.jsonl'))).size).toBe(2);
+    await driver.removeEmptyFolder?.('');
+    expect((await stat(root)).isDirectory()).toBe(true);
+  });
 });

@@ -366,6 +366,11 @@ export class FileThreads implements FileStages {
     );
   }
 
+  /** A streamed output is written from the job's thread (its pieces are made there). */
+  writeStream(key: string, pieces: AsyncIterable<string>): Promise<number> {
+    return this.fallback.writeStream(key, pieces);
+  }
+
   parseLines(block: LineBlock, idField: string | undefined): Promise<LinePage> {
     if (!this.usable()) return this.fallback.parseLines(block, idField);
     this.sentToThreads += 1;
