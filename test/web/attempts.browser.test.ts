@@ -5,7 +5,7 @@
  * attempt 2 stays listed, for attempt 1) and never lists an input twice, also while attempt 2 runs; a rerun
  * with "Resume" shows the job it reruns and what that one did. Screenshots: artifacts/web/attempts-*.png.
  */
-import { writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,6 +28,12 @@ describe('web: attempts of a resumed job and of a rerun, and their failures', ()
         (i) => inputs[i % 10],
       );
       for (const n of BAD) await writeFile(join(work, 'mixed', n), '{"values": [[0.5,');
+      await writeFiles(
+        join(work, 'gone'),
+        3,
+        (i) => `img${i}.json`,
+        (i) => inputs[i],
+      );
     },
   });
   let page: Page;
@@ -56,6 +62,19 @@ describe('web: attempts of a resumed job and of a rerun, and their failures', ()
     await h.open(`#/jobs/${jobId}`);
     // Attempt 1 lists its failures live (the bad inputs come first in the listing).
     await expect.poll(async () => (await failureRows()).length, { timeout: 60_000 }).toBe(BAD.length);
+    expect(await page.locator('h1 .badge').first().textContent()).toBe('running');
+    expect(await page.getByTestId('job-facts').textContent()).toMatch(
+      /digits\s+version 1.*work: mixed.*work: out-resumed.*batch size: 1; concurrency: 1/s,
+    );
+    // Live too while it runs: the elapsed time, and outputs to preview.
+    const elapsed = page
+      .locator('.stats div', { has: page.getByText('Elapsed', { exact: true }) })
+      .locator('dd');
+    expect(await elapsed.textContent()).toMatch(/^\d+(\.\d)? s$|^\d+ min \d+ s$/);
+    const outputs = page.locator('section', { has: page.getByRole('heading', { name: 'Outputs' }) });
+    await outputs.getByRole('button', { name: 'img0.json' }).click();
+    const preview = JSON.parse((await page.getByTestId('output-preview').textContent()) as string);
+    expect(preview['img0.json'].fields).toContain('prediction');
     expect(await page.locator('h1 .badge').first().textContent()).toBe('running');
     // Every 200 ms from here on: an input listed twice in the failures table is a finding.
     await page.evaluate(() => {
@@ -163,5 +182,36 @@ describe('web: attempts of a resumed job and of a rerun, and their failures', ()
     ]);
     expect(await earlier.getByRole('link').getAttribute('href')).toBe(`#/jobs/${encodeURIComponent(jobId)}`);
     await h.shot('attempts-rerun-resume');
+    // Clone: the Add Deployment form of the same model, filled with this deployment's settings.
+    await page.getByRole('button', { name: 'Clone' }).click();
+    await page.waitForURL(/#\/models\/.+\/add$/);
+    await expect
+      .poll(() => page.getByLabel('Name (required)', { exact: true }).inputValue())
+      .toBe('resumed-copy');
+    expect(await page.getByLabel('Batch size').inputValue()).toBe('1');
+    await h.shot('attempts-clone');
   }, 300_000);
+
+  it('a job that failed at once: a red "failed" of its own (not a full bar, not stopped early), in words', async () => {
+    // Saved while its source existed (the checks pass), then the folder is gone before "Run now".
+    const d = await h.deploy('gone-source', 'gone', { start: false });
+    await rm(join(h.work, 'gone'), { recursive: true });
+    const run = await h.call<JobView>('POST', `/api/v1/deployments/${d.id}/run`);
+    expect(run.status, run.text).toBeLessThan(300);
+    const job = await h.waitFinal(run.body.id);
+    expect(job.status).toBe('failed');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await h.open(`#/jobs/${job.id}`);
+    const badge = page.locator('h1 .badge').first();
+    await expect.poll(() => badge.textContent()).toBe('failed');
+    expect(await badge.getAttribute('data-state')).toBe('failed');
+    expect(await badge.getAttribute('class')).toContain('bad');
+    const bar = page.getByRole('progressbar', { name: 'Job progress' });
+    expect(await bar.getAttribute('data-state')).toBe('failed');
+    expect(await bar.getAttribute('aria-valuenow')).not.toBe('100');
+    const message = (await page.getByTestId('job-message').textContent()) as string;
+    expect(message).not.toMatch(/\[\w+\]|--/);
+    expect(message).toContain(join(h.work, 'gone'));
+    await h.checkWidths('attempts-failed-job');
+  }, 120_000);
 });
