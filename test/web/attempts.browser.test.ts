@@ -5,7 +5,7 @@
  * attempt 2 stays listed, for attempt 1) and never lists an input twice, also while attempt 2 runs; a rerun
  * with "Resume" shows the job it reruns and what that one did. Screenshots: artifacts/web/attempts-*.png.
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -155,6 +155,26 @@ describe('web: attempts of a resumed job and of a rerun, and their failures', ()
     );
     expect(looks).toBeGreaterThan(10);
     expect(twice).toEqual([]);
+    // The downloads: the failures as CSV (a header and the three inputs) and the report (all three).
+    const download = async (name: string) => {
+      const [file] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name }).click(),
+      ]);
+      return { name: file.suggestedFilename(), text: await readFile(await file.path(), 'utf8') };
+    };
+    const csv = await download('Failures (CSV)');
+    expect(csv.name).toBe(`job-${jobId.slice(0, 8)}-failures.csv`);
+    expect(
+      csv.text
+        .trim()
+        .split('\r\n')
+        .slice(1)
+        .map((l) => l.split(',')[0])
+        .sort(),
+    ).toEqual(BAD);
+    const report = await download('Report (JSON)');
+    expect(JSON.parse(report.text)).toMatchObject({ job: { id: jobId }, failures_total: BAD.length });
     await h.checkWidths('attempts-resumed');
   }, 600_000);
 
