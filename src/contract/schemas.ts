@@ -211,7 +211,14 @@ export const JobEvent = Type.Object(
   { required: ['event', 'data'], description: 'a server-sent event' },
 );
 
-export const Failure = Type.Object({ file: Str, stage: Str, code: Str, reason: Str });
+export const Failure = Type.Object({
+  file: Str,
+  stage: Str,
+  code: Str,
+  reason: Str,
+  /** The job's attempt that failed on the input (a resumed job keeps its earlier attempts' failures). */
+  attempt: Type.Optional(Int),
+});
 
 const PlaceInput = Strict({
   connection: Type.String({ minLength: 1, description: 'connection id or name' }),

@@ -1,4 +1,4 @@
-import type { FailureLimit, FormatOptions, ProgressEvent } from '../batch/index.js';
+import type { FailureLimit, FileFailure, FormatOptions, ProgressEvent } from '../batch/index.js';
 import type { BucketDriver } from '../storage/index.js';
 import type { ShardBucketOptions, ShardModelRef, ShardPlace } from './types.js';
 
@@ -52,6 +52,8 @@ export interface DistributedJobOptions {
   /** Detach: stop coordinating and leave every shard in Redis (the process stops; a rerun re-attaches). */
   detach?: AbortSignal;
   onProgress?: (event: ProgressEvent) => void;
+  /** Each failure as its shard's result comes in (not those of shards counted by an earlier coordinator). */
+  onFailure?: (failure: FileFailure) => void;
 }
 
 /**

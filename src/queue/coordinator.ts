@@ -69,6 +69,8 @@ class ShardCoordinator {
   /** Why the job failed for good (an unrecoverable shard failure), or null. */
   private fatal: string | null = null;
   private wake: (() => void) | null = null;
+  /** Shard results now come from this coordinator's workers (not the earlier results loaded at the start). */
+  private live = false;
 
   constructor(private readonly o: DistributedJobOptions) {
     this.jobId = o.jobId ?? newJobId();
@@ -95,6 +97,7 @@ class ShardCoordinator {
       jobId: this.jobId,
       maxFailures: o.maxFailures,
       onProgress: o.onProgress,
+      onFailure: (f) => this.live && o.onFailure?.(f),
       onStop: () => this.notify(),
     });
   }
@@ -152,6 +155,7 @@ class ShardCoordinator {
       await this.events.waitUntilReady();
       this.counted = await this.results.load();
       for (const result of this.counted.values()) this.add(result);
+      this.live = true;
       tally.checkLimit();
       this.state = 'listing';
       await this.list();
@@ -242,7 +246,9 @@ class ShardCoordinator {
     if (result.attempt > 1 || result.recovered > 0) this.retriedShards += 1;
     if (result.worker) this.workers.add(result.worker);
     const isRecord = (f: ShardResult['failures'][number]) => f.line !== undefined || f.entry !== undefined;
-    this.tally.failures.push(...result.failures.filter((f) => !isRecord(f)));
+    const files = result.failures.filter((f) => !isRecord(f));
+    this.tally.failures.push(...files);
+    if (this.live) for (const f of files) this.o.onFailure?.(f);
     const records = result.failures.filter(isRecord);
     this.tally.recordFile(result.recordFileRecords ?? 0, records, result.failedRecords ?? records.length);
   }

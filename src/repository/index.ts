@@ -36,6 +36,7 @@ export {
   type JobRow,
   type JobStatus,
   JobStore,
+  type NewFailure,
   type NewJobRow,
 } from './jobs.js';
 export { type ModelRow, ModelStore, type ModelVersionRow, type NewModelVersion } from './models.js';

@@ -7,6 +7,8 @@ import type { Database, JobFailuresTable, JobsTable } from './types.js';
 export type JobRow = Selectable<JobsTable>;
 export type JobFailureRow = Selectable<JobFailuresTable>;
 export type JobPatch = Updateable<JobsTable>;
+/** A failure to store: the job, its place in the list and its attempt are the repository's. */
+export type NewFailure = Omit<JobFailureRow, 'job_id' | 'seq' | 'attempt'>;
 /** The columns a new job may leave out: its own places (a deployment's job), how it runs and its history. */
 type JobDefaultedColumns =
   | 'source_connection_id'
@@ -155,21 +157,54 @@ export class JobStore {
     return out;
   }
 
-  /** Adds failures after the job's last one (the live view of a running job; the final list replaces them). */
-  async appendFailures(jobId: string, failures: Omit<JobFailureRow, 'job_id' | 'seq'>[]): Promise<void> {
+  /**
+   * Adds failures of `attempt` after the job's last one (the live view of a running job). An earlier attempt's
+   * failure of the same input is replaced: an input is listed once, for the latest attempt that failed on it.
+   */
+  async appendFailures(jobId: string, failures: NewFailure[], attempt = 1): Promise<void> {
     if (failures.length === 0) return;
+    await inTransaction(this.db, (trx) => this.addAfter(trx, jobId, attempt, failures));
+  }
+
+  /**
+   * Sets the failures of one attempt (its final list replaces what it wrote live), keeping the earlier
+   * attempts' failures of other inputs: what a resumed job's earlier attempts found is not lost.
+   */
+  async setAttemptFailures(jobId: string, attempt: number, failures: NewFailure[]): Promise<void> {
     await inTransaction(this.db, async (trx) => {
-      const { n } = await trx
-        .selectFrom('job_failures')
-        .select((eb) => eb.fn.max<number | null>('seq').as('n'))
+      await trx
+        .deleteFrom('job_failures')
         .where('job_id', '=', jobId)
-        .executeTakeFirstOrThrow();
-      const start = n === null ? 0 : Number(n) + 1;
-      for (let i = 0; i < failures.length; i += 500) {
-        const chunk = failures.slice(i, i + 500).map((f, j) => ({ ...f, job_id: jobId, seq: start + i + j }));
-        await trx.insertInto('job_failures').values(chunk).execute();
-      }
+        .where('attempt', '>=', attempt)
+        .execute();
+      await this.addAfter(trx, jobId, attempt, failures);
     });
+  }
+
+  /** Adds failures after the job's last one, dropping earlier attempts' failures of the same inputs. */
+  private async addAfter(trx: Kysely<Database>, jobId: string, attempt: number, failures: NewFailure[]) {
+    if (attempt > 1) {
+      const files = [...new Set(failures.map((f) => f.file))];
+      for (let i = 0; i < files.length; i += 500)
+        await trx
+          .deleteFrom('job_failures')
+          .where('job_id', '=', jobId)
+          .where('attempt', '<', attempt)
+          .where('file', 'in', files.slice(i, i + 500))
+          .execute();
+    }
+    const { n } = await trx
+      .selectFrom('job_failures')
+      .select((eb) => eb.fn.max<number | null>('seq').as('n'))
+      .where('job_id', '=', jobId)
+      .executeTakeFirstOrThrow();
+    const start = n === null ? 0 : Number(n) + 1;
+    for (let i = 0; i < failures.length; i += 500) {
+      const chunk = failures
+        .slice(i, i + 500)
+        .map((f, j) => ({ ...f, attempt, job_id: jobId, seq: start + i + j }));
+      await trx.insertInto('job_failures').values(chunk).execute();
+    }
   }
 
   /** Every failed input's key of a job (distinct, in order): what a rerun of the failed inputs scores. */
@@ -184,7 +219,7 @@ export class JobStore {
   }
 
   /** Replaces a job's failures with these (in order). */
-  async setFailures(jobId: string, failures: Omit<JobFailureRow, 'job_id' | 'seq'>[]): Promise<void> {
+  async setFailures(jobId: string, failures: NewFailure[]): Promise<void> {
     await inTransaction(this.db, async (trx) => {
       await trx.deleteFrom('job_failures').where('job_id', '=', jobId).execute();
       for (let i = 0; i < failures.length; i += 500) {

@@ -199,6 +199,15 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  '0006-failure-attempts': {
+    async up(db: Kysely<unknown>) {
+      // Which attempt of the job a failure is from: a resumed job keeps its earlier attempts' failures.
+      await db.schema
+        .alterTable('job_failures')
+        .addColumn('attempt', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
+    },
+  },
 };
 
 /** Serves the in-code migrations to Kysely's `Migrator`. */

@@ -119,6 +119,8 @@ export interface JobFailuresTable {
   stage: string;
   code: string;
   reason: string;
+  /** The job's attempt that failed on it (1 for failures stored before attempts were kept). */
+  attempt: Generated<number>;
 }
 
 export interface ApiKeysTable {

@@ -58,6 +58,7 @@ export function distributedJobRunner(options: DistributedRunnerOptions): JobRunn
           signal: cancel.signal,
           detach: detach.signal,
           onProgress: c.onProgress,
+          onFailure: c.onFailure,
         });
       } finally {
         c.signal.removeEventListener('abort', onAbort);

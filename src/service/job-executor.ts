@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { parseFailureLimit } from '../batch/index.js';
 import type { JobReport, ProgressEvent } from '../batch/types.js';
-import { type JobStatus, now, type Repository, type SecretBox } from '../repository/index.js';
+import { type JobPatch, type JobStatus, now, type Repository, type SecretBox } from '../repository/index.js';
 import { formatLocation } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { openPlace, placeLocation } from './connection-drivers.js';
@@ -174,10 +174,13 @@ export class JobExecutor extends EventEmitter<JobEvents> {
   }
 
   /** Publishes every progress event; writes the counts (and the failures so far) at most once a `persistMs`. */
-  private progressHandler(id: string, live: LiveFailures): (e: ProgressEvent) => void {
+  private progressHandler(id: string, live: LiveFailures) {
     const repo = this.o.repository;
     let lastPersist = 0;
-    return (e: ProgressEvent) => {
+    let last: Record<string, number> | null = null;
+    /** Writes the latest counts (a server stop: the interrupted attempt's history reads them on the next start). */
+    const persist = () => (last ? repo.jobs.update(id, last).catch(() => undefined) : Promise.resolve());
+    const handler = (e: ProgressEvent) => {
       const patch = {
         total: e.counts.listed,
         scored: e.counts.scored,
@@ -187,6 +190,7 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         listing_done: e.listingDone ? 1 : 0,
         files_per_second: Math.round(e.filesPerSecond * 10) / 10,
       };
+      last = patch;
       if (performance.now() - lastPersist >= this.persistMs) {
         lastPersist = performance.now();
         void repo.jobs.update(id, patch).catch(() => undefined);
@@ -197,6 +201,28 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         .then((row) => this.emit('job', jobView({ ...row, ...patch })))
         .catch(() => undefined);
     };
+    return { handler, persist };
+  }
+
+  /** Ends an attempt: the job's final status, counts and message, and the attempt in its history. */
+  private async finish(id: string, attempt: number, started: string, status: JobStatus, patch: JobPatch) {
+    const repo = this.o.repository;
+    const row = await repo.jobs.get(id);
+    const ended = now();
+    const counts = {
+      scored: Number(patch.scored ?? row.scored),
+      failed: Number(patch.failed ?? row.failed),
+      skipped: Number(patch.skipped ?? row.skipped),
+    };
+    const history = withAttempt(row, {
+      attempt,
+      started_at: started,
+      ended_at: ended,
+      outcome: status,
+      counts,
+    });
+    await repo.jobs.transition(id, ['running'], status, { finished_at: ended, history, ...patch });
+    await this.publish(id);
   }
 
   private async execute(id: string, resume: boolean, run: Running): Promise<void> {
@@ -211,26 +237,10 @@ export class JobExecutor extends EventEmitter<JobEvents> {
     if (!moved) return;
     await this.publish(id);
     const started = now();
-    const finish = async (status: JobStatus, patch: Parameters<typeof repo.jobs.update>[1]) => {
-      const row = await repo.jobs.get(id);
-      const ended = now();
-      const counts = {
-        scored: Number(patch.scored ?? row.scored),
-        failed: Number(patch.failed ?? row.failed),
-        skipped: Number(patch.skipped ?? row.skipped),
-      };
-      const history = withAttempt(row, {
-        attempt,
-        started_at: started,
-        ended_at: ended,
-        outcome: status,
-        counts,
-      });
-      await repo.jobs.transition(id, ['running'], status, { finished_at: ended, history, ...patch });
-      await this.publish(id);
-    };
-    const live = new LiveFailures(repo, id);
+    const finish = (status: JobStatus, patch: JobPatch) => this.finish(id, attempt, started, status, patch);
+    const live = new LiveFailures(repo, id, attempt);
     let opened: { close(): Promise<void> }[] = [];
+    let persist = (): Promise<unknown> => Promise.resolve();
     try {
       const deployment = await repo.deployments.get(job.deployment_id);
       const version = await repo.models.getVersion(deployment.model_version_id);
@@ -269,7 +279,8 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         concurrency: options.concurrency,
       });
       opened = [source, target];
-      const onProgress = this.progressHandler(id, live);
+      const progress = this.progressHandler(id, live);
+      persist = progress.persist;
       const runner = this.o.runner;
       logger.info(
         { job: id, deployment: deployment.id, attempt, resume, runner: runner.kind },
@@ -291,14 +302,19 @@ export class JobExecutor extends EventEmitter<JobEvents> {
         include: spec?.include,
         resume: resume || Boolean(job.interrupted) || job.mode === 'resume',
         signal: run.controller.signal,
-        onProgress,
+        onProgress: progress.handler,
         onFailure: (f) => live.add(f),
         onWarning: (message) => logger.warn({ job: id }, message),
       });
-      await live.close();
-      if (run.reason === 'shutdown') return; // stays `running`: the next start resumes it
-      await repo.jobs.setFailures(
+      // A server stop: the job stays `running` (the next start resumes it) with its failures so far kept.
+      await live.close(run.reason === 'shutdown');
+      if (run.reason === 'shutdown') {
+        await persist();
+        return;
+      }
+      await repo.jobs.setAttemptFailures(
         id,
+        attempt,
         report.failures.map((f) => ({ file: f.file, stage: f.stage, code: f.code, reason: f.reason })),
       );
       const { status, message } = finalStatus(report);
@@ -308,8 +324,11 @@ export class JobExecutor extends EventEmitter<JobEvents> {
       });
       logger.info({ job: id, status, counts: report.counts }, 'job finished');
     } catch (error) {
-      await live.close();
-      if (run.reason === 'shutdown') return;
+      await live.close(run.reason === 'shutdown');
+      if (run.reason === 'shutdown') {
+        await persist();
+        return;
+      }
       logger.warn({ job: id, err: errorMessage(error) }, 'job failed');
       await finish(run.reason === 'cancel' ? 'canceled' : 'failed', { status_message: errorMessage(error) });
     } finally {

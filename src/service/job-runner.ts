@@ -37,7 +37,7 @@ export interface JobRunContext {
   /** Aborted with an {@link AbortReason} as its reason. */
   signal: AbortSignal;
   onProgress(event: ProgressEvent): void;
-  /** Each failure as it happens (the local runner; queue workers report theirs at the end). */
+  /** Each failure as it happens (the local runner), or as its shard's result comes in (queue workers). */
   onFailure?: (failure: FileFailure) => void;
   onWarning(message: string): void;
 }

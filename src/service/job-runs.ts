@@ -32,10 +32,18 @@ export class LiveFailures {
   constructor(
     private readonly repo: Repository,
     private readonly jobId: string,
+    private readonly attempt = 1,
   ) {}
 
-  add(failure: FileFailure): void {
+  private timer: NodeJS.Timeout | null = null;
+
+  /** Notes a failure; it is written within `delayMs` (with the others that came meanwhile). */
+  add(failure: FileFailure, delayMs = 250): void {
     this.pending.push(failure);
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      this.flush();
+    }, delayMs);
   }
 
   /** Writes what came since the last flush (after the previous write: order kept). */
@@ -49,12 +57,18 @@ export class LiveFailures {
     }));
     this.pending = [];
     this.writing = this.writing
-      .then(() => this.repo.jobs.appendFailures(this.jobId, batch))
+      .then(() => this.repo.jobs.appendFailures(this.jobId, batch, this.attempt))
       .catch(() => undefined);
   }
 
-  /** Stops: what is being written is done (the final list then replaces it). */
-  async close(): Promise<void> {
+  /**
+   * Stops: what is being written is done (the final list then replaces it). With `keep` (a server stop: no
+   * final list comes) what came since the last flush is written first.
+   */
+  async close(keep = false): Promise<void> {
+    if (keep) this.flush();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.pending = [];
     await this.writing;
   }

@@ -158,4 +158,5 @@ export const failureView = (row: JobFailureRow): FailureView => ({
   stage: row.stage,
   code: row.code,
   reason: row.reason,
+  attempt: Number(row.attempt),
 });

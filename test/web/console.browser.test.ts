@@ -8,13 +8,15 @@
  * a skip link. Screenshots go to artifacts/web/console-*.png.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeploymentView, JobView } from '../../src/service/index.js';
+import { exampleInputs, writeFiles } from '../helpers/batch-files.js';
+import { kerasPython } from '../helpers/python-keras.js';
 import { axe } from './axe.js';
+import { ConsoleHarness, SHOTS, sleep } from './console-harness.js';
 
 /** A three-output Keras model: a softmax over 3 classes, a regression fixed at 42.5, a sigmoid. */
 const MULTI_OUTPUT = `
@@ -27,113 +29,46 @@ flag = keras.layers.Dense(1, activation='sigmoid', name='flag')(h)
 keras.Model(inp, [kind, size, flag]).save(sys.argv[1])
 `;
 
-import type { DeploymentView, JobView } from '../../src/service/index.js';
-import { exampleInputs, exampleModel, writeFiles } from '../helpers/batch-files.js';
-import { kerasPython } from '../helpers/python-keras.js';
-import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
-import { repoRoot } from '../helpers/shared.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(repoRoot, 'artifacts', 'web');
 const BIG = 60_000;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('web console: truthful states, progress, recovery, phone and accessibility', () => {
+  const h = new ConsoleHarness({
+    name: 'console',
+    async setup(work) {
+      const inputs = exampleInputs();
+      await writeFiles(
+        join(work, 'big'),
+        BIG,
+        (i) => `img${i}.json`,
+        (i) => inputs[i % 10],
+      );
+      await writeFiles(
+        join(work, 'some-bad'),
+        20,
+        (i) => `img${i}.json`,
+        (i) => inputs[i % 10],
+      );
+      for (const n of ['bad-a.json', 'bad-b.json'])
+        await writeFile(join(work, 'some-bad', n), '{"values": [[0.5,');
+      await writeFiles(
+        join(work, 'mostly-bad'),
+        400,
+        (i) => `bad${i}.json`,
+        () => '{"values": [[0.5,',
+      );
+    },
+  });
   let work: string;
-  let data: string;
-  let server: ServeProcess;
-  let port: number;
-  let browser: Browser;
   let page: Page;
-  let key: string;
   let modelId: string;
   let connId: string;
-  const call = <T>(method: string, path: string, body?: unknown) => api<T>(server, key, method, path, body);
-  const deploy = async (name: string, source: string, options: Record<string, unknown> = {}) => {
-    const d = await call<DeploymentView>('POST', '/api/v1/deployments', {
-      name,
-      type: 'batch',
-      model: modelId,
-      source: { connection: connId, bucket: source },
-      target: { connection: connId, bucket: `out-${name}` },
-      ...options,
-    });
-    expect(d.status, d.text).toBe(201);
-    return d.body;
-  };
-  const waitFinal = async (jobId: string) => {
-    for (let i = 0; i < 600; i += 1) {
-      const j = await call<JobView>('GET', `/api/v1/jobs/${jobId}`);
-      if (['completed', 'failed', 'canceled'].includes(j.body.status)) return j.body;
-      await sleep(250);
-    }
-    throw new Error(`job ${jobId} did not end`);
-  };
-  const open = async (hash: string, p: Page = page) => {
-    await p.goto(`${server.url}/${hash}`);
-  };
+  const { call, deploy, waitFinal, open } = h;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    if (!existsSync(join(repoRoot, 'dist', 'web', 'index.html')))
-      throw new Error('dist/web is missing: npm run build:web');
-    mkdirSync(SHOTS, { recursive: true });
-    work = await mkdtemp(join(tmpdir(), 'kb-web-console-'));
-    data = `${work}-data`;
-    const inputs = exampleInputs();
-    await writeFiles(
-      join(work, 'big'),
-      BIG,
-      (i) => `img${i}.json`,
-      (i) => inputs[i % 10],
-    );
-    await writeFiles(
-      join(work, 'some-bad'),
-      20,
-      (i) => `img${i}.json`,
-      (i) => inputs[i % 10],
-    );
-    for (const n of ['bad-a.json', 'bad-b.json'])
-      await writeFile(join(work, 'some-bad', n), '{"values": [[0.5,');
-    await writeFiles(
-      join(work, 'mostly-bad'),
-      400,
-      (i) => `bad${i}.json`,
-      () => '{"values": [[0.5,',
-    );
-    server = await startServe(data, {}, undefined, ['--local-root', work]);
-    port = Number(new URL(server.url).port);
-    key = server.printedKey as string;
-    const form = new FormData();
-    form.set('name', 'digits');
-    form.set('file', new Blob([await readFile(exampleModel)]), 'mnist-cnn.keras');
-    const model = await call<{ model: { id: string } }>('POST', '/api/v1/models', form);
-    expect(model.status).toBe(201);
-    modelId = model.body.model.id;
-    const conn = await call<{ id: string }>('POST', '/api/v1/connections', {
-      name: 'work',
-      type: 'local',
-      path: work,
-    });
-    expect(conn.status).toBe(201);
-    connId = conn.body.id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    page.setDefaultTimeout(60_000);
-    await page.addInitScript((k) => sessionStorage.setItem('keras-batch.api-key', k), key);
+    await h.start();
+    ({ work, page, modelId, connId } = h);
   }, 180_000);
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.kill().catch(() => undefined);
-    if (work) await rm(work, { recursive: true, force: true });
-    if (data) await rm(data, { recursive: true, force: true });
-  });
+  afterAll(() => h.stop());
 
   it('shows completed-with-failures, stopped-early and canceled jobs as what they are', async () => {
     const withFailures = await deploy('some-bad', 'some-bad');
@@ -156,6 +91,7 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
       { d: canceled, label: 'canceled', tone: 'neutral', full: false },
     ];
     if (missing.status === 201) cases.push({ d: missing.body, label: 'failed', tone: 'bad', full: false });
+    const looks: string[] = [];
     for (const c of cases) {
       const job = await waitFinal((c.d.last_job as JobView).id);
       await open(`#/jobs/${job.id}`);
@@ -165,6 +101,15 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
       expect(await badge.getAttribute('class')).not.toContain(' ok');
       const bar = page.getByRole('progressbar', { name: 'Job progress' });
       expect(await bar.getAttribute('class')).toContain(c.tone);
+      // Its own look beside the colour: the badge's symbol and the bar's pattern (same red, not alike).
+      const key = c.label.replaceAll(' ', '-');
+      expect(await badge.getAttribute('data-state')).toBe(key);
+      expect(await bar.getAttribute('data-state')).toBe(key);
+      looks.push(
+        `${await badge.evaluate((e) => getComputedStyle(e, '::before').content)} ${await bar.evaluate(
+          (e) => getComputedStyle(e.firstElementChild as Element).backgroundImage,
+        )}`,
+      );
       const done = job.counts.scored + job.counts.skipped + job.counts.failed;
       // The bar shows the share of the inputs that were done, not 100% for any final job as the old page did.
       // A job that ended before its listing did has no known total: no share, and the count says "+".
@@ -206,6 +151,7 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
         fullPage: true,
       });
     }
+    expect(new Set(looks).size, looks.join(' | ')).toBe(cases.length);
   }, 300_000);
 
   it('never shows the progress going backwards: 100 ms samples across a reload and a server restart', async () => {
@@ -253,12 +199,12 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
     expect(await page.locator('h1 .badge').first().textContent()).toBe('running');
     await page.screenshot({ path: join(SHOTS, 'console-job-running.png'), fullPage: true });
     // A second tab on a list page: it moves to another list while the server is down.
-    const lists = await browser.newPage({ viewport: { width: 390, height: 844 }, locale: 'en-US' });
-    await lists.addInitScript((k) => sessionStorage.setItem('keras-batch.api-key', k), key);
-    await lists.goto(`${server.url}/#/connections`);
+    const lists = await h.newPage(390, 844);
+    await open('#/connections', lists);
     await lists.locator('tbody tr', { hasText: 'work' }).waitFor();
     phase = 'server down';
-    await server.kill();
+    const port = Number(new URL(h.server.url).port);
+    await h.server.kill();
     await lists.evaluate(() => {
       window.location.hash = '#/models';
     });
@@ -268,7 +214,7 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
     await page.screenshot({ path: join(SHOTS, 'console-job-reconnecting.png'), fullPage: true });
     await sleep(1500);
     phase = 'server restarted';
-    server = await startServe(data, {}, port, ['--local-root', work]);
+    await h.startServer(port);
     const back = Date.now();
     // No click: the page finds the server again and follows the resumed job.
     await expect
@@ -321,12 +267,7 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
         /^Job \w{8} \(completed with failures\) · keras-batch$/,
       ],
     ];
-    const phone = await browser.newPage({
-      viewport: { width: 390, height: 844 },
-      isMobile: true,
-      locale: 'en-US',
-    });
-    await phone.addInitScript((k) => sessionStorage.setItem('keras-batch.api-key', k), key);
+    const phone = await h.newPage(390, 844, true);
     const problems: string[] = [];
     for (const [name, hash, title] of pages)
       for (const [width, p] of [

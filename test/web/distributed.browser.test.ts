@@ -3,8 +3,8 @@
  * playwright-core): redis-server, the server and a `keras-batch worker` are real processes. The job page opened
  * before any worker runs shows the job running with nothing done and the bar indeterminate (the listing waits
  * for the queue, so the total is not known); once a worker starts, the same page (no reload: the job's event
- * stream) follows the progress, never backwards, to 100% and shows the counts, the failures and an output, as
- * for a local job. The deployment is created through the REST API (the form is covered by
+ * stream) follows the progress, never backwards, to 100% and shows the counts, the failures (listed while the job
+ * runs, as each shard's result comes in) and an output, as for a local job. The deployment is created through the REST API (the form is covered by
  * ui.browser.test.ts).
  */
 import { existsSync, mkdirSync } from 'node:fs';
@@ -74,6 +74,8 @@ describe('web UI: a job run by queue workers (serve --redis)', () => {
       model: model.body.model.id,
       source: { connection: conn.body.id, bucket: 'in' },
       target: { connection: conn.body.id, bucket: 'out' },
+      // One input per inference: the job runs for a while after its first shard (the bad inputs) is done.
+      options: { batch_size: 1, concurrency: 1 },
     });
     expect(deployment.status).toBe(201);
     jobId = (deployment.body.last_job as JobView).id;
@@ -123,9 +125,24 @@ describe('web UI: a job run by queue workers (serve --redis)', () => {
         childList: true,
         attributeFilter: ['aria-valuenow', 'class'],
       });
+      // The badge when a failure first shows in the Failures table: live failures show while it runs.
+      const failures = new MutationObserver(() => {
+        const table = [...document.querySelectorAll('section')].find((s) =>
+          s.querySelector('h2')?.textContent?.startsWith('Failures'),
+        );
+        if (!table?.querySelector('tbody td')) return;
+        (window as unknown as { firstFailureBadge: string }).firstFailureBadge =
+          document.querySelector('h1 .badge')?.textContent ?? '';
+        failures.disconnect();
+      });
+      failures.observe(document.body, { subtree: true, childList: true, characterData: true });
     });
     worker = await startWorker(redis.url, ['--data-dir', `${work}-data`, '--io-threads', '0']);
-    await page.locator('h1 .badge', { hasText: 'completed' }).waitFor({ timeout: 120_000 });
+    await page.locator('h1 .badge', { hasText: 'completed' }).waitFor({ timeout: 180_000 });
+    // The failures were listed while the job ran (queue workers' failures come with each shard's result).
+    expect(
+      await page.evaluate(() => (window as unknown as { firstFailureBadge?: string }).firstFailureBadge),
+    ).toBe('running');
     expect(await bar.getAttribute('aria-valuenow')).toBe('100');
     const seen = await page.evaluate(() => (window as unknown as { seen: (number | null)[] }).seen);
     expect(seen.at(-1)).toBe(100);
@@ -156,5 +173,5 @@ describe('web UI: a job run by queue workers (serve --redis)', () => {
     const written = JSON.parse(await readFile(join(work, 'out', 'img0.json'), 'utf8'));
     expect(output).toEqual(written);
     await page.screenshot({ path: join(SHOTS, 'distributed-02-done.png'), fullPage: true });
-  }, 180_000);
+  }, 300_000);
 });

@@ -6,123 +6,55 @@
  * page's filters and search; Cancel and Rerun confirmed in a dialog, "only the failed inputs" scoring just
  * those; axe (no serious or critical) at 390 px and 1280 px. Screenshots go to artifacts/web/jobs-*.png.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeploymentView, JobView } from '../../src/service/index.js';
-import { exampleInputs, exampleModel, writeFiles } from '../helpers/batch-files.js';
-import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
-import { repoRoot } from '../helpers/shared.js';
-import { axe } from './axe.js';
+import type { JobView } from '../../src/service/index.js';
+import { exampleInputs, writeFiles } from '../helpers/batch-files.js';
+import { ConsoleHarness, sleep } from './console-harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(repoRoot, 'artifacts', 'web');
 const BIG = 30_000;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early percentage', () => {
-  let work: string;
-  let data: string;
-  let server: ServeProcess;
-  let browser: Browser;
+  const h = new ConsoleHarness({
+    name: 'jobs',
+    async setup(work) {
+      const inputs = exampleInputs();
+      await writeFiles(
+        join(work, 'big'),
+        BIG,
+        (i) => `img${i}.json`,
+        (i) => inputs[i % 10],
+      );
+      await writeFiles(
+        join(work, 'in'),
+        12,
+        (i) => `img${i}.json`,
+        (i) => inputs[i % 10],
+      );
+      for (const n of ['bad-a.json', 'bad-b.json']) await writeFile(join(work, 'in', n), '{"values": [[0.5,');
+      // Target folders that exist (the form lists a local connection's sub-folders to choose from).
+      for (const n of ['out-nothing', 'out-good-one']) mkdirSync(join(work, n));
+    },
+  });
   let page: Page;
-  let key: string;
+  let work: string;
   let modelId: string;
-  let connId: string;
-  const call = <T>(method: string, path: string, body?: unknown) => api<T>(server, key, method, path, body);
-  const deploy = async (name: string, source: string, target = `out-${name}`) => {
-    const d = await call<DeploymentView>('POST', '/api/v1/deployments', {
-      name,
-      type: 'batch',
-      model: modelId,
-      source: { connection: connId, bucket: source },
-      target: { connection: connId, bucket: target },
-    });
-    expect(d.status, d.text).toBe(201);
-    return d.body;
-  };
-  const waitFinal = async (jobId: string) => {
-    for (let i = 0; i < 1200; i += 1) {
-      const j = await call<JobView>('GET', `/api/v1/jobs/${jobId}`);
-      if (['completed', 'failed', 'canceled'].includes(j.body.status)) return j.body;
-      await sleep(250);
-    }
-    throw new Error(`job ${jobId} did not end`);
-  };
+  const { call, waitFinal } = h;
+  const deploy = (name: string, source: string, target?: string) =>
+    h.deploy(name, source, target ? { target } : {});
   const deploymentCount = async () =>
     (await call<{ total: number }>('GET', '/api/v1/deployments')).body.total;
-  const shot = async (name: string) =>
-    page.screenshot({ path: join(SHOTS, `jobs-${name}.png`), fullPage: true });
-  const checkWidths = async (name: string) => {
-    for (const width of [390, 1280]) {
-      await page.setViewportSize({ width, height: 800 });
-      await sleep(150);
-      expect(await axe(page), `${name} at ${width}px`).toEqual([]);
-      expect(
-        await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
-        `${name} at ${width}px scrolls sideways`,
-      ).toBe(true);
-      await shot(`${name}-${width}`);
-    }
-  };
+  const shot = (name: string) => h.shot(`jobs-${name}`);
+  const checkWidths = (name: string) => h.checkWidths(`jobs-${name}`);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    if (!existsSync(join(repoRoot, 'dist', 'web', 'index.html')))
-      throw new Error('dist/web is missing: npm run build:web');
-    mkdirSync(SHOTS, { recursive: true });
-    work = await mkdtemp(join(tmpdir(), 'kb-web-jobs-'));
-    data = `${work}-data`;
-    const inputs = exampleInputs();
-    await writeFiles(
-      join(work, 'big'),
-      BIG,
-      (i) => `img${i}.json`,
-      (i) => inputs[i % 10],
-    );
-    await writeFiles(
-      join(work, 'in'),
-      12,
-      (i) => `img${i}.json`,
-      (i) => inputs[i % 10],
-    );
-    for (const n of ['bad-a.json', 'bad-b.json']) await writeFile(join(work, 'in', n), '{"values": [[0.5,');
-    // Target folders that exist (the form lists a local connection's sub-folders to choose from).
-    for (const n of ['out-nothing', 'out-good-one']) mkdirSync(join(work, n));
-    server = await startServe(data, {}, undefined, ['--local-root', work]);
-    key = server.printedKey as string;
-    const form = new FormData();
-    form.set('name', 'digits');
-    form.set('file', new Blob([await readFile(exampleModel)]), 'mnist-cnn.keras');
-    const model = await call<{ model: { id: string } }>('POST', '/api/v1/models', form);
-    expect(model.status).toBe(201);
-    modelId = model.body.model.id;
-    const conn = await call<{ id: string }>('POST', '/api/v1/connections', {
-      name: 'work',
-      type: 'local',
-      path: work,
-    });
-    expect(conn.status).toBe(201);
-    connId = conn.body.id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    page.setDefaultTimeout(60_000);
-    await page.addInitScript((k) => sessionStorage.setItem('keras-batch.api-key', k), key);
+    await h.start();
+    ({ page, work, modelId } = h);
   }, 300_000);
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.kill().catch(() => undefined);
-    if (work) await rm(work, { recursive: true, force: true });
-    if (data) await rm(data, { recursive: true, force: true });
-  });
+  afterAll(() => h.stop());
 
   /** Fills the Add Deployment form's places (a sub-folder list or a text field, whichever the form shows). */
   const place = async (side: 'Source' | 'Target', folder: string, prefix: string) => {
@@ -134,7 +66,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     await page.getByLabel(`${side} prefix`).fill(prefix);
   };
   const openForm = async (name: string) => {
-    await page.goto(`${server.url}/#/models/${modelId}/add`);
+    await page.goto(`${h.server.url}/#/models/${modelId}/add`);
     await page.getByRole('tab', { name: 'Batch Prediction', selected: true }).waitFor();
     await page.getByLabel('Name (required)', { exact: true }).fill(name);
   };
@@ -181,7 +113,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
   it('a 30,000-file local job shows a percentage within its first seconds, never going backwards', async () => {
     const d = await deploy('big-job', 'big');
     const jobId = d.last_job!.id;
-    await page.goto(`${server.url}/#/jobs/${jobId}`);
+    await page.goto(`${h.server.url}/#/jobs/${jobId}`);
     const samples: { t: number; pct: number | null; done: number }[] = [];
     const t0 = Date.now();
     for (;;) {
@@ -218,7 +150,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
   it('the Jobs page filters by status, deployment and time, and searches; axe clean at both widths', async () => {
     const failed = await deploy('with-failures', 'in');
     await waitFinal(failed.last_job!.id);
-    await page.goto(`${server.url}/#/jobs`);
+    await page.goto(`${h.server.url}/#/jobs`);
     await page.getByRole('heading', { name: 'Jobs', level: 1 }).waitFor();
     const count = page.getByTestId('jobs-count');
     await count.waitFor();
@@ -249,7 +181,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     expect(job.counts.failed).toBe(2);
     for (const n of ['bad-a.json', 'bad-b.json']) await writeFile(join(work, 'in', n), exampleInputs()[0]);
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.goto(`${server.url}/#/jobs/${job.id}`);
+    await page.goto(`${h.server.url}/#/jobs/${job.id}`);
     await page.getByTestId('job-facts').waitFor();
     await expect.poll(() => page.getByTestId('job-facts').textContent()).toMatch(/digits\s+version 1/);
     await page.getByRole('button', { name: 'Rerun…' }).click();
@@ -276,7 +208,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
       'POST',
       `/api/v1/jobs/${(await call<{ items: JobView[] }>('GET', '/api/v1/jobs?q=big-job')).body.items[0].id}/rerun?mode=all`,
     );
-    await page.goto(`${server.url}/#/jobs/${big.body.id}`);
+    await page.goto(`${h.server.url}/#/jobs/${big.body.id}`);
     await page.getByRole('button', { name: 'Cancel job' }).click();
     const confirm = page.getByRole('dialog', { name: 'Cancel this job?' });
     await confirm.waitFor();

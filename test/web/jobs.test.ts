@@ -4,6 +4,8 @@
  * furthest of two snapshots (the event stream and the job endpoint lag each other; a resumed job counts again
  * from 0); the bar's share; server messages in the UI's words; locale numbers and natural file order.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Job } from '../../web/src/api';
 import {
@@ -53,6 +55,43 @@ describe('job states in the UI', () => {
       'failed',
     );
     expect(jobState(job({ status: 'canceled' })).tone).toBe('neutral');
+  });
+
+  it('gives every state its own words and its own symbol beside its colour (interrupted too)', () => {
+    const states = [
+      job({ status: 'queued' }),
+      job({ status: 'queued', interrupted: true, status_message: 'interrupted by a server stop; resuming' }),
+      job({ status: 'running' }),
+      job({ status: 'completed', counts: { scored: 100 } }),
+      job({ status: 'completed', counts: { scored: 97, failed: 3 } }),
+      job({ status: 'failed', status_message: '[storage] no such folder' }),
+      job({ status: 'failed', status_message: '11 inputs failed, more than --max-failures 10' }),
+      job({ status: 'canceled' }),
+    ].map(jobState);
+    expect(states.map((s) => s.key)).toEqual([
+      'queued',
+      'interrupted',
+      'running',
+      'completed',
+      'completed-with-failures',
+      'failed',
+      'stopped-early',
+      'canceled',
+    ]);
+    expect(new Set(states.map((s) => s.label)).size).toBe(states.length);
+    expect(states[1]).toMatchObject({ label: 'interrupted, resuming', tone: 'warn', final: false });
+    // The look beside the colour: a symbol per state in styles.css (failed and stopped early are both red).
+    const css = readFileSync(join(import.meta.dirname, '../../web/src/styles.css'), 'utf8');
+    const symbols = states.map((s) => {
+      const rule = new RegExp(`\\.badge\\[data-state="${s.key}"\\]::before \\{\\s*content: "([^"]+)"`).exec(
+        css,
+      );
+      expect(rule, `no symbol for ${s.key}`).not.toBeNull();
+      return rule?.[1];
+    });
+    expect(new Set(symbols).size).toBe(states.length);
+    for (const key of ['stopped-early', 'completed-with-failures', 'canceled'])
+      expect(css).toContain(`.progress[data-state="${key}"] .progress-fill {`);
   });
 
   it('words the stop-early reason for the UI, with the total failures of the tiles', () => {

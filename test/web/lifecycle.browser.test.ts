@@ -7,114 +7,45 @@
  * deployments (names and links, no raw ids). Each dialog is checked with axe at 390 px and 1280 px, reached and
  * closed by keyboard; screenshots go to artifacts/web/lifecycle-*.png.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView, JobView, ModelView } from '../../src/service/index.js';
-import { exampleInputs, exampleModel, writeFiles } from '../helpers/batch-files.js';
-import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
-import { repoRoot } from '../helpers/shared.js';
-import { axe } from './axe.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(repoRoot, 'artifacts', 'web');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { exampleInputs, writeFiles } from '../helpers/batch-files.js';
+import { ConsoleHarness, sleep } from './console-harness.js';
 
 describe('web lifecycle: edit, rename, new versions, deletes', () => {
+  const h = new ConsoleHarness({
+    name: 'life',
+    timeoutMs: 30_000,
+    async setup(work) {
+      const inputs = exampleInputs();
+      await writeFiles(
+        join(work, 'in'),
+        5,
+        (i) => `img${i}.json`,
+        (i) => inputs[i % 10],
+      );
+    },
+  });
   let work: string;
-  let server: ServeProcess;
-  let browser: Browser;
   let page: Page;
-  let key: string;
   let connId: string;
   let modelBytes: Buffer;
-  const call = <T>(method: string, path: string, body?: unknown) => api<T>(server, key, method, path, body);
-  const deploy = async (name: string, extra: Record<string, unknown> = {}) => {
-    const d = await call<DeploymentView>('POST', '/api/v1/deployments', {
-      name,
-      type: 'batch',
-      model: 'digits',
-      source: { connection: connId, bucket: 'in' },
-      target: { connection: connId, bucket: `out-${name}` },
-      start: false,
-      ...extra,
-    });
-    expect(d.status, d.text).toBe(201);
-    return d.body;
-  };
-  const open = (hash: string) => page.goto(`${server.url}/${hash}`);
-  const shot = (name: string) =>
-    page.screenshot({ path: join(SHOTS, `lifecycle-${name}.png`), fullPage: true });
+  const { call, open } = h;
+  const deploy = (name: string, extra: Record<string, unknown> = {}): Promise<DeploymentView> =>
+    h.deploy(name, 'in', { model: 'digits', start: false, ...extra });
+  const shot = (name: string) => h.shot(`lifecycle-${name}`);
   /** axe and no sideways scroll at 390 px and at 1280 px, with a screenshot of each. */
-  const checkBothWidths = async (name: string) => {
-    const wide = () =>
-      page.evaluate(() =>
-        [...document.querySelectorAll('body *')]
-          .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
-          .slice(0, 5)
-          .map((e) => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`),
-      );
-    for (const width of [390, 1280]) {
-      await page.setViewportSize({ width, height: width === 390 ? 844 : 800 });
-      await sleep(150);
-      await shot(`${name}-${width}`);
-      expect(await axe(page), `${name} at ${width} px`).toEqual([]);
-      expect(
-        await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth),
-        `${name} at ${width} px scrolls sideways: ${(await wide()).join('; ')}`,
-      ).toBe(true);
-    }
-  };
+  const checkBothWidths = (name: string) => h.checkWidths(`lifecycle-${name}`);
   const dialog = (testId: string) => page.getByTestId(testId);
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    if (!existsSync(join(repoRoot, 'dist', 'web', 'index.html')))
-      throw new Error('dist/web is missing: npm run build:web');
-    mkdirSync(SHOTS, { recursive: true });
-    work = await mkdtemp(join(tmpdir(), 'kb-web-life-'));
-    const inputs = exampleInputs();
-    await writeFiles(
-      join(work, 'in'),
-      5,
-      (i) => `img${i}.json`,
-      (i) => inputs[i % 10],
-    );
-    server = await startServe(`${work}-data`, {}, undefined, ['--local-root', work]);
-    key = server.printedKey as string;
-    modelBytes = await readFile(exampleModel);
-    const form = new FormData();
-    form.set('name', 'digits');
-    form.set('file', new Blob([new Uint8Array(modelBytes)]), 'mnist-cnn.keras');
-    expect((await call('POST', '/api/v1/models', form)).status).toBe(201);
-    const conn = await call<{ id: string }>('POST', '/api/v1/connections', {
-      name: 'work',
-      type: 'local',
-      path: work,
-    });
-    expect(conn.status).toBe(201);
-    connId = conn.body.id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-    });
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
-    page.setDefaultTimeout(30_000);
-    await page.addInitScript((k) => sessionStorage.setItem('keras-batch.api-key', k), key);
+    await h.start();
+    ({ work, page, connId, modelBytes } = h);
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.kill().catch(() => undefined);
-    if (work) {
-      await rm(work, { recursive: true, force: true });
-      await rm(`${work}-data`, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => h.stop());
 
   it('after a failed upload the name follows the next file; a taken name offers a new version', async () => {
     await open('#/models');

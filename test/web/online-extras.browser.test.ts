@@ -7,51 +7,41 @@
  * scroll at 390 px and 1280 px on the Online tab; screenshots go to artifacts/web/online-*.png.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView } from '../../src/service/index.js';
-import { exampleInputs, exampleModel } from '../helpers/batch-files.js';
-import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
+import { exampleInputs } from '../helpers/batch-files.js';
 import { repoRoot } from '../helpers/shared.js';
 import { axe } from './axe.js';
+import { ConsoleHarness, sleep } from './console-harness.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SHOTS = join(repoRoot, 'artifacts', 'web');
 const PYTHON = join(repoRoot, '.venv', 'bin', 'python');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('web online extras: empty drawing, server JSON, snippets, latency; connection form type', () => {
+  const h = new ConsoleHarness({
+    name: 'online',
+    connection: false,
+    timeoutMs: 30_000,
+    context: { permissions: ['clipboard-read', 'clipboard-write'] },
+  });
   let work: string;
-  let server: ServeProcess;
-  let browser: Browser;
   let page: Page;
   let key: string;
   let depId: string;
-  const call = <T>(method: string, path: string, body?: unknown) => api<T>(server, key, method, path, body);
-  const open = (hash: string) => page.goto(`${server.url}/${hash}`);
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `online-${name}.png`), fullPage: true });
+  const { call, open } = h;
+  const shot = (name: string) => h.shot(`online-${name}`);
   const onlineTab = async () => {
     await open(`#/deployments/${depId}`);
     await page.getByRole('heading', { name: 'Score online' }).waitFor();
   };
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM))
-      throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
-    if (!existsSync(join(repoRoot, 'dist', 'web', 'index.html')))
-      throw new Error('dist/web is missing: npm run build:web');
-    mkdirSync(SHOTS, { recursive: true });
-    work = await mkdtemp(join(tmpdir(), 'kb-web-online-'));
-    server = await startServe(`${work}-data`, {}, undefined, ['--local-root', work]);
-    key = server.printedKey as string;
-    const form = new FormData();
-    form.set('name', 'digits');
-    form.set('file', new Blob([new Uint8Array(await readFile(exampleModel))]), 'mnist-cnn.keras');
-    expect((await call('POST', '/api/v1/models', form)).status).toBe(201);
+    await h.start();
+    ({ work, page, key } = h);
     const dep = await call<DeploymentView>('POST', '/api/v1/deployments', {
       name: 'digits-online',
       type: 'online',
@@ -59,28 +49,8 @@ describe('web online extras: empty drawing, server JSON, snippets, latency; conn
     });
     expect(dep.status, dep.text).toBe(201);
     depId = dep.body.id;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
-    });
-    const context = await browser.newContext({
-      viewport: { width: 1280, height: 800 },
-      locale: 'en-US',
-      permissions: ['clipboard-read', 'clipboard-write'],
-    });
-    page = await context.newPage();
-    page.setDefaultTimeout(30_000);
-    await page.addInitScript((k) => sessionStorage.setItem('keras-batch.api-key', k), key);
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close().catch(() => undefined);
-    await server?.kill().catch(() => undefined);
-    if (work) {
-      await rm(work, { recursive: true, force: true });
-      await rm(`${work}-data`, { recursive: true, force: true });
-    }
-  });
+  afterAll(() => h.stop());
 
   it('an empty drawing is not scored: "Draw a digit first" in a polite live region', async () => {
     await onlineTab();
@@ -116,7 +86,7 @@ describe('web online extras: empty drawing, server JSON, snippets, latency; conn
 
   it("shows the server's answer text as The seed's JSON, and the round-trip latency", async () => {
     const input = exampleInputs()[3];
-    const raw = await fetch(`${server.url}/api/v1/deployments/${depId}/online`, {
+    const raw = await fetch(`${h.server.url}/api/v1/deployments/${depId}/online`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
       body: input,
@@ -142,7 +112,7 @@ describe('web online extras: empty drawing, server JSON, snippets, latency; conn
 
   it('shows the scoring URL, curl and Python snippets with the key as a placeholder; they run and copy', async () => {
     await onlineTab();
-    const url = `${server.url}/api/v1/deployments/${depId}/online`;
+    const url = `${h.server.url}/api/v1/deployments/${depId}/online`;
     expect(await page.getByTestId('scoring-url').textContent()).toBe(url);
     const curl = (await page.getByTestId('curl-snippet').textContent()) ?? '';
     const python = (await page.getByTestId('python-snippet').textContent()) ?? '';

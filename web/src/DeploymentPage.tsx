@@ -56,7 +56,7 @@ export function DeploymentPage({ id }: { id: string }) {
             {jobs.items.map((j) => (
               <li key={j.id}>
                 <a href={`#/jobs/${encodeURIComponent(j.id)}`}>{new Date(j.created_at).toLocaleString()}</a>{' '}
-                <Badge status={jobState(j).label} tone={jobState(j).tone} />{' '}
+                <Badge status={jobState(j).label} tone={jobState(j).tone} state={jobState(j).key} />{' '}
                 {fmt(j.counts.scored + j.counts.skipped)} of {fmt(j.counts.total)} scored,{' '}
                 {fmt(j.counts.failed)} failed
               </li>

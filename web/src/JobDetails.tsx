@@ -100,9 +100,22 @@ export function JobFacts({ job, deployment }: { job: Job; deployment: Deployment
   );
 }
 
-/** What each earlier attempt did (a job resumed after a server stop has one entry per stop). */
-export function Attempts({ job }: { job: Job }) {
-  if (job.history.length === 0 || (job.history.length === 1 && job.attempts <= 1)) return null;
+/** The outcome of an attempt in words. */
+const outcomeText = (outcome: string) =>
+  outcome === 'interrupted' ? 'interrupted by a server stop (resumed)' : outcome;
+
+/**
+ * What each attempt did (a job resumed after a server stop has one entry per stop, and one for the attempt
+ * running now); for a rerun, what the job it reruns did first, with a link to it (its failures are there).
+ */
+export function Attempts({ job, final }: { job: Job; final: boolean }) {
+  const earlier = useLoad(
+    () => (job.rerun_of ? api.getJob(job.rerun_of).catch(() => null) : Promise.resolve(null)),
+    [job.rerun_of],
+  );
+  const prior = earlier.data;
+  const running = !final && job.attempts > job.history.length;
+  if (!prior && job.history.length + (running ? 1 : 0) < 2) return null;
   return (
     <section className="card" aria-labelledby="attempts-title">
       <h2 id="attempts-title">Attempts</h2>
@@ -119,16 +132,42 @@ export function Attempts({ job }: { job: Job }) {
             </tr>
           </thead>
           <tbody>
+            {prior && (
+              <tr data-testid="earlier-job">
+                <td>
+                  job{' '}
+                  <a className="mono" href={`#/jobs/${encodeURIComponent(prior.id)}`}>
+                    {prior.id.slice(0, 8)}
+                  </a>{' '}
+                  (rerun by this one)
+                </td>
+                <td>{prior.finished_at ? new Date(prior.finished_at).toLocaleString() : '—'}</td>
+                <td>{prior.status}</td>
+                <td>{fmt(prior.counts.scored)}</td>
+                <td>{fmt(prior.counts.skipped)}</td>
+                <td>{fmt(prior.counts.failed)}</td>
+              </tr>
+            )}
             {job.history.map((a) => (
               <tr key={a.attempt}>
                 <td>{a.attempt}</td>
                 <td>{new Date(a.ended_at).toLocaleString()}</td>
-                <td>{a.outcome === 'interrupted' ? 'interrupted by a server stop (resumed)' : a.outcome}</td>
+                <td>{outcomeText(a.outcome)}</td>
                 <td>{fmt(a.scored)}</td>
                 <td>{fmt(a.skipped)}</td>
                 <td>{fmt(a.failed)}</td>
               </tr>
             ))}
+            {running && (
+              <tr>
+                <td>{job.attempts}</td>
+                <td>—</td>
+                <td>running now</td>
+                <td>{fmt(job.counts.scored)}</td>
+                <td>{fmt(job.counts.skipped)}</td>
+                <td>{fmt(job.counts.failed)}</td>
+              </tr>
+            )}
           </tbody>
         </table>
       </TableWrap>

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, can, type Deployment, type Preview, placeQuery } from './api';
 import { useFollowedJob, useThrottled } from './follow';
 import { Attempts, Downloads, JobActions, JobFacts } from './JobDetails';
@@ -76,8 +76,10 @@ export function JobPage({ id }: { id: string }) {
       <div className="row-between">
         <h1>
           Job <span className="mono job-id">{job.id.slice(0, 8)}</span>{' '}
-          <Badge status={state.label} tone={state.tone} />
-          {job.attempts > 1 && <Badge status="resumed" tone="info" />}
+          <Badge status={state.label} tone={state.tone} state={state.key} />
+          {job.attempts > 1 && state.key !== 'interrupted' && (
+            <Badge status="resumed" tone="info" state="resumed" />
+          )}
         </h1>
         {can('editor') && (
           <JobActions job={job} deployment={d ?? null} final={final} onError={setActionError} />
@@ -89,6 +91,7 @@ export function JobPage({ id }: { id: string }) {
         <h2 id="progress-title">Progress</h2>
         <ProgressBar
           value={value}
+          state={state.key}
           tone={value === null && final ? `${state.tone} ended` : state.tone}
           label="Job progress"
           text={
@@ -181,21 +184,34 @@ export function JobPage({ id }: { id: string }) {
         <JobFacts job={job} deployment={d ?? null} />
         <Downloads job={job} />
       </section>
-      <Attempts job={job} />
-      {job.counts.failed > 0 && <Failures jobId={job.id} total={job.counts.failed} live={!final} />}
+      <Attempts job={job} final={final} />
+      {job.counts.failed > 0 && (
+        <Failures jobId={job.id} total={job.counts.failed} live={!final} attempts={job.attempts} />
+      )}
       {job.counts.scored > 0 && d?.target && <Outputs deployment={d} live={!final} />}
     </div>
   );
 }
 
-function Failures({ jobId, total, live }: { jobId: string; total: number; live: boolean }) {
+function Failures(props: { jobId: string; total: number; live: boolean; attempts: number }) {
+  const { jobId, total, live, attempts } = props;
   const [offset, setOffset] = useState(0);
   // While the job runs its failures arrive as they happen: read them again every few seconds.
+  // While the page's first rows are not all there, every new failure reads them again at once.
   const page = useLoad(
     () => api.jobFailures(jobId, { limit: PAGE, offset }),
-    [jobId, offset, live],
+    [jobId, offset, live, live ? Math.min(total, offset + PAGE) : 0],
     () => live,
   );
+  // The list is written a moment after the counts: while it is behind them, read it again soon.
+  const behind = live && page.data !== undefined && page.data.total < total;
+  const reload = page.reload;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: each new page of data starts the wait again
+  useEffect(() => {
+    if (!behind) return;
+    const timer = setTimeout(reload, 500);
+    return () => clearTimeout(timer);
+  }, [behind, reload, page.data]);
   const count = page.data?.total ?? total;
   return (
     <section className="card" aria-labelledby="failures-title">
@@ -203,6 +219,12 @@ function Failures({ jobId, total, live }: { jobId: string; total: number; live: 
         Failures ({fmt(count)}){live ? ' so far' : ''}
       </h2>
       {live && <p className="muted">The job is running: failures appear here as they happen.</p>}
+      {attempts > 1 && (
+        <p className="muted">
+          Each input is listed once, for the latest attempt that failed on it; an earlier attempt's failures
+          stay listed with their attempt.
+        </p>
+      )}
       {page.error && <ErrorBox error={page.error} retry={page.reload} />}
       {page.loading && !page.data && <Loading what="failures" />}
       {page.data && (
@@ -212,6 +234,7 @@ function Failures({ jobId, total, live }: { jobId: string; total: number; live: 
               <thead>
                 <tr>
                   <th scope="col">File</th>
+                  {attempts > 1 && <th scope="col">Attempt</th>}
                   <th scope="col">Stage</th>
                   <th scope="col">Reason</th>
                 </tr>
@@ -220,6 +243,7 @@ function Failures({ jobId, total, live }: { jobId: string; total: number; live: 
                 {page.data.items.map((f) => (
                   <tr key={`${f.file}-${f.stage}`}>
                     <td className="mono">{f.file}</td>
+                    {attempts > 1 && <td data-testid="failure-attempt">{f.attempt ?? 1}</td>}
                     <td>{f.stage}</td>
                     <td>{uiMessage(f.reason) ?? f.reason}</td>
                   </tr>

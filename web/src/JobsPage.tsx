@@ -145,7 +145,7 @@ export function JobsPage() {
                         </a>
                       </td>
                       <td>
-                        <Badge status={state.label} tone={state.tone} />
+                        <Badge status={state.label} tone={state.tone} state={state.key} />
                         {j.mode !== 'all' && (
                           <span className="muted small">
                             {' '}

@@ -20,11 +20,11 @@ import {
 type Tab = 'overview' | 'deployments' | 'add';
 
 /** The badge of a deployment: online, or the state of its last job. */
-export function deploymentStatus(d: Deployment): { status: string; tone: string } {
+export function deploymentStatus(d: Deployment): { status: string; tone: string; state?: string } {
   if (d.type === 'online') return { status: 'online', tone: 'ok' };
   if (!d.last_job) return { status: 'no job yet', tone: 'neutral' };
   const state = jobState(d.last_job);
-  return { status: state.label, tone: state.tone };
+  return { status: state.label, tone: state.tone, state: state.key };
 }
 
 export function ModelPage({ id, tab }: { id: string; tab?: string }) {

@@ -11,7 +11,8 @@ export type JobStateKey =
   | 'completed-with-failures'
   | 'failed'
   | 'stopped-early'
-  | 'canceled';
+  | 'canceled'
+  | 'interrupted';
 
 export interface JobState {
   key: JobStateKey;
@@ -24,12 +25,19 @@ export interface JobState {
 
 const STOPPED_EARLY = /more than --max-failures/;
 
-type JobLike = Pick<Job, 'status' | 'status_message' | 'counts'>;
+type JobLike = Pick<Job, 'status' | 'status_message' | 'counts'> & Partial<Pick<Job, 'interrupted'>>;
 
+/**
+ * The job's state. Each has its own words, and its own look beside the colour (the badge's symbol and the
+ * bar's pattern, styles.css `[data-state]`): a failed and a stopped-early job are both red, but not alike.
+ */
 export function jobState(job: JobLike): JobState {
   switch (job.status) {
     case 'queued':
-      return { key: 'queued', label: 'queued', tone: 'neutral', final: false };
+      // Left running by a server that stopped: queued again, to resume where it was.
+      return job.interrupted
+        ? { key: 'interrupted', label: 'interrupted, resuming', tone: 'warn', final: false }
+        : { key: 'queued', label: 'queued', tone: 'neutral', final: false };
     case 'running':
       return { key: 'running', label: 'running', tone: 'info', final: false };
     case 'completed':

@@ -162,8 +162,13 @@ const BADGE: Record<string, string> = {
   online: 'ok',
 };
 
-export function Badge({ status, tone }: { status: string; tone?: string }) {
-  return <span className={`badge ${tone ?? BADGE[status] ?? 'neutral'}`}>{status}</span>;
+/** A status badge; `state` (a job's state key) adds that state's symbol beside its colour (styles.css). */
+export function Badge({ status, tone, state }: { status: string; tone?: string; state?: string }) {
+  return (
+    <span className={`badge ${tone ?? BADGE[status] ?? 'neutral'}`} data-state={state}>
+      {status}
+    </span>
+  );
 }
 
 /** A labelled input with its error (aria-describedby, aria-invalid). */
@@ -318,17 +323,21 @@ export function ProgressBar({
   label,
   text,
   tone,
+  state,
 }: {
   value: number | null;
   label: string;
   text?: string;
   tone?: string;
+  /** A job's state key: its pattern on the bar (styles.css). */
+  state?: string;
 }) {
   const pct = value === null ? null : Math.max(0, Math.min(100, Math.floor(value * 1000) / 10));
   return (
     <div
       className={`progress${pct === null ? ' indeterminate' : ''}${tone ? ` ${tone}` : ''}`}
       role="progressbar"
+      data-state={state}
       aria-label={label}
       aria-valuemin={0}
       aria-valuemax={100}
