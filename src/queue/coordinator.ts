@@ -14,6 +14,7 @@ import { parseResult, removeWaiting } from './shard-queue.js';
 import { KEEP_SECONDS, ShardResults } from './shard-results.js';
 import {
   isJobFailure,
+  type OutstandingShard,
   SHARD_QUEUE,
   type ShardData,
   type ShardEntry,
@@ -23,13 +24,7 @@ import {
 } from './types.js';
 
 export type { CoordinatorState, DistributedJobOptions } from './coordinator-options.js';
-
 export type { DistributedReport } from './distributed-report.js';
-
-interface Outstanding {
-  entries: ShardEntry[];
-  data: ShardData;
-}
 
 /**
  * Runs a batch job over BullMQ workers: lists the source page by page, cuts the inputs into shards of
@@ -55,7 +50,7 @@ class ShardCoordinator {
   private readonly events: QueueEvents;
   private readonly results: ShardResults;
   private readonly tally: JobTally;
-  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly outstanding = new Map<string, OutstandingShard>();
   private readonly workers = new Set<string>();
   private readonly removals = new Set<Promise<unknown>>();
   private counted = new Map<number, ShardResult>();

@@ -143,3 +143,9 @@ export const shardJobId = (jobId: string, shard: number): string => `${jobId}-${
  * `_keras-batch/ledger/<stem>-<random>-<n>.jsonl` and never overwrite an earlier attempt's.
  */
 export const shardRunId = (jobId: string, shard: number): string => `${jobId}-s${shard}`;
+
+/** A shard the coordinator enqueued and has not counted yet: its inputs and the payload it was sent with. */
+export interface OutstandingShard {
+  entries: ShardEntry[];
+  data: ShardData;
+}
