@@ -1,14 +1,8 @@
 import sharp from 'sharp';
 import { errorMessage, InputError } from '../../util/errors.js';
-import { decodeSmallPng } from './png-small.js';
+import { type DecodedImage, decodeSmallPng } from './png-small.js';
 
-/** Decoded pixels, 8 bits a channel, row-major HWC (1 gray, 2 gray+alpha, 3 RGB or 4 RGBA channels). */
-export interface DecodedImage {
-  width: number;
-  height: number;
-  channels: number;
-  data: Uint8Array;
-}
+export type { DecodedImage } from './png-small.js';
 
 /** Largest image decoded, in pixels (libvips' own default: 16383 × 16383). */
 const MAX_PIXELS = 268_402_689;

@@ -1,5 +1,11 @@
 import { decode as decodePng } from 'fast-png';
-import type { DecodedImage } from './image-decode.js';
+/** Decoded pixels, 8 bits a channel, row-major HWC (1 gray, 2 gray+alpha, 3 RGB or 4 RGBA channels). */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  channels: number;
+  data: Uint8Array;
+}
 
 /** PNGs of at most this many pixels are decoded in JavaScript (fast-png): ~7x less CPU than a libvips call. */
 const SMALL_PNG_PIXELS = 256 * 256;
@@ -23,4 +29,3 @@ export function decodeSmallPng(bytes: Uint8Array): DecodedImage | null {
     return null;
   }
 }
-
