@@ -1,4 +1,5 @@
-import type { TensorSpec } from '../engine/types.js';
+import type { Tensor, TensorSpec } from '../engine/types.js';
+import type { ImageOptions } from '../scoring/formats/image.js';
 import { type LinePage, parseLineBlock } from '../scoring/formats/jsonl-page.js';
 import type { LineBlock } from '../scoring/formats/lines.js';
 import { type InputRecords, readInputFile } from '../scoring/index.js';
@@ -24,11 +25,27 @@ export interface InputUnread {
 }
 
 /**
+ * An image read: already decoded and made the model's record where that is cheap (a small plain PNG on a file
+ * thread), else its bytes, for the job's thread to decode.
+ */
+export interface ImageRead {
+  ok: true;
+  version: string;
+  tensor?: Tensor;
+  bytes?: Uint8Array;
+}
+
+/**
  * The per-file I/O of a job around the engine: read + parse an input, write an output. Run on the job's own
  * thread ({@link inThreadStages}) or spread over worker threads (`file-threads/`), with the same results.
  */
 export interface FileStages {
   read(entry: ObjectEntry): Promise<InputRead | InputUnread>;
+  /** Reads an image (and may decode it for the model: see {@link ImageRead}). Never throws. */
+  readImage(
+    entry: Pick<ObjectEntry, 'key' | 'etag'>,
+    options: ImageOptions,
+  ): Promise<ImageRead | InputUnread>;
   /** Writes one output whole; resolves with the milliseconds it took. */
   write(key: string, text: string): Promise<number>;
   /**
@@ -91,6 +108,20 @@ export async function readInput(
   }
 }
 
+/** Gets an image's bytes (decoded by the caller). Never throws: a failure is a `read` one. */
+export async function readImageBytes(
+  source: Pick<BucketDriver, 'get'>,
+  entry: Pick<ObjectEntry, 'key' | 'etag'>,
+  guard: <T>(task: () => Promise<T>) => Promise<T> = (task) => task(),
+): Promise<ImageRead | InputUnread> {
+  try {
+    const object = await guard(() => source.get(entry.key));
+    return { ok: true, version: object.etag || entry.etag, bytes: object.body };
+  } catch (error) {
+    return { ok: false, stage: 'read', error };
+  }
+}
+
 /** Writes one output whole and times it. */
 export async function writeOutput(
   target: Pick<BucketDriver, 'put'>,
@@ -122,6 +153,7 @@ export function inThreadStages(
 ): FileStages {
   return {
     read: (entry) => readInput(source, entry, spec, (task) => io.run(task)),
+    readImage: (entry) => readImageBytes(source, entry, (task) => io.run(task)),
     write: (key, text) => io.run(() => writeOutput(target, key, text)),
     writeStream: (key, pieces) => io.run(() => writeOutputStream(target, key, pieces)),
     parseLines: async (block, idField) => parseLineBlock(block.bytes, block.before, spec.specs, idField),

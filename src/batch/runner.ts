@@ -112,6 +112,8 @@ export class BatchRun {
       batchSize: this.batchSize,
       submit: (records) => this.batcher.add(records),
       waitScored: (pending) => this.waitScored(pending),
+      readImage: (entry, o) => this.stages.readImage(entry, o),
+      writeWhole: (key, text) => this.stages.write(key, text),
       checkOutputs: (outputs, count) => this.checkOutputs(outputs, count),
     };
     this.ledger = new ResumeLedger(options.target, this.jobId, options.model.sha256);

@@ -17,6 +17,12 @@ export const FIELDS = ['prediction', 'prediction_classes', 'probability'] as con
 export function formatNumber(v: number): string {
   if (!Number.isFinite(v)) return 'null';
   if (v === 0) return Object.is(v, -0) ? '-0.0' : '0.0';
+  const a = v < 0 ? -v : v;
+  if (a >= 1e-4 && a < 1e16) {
+    // Python's fixed range, where JavaScript's String() is fixed too, with the same shortest digits.
+    const fixed = String(v);
+    return fixed.includes('.') ? fixed : `${fixed}.0`;
+  }
   const sci = v.toExponential();
   const e = sci.indexOf('e');
   const exponent = Number(sci.slice(e + 1));

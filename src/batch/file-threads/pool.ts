@@ -2,12 +2,12 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { ImageOptions } from '../../scoring/formats/image.js';
 import type { LinePage } from '../../scoring/formats/jsonl-page.js';
 import type { LineBlock } from '../../scoring/formats/lines.js';
 import type { ObjectEntry } from '../../storage/index.js';
-import { errorMessage, KerasBatchError } from '../../util/errors.js';
-import { formatBytes, LIMIT_NAMES } from '../../util/limits.js';
-import type { FileStages, InputRead, InputUnread } from '../file-stages.js';
+import type { FileStages, ImageRead, InputRead, InputUnread } from '../file-stages.js';
+import { KINDS, type Kind, type Pending, threadDeath, viaFallback } from './pending.js';
 import { receiveError, type ThreadRequest, type ThreadResult, type ThreadSetup } from './protocol.js';
 
 /** Requests per message: enough to make the hand-off cheap, few enough that replies stream back. */
@@ -19,27 +19,6 @@ const CHUNK = 32;
 const MAX_THREAD_TEXT = 16 * 1024 ** 2;
 /** A thread's heap when the job names none (the `io-thread-heap` default). */
 const DEFAULT_HEAP = 96 * 1024 ** 2;
-
-type Pending = { fallback: FileStages; ctx: number } & (
-  | { kind: 'read'; entry: ObjectEntry; resolve: (outcome: InputRead | InputUnread) => void }
-  | {
-      kind: 'write';
-      key: string;
-      text: string;
-      resolve: (ms: number) => void;
-      reject: (error: unknown) => void;
-    }
-  | {
-      kind: 'parse';
-      block: LineBlock;
-      idField: string | undefined;
-      resolve: (page: LinePage) => void;
-      reject: (error: unknown) => void;
-    }
-);
-
-type Kind = Pending['kind'];
-const KINDS: readonly Kind[] = ['read', 'write', 'parse'];
 
 interface Lane {
   worker: Worker;
@@ -72,32 +51,6 @@ function startThread(heapBytes: number, current: SharedArrayBuffer): Worker {
   const thread = JSON.stringify(new URL('./thread.ts', here).href);
   const code = `import(${api}).then((tsx) => { tsx.register(); return import(${thread}); })`;
   return new Worker(code, { ...options, eval: true });
-}
-
-/** Why a file's thread died while it worked on that file: its own failure, named, never the process's. */
-function threadDeath(pending: Pending, error: unknown, heapBytes: number): KerasBatchError {
-  const file =
-    pending.kind === 'read'
-      ? pending.entry.key
-      : pending.kind === 'write'
-        ? pending.key
-        : `lines ${pending.block.before + 1}…`;
-  const doing =
-    pending.kind === 'read' ? 'reading it' : pending.kind === 'write' ? 'writing its output' : 'parsing them';
-  const oom = (error as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY';
-  const name = LIMIT_NAMES.ioThreadHeap;
-  return oom
-    ? new KerasBatchError(
-        'batch',
-        'IO_THREAD_OUT_OF_MEMORY',
-        `'${file}': the file-I/O thread ran out of memory while ${doing} (limit ${name}=${formatBytes(heapBytes)}; ` +
-          `raise with --limit ${name}=<value> or KERAS_BATCH_LIMITS="${name}=<value>", or use --io-threads 0)`,
-      )
-    : new KerasBatchError(
-        'batch',
-        'IO_THREAD_FAILED',
-        `'${file}': the file-I/O thread died while ${doing}: ${errorMessage(error ?? 'it exited')}`,
-      );
 }
 
 /**
@@ -144,7 +97,7 @@ class FileThreadPool {
   enqueue(ctx: number, pending: Pending): number {
     let queue = this.queued.get(ctx);
     if (!queue) {
-      queue = { read: [], write: [], parse: [] };
+      queue = { read: [], image: [], write: [], parse: [] };
       this.queued.set(ctx, queue);
     }
     queue[pending.kind].push([this.nextId, pending]);
@@ -229,11 +182,7 @@ class FileThreadPool {
       );
       return;
     }
-    const request: ThreadRequest =
-      kind === 'read'
-        ? { kind, ctx, items: items.map(([id, p]) => [id, readOf(p).key, readOf(p).etag]) }
-        : { kind, ctx, items: items.map(([id, p]) => [id, writeOf(p).key, writeOf(p).text]) };
-    this.post(lane, request);
+    this.post(lane, requestOf(ctx, kind, items));
   }
 
   private settle(lane: Lane, results: ThreadResult[]): void {
@@ -241,7 +190,13 @@ class FileThreadPool {
       const pending = lane.outstanding.get(result.id);
       lane.outstanding.delete(result.id);
       if (!pending) continue;
-      if (pending.kind === 'read') {
+      if (pending.kind === 'image') {
+        if ('image' in result) pending.resolve(result.image);
+        else if ('unread' in result) {
+          const { stage, error } = result.unread;
+          pending.resolve({ ok: false, stage, error: receiveError(error) });
+        }
+      } else if (pending.kind === 'read') {
         if ('read' in result) pending.resolve(result.read);
         else if ('unread' in result) {
           pending.resolve({
@@ -276,7 +231,8 @@ class FileThreadPool {
       return;
     }
     const death = threadDeath(blamed, error, lane.heapBytes);
-    if (blamed.kind === 'read') blamed.resolve({ ok: false, stage: 'read', error: death });
+    if (blamed.kind === 'read' || blamed.kind === 'image')
+      blamed.resolve({ ok: false, stage: 'read', error: death });
     else blamed.reject(death);
     const index = this.lanes.indexOf(lane);
     if (index >= 0) this.lanes.splice(index, 1);
@@ -289,23 +245,21 @@ class FileThreadPool {
   }
 }
 
-const readOf = (p: Pending) => (p as Extract<Pending, { kind: 'read' }>).entry;
-const writeOf = (p: Pending) => p as Extract<Pending, { kind: 'write' }>;
-
-function viaFallback(pending: Pending): void {
-  if (pending.kind === 'read') void pending.fallback.read(pending.entry).then(pending.resolve);
-  else if (pending.kind === 'write')
-    pending.fallback.write(pending.key, pending.text).then(pending.resolve, pending.reject);
-  else if (pending.block.bytes.byteLength === 0 && pending.block.bytes.buffer.byteLength === 0) {
-    // The block had been moved to the thread that stopped: it cannot be parsed again.
-    pending.reject(
-      new KerasBatchError(
-        'batch',
-        'THREAD_LOST',
-        `a file thread stopped while parsing the lines after line ${pending.block.before}`,
-      ),
-    );
-  } else pending.fallback.parseLines(pending.block, pending.idField).then(pending.resolve, pending.reject);
+/** The message of a chunk of reads, image reads or writes. */
+function requestOf(ctx: number, kind: Kind, items: [number, Pending][]): ThreadRequest {
+  const of = <K extends Kind>(_: K) =>
+    items.map(([id, p]) => [id, p as Extract<Pending, { kind: K }>] as const);
+  if (kind === 'read')
+    return { kind, ctx, items: of('read').map(([id, p]) => [id, p.entry.key, p.entry.etag]) };
+  if (kind === 'image') {
+    const images = of('image');
+    return {
+      kind,
+      ctx,
+      items: images.map(([id, p]) => [id, p.entry.key, p.entry.etag, p.options.resize, p.options.scale]),
+    };
+  }
+  return { kind: 'write', ctx, items: of('write').map(([id, p]) => [id, p.key, p.text]) };
 }
 
 let shared: FileThreadPool | null = null;
@@ -345,6 +299,24 @@ export class FileThreads implements FileStages {
     this.sentToThreads += 1;
     return new Promise((resolve) =>
       pool().enqueue(this.ctx, { kind: 'read', entry, resolve, fallback: this.fallback, ctx: this.ctx }),
+    );
+  }
+
+  readImage(
+    entry: Pick<ObjectEntry, 'key' | 'etag'>,
+    options: ImageOptions,
+  ): Promise<ImageRead | InputUnread> {
+    if (!this.setup.source || !this.usable()) return this.fallback.readImage(entry, options);
+    this.sentToThreads += 1;
+    return new Promise((resolve) =>
+      pool().enqueue(this.ctx, {
+        kind: 'image',
+        entry,
+        options,
+        resolve,
+        fallback: this.fallback,
+        ctx: this.ctx,
+      }),
     );
   }
 

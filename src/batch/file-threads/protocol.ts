@@ -1,7 +1,8 @@
+import type { ResizeMode, ScaleMode } from '../../scoring/formats/image.js';
 import type { LinePage } from '../../scoring/formats/jsonl-page.js';
 import type { FsDriverOptions } from '../../storage/index.js';
 import { KerasBatchError } from '../../util/errors.js';
-import type { InputRead, ReadSpec } from '../file-stages.js';
+import type { ImageRead, InputRead, ReadSpec } from '../file-stages.js';
 
 /** What a file thread is started with: the folders it reads and writes (null: not its job), the model's inputs. */
 export interface ThreadSetup {
@@ -13,7 +14,7 @@ export interface ThreadSetup {
 /**
  * Messages to a thread. Threads serve every job of the process: a job opens a context (its folders and model
  * inputs) on each thread, sends requests in chunks (one message per chunk: `[id, key, etag]` reads or
- * `[id, key, text]` writes, or `[id, bytes, before, idField]` blocks of JSON Lines to parse, their bytes moved) and
+ * `[id, key, text]` writes, `[id, key, etag, resize, scale]` images to read (and decode when small PNGs), or `[id, bytes, before, idField]` blocks of JSON Lines to parse, their bytes moved) and
  * closes the context when it ends.
  */
 export type ThreadRequest =
@@ -21,6 +22,11 @@ export type ThreadRequest =
   | { kind: 'close'; ctx: number }
   | { kind: 'read'; ctx: number; items: [id: number, key: string, etag: string][] }
   | { kind: 'write'; ctx: number; items: [id: number, key: string, text: string][] }
+  | {
+      kind: 'image';
+      ctx: number;
+      items: [id: number, key: string, etag: string, resize?: ResizeMode, scale?: ScaleMode][];
+    }
   | {
       kind: 'parse';
       ctx: number;
@@ -38,6 +44,7 @@ export interface SentError {
 /** One request's outcome. */
 export type ThreadResult =
   | { id: number; read: InputRead }
+  | { id: number; image: ImageRead }
   | { id: number; unread: { stage: 'read' | 'parse'; error: SentError } }
   | { id: number; writeMs: number }
   | { id: number; writeError: SentError }

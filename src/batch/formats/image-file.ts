@@ -1,4 +1,4 @@
-import type { TensorSpec } from '../../engine/types.js';
+import type { Tensor, TensorSpec } from '../../engine/types.js';
 import {
   type ImageLayout,
   type ImageOptions,
@@ -46,10 +46,25 @@ export async function scoreImageFile(
   at.stage = 'parse';
   const layout = layoutOf(ctx.specs);
   at.stage = 'read';
-  const object = await ctx.source.get(key);
-  at.stage = 'parse';
-  const image = await decodeImage(object.body, key);
-  const tensor = imageRecord(image, layout, options, key);
+  let version: string;
+  let tensor: Tensor;
+  if (ctx.readImage) {
+    const read = await ctx.readImage({ key, etag: '' }, options);
+    if (!read.ok) {
+      at.stage = read.stage;
+      throw read.error;
+    }
+    version = read.version;
+    at.stage = 'parse';
+    tensor =
+      read.tensor ??
+      imageRecord(await decodeImage(read.bytes ?? new Uint8Array(), key), layout, options, key);
+  } else {
+    const object = await ctx.source.get(key);
+    version = object.etag;
+    at.stage = 'parse';
+    tensor = imageRecord(await decodeImage(object.body, key), layout, options, key);
+  }
   at.stage = 'score';
   const outputs = await ctx.waitScored(ctx.submit({ count: 1, hadBatchAxis: false, tensors: [tensor] }));
   at.stage = 'format';
@@ -57,6 +72,7 @@ export async function scoreImageFile(
   const text = formatPrediction(key, outputs, 0, 1);
   at.stage = 'write';
   const outputKey = jsonOutputKey(key);
-  await ctx.target.put(outputKey, text, { contentType: 'application/json' });
-  return { version: object.etag, outputKey, records: 1, failed: [], nonFinite };
+  if (ctx.writeWhole) await ctx.writeWhole(outputKey, text);
+  else await ctx.target.put(outputKey, text, { contentType: 'application/json' });
+  return { version, outputKey, records: 1, failed: [], nonFinite };
 }

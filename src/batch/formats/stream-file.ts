@@ -1,6 +1,7 @@
 import type { Tensor, TensorSpec } from '../../engine/types.js';
 import { concatRecords, type InputRecords } from '../../scoring/index.js';
 import { type BucketDriver, openObjectStream, putObjectStream } from '../../storage/index.js';
+import type { FileStages } from '../file-stages.js';
 import type { Stage } from '../types.js';
 import { stagedPages } from './staged-pages.js';
 import type { StreamFormat, StreamItem } from './types.js';
@@ -21,6 +22,13 @@ export interface StreamContext {
   submit(records: InputRecords): Promise<Tensor[]>;
   /** Waits for a submitted call; the job counts this file as waiting on the engine meanwhile. */
   waitScored(pending: Promise<Tensor[]>): Promise<Tensor[]>;
+  /**
+   * Reads an image (on the job's file threads when it has them; a small PNG comes back decoded as the model's
+   * record): absent, the image is read from `source` here.
+   */
+  readImage?: FileStages['readImage'];
+  /** Writes an output read whole (a JSON document): on the file threads when the job has them; absent, `target`. */
+  writeWhole?(key: string, text: string): Promise<unknown>;
   /** Looks at a call's outputs (the job's warnings); returns how many of its records have NaN or ±Infinity. */
   checkOutputs(outputs: Tensor[], count: number): number;
 }

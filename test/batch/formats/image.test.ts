@@ -86,6 +86,38 @@ describe('image inputs', () => {
     expect(again.counts).toMatchObject({ scored: 0, skipped: 15 });
   });
 
+  it('gives the same bytes with file threads (small PNGs decoded there) as on the job thread alone', async () => {
+    const { source } = folders();
+    for (const [i, pixels] of digits.entries()) {
+      writeFileSync(join(source, `d${i}.png`), await gray(pixels).png().toBuffer());
+    }
+    writeFileSync(
+      join(source, 'big.png'),
+      await gray(new Uint8Array(300 * 300).fill(90), 300, 300)
+        .png()
+        .toBuffer(),
+    );
+    writeFileSync(join(source, 'd4.jpeg'), await gray(digits[4]).jpeg({ quality: 95 }).toBuffer());
+    writeFileSync(
+      join(source, 'dot.png'),
+      await gray(new Uint8Array([7]), 1, 1)
+        .png()
+        .toBuffer(),
+    );
+    const outputs = async (ioThreads: number) => {
+      const { target } = folders();
+      const report = await job(source, target, { ioThreads, formats: { scale: 'unit', resize: 'crop' } });
+      expect(report.counts).toMatchObject({ scored: 12, failed: 1 });
+      expect(report.failures.map((f) => `${f.file} ${f.stage} ${f.code}`)).toEqual([
+        'dot.png parse INPUT_IMAGE_TOO_SMALL',
+      ]);
+      const keys = [...digits.keys()].map((i) => `d${i}.png`).concat('big.png', 'd4.jpeg');
+      return keys.map((key) => readFileSync(join(target, `${key}.json`), 'utf8'));
+    };
+    const threaded = await outputs(2);
+    expect(threaded).toEqual(await outputs(0));
+  });
+
   it('converts RGB(A) to gray as Pillow does and resizes larger images to the model input', async () => {
     const { source, target } = folders();
     const rgb = Buffer.alloc(56 * 40 * 4);

@@ -40,6 +40,12 @@ describe('readCsvFast', () => {
     if (r < 0.05) return 'abc';
     if (r < 0.06) return ' NaN ';
     if (r < 0.07) return '1e400';
+    if (r < 0.08)
+      return ['+1', '.5', '5.', '-0', '-0.0', '1E5', ' 3', '3 ', '0x10', '-', '1.', '007', '-.5'][
+        Math.floor(rand() * 13)
+      ];
+    if (r < 0.09)
+      return `${Math.floor(rand() * 1e6)}.${'0'.repeat(Math.floor(rand() * 25))}${Math.floor(rand() * 100)}`;
     return ((rand() - 0.5) * 10 ** Math.floor(rand() * 8 - 3)).toPrecision(1 + Math.floor(rand() * 17));
   };
   const file = (lines: number, extra: (i: number) => string | null = () => null) => {
@@ -68,6 +74,9 @@ describe('readCsvFast', () => {
       for (const o of [
         { delimiter: ',', idColumn: 'id', keepFields: false },
         { delimiter: ',', columns: ['c', 'a', 'b'], keepFields: true },
+        { delimiter: ',', columns: ['c', 'a', 'b'], keepFields: false },
+        { delimiter: ',', columns: ['b', 'c', 'a'], idColumn: 'a', keepFields: false },
+        { delimiter: ',', idColumn: 'b', columns: ['a', 'c', 'id'], keepFields: false },
       ]) {
         const want = await rows(readCsv, text, o, size);
         const got = await rows(readCsvFast, text, o, size);
