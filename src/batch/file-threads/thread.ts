@@ -7,8 +7,8 @@ import {
   type ResizeMode,
   type ScaleMode,
 } from '../../scoring/formats/image.js';
-import { decodeSmallPng } from '../../scoring/formats/png-small.js';
 import { parseLineBlock } from '../../scoring/formats/jsonl-page.js';
+import { decodeSmallPng } from '../../scoring/formats/png-small.js';
 import { createFsDriver } from '../../storage/fs-driver.js';
 import type { BucketDriver } from '../../storage/types.js';
 import { type ReadSpec, readInput, writeOutput } from '../file-stages.js';
