@@ -65,6 +65,9 @@ interface Result {
   file?: string;
   rps: Record<string, number>;
   reps: Record<string, number[]>;
+  /** Median CPU ms per record of each runner (all threads of its process). */
+  cpuMsPerRecord: Record<string, number>;
+  cpuReps: Record<string, number[]>;
   agreement: Record<string, number | null>;
   error?: string;
 }
@@ -190,7 +193,14 @@ function agreement(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return diff / scale;
 }
 
-async function oursRep(engine: Engine, x: Tensor, budget: Budget): Promise<number> {
+interface Rep {
+  recordsPerSec: number;
+  /** CPU time of the process (every thread) per record: the load of a shared machine distorts it far less. */
+  cpuMsPerRecord: number;
+}
+
+async function oursRep(engine: Engine, x: Tensor, budget: Budget): Promise<Rep> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   let n = 0;
   let elapsed = 0;
@@ -199,7 +209,11 @@ async function oursRep(engine: Engine, x: Tensor, budget: Budget): Promise<numbe
     n++;
     elapsed = performance.now() - start;
   }
-  return (n * BATCH * 1000) / elapsed;
+  const used = process.cpuUsage(cpu);
+  return {
+    recordsPerSec: (n * BATCH * 1000) / elapsed,
+    cpuMsPerRecord: (used.user + used.system) / 1000 / (n * BATCH),
+  };
 }
 
 function scaled(t: Tensor, high: number): Tensor {
@@ -241,7 +255,15 @@ export const applicationsSuite: Suite = {
         );
       } else notes.push('Keras baseline skipped (--no-keras)');
       for (const m of models) {
-        const result: Result = { key: m.key, label: m.label, rps: {}, reps: {}, agreement: {} };
+        const result: Result = {
+          key: m.key,
+          label: m.label,
+          rps: {},
+          reps: {},
+          cpuMsPerRecord: {},
+          cpuReps: {},
+          agreement: {},
+        };
         results.push(result);
         const path = paths.get(m.key);
         if (!path) continue;
@@ -293,22 +315,32 @@ export const applicationsSuite: Suite = {
             do await engine.predict([x]);
             while (performance.now() < end);
           }
-          const runners: [string, () => Promise<number>][] = [
-            ...engines.map(([name, engine]): [string, () => Promise<number>] => [
+          const runners: [string, () => Promise<Rep>][] = [
+            ...engines.map(([name, engine]): [string, () => Promise<Rep>] => [
               name,
               () => oursRep(engine, x, budget),
             ]),
-            ...live.map(([name, server]): [string, () => Promise<number>] => [
+            ...live.map(([name, server]): [string, () => Promise<Rep>] => [
               name,
-              async () => (await server.request({ op: 'rep', key: m.key })).recordsPerSec as number,
+              async () => {
+                const res = await server.request({ op: 'rep', key: m.key });
+                return {
+                  recordsPerSec: res.recordsPerSec as number,
+                  cpuMsPerRecord: res.cpuMsPerRecord as number,
+                };
+              },
             ]),
           ];
           for (let rep = 0; rep < budget.reps; rep++) {
             for (const [name, timeRep] of runners) {
-              result.reps[name] = [...(result.reps[name] ?? []), await timeRep()];
+              const r = await timeRep();
+              result.reps[name] = [...(result.reps[name] ?? []), r.recordsPerSec];
+              result.cpuReps[name] = [...(result.cpuReps[name] ?? []), r.cpuMsPerRecord];
             }
           }
           for (const [name, reps] of Object.entries(result.reps)) result.rps[name] = median(reps);
+          for (const [name, reps] of Object.entries(result.cpuReps))
+            result.cpuMsPerRecord[name] = median(reps);
           for (const [, server] of live) await server.request({ op: 'drop', key: m.key });
         } catch (error) {
           result.error = (error as Error).message;
@@ -324,7 +356,7 @@ export const applicationsSuite: Suite = {
       rmSync(dir, { recursive: true, force: true });
     }
     return {
-      lines: [...table(results), '', agreementLine(results)],
+      lines: [...table(results), '', ...cpuTable(results), '', agreementLine(results)],
       data: { batch: BATCH, budget, seed: SEED, agreementTolerance: AGREEMENT_TOLERANCE, models: results },
       targets: targets(results),
       notes,
@@ -348,6 +380,29 @@ function table(results: Result[]): string[] {
     fmtRatio(ratio(r.rps['ours-2T'], bestKeras(r))),
     fmtRatio(ratio(r.rps['ours-2T'], r.rps['ours-1T'])),
   ]);
+  return formatTable(header, body, [false, true, true, true, true, true, true]);
+}
+
+/**
+ * CPU ms per record of each runner (every thread of its process; Keras' whole predict call, fixed cost included).
+ * On a loaded machine wall-time rates swing with the other processes; CPU time much less: `keras/1T` compares the
+ * work per record, `2T-1T` is what the second thread adds in synchronisation (0 when it only shares the work).
+ */
+function cpuTable(results: Result[]): string[] {
+  const fmt = (v: number | undefined) => (v === undefined ? '-' : v.toFixed(2));
+  const header = ['CPU ms/record', ...RUNNERS, 'keras/1T', '2T-1T'];
+  const body = results.map((r) => {
+    const c = r.cpuMsPerRecord;
+    const keras = c.keras ?? c['keras-2T'];
+    const extra =
+      c['ours-2T'] !== undefined && c['ours-1T'] !== undefined ? c['ours-2T'] - c['ours-1T'] : undefined;
+    return [
+      r.label,
+      ...RUNNERS.map((name) => fmt(c[name])),
+      fmtRatio(ratio(keras, c['ours-1T'])),
+      fmt(extra),
+    ];
+  });
   return formatTable(header, body, [false, true, true, true, true, true, true]);
 }
 

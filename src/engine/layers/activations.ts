@@ -117,8 +117,13 @@ export function applyActivationShaped(
 }
 
 /** Exact GELU: 0.5 * x * (1 + erf(x / sqrt(2))), the default in Keras 2 and 3. */
+/**
+ * Exact GELU in the form onnxruntime's Gelu fusion recognises (`Div` by √2, not `Mul` by 1/√2): it becomes one
+ * Gelu, or BiasGelu with the Dense bias before it (ConvNeXtTiny 64² at batch 32: the Mul/Add/Erf chain took 16%
+ * of the run, BiasGelu 9%).
+ */
 function gelu(g: GraphBuilder, x: string): string {
-  const scaled = g.op('Mul', [x, g.constFloat('inv_sqrt2', [], [Math.SQRT1_2])]);
+  const scaled = g.op('Div', [x, g.constFloat('sqrt2', [], [Math.SQRT2])]);
   const erf1 = g.op('Add', [g.op('Erf', [scaled]), g.constFloat('one', [], [1])]);
   return g.op('Mul', [g.op('Mul', [x, erf1]), g.constFloat('half', [], [0.5])]);
 }
