@@ -109,7 +109,11 @@ export class CrashGuard {
       await Promise.all(
         names.slice(i, i + 16).map((name) => this.target.delete(name).catch(() => undefined)),
       );
-    // A local target's claims folder goes with its last claim (another run's claims keep it).
-    if (names.length > 0) await this.target.removeEmptyFolder?.(CLAIMS_PREFIX).catch(() => undefined);
+    // A local target's claims folder goes with its last claim (another run's claims keep it), and with the
+    // temp file of a claim a killed process was writing, once this run has dealt with the crashed runs.
+    if (names.length > 0)
+      await this.target
+        .removeEmptyFolder?.(CLAIMS_PREFIX, { leftoverTemps: settled && this.inherited.length > 0 })
+        .catch(() => undefined);
   }
 }

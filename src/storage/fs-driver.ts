@@ -60,7 +60,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     putStream: (key, body) => fsPutStream(ctx, key, body),
     head: (key) => fsHead(ctx, key),
     delete: (key) => fsDelete(ctx, key),
-    removeEmptyFolder: (prefix) => fsRemoveEmptyFolder(ctx, prefix),
+    removeEmptyFolder: (prefix, options) => fsRemoveEmptyFolder(ctx, prefix, options),
     describe: () => ctx.root,
     close: async () => {
       ctx.closed = true;

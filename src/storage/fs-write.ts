@@ -103,7 +103,11 @@ export async function fsDelete(ctx: FsContext, key: string): Promise<void> {
  * Removes the folder of `prefix` (`a/b/` → folder `a/b`) if it is empty, as an S3 "folder" ends with its last
  * object. A folder that is missing, not empty or cannot be removed is left as it is (best effort).
  */
-export async function fsRemoveEmptyFolder(ctx: FsContext, prefix: string): Promise<void> {
+export async function fsRemoveEmptyFolder(
+  ctx: FsContext,
+  prefix: string,
+  options: { leftoverTemps?: boolean } = {},
+): Promise<void> {
   ensureOpen(ctx);
   const key = prefix.replace(/\/+$/, '');
   if (!key) return;
@@ -113,6 +117,10 @@ export async function fsRemoveEmptyFolder(ctx: FsContext, prefix: string): Promi
   try {
     const dir = await ctx.ops.realpath(path);
     if (!isInside(real, dir) || dir === real) return;
+    if (options.leftoverTemps)
+      for (const name of await ctx.ops.readdir(dir))
+        if (name.startsWith(FS_TEMP_PREFIX) && !name.startsWith(ctx.tempStem))
+          await ctx.ops.unlink(join(dir, name)).catch(() => undefined);
     await rmdir(dir);
     ctx.writableDirs.delete(path);
     ctx.safeDirs.delete(path);

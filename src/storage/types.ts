@@ -124,9 +124,11 @@ export interface BucketDriver {
 
   /**
    * Removes the folder of `prefix` (`a/b/`) when it holds nothing, as an S3 "folder" ends with its last object
-   * (`fs` only; S3 has no folders). Best effort: a folder in use or not empty stays.
+   * (`fs` only; S3 has no folders). Best effort: a folder in use or not empty stays. With `leftoverTemps`, the
+   * temp files of other writers in it go first: for a folder only small writes use (the claims of a job), where
+   * such a file outlives its write only when its process was killed mid-write.
    */
-  removeEmptyFolder?(prefix: string): Promise<void>;
+  removeEmptyFolder?(prefix: string, options?: { leftoverTemps?: boolean }): Promise<void>;
 
   /** A secret-free description: `s3://bucket/prefix/ @ endpoint` or the absolute folder path. */
   describe(): string;

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -51,5 +51,18 @@ describe('fs removeEmptyFolder', () => {
     expect((await stat(join(root, 'jobs', 'claims', 'c.jsonl'))).size).toBe(2);
     await driver.removeEmptyFolder?.('');
     expect((await stat(root)).isDirectory()).toBe(true);
+  });
+
+  it("with leftoverTemps, a killed writer's temp file goes with the folder; without, the folder stays", async () => {
+    const root = join(base, 'leftover-temps');
+    const driver = createFsDriver({ root, create: true });
+    await driver.put('jobs/claims/a.jsonl', 'a\n');
+    await driver.delete('jobs/claims/a.jsonl');
+    // What a process SIGKILLed between opening its temp file and renaming it leaves.
+    await writeFile(join(root, 'jobs', 'claims', '.kb-tmp-0123456789ab-7'), 'half a cl');
+    await driver.removeEmptyFolder?.('jobs/claims/');
+    expect(await readdir(join(root, 'jobs', 'claims'))).toEqual(['.kb-tmp-0123456789ab-7']);
+    await driver.removeEmptyFolder?.('jobs/claims/', { leftoverTemps: true });
+    expect(await readdir(join(root, 'jobs'))).toEqual([]);
   });
 });
