@@ -153,6 +153,10 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
     await openForm('cannot-write');
     await place('Source', 'work (folder)', 'in');
     await place('Target', 'bad-keys (S3)', 's3-out');
+    const bucketBox = page.locator('fieldset', { hasText: 'Select target' });
+    await bucketBox.getByText(/Could not list the buckets: .*Type the name instead/).waitFor();
+    // Before: "Loading the buckets…" stayed under the field next to the error.
+    expect(await bucketBox.getByText('Loading the buckets…').count()).toBe(0);
     await page.getByRole('button', { name: 'Save' }).click();
     await checks.getByRole('heading', { name: 'Not saved: the checks found a problem' }).waitFor();
     const target = checks.locator('[data-check="target"]');
