@@ -174,7 +174,14 @@ export class DeploymentsService {
     try {
       if (input.type !== 'batch')
         throw new ServiceError('SERVICE_INVALID', 'only a batch deployment has a source and target to check');
-      if (!text(input.name)) throw new ServiceError('SERVICE_INVALID', 'a deployment needs a name');
+      const name = text(input.name);
+      if (!name) throw new ServiceError('SERVICE_INVALID', 'a deployment needs a name');
+      // A taken name is the settings check's answer (saving would be refused after the checks all passed).
+      if (await this.nameTaken(name))
+        throw new ServiceError(
+          'SERVICE_INVALID',
+          `a deployment named ${JSON.stringify(name)} already exists: choose another name`,
+        );
       const model = await this.repo.models.getModel(input.model);
       const version = await this.repo.models.getVersionOf(model.id, input.version);
       if (input.options?.max_failures) parseFailureLimit(input.options.max_failures);

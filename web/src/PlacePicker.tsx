@@ -91,7 +91,7 @@ export function PlacePicker(props: {
             value={value.bucket}
             onChange={(b) => set({ bucket: b })}
             error={e('bucket') ?? bucketError}
-            hint={value.connection && !buckets ? 'Loading the buckets…' : undefined}
+            hint={value.connection && !buckets && !bucketError ? 'Loading the buckets…' : undefined}
             required={conn?.type === 's3'}
           />
         )}
