@@ -2,7 +2,7 @@
  * Record counts survive Redis losing everything: a `serve --redis` job with a real worker, redis-server started
  * without persistence, SIGKILLed mid-job and restarted empty. The shards whose results Redis lost are scored
  * again by the worker, which finds most of their outputs in the shard ledgers (recovered): their records must be
- * counted too (they read 118,000 of 120,000 before). Each input holds 3 records, so files ≠ records.
+ * counted too (they read 118,000 of 120,000 before). 4,000 inputs, so the job is still running when Redis dies. Each input holds 3 records, so files ≠ records.
  */
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,7 @@ import { type JobServer, startDeploymentJob, startJobServer, waitJob } from '../
 import { repoRoot } from '../helpers/shared.js';
 import { startWorker, type WorkerProcess } from '../helpers/worker-process.js';
 
-const FILES = 1200;
+const FILES = 4000;
 const RECORDS_PER_FILE = 3;
 const MODEL = join(repoRoot, 'examples', 'models', 'mnist-cnn.keras');
 
@@ -63,7 +63,7 @@ describe('robustness: records exact after a Redis SIGKILL without persistence', 
       source: 'in',
       target: 'out',
     });
-    const mid = await waitJob(s, jobId, 180_000, (j) => j.counts.scored >= FILES * 0.3);
+    const mid = await waitJob(s, jobId, 180_000, (j) => j.counts.scored >= FILES * 0.1);
     expect(mid.status).toBe('running');
     await redis.crash();
     await sleep(1500);
