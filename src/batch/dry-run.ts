@@ -28,10 +28,14 @@ function firstInputs(source: BucketDriver, entries: ObjectEntry[]): BucketDriver
   };
 }
 
-/** A target that keeps nothing: every write is read and dropped, the first output kept as a sample. */
+/**
+ * A target that keeps nothing: every write is read and dropped, the output of the first input in listing order
+ * kept as a sample (outputs may arrive in any order when file threads write them).
+ */
 function nullTarget(describe: string, sample: { value: { key: string; text: string } | null }): BucketDriver {
   const keep = (key: string, text: string) => {
-    if (!sample.value && !key.startsWith('_keras-batch/')) sample.value = { key, text: text.slice(0, 2000) };
+    if (key.startsWith('_keras-batch/') || (sample.value && sample.value.key <= key)) return;
+    sample.value = { key, text: text.slice(0, 2000) };
   };
   const textOf = (body: PutBody) => (typeof body === 'string' ? body : Buffer.from(body).toString('utf8'));
   return {
