@@ -54,6 +54,17 @@ export async function writeFiles(
   await mapLimit(range(count), 32, (i) => writeFile(join(dir, name(i)), text(i)));
 }
 
+/** Writes `count` seed-format digits `img0.json` … into `dir`, cycling through the ten bundled inputs. */
+export async function writeDigitFiles(dir: string, count: number): Promise<void> {
+  const inputs = exampleInputs();
+  await writeFiles(
+    dir,
+    count,
+    (i) => `img${i}.json`,
+    (i) => inputs[i % 10],
+  );
+}
+
 /** Every key of a driver's scope, in listing order. */
 export async function listKeys(driver: BucketDriver, prefix?: string): Promise<string[]> {
   const keys: string[] = [];

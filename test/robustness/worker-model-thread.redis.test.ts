@@ -17,7 +17,7 @@ import { modelSha256 } from '../../src/engine/open-model.js';
 import { runDistributedJob, type ShardWorker, startShardWorker } from '../../src/queue/index.js';
 import { createFsDriver } from '../../src/storage/index.js';
 import { currentLimits, useLimits } from '../../src/util/limits.js';
-import { countFolderOutputs, exampleInputs, exampleModel, writeFiles } from '../helpers/batch-files.js';
+import { countFolderOutputs, exampleModel, writeDigitFiles } from '../helpers/batch-files.js';
 import { kerasPython } from '../helpers/python-keras.js';
 import { startTestRedis, type TestRedis } from '../helpers/redis-server.js';
 
@@ -33,13 +33,7 @@ describe('robustness: a queue worker loads its models in a model thread, within 
   beforeAll(async () => {
     redis = await startTestRedis();
     dir = await mkdtemp(join(tmpdir(), 'kb-worker-thread-'));
-    const inputs = exampleInputs();
-    await writeFiles(
-      join(dir, 'in'),
-      FILES,
-      (i) => `img${i}.json`,
-      (i) => inputs[i % 10],
-    );
+    await writeDigitFiles(join(dir, 'in'), FILES);
     const python = kerasPython() ?? 'python3';
     await run(python, [
       join(import.meta.dirname, 'hostile_fixtures.py'),

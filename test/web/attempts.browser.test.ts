@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
-import { exampleInputs, writeFiles } from '../helpers/batch-files.js';
+import { exampleInputs, writeDigitFiles, writeFiles } from '../helpers/batch-files.js';
 import { ConsoleHarness, sleep } from './console-harness.js';
 
 const GOOD = 20_000;
@@ -21,12 +21,7 @@ describe('web: attempts of a resumed job and of a rerun, and their failures', ()
     name: 'attempts',
     async setup(work) {
       const inputs = exampleInputs();
-      await writeFiles(
-        join(work, 'mixed'),
-        GOOD,
-        (i) => `img${i}.json`,
-        (i) => inputs[i % 10],
-      );
+      await writeDigitFiles(join(work, 'mixed'), GOOD);
       for (const n of BAD) await writeFile(join(work, 'mixed', n), '{"values": [[0.5,');
       await writeFiles(
         join(work, 'gone'),

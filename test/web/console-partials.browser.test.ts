@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
-import { exampleInputs, writeFiles } from '../helpers/batch-files.js';
+import { exampleInputs, writeDigitFiles, writeFiles } from '../helpers/batch-files.js';
 import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
 import { ConsoleHarness, sleep } from './console-harness.js';
 
@@ -35,19 +35,8 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
     name: 'partials',
     serveArgs: ['--s3-endpoint-allow', 'http://127.0.0.1:*'],
     async setup(work) {
-      const inputs = exampleInputs();
-      await writeFiles(
-        join(work, 'in'),
-        6,
-        (i) => `img${i}.json`,
-        (i) => inputs[i % 10],
-      );
-      await writeFiles(
-        join(work, 'big'),
-        BIG,
-        (i) => `img${i}.json`,
-        (i) => inputs[i % 10],
-      );
+      await writeDigitFiles(join(work, 'in'), 6);
+      await writeDigitFiles(join(work, 'big'), BIG);
       // Valid seed-format JSON whose records do not fit the model's (28, 28, 1) input.
       await writeFiles(
         join(work, 'wrong-shape'),

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DeploymentView, JobView } from '../../src/service/index.js';
-import { exampleInputs, writeFiles } from '../helpers/batch-files.js';
+import { writeDigitFiles, writeFiles } from '../helpers/batch-files.js';
 import { kerasPython } from '../helpers/python-keras.js';
 import { axe } from './axe.js';
 import { ConsoleHarness, SHOTS, sleep } from './console-harness.js';
@@ -35,19 +35,8 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
   const h = new ConsoleHarness({
     name: 'console',
     async setup(work) {
-      const inputs = exampleInputs();
-      await writeFiles(
-        join(work, 'big'),
-        BIG,
-        (i) => `img${i}.json`,
-        (i) => inputs[i % 10],
-      );
-      await writeFiles(
-        join(work, 'some-bad'),
-        20,
-        (i) => `img${i}.json`,
-        (i) => inputs[i % 10],
-      );
+      await writeDigitFiles(join(work, 'big'), BIG);
+      await writeDigitFiles(join(work, 'some-bad'), 20);
       for (const n of ['bad-a.json', 'bad-b.json'])
         await writeFile(join(work, 'some-bad', n), '{"values": [[0.5,');
       await writeFiles(

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
-import { exampleInputs, writeFiles } from '../helpers/batch-files.js';
+import { exampleInputs, writeDigitFiles } from '../helpers/batch-files.js';
 import { ConsoleHarness, sleep } from './console-harness.js';
 
 const BIG = 30_000;
@@ -21,19 +21,8 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
   const h = new ConsoleHarness({
     name: 'jobs',
     async setup(work) {
-      const inputs = exampleInputs();
-      await writeFiles(
-        join(work, 'big'),
-        BIG,
-        (i) => `img${i}.json`,
-        (i) => inputs[i % 10],
-      );
-      await writeFiles(
-        join(work, 'in'),
-        12,
-        (i) => `img${i}.json`,
-        (i) => inputs[i % 10],
-      );
+      await writeDigitFiles(join(work, 'big'), BIG);
+      await writeDigitFiles(join(work, 'in'), 12);
       for (const n of ['bad-a.json', 'bad-b.json']) await writeFile(join(work, 'in', n), '{"values": [[0.5,');
       // Target folders that exist (the form lists a local connection's sub-folders to choose from).
       for (const n of ['out-nothing', 'out-good-one']) mkdirSync(join(work, n));
