@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
 import { exampleInputs, writeDigitFiles, writeFiles } from '../helpers/batch-files.js';
-import { ConsoleHarness, sleep } from './console-harness.js';
+import { ConsoleHarness, settledJobFacts, sleep } from './console-harness.js';
 
 const GOOD = 20_000;
 const BAD = ['bad-a.json', 'bad-b.json', 'bad-c.json'];
@@ -58,7 +58,7 @@ describe('web: attempts of a resumed job and of a rerun, and their failures', ()
     // Attempt 1 lists its failures live (the bad inputs come first in the listing).
     await expect.poll(async () => (await failureRows()).length, { timeout: 60_000 }).toBe(BAD.length);
     expect(await page.locator('h1 .badge').first().textContent()).toBe('running');
-    expect(await page.getByTestId('job-facts').textContent()).toMatch(
+    expect(await (await settledJobFacts(page)).textContent()).toMatch(
       /digits\s+version 1.*work: mixed.*work: out-resumed.*batch size: 1; concurrency: 1/s,
     );
     // Live too while it runs: the elapsed time, and outputs to preview.

@@ -38,6 +38,13 @@ export interface HarnessOptions {
 
 const FINAL = ['completed', 'failed', 'canceled'];
 
+/** The job page's facts once they have loaded (its deployment, model and connection names): `aria-busy` false. */
+export const settledJobFacts = async (page: Page) => {
+  const facts = page.locator('[data-testid="job-facts"][aria-busy="false"]');
+  await facts.waitFor();
+  return facts;
+};
+
 export class ConsoleHarness {
   work = '';
   data = '';

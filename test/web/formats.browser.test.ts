@@ -20,6 +20,7 @@ import { readMnist } from '../helpers/mnist.js';
 import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { repoRoot, sharedDir } from '../helpers/shared.js';
 import { axe } from './axe.js';
+import { settledJobFacts } from './console-harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(repoRoot, 'artifacts', 'web');
@@ -174,6 +175,7 @@ describe('web UI: CSV and image deployments with their format options', () => {
     expect(answer.sample?.text.split('\n')[0]).toBe(
       `id,${Array.from({ length: 10 }, (_, i) => `prediction_${i}`).join(',')},prediction_class,error`,
     );
+    await settledJobFacts(page);
     expect(await page.getByTestId('job-input-format').textContent()).toBe(
       'CSV or TSV (.csv, .tsv); id column id',
     );
@@ -202,6 +204,7 @@ describe('web UI: CSV and image deployments with their format options', () => {
     const answer = await save();
     expect(answer.sample?.key).toBe('d0.png.json');
     expect(Object.keys(JSON.parse(answer.sample?.text ?? '{}'))).toEqual(['d0.png']);
+    await settledJobFacts(page);
     expect(await page.getByTestId('job-input-format').textContent()).toBe(
       'Images (.png, .jpg, .webp, .gif, .bmp, .tif); resize crop; scale unit',
     );

@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
 import { exampleInputs, writeDigitFiles } from '../helpers/batch-files.js';
-import { ConsoleHarness, sleep } from './console-harness.js';
+import { ConsoleHarness, settledJobFacts, sleep } from './console-harness.js';
 
 const BIG = 30_000;
 
@@ -171,8 +171,7 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     for (const n of ['bad-a.json', 'bad-b.json']) await writeFile(join(work, 'in', n), exampleInputs()[0]);
     await page.setViewportSize({ width: 1280, height: 800 });
     await page.goto(`${h.server.url}/#/jobs/${job.id}`);
-    await page.getByTestId('job-facts').waitFor();
-    await expect.poll(() => page.getByTestId('job-facts').textContent()).toMatch(/digits\s+version 1/);
+    expect(await (await settledJobFacts(page)).textContent()).toMatch(/digits\s+version 1/);
     await page.getByRole('button', { name: 'Rerun…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Rerun this job' });
     await dialog.waitFor();

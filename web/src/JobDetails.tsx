@@ -30,8 +30,19 @@ const optionsText = (o: Deployment['options']) => {
   return parts.length ? parts.join('; ') : 'defaults (batch size 256, no failure limit)';
 };
 
-/** Model, version, source, target and options of the job's deployment. */
-export function JobFacts({ job, deployment }: { job: Job; deployment: Deployment | null }) {
+/**
+ * Model, version, source, target and options of the job's deployment. Until the deployment, its model and the
+ * connection names have loaded, the facts say "loading…" (and are aria-busy), never "—", which means "none".
+ */
+export function JobFacts({
+  job,
+  deployment,
+  loading,
+}: {
+  job: Job;
+  deployment: Deployment | null;
+  loading: boolean;
+}) {
   const model = useLoad(
     () => (deployment ? api.getModel(deployment.model_id) : Promise.resolve(null)),
     [deployment?.model_id],
@@ -39,8 +50,13 @@ export function JobFacts({ job, deployment }: { job: Job; deployment: Deployment
   const conns = useLoad(() => api.listConnections({ limit: 1000 }).catch(() => null), []);
   const names = new Map((conns.data?.items ?? []).map((c) => [c.id, c.name]));
   const d = deployment;
+  // model.loading alone is not enough: for one render after the deployment arrives it still describes the load of
+  // "no model".
+  const modelShown = d === null || model.data?.id === d.model_id || model.error !== undefined;
+  const busy = loading || !modelShown || conns.loading;
+  const none = loading ? 'loading…' : '—';
   return (
-    <dl className="facts" data-testid="job-facts">
+    <dl className="facts" data-testid="job-facts" aria-busy={busy}>
       <div className="fact">
         <dt>Model</dt>
         <dd>
@@ -49,26 +65,26 @@ export function JobFacts({ job, deployment }: { job: Job; deployment: Deployment
               {model.data?.name ?? d.model_id.slice(0, 8)}
             </a>
           ) : (
-            '—'
+            none
           )}
           {d ? ` version ${d.model_version}` : ''}
         </dd>
       </div>
       <div className="fact">
         <dt>Source</dt>
-        <dd className="mono">{d ? placeText(d.source, names) : '—'}</dd>
+        <dd className="mono">{d ? placeText(d.source, names) : none}</dd>
       </div>
       <div className="fact">
         <dt>Target</dt>
-        <dd className="mono">{d ? placeText(d.target, names) : '—'}</dd>
+        <dd className="mono">{d ? placeText(d.target, names) : none}</dd>
       </div>
       <div className="fact">
         <dt>Inputs</dt>
-        <dd data-testid="job-input-format">{d ? formatSummary(d.options) : '—'}</dd>
+        <dd data-testid="job-input-format">{d ? formatSummary(d.options) : none}</dd>
       </div>
       <div className="fact">
         <dt>Options</dt>
-        <dd>{d ? optionsText(d.options) : '—'}</dd>
+        <dd>{d ? optionsText(d.options) : none}</dd>
       </div>
       <div className="fact">
         <dt>Runs</dt>

@@ -181,7 +181,7 @@ export function JobPage({ id }: { id: string }) {
             </div>
           )}
         </dl>
-        <JobFacts job={job} deployment={d ?? null} />
+        <JobFacts job={job} deployment={d ?? null} loading={deployment.loading} />
         <Downloads job={job} />
       </section>
       <Attempts job={job} final={final} />
