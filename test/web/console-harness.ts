@@ -38,6 +38,26 @@ export interface HarnessOptions {
 
 const FINAL = ['completed', 'failed', 'canceled'];
 
+/**
+ * Picks a place on the Add Deployment form: the connection by its label, then, once its buckets (sub-folders) have
+ * loaded, one from the list or typed when there is no list (an empty name is the folder itself), and a prefix.
+ */
+export const placeOnForm = async (
+  page: Page,
+  side: 'Source' | 'Target',
+  connection: string,
+  bucket: string,
+  prefix?: string,
+) => {
+  await page.getByLabel(`${side} connection`).selectOption({ label: connection });
+  const control = page.getByLabel(new RegExp(`^${side} (sub-folder|bucket)`));
+  const loading = page.locator('.field', { has: control }).getByText('Loading the buckets…');
+  await expect.poll(() => loading.count(), { timeout: 30_000 }).toBe(0);
+  if ((await control.evaluate((e) => e.tagName)) === 'SELECT') await control.selectOption(bucket);
+  else await control.fill(bucket);
+  if (prefix !== undefined) await page.getByLabel(`${side} prefix`).fill(prefix);
+};
+
 /** The job page's facts once they have loaded (its deployment, model and connection names): `aria-busy` false. */
 export const settledJobFacts = async (page: Page) => {
   const facts = page.locator('[data-testid="job-facts"][aria-busy="false"]');
@@ -136,6 +156,17 @@ export class ConsoleHarness {
 
   call = <T>(method: string, path: string, body?: unknown) =>
     api<T>(this.server, this.key, method, path, body);
+
+  /** How many deployments the server has. */
+  deploymentCount = async () => (await this.call<{ total: number }>('GET', '/api/v1/deployments')).body.total;
+
+  /** A fresh Add Deployment → Batch Prediction form for "digits", with `name` typed in. */
+  openAddForm = async (name: string) => {
+    await this.open(`#/models/${this.modelId}/add`);
+    await this.page.reload(); // a fresh form (the same hash again is no navigation)
+    await this.page.getByRole('tab', { name: 'Batch Prediction', selected: true }).waitFor();
+    await this.page.getByLabel('Name (required)', { exact: true }).fill(name);
+  };
 
   /**
    * A batch deployment of "digits" from the work folder's `source` sub-folder to `out-<name>` (or `target`),

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
 import { exampleInputs, writeDigitFiles, writeFiles } from '../helpers/batch-files.js';
 import { type S3TestServer, startS3Server, testBucket } from '../helpers/s3-server.js';
-import { ConsoleHarness, sleep } from './console-harness.js';
+import { ConsoleHarness, placeOnForm, sleep } from './console-harness.js';
 
 const S3_FILES = 3000;
 const BIG = 20_000;
@@ -49,8 +49,6 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
   });
   let page: Page;
   const { call, waitFinal } = h;
-  const deploymentCount = async () =>
-    (await call<{ total: number }>('GET', '/api/v1/deployments')).body.total;
 
   beforeAll(async () => {
     s3 = await startS3Server();
@@ -84,20 +82,8 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
     return c.body.id;
   };
 
-  const openForm = async (name: string) => {
-    await h.open(`#/models/${h.modelId}/add`);
-    await page.reload(); // a fresh form (the same hash again is no navigation)
-    await page.getByRole('tab', { name: 'Batch Prediction', selected: true }).waitFor();
-    await page.getByLabel('Name (required)', { exact: true }).fill(name);
-  };
-  /** A place on the form: a connection by its label, then a sub-folder/bucket (list or text) and a prefix. */
-  const place = async (side: 'Source' | 'Target', connection: string, bucket: string) => {
-    await page.getByLabel(`${side} connection`).selectOption({ label: connection });
-    const sub = page.getByLabel(new RegExp(`^${side} (sub-folder|bucket)`));
-    await sleep(500);
-    if ((await sub.evaluate((e) => e.tagName)) === 'SELECT') await sub.selectOption(bucket);
-    else await sub.fill(bucket);
-  };
+  const place = (side: 'Source' | 'Target', connection: string, bucket: string) =>
+    placeOnForm(page, side, connection, bucket);
 
   it('D33: the S3 connection test against a closed port names ECONNREFUSED in the browser', async () => {
     const port = await closedPort();
@@ -119,8 +105,8 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
 
   it('D9 and B10: a taken name, a not-writable target and inputs of the wrong shape are refused at Save', async () => {
     const taken = await h.deploy('taken-name', 'in', { start: false, target: 'out-ok' });
-    const before = await deploymentCount();
-    await openForm('taken-name');
+    const before = await h.deploymentCount();
+    await h.openAddForm('taken-name');
     await place('Source', 'work (folder)', 'in');
     await place('Target', 'work (folder)', 'out-ok');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -135,11 +121,11 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
     expect(await page.locator('main').textContent()).not.toContain(taken.id);
     await h.shot('partials-save-taken-name-1280');
     expect(page.url()).toMatch(/\/add$/);
-    expect(await deploymentCount()).toBe(before);
+    expect(await h.deploymentCount()).toBe(before);
 
     // A target the server cannot write to: an S3 connection whose secret key is wrong.
     await s3Connection('bad-keys', true);
-    await openForm('cannot-write');
+    await h.openAddForm('cannot-write');
     await place('Source', 'work (folder)', 'in');
     await place('Target', 'bad-keys (S3)', 's3-out');
     const bucketBox = page.locator('fieldset', { hasText: 'Select target' });
@@ -153,11 +139,11 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
     expect(await target.textContent()).toMatch(/The target .*s3-out.* is not writable/);
     expect(await checks.locator('[data-check="source"]').getAttribute('data-verdict')).toBe('pass');
     await h.checkWidths('partials-save-not-writable');
-    expect(await deploymentCount()).toBe(before);
+    expect(await h.deploymentCount()).toBe(before);
 
     // Inputs that do not fit the model's input shape: the dry run's answer on the form.
     await page.setViewportSize({ width: 1280, height: 800 });
-    await openForm('wrong-shape');
+    await h.openAddForm('wrong-shape');
     await place('Source', 'work (folder)', 'wrong-shape');
     await place('Target', 'work (folder)', 'out-ok');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -169,7 +155,7 @@ describe('web: the checklist partials (D9, D19, D33, B2, B10, T8, T9)', () => {
     expect(shapeText).toMatch(/None of the first 4 input\(s\) could be scored/);
     expect(shapeText).toMatch(/rec\d\.json/);
     await h.shot('partials-save-wrong-shape-1280');
-    expect(await deploymentCount()).toBe(before);
+    expect(await h.deploymentCount()).toBe(before);
   }, 240_000);
 
   it('B2: a job over an S3 bucket shows a percentage while it runs', async () => {

@@ -20,7 +20,7 @@ import { readMnist } from '../helpers/mnist.js';
 import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
 import { repoRoot, sharedDir } from '../helpers/shared.js';
 import { axe } from './axe.js';
-import { settledJobFacts } from './console-harness.js';
+import { placeOnForm, settledJobFacts } from './console-harness.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const SHOTS = join(repoRoot, 'artifacts', 'web');
@@ -97,10 +97,8 @@ describe('web UI: CSV and image deployments with their format options', () => {
     await p.goto(`${server.url}/#/models/${encodeURIComponent(modelId)}/add`);
     await p.getByRole('tab', { name: 'Batch Prediction', selected: true }).waitFor();
   };
-  const place = async (side: 'Source' | 'Target', folder: string) => {
-    await page.getByLabel(`${side} connection`).selectOption({ label: 'work (folder)' });
-    await page.getByRole('combobox', { name: new RegExp(`^${side} sub-folder`) }).selectOption(folder);
-  };
+  const place = (side: 'Source' | 'Target', folder: string) =>
+    placeOnForm(page, side, 'work (folder)', folder);
   /** Saves the form; returns the dry run's answer the form showed before saving. */
   const save = async () => {
     const checked = page.waitForResponse((r) => r.url().includes('/api/v1/deployments/validate'));

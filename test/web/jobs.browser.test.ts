@@ -13,7 +13,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobView } from '../../src/service/index.js';
 import { exampleInputs, writeDigitFiles } from '../helpers/batch-files.js';
-import { ConsoleHarness, settledJobFacts, sleep } from './console-harness.js';
+import { ConsoleHarness, placeOnForm, settledJobFacts, sleep } from './console-harness.js';
 
 const BIG = 30_000;
 
@@ -30,40 +30,26 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
   });
   let page: Page;
   let work: string;
-  let modelId: string;
   const { call, waitFinal } = h;
   const deploy = (name: string, source: string, target?: string) =>
     h.deploy(name, source, target ? { target } : {});
-  const deploymentCount = async () =>
-    (await call<{ total: number }>('GET', '/api/v1/deployments')).body.total;
   const shot = (name: string) => h.shot(`jobs-${name}`);
   const checkWidths = (name: string) => h.checkWidths(`jobs-${name}`);
 
   beforeAll(async () => {
     await h.start();
-    ({ page, work, modelId } = h);
+    ({ page, work } = h);
   }, 300_000);
   afterAll(() => h.stop());
 
   /** Fills the Add Deployment form's places (a sub-folder list or a text field, whichever the form shows). */
-  const place = async (side: 'Source' | 'Target', folder: string, prefix: string) => {
-    await page.getByLabel(`${side} connection`).selectOption({ label: 'work (folder)' });
-    const sub = page.getByLabel(new RegExp(`^${side} sub-folder`));
-    await sleep(300);
-    if ((await sub.evaluate((e) => e.tagName)) === 'SELECT') await sub.selectOption(folder);
-    else await sub.fill(folder);
-    await page.getByLabel(`${side} prefix`).fill(prefix);
-  };
-  const openForm = async (name: string) => {
-    await page.goto(`${h.server.url}/#/models/${modelId}/add`);
-    await page.getByRole('tab', { name: 'Batch Prediction', selected: true }).waitFor();
-    await page.getByLabel('Name (required)', { exact: true }).fill(name);
-  };
+  const place = (side: 'Source' | 'Target', folder: string, prefix: string) =>
+    placeOnForm(page, side, 'work (folder)', folder, prefix);
 
   it('refuses the overlap and the missing prefix at Save with the answers on the form; saves a good one', async () => {
-    const before = await deploymentCount();
+    const before = await h.deploymentCount();
     // An overlap written another way: the folder's root + prefix in/ as source, sub-folder in + prefix x/ as target.
-    await openForm('loop');
+    await h.openAddForm('loop');
     await place('Source', '', 'in/');
     await place('Target', 'in', 'x/');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -75,9 +61,9 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
       `The target ${join(work, 'in', 'x')} overlaps the source ${join(work, 'in')}`,
     );
     await checkWidths('save-overlap');
-    expect(await deploymentCount()).toBe(before);
+    expect(await h.deploymentCount()).toBe(before);
 
-    await openForm('nothing-there');
+    await h.openAddForm('nothing-there');
     await place('Source', 'in', 'nope');
     await place('Target', 'out-nothing', '');
     await page.getByRole('button', { name: 'Save' }).click();
@@ -87,16 +73,16 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     );
     expect(await checks.locator('[data-check="shape"]').getAttribute('data-verdict')).toBe('skip');
     await shot('save-missing-1280');
-    expect(await deploymentCount()).toBe(before);
+    expect(await h.deploymentCount()).toBe(before);
 
     // A good one: the checks pass (a sample output shown) and the job page opens.
-    await openForm('good-one');
+    await h.openAddForm('good-one');
     await place('Source', 'in', '');
     await place('Target', 'out-good-one', '');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { name: /^Job / }).waitFor();
     expect(page.url()).toMatch(/#\/jobs\//);
-    expect(await deploymentCount()).toBe(before + 1);
+    expect(await h.deploymentCount()).toBe(before + 1);
   }, 240_000);
 
   it('a 30,000-file local job shows a percentage within its first seconds, never going backwards', async () => {
