@@ -137,9 +137,11 @@ it.skipIf(!bin)(
       out += d;
     });
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-    // The summary (and any failure in full) for the CI log.
-    const failures = out.indexOf('=== FAILURES ===');
-    console.log(out.slice(failures >= 0 ? failures : Math.max(0, out.indexOf('=== SUMMARY ===') - 40)));
+    // The summary (and any error or failure in full) for the CI log.
+    const first = ['=== ERRORS ===', '=== FAILURES ===', '=== SUMMARY ===']
+      .map((heading) => out.indexOf(heading))
+      .filter((at) => at >= 0);
+    console.log(out.slice(first.length > 0 ? Math.max(0, Math.min(...first) - 40) : 0));
     const [reportFile] = await readdir(reports);
     const report = JSON.parse(await readFile(join(reports, reportFile), 'utf8')) as {
       operations: { selected: number; tested: number; errored: number };
