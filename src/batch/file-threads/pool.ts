@@ -71,14 +71,17 @@ class FileThreadPool {
   private wanted = 0;
   private heapBytes = DEFAULT_HEAP;
 
-  /** Opens a job's context, starting (or replacing lost) threads up to `threads`, each with `heapBytes`. */
+  /**
+   * Opens a job's context on the threads running, and asks for up to `threads`, each with `heapBytes`: they start
+   * (or replace lost ones) with the first request, so a job that sends none (one JSON Lines or CSV file, streamed
+   * on its own thread) costs no thread.
+   */
   open(setup: ThreadSetup, threads: number, heapBytes: number): number {
     const ctx = this.nextCtx++;
     this.contexts.set(ctx, setup);
     this.wanted = Math.max(threads, this.contexts.size === 1 ? 0 : this.wanted);
     this.heapBytes = heapBytes;
     for (const lane of this.lanes) if (lane.alive) this.post(lane, { kind: 'open', ctx, setup });
-    while (this.alive().length < threads) this.addLane();
     return ctx;
   }
 
@@ -90,8 +93,9 @@ class FileThreadPool {
     for (const lane of this.alive()) this.post(lane, { kind: 'close', ctx });
   }
 
+  /** Threads run, or start with the next request. */
   hasThreads(): boolean {
-    return this.alive().length > 0;
+    return this.alive().length > 0 || (this.contexts.size > 0 && this.wanted > 0);
   }
 
   enqueue(ctx: number, pending: Pending): number {
@@ -147,6 +151,7 @@ class FileThreadPool {
 
   private flush(): void {
     this.scheduled = false;
+    while (this.contexts.size > 0 && this.alive().length < this.wanted) this.addLane();
     for (const [ctx, queue] of this.queued) {
       for (const kind of KINDS) {
         const items = queue[kind].splice(0);

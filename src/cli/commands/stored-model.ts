@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { pino } from 'pino';
-import { type OpenModel, openModel, openModelBytes } from '../../engine/open-model.js';
+import { openModelInThread } from '../../engine/model-thread/index.js';
+import type { OpenModel } from '../../engine/open-model.js';
 
 /** The model `--model` names: a file here, or a model stored in the embedded repository (its latest version). */
 export type ModelOption =
@@ -36,10 +37,18 @@ export async function resolveModelOption(
   }
 }
 
-/** Loads and compiles the model: a stored one straight from its bytes (no temporary file). */
+/**
+ * Loads and compiles the model in a model thread, which then runs it (as `serve` and the workers do): the job's
+ * thread reads, parses and writes while a batch is scored (a JSON Lines job ran ~10% faster than with the model
+ * on the job's thread). A stored model goes over straight from its bytes (no temporary file).
+ */
 export function openModelOption(option: ModelOption, threads?: number): Promise<OpenModel> {
-  if (option.kind === 'file') return openModel(option.path, { architecture: option.architecture, threads });
-  return openModelBytes(option.file, { architecture: option.architecture, name: option.fileName, threads });
+  if (option.kind === 'file') {
+    const architecture = option.architecture ? { path: option.architecture } : undefined;
+    return openModelInThread({ path: option.path }, { architecture, name: basename(option.path), threads });
+  }
+  const architecture = option.architecture ? { bytes: option.architecture } : undefined;
+  return openModelInThread({ bytes: option.file }, { architecture, name: option.fileName, threads });
 }
 
 /**
