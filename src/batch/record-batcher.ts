@@ -1,5 +1,5 @@
 import type { Engine, Tensor } from '../engine/types.js';
-import { concatRecords, type InputRecords } from '../scoring/index.js';
+import { concatRecords, type InputRecords, recycleRecords } from '../scoring/index.js';
 
 interface Pending {
   records: InputRecords;
@@ -122,7 +122,10 @@ export class RecordBatcher {
         items[0].resolve(await this.engine.predict(items[0].records.tensors));
         return;
       }
-      const outputs = await this.engine.predict(concatRecords(items.map((i) => i.records)));
+      // The gathered batch is a new array: the thread may take it (the members keep their own records).
+      const outputs = await this.engine.predict(concatRecords(items.map((i) => i.records)), {
+        handOver: true,
+      });
       let offset = 0;
       for (const item of items) {
         item.resolve(outputs.map((out) => sliceRows(out, offset, item.records.count)));
@@ -134,6 +137,7 @@ export class RecordBatcher {
     } finally {
       this.scoreMs += performance.now() - started;
       this.batches += 1;
+      for (const item of items) recycleRecords(item.records);
     }
   }
 

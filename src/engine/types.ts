@@ -31,6 +31,11 @@ export interface EngineOptions {
   threads?: number;
 }
 
+export interface PredictOptions {
+  /** The caller will not touch the inputs' numbers again: an engine in another thread may move them, not copy. */
+  handOver?: boolean;
+}
+
 /**
  * A compiled, ready-to-run model. `predict` takes one tensor per model input (in `inputs` order, all
  * with the same batch size; strings for a string input) and returns one tensor per model output, as
@@ -42,7 +47,7 @@ export interface Engine {
   readonly outputs: TensorSpec[];
   /** Each layer's output shapes (its first call), as the compiler computed them, for `inspect` and uploads. */
   readonly layerShapes: ReadonlyMap<string, Shape[]>;
-  predict(inputs: InputTensor[]): Promise<Tensor[]>;
+  predict(inputs: InputTensor[], options?: PredictOptions): Promise<Tensor[]>;
   dispose(): Promise<void>;
 }
 

@@ -8,5 +8,11 @@ export {
   predictionChunks,
   recordValues,
 } from './output.js';
-export { concatRecords, type InputRecords, readInputFile, shapeRecords } from './records.js';
+export {
+  concatRecords,
+  type InputRecords,
+  readInputFile,
+  recycleRecords,
+  shapeRecords,
+} from './records.js';
 export { type NumericArray, parseValues, type StringArray, type ValuesArray } from './values-parser.js';

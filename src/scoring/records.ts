@@ -1,5 +1,6 @@
 import { type InputTensor, isStringTensor, type TensorSpec } from '../engine/types.js';
 import { InputError } from '../util/errors.js';
+import { giveBackFloats, takeFloats } from '../util/float-buffers.js';
 import { parseValues, type ValuesArray } from './values-parser.js';
 
 /** The records of one input file, shaped for the model: one tensor per model input, batch axis first. */
@@ -10,6 +11,14 @@ export interface InputRecords {
   hadBatchAxis: boolean;
   /** Numbers, or strings for a string input. */
   tensors: InputTensor[];
+  /** The numbers' buffers are this record's alone (from {@link takeFloats}): reused once the record is scored. */
+  recyclable?: boolean;
+}
+
+/** Hands a scored record's buffers back for reuse, when they are its own. */
+export function recycleRecords(records: InputRecords): void {
+  if (!records.recyclable) return;
+  for (const t of records.tensors) if (!isStringTensor(t)) giveBackFloats(t.data.buffer);
 }
 
 const fmt = (shape: (number | null)[]) => `[${shape.map((d) => (d === null ? 'any' : d)).join(', ')}]`;
@@ -95,7 +104,7 @@ export function concatRecords(files: InputRecords[]): InputTensor[] {
       }
       return { strings, dims };
     }
-    const data = new Float32Array(total * (first.data.length / first.dims[0]));
+    const data = takeFloats(total * (first.data.length / first.dims[0]));
     let offset = 0;
     for (const file of files) {
       const t = file.tensors[input];

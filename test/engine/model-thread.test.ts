@@ -10,6 +10,7 @@ import { weightBytes } from '../../src/engine/model-cache.js';
 import { modelThreads, openModelInThread } from '../../src/engine/model-thread/index.js';
 import { openModel } from '../../src/engine/open-model.js';
 import { KerasBatchError } from '../../src/util/errors.js';
+import { dropSpareFloats, takeFloats } from '../../src/util/float-buffers.js';
 import { repoRoot } from '../helpers/shared.js';
 
 const MNIST = join(repoRoot, 'examples', 'models', 'mnist-cnn.keras');
@@ -50,6 +51,26 @@ describe('engine: model threads', () => {
     }
     expect(await until(() => modelThreads().running === before)).toBe(true);
     await expect(threaded.engine.predict([])).rejects.toThrow(/closed|exited/);
+  }, 60_000);
+
+  it('moves a handed-over batch to the thread (no copy) and gets its buffer back as a spare for the next batch', async () => {
+    const threaded = await openModelInThread({ path: MNIST }, { name: 'mnist-cnn.keras', threads: 1 });
+    try {
+      const length = 3 * 784;
+      const data = takeFloats(length);
+      for (let i = 0; i < length; i += 1) data[i] = ((i * 37) % 255) / 255;
+      const copy = Float32Array.from(data);
+      const [kept] = await threaded.engine.predict([{ data: copy, dims: [3, 28, 28, 1] }]);
+      const [moved] = await threaded.engine.predict([{ data, dims: [3, 28, 28, 1] }], { handOver: true });
+      expect(data.length).toBe(0); // detached: moved, not copied
+      expect(copy.length).toBe(length); // not handed over: still the caller's
+      expect([...moved.data]).toEqual([...kept.data]);
+      const spare = takeFloats(length);
+      expect([...spare.subarray(0, 8)]).toEqual([...copy.subarray(0, 8)]); // the batch's own numbers, back
+    } finally {
+      await threaded.engine.dispose();
+      dropSpareFloats();
+    }
   }, 60_000);
 
   it("a file that is no model is refused with the loader's typed error, and its thread ends", async () => {

@@ -66,7 +66,9 @@ export async function scoreImageFile(
     tensor = imageRecord(await decodeImage(object.body, key), layout, options, key);
   }
   at.stage = 'score';
-  const outputs = await ctx.waitScored(ctx.submit({ count: 1, hadBatchAxis: false, tensors: [tensor] }));
+  const outputs = await ctx.waitScored(
+    ctx.submit({ count: 1, hadBatchAxis: false, tensors: [tensor], recyclable: true }),
+  );
   at.stage = 'format';
   const nonFinite = ctx.checkOutputs(outputs, 1);
   const text = formatPrediction(key, outputs, 0, 1);

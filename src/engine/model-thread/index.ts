@@ -4,11 +4,13 @@ import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Shape } from '../../keras/model.js';
 import { EngineError } from '../../util/errors.js';
+import { giveBackFloats } from '../../util/float-buffers.js';
 import { currentLimits, LimitError } from '../../util/limits.js';
 import type { OpenModel } from '../open-model.js';
-import type { Engine, InputTensor, Tensor, TensorSpec } from '../types.js';
+import type { Engine, InputTensor, PredictOptions, Tensor, TensorSpec } from '../types.js';
 import {
   type FromThread,
+  handedBuffers,
   type ModelSource,
   receiveError,
   type ThreadOpened,
@@ -75,6 +77,7 @@ class ThreadEngine implements Engine {
       const call = this.pending.get(m.id);
       this.pending.delete(m.id);
       if (this.pending.size === 0) worker.unref();
+      for (const buffer of m.kind === 'result' ? (m.spare ?? []) : []) giveBackFloats(buffer);
       if (m.kind === 'result') call?.resolve(m.outputs);
       else call?.reject(receiveError(m.error));
     });
@@ -88,7 +91,7 @@ class ThreadEngine implements Engine {
     worker.unref();
   }
 
-  predict(inputs: InputTensor[]): Promise<Tensor[]> {
+  predict(inputs: InputTensor[], options: PredictOptions = {}): Promise<Tensor[]> {
     if (this.gone) return Promise.reject(this.gone);
     if (this.disposing)
       return Promise.reject(new EngineError('ENGINE_DISPOSED', `model ${this.name} is closed`));
@@ -96,7 +99,10 @@ class ThreadEngine implements Engine {
     return new Promise<Tensor[]>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       this.worker.ref();
-      this.worker.postMessage({ kind: 'predict', id, inputs } satisfies ToThread);
+      this.worker.postMessage(
+        { kind: 'predict', id, inputs, handOver: options.handOver } satisfies ToThread,
+        options.handOver ? handedBuffers(inputs) : [],
+      );
     });
   }
 

@@ -29,12 +29,14 @@ export interface ThreadOpened {
   layerShapes: Map<string, Shape[]>;
 }
 
-export type ToThread = { kind: 'predict'; id: number; inputs: InputTensor[] } | { kind: 'dispose' };
+export type ToThread =
+  | { kind: 'predict'; id: number; inputs: InputTensor[]; handOver?: boolean }
+  | { kind: 'dispose' };
 
 export type FromThread =
   | ThreadOpened
   | { kind: 'failed'; error: SentError }
-  | { kind: 'result'; id: number; outputs: Tensor[] }
+  | { kind: 'result'; id: number; outputs: Tensor[]; spare?: ArrayBuffer[] }
   | { kind: 'predict-failed'; id: number; error: SentError }
   | { kind: 'disposed' };
 
@@ -57,4 +59,16 @@ export function receiveError(sent: SentError): Error {
   const prefix = `[${sent.part}] `;
   const message = sent.message.startsWith(prefix) ? sent.message.slice(prefix.length) : sent.message;
   return new KerasBatchError(sent.part, sent.code, message, { retryable: sent.retryable });
+}
+
+/** The buffers of numeric inputs that their arrays fill whole (a view into a larger buffer is copied). */
+export function handedBuffers(inputs: InputTensor[]): ArrayBuffer[] {
+  const buffers = new Set<ArrayBuffer>();
+  for (const input of inputs) {
+    if ('strings' in input) continue;
+    const { buffer, byteOffset, byteLength } = input.data;
+    if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength)
+      buffers.add(buffer);
+  }
+  return [...buffers];
 }

@@ -13,7 +13,14 @@ import { ModelLoadError } from '../../util/errors.js';
 import { useLimits as applyLimits } from '../../util/limits.js';
 import { createEngine } from '../index.js';
 import { type OpenModel, openModelBytes } from '../open-model.js';
-import { type FromThread, type ModelSource, sendError, type ThreadSetup, type ToThread } from './protocol.js';
+import {
+  type FromThread,
+  handedBuffers,
+  type ModelSource,
+  sendError,
+  type ThreadSetup,
+  type ToThread,
+} from './protocol.js';
 
 const setup = workerData as ThreadSetup;
 const port = parentPort;
@@ -129,8 +136,12 @@ report().then(
         return;
       }
       model.engine.predict(message.inputs).then(
-        // copied, not transferred: onnxruntime's output buffers may be external memory, which cannot move
-        (outputs) => send({ kind: 'result', id: message.id, outputs }),
+        // Outputs are copied, not transferred: onnxruntime's output buffers may be external memory, which cannot
+        // move. Inputs handed over go back for the next batch to fill.
+        (outputs) => {
+          const spare = message.handOver ? handedBuffers(message.inputs) : [];
+          send({ kind: 'result', id: message.id, outputs, spare }, spare);
+        },
         (error) => send({ kind: 'predict-failed', id: message.id, error: sendError(error) }),
       );
     });

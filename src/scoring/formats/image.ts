@@ -1,5 +1,6 @@
 import type { TensorSpec } from '../../engine/types.js';
 import { InputError } from '../../util/errors.js';
+import { takeFloats } from '../../util/float-buffers.js';
 import type { DecodedImage } from './image-decode.js';
 
 /** How an image is brought to the model's height × width (Keras' names: `docs/input-formats.md`). */
@@ -193,6 +194,76 @@ export function scalePixels(data: Float32Array, c: number, mode: ScaleMode): voi
   }
 }
 
+/** Per output channel: the input channel it takes and its 256 scaled values (`caffe` swaps R and B). */
+interface PixelTable {
+  source: number[];
+  values: Float32Array;
+}
+
+const pixelTables = new Map<string, PixelTable>();
+
+/** The table of `mode` for `c` channels: each value as {@link scalePixels} computes it, rounded to float32. */
+function pixelTable(c: number, mode: ScaleMode): PixelTable {
+  const key = `${c}:${mode}`;
+  let table = pixelTables.get(key);
+  if (!table) {
+    const scaled = new Float32Array(256 * c);
+    for (let v = 0; v < 256; v += 1) {
+      const pixel = new Float32Array(c);
+      for (let k = 0; k < c; k += 1) pixel[k] = v;
+      scalePixels(pixel, c, mode);
+      for (let k = 0; k < c; k += 1) scaled[k * 256 + v] = pixel[k];
+    }
+    // `caffe` writes channel 0 from input channel 2 and back: its table is by output channel.
+    const source = Array.from({ length: c }, (_, k) => (mode === 'caffe' ? c - 1 - k : k));
+    table = { source, values: scaled };
+    pixelTables.set(key, table);
+  }
+  return table;
+}
+
+/**
+ * An image at the model's size, scaled by table lookup in one pass (HWC, or CHW with `channelsFirst`): the same
+ * numbers as converting, {@link scalePixels} and {@link channelsFirst}, without the intermediate arrays.
+ */
+export function scaledPixels(
+  pixels: Uint8Array,
+  plane: number,
+  c: number,
+  mode: ScaleMode,
+  channelsFirst: boolean,
+): Float32Array {
+  const { source, values } = pixelTable(c, mode);
+  const out = takeFloats(plane * c);
+  if (c === 1) {
+    for (let p = 0; p < plane; p += 1) out[p] = values[pixels[p]];
+  } else if (c === 3) {
+    // Unrolled: several times faster than the general loop below on 224 × 224 RGB.
+    const [r, g, b] = source;
+    if (channelsFirst) {
+      for (let p = 0, i = 0; p < plane; p += 1, i += 3) {
+        out[p] = values[pixels[i + r]];
+        out[plane + p] = values[256 + pixels[i + g]];
+        out[2 * plane + p] = values[512 + pixels[i + b]];
+      }
+    } else {
+      for (let i = 0; i < 3 * plane; i += 3) {
+        out[i] = values[pixels[i + r]];
+        out[i + 1] = values[256 + pixels[i + g]];
+        out[i + 2] = values[512 + pixels[i + b]];
+      }
+    }
+  } else {
+    for (let k = 0; k < c; k += 1) {
+      const base = k * 256;
+      const from = source[k];
+      const [o, step] = channelsFirst ? [k * plane, 1] : [k, c];
+      for (let p = 0; p < plane; p += 1) out[o + p * step] = values[base + pixels[p * c + from]];
+    }
+  }
+  return out;
+}
+
 /** HWC to CHW. */
 export function channelsFirst(data: Float32Array, h: number, w: number, c: number): Float32Array {
   const out = new Float32Array(data.length);
@@ -227,9 +298,15 @@ export function imageRecord(
   const th = layout.height ?? image.height;
   const tw = layout.width ?? image.width;
   const pixels = toChannels(image, c);
-  let data = resizeImage(pixels, image.height, image.width, c, th, tw, options.resize ?? 'stretch');
-  scalePixels(data, c, options.scale ?? 'raw');
-  if (layout.channelsFirst) data = channelsFirst(data, th, tw, c);
+  const scale = options.scale ?? 'raw';
+  let data: Float32Array;
+  if (image.height === th && image.width === tw)
+    data = scaledPixels(pixels, th * tw, c, scale, layout.channelsFirst);
+  else {
+    data = resizeImage(pixels, image.height, image.width, c, th, tw, options.resize ?? 'stretch');
+    scalePixels(data, c, scale);
+    if (layout.channelsFirst) data = channelsFirst(data, th, tw, c);
+  }
   const dims = layout.noChannelAxis ? [1, th, tw] : layout.channelsFirst ? [1, c, th, tw] : [1, th, tw, c];
   return { data, dims };
 }

@@ -2,7 +2,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { imageLayout, imageRecord, scalePixels } from '../../../src/scoring/formats/image.js';
+import { openModelInThread } from '../../../src/engine/model-thread/index.js';
+import {
+  channelsFirst,
+  imageLayout,
+  imageRecord,
+  resizeImage,
+  SCALE_MODES,
+  scalePixels,
+} from '../../../src/scoring/formats/image.js';
 import { decodeBmp } from '../../../src/scoring/formats/image-decode.js';
 import { exampleInputs, exampleModel } from '../../helpers/batch-files.js';
 import { formatJobs } from './format-jobs.js';
@@ -86,6 +94,50 @@ describe('image inputs', () => {
     expect(again.counts).toMatchObject({ scored: 0, skipped: 15 });
   });
 
+  it('scores each of many images as its own pixels when records and batches are recycled, in a model thread too', async () => {
+    const { source } = folders();
+    const variants = Array.from({ length: 48 }, (_, i) => {
+      const pixels = Uint8Array.from(digits[i % 10]);
+      for (let k = 0; k < 40; k += 1) pixels[(i * 53 + k * 19) % 784] ^= 0x55;
+      return pixels;
+    });
+    for (const [i, pixels] of variants.entries()) {
+      // JPEG (decoded on the job's thread) and PNG (small: decoded on a file thread when there are some)
+      const image = i % 2 === 0 ? gray(pixels).png() : gray(pixels).jpeg({ quality: 100 });
+      writeFileSync(join(source, `v${i}.${i % 2 === 0 ? 'png' : 'jpg'}`), await image.toBuffer());
+    }
+    const want = await Promise.all(
+      variants.map(async (_, i) => {
+        const bytes = readFileSync(join(source, `v${i}.${i % 2 === 0 ? 'png' : 'jpg'}`));
+        const decoded = await sharp(bytes).extractChannel(0).raw().toBuffer();
+        return engineOn(decoded, 255);
+      }),
+    );
+    const threaded = await openModelInThread({ path: exampleModel }, { name: 'mnist', threads: 1 });
+    try {
+      for (const [engine, ioThreads] of [
+        [jobs.model().engine, 0],
+        [threaded.engine, 2],
+      ] as const) {
+        const { target } = folders();
+        const report = await job(source, target, {
+          model: { engine, sha256: jobs.model().sha256, name: 'mnist' },
+          batchSize: 4,
+          ioThreads,
+          formats: { scale: 'unit' },
+        });
+        expect(report.counts).toMatchObject({ scored: 48, failed: 0 });
+        for (const [i, expected] of want.entries()) {
+          const out = outputOf(target, `v${i}.${i % 2 === 0 ? 'png' : 'jpg'}`);
+          const worst = Math.max(...expected.map((v, j) => Math.abs(out.values[0][j] - v)));
+          expect(worst, `v${i} with ${ioThreads} file threads`).toBeLessThan(1e-5);
+        }
+      }
+    } finally {
+      await threaded.engine.dispose();
+    }
+  }, 60_000);
+
   it('gives the same bytes with file threads (small PNGs decoded there) as on the job thread alone', async () => {
     const { source } = folders();
     for (const [i, pixels] of digits.entries()) {
@@ -157,6 +209,24 @@ describe('image inputs', () => {
     );
     expect(failures['short.bmp']).toMatch(/short\.bmp: BMP file is truncated/);
     expect(outputOf(target, 'ok.png').values).toHaveLength(3);
+  });
+
+  it('scales an image already at the model size by table lookup to the very numbers of the step-by-step path', () => {
+    for (const c of [1, 3, 4] as const) {
+      const data = Uint8Array.from({ length: 16 * 16 * c }, (_, i) => (i * 37 + (i >> 8)) & 255);
+      const image = { width: 16, height: 16, channels: c, data };
+      for (const scale of SCALE_MODES) {
+        if (c !== 3 && (scale === 'caffe' || scale === 'torch')) continue;
+        for (const first of [false, true]) {
+          const shape = first ? [null, c, 16, 16] : [null, 16, 16, c];
+          const record = imageRecord(image, imageLayout({ name: 'x', shape }), { scale }, 'a.png');
+          let expected = resizeImage(data, 16, 16, c, 16, 16, 'stretch');
+          scalePixels(expected, c, scale);
+          if (first) expected = channelsFirst(expected, 16, 16, c);
+          expect(record.data, `${c} channels, ${scale}, channels-first ${first}`).toEqual(expected);
+        }
+      }
+    }
   });
 
   it('lays records out channels-first or without a channel axis, and scales caffe and torch per channel', () => {
