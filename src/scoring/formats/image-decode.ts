@@ -11,7 +11,7 @@ sharp.cache(false); // every image is decoded once: libvips' operation cache wou
 
 /**
  * Decodes an image file with sharp (libvips): PNG, JPEG, WebP, GIF (first frame), TIFF (first page), and BMP
- * (read here: libvips has no BMP reader); small plain PNGs with fast-png. No EXIF rotation (Keras' `load_img` applies none). A truncated or
+ * (read here: libvips has no BMP reader); small plain PNGs by png-small.ts. No EXIF rotation (Keras' `load_img` applies none). A truncated or
  * corrupt file is an error naming `name` and the problem.
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<DecodedImage> {
