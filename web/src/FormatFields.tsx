@@ -22,6 +22,8 @@ const SCALE = [
   { value: 'torch', label: 'torch: ÷255, ImageNet mean and std (DenseNet)' },
 ];
 
+type Choices = { value: string; label: string }[];
+
 export function FormatFields(props: {
   value: FormatForm;
   onChange: (f: FormatForm) => void;
@@ -31,6 +33,27 @@ export function FormatFields(props: {
   const set = (k: FormatField, v: string) => props.onChange({ ...f, [k]: v });
   const shown = new Set(relevantFields(f.input_format));
   const outputs = OUTPUT_FORMATS[f.input_format];
+  /** A text option: its value, error and change handler come from its key. */
+  const text = (k: FormatField, label: string, placeholder: string, hint: string) => (
+    <Field
+      label={label}
+      value={f[k]}
+      onChange={(v) => set(k, v)}
+      error={props.errors[k]}
+      placeholder={placeholder}
+      hint={hint}
+    />
+  );
+  /** A choice among `options`, `placeholder` naming what none chosen means. */
+  const choice = (k: FormatField, label: string, options: Choices, placeholder: string) => (
+    <Select
+      label={label}
+      value={f[k]}
+      onChange={(v) => set(k, v)}
+      options={options}
+      placeholder={placeholder}
+    />
+  );
   return (
     <fieldset className="card" data-testid="format-fields">
       <legend>Input format</legend>
@@ -42,15 +65,9 @@ export function FormatFields(props: {
           options={INPUT_FORMATS}
           placeholder="Auto: by each file's ending"
         />
-        {shown.has('output_format') && outputs && (
-          <Select
-            label="Output format"
-            value={f.output_format}
-            onChange={(v) => set('output_format', v)}
-            options={outputs}
-            placeholder={OUTPUT_DEFAULT[f.input_format] ?? 'Default'}
-          />
-        )}
+        {shown.has('output_format') &&
+          outputs &&
+          choice('output_format', 'Output format', outputs, OUTPUT_DEFAULT[f.input_format] ?? 'Default')}
       </div>
       {f.input_format === '' && (
         <p className="muted">
@@ -58,71 +75,42 @@ export function FormatFields(props: {
           column, columns, image resizing…).
         </p>
       )}
-      {shown.has('id_field') && (
-        <Field
-          label="Id field"
-          value={f.id_field}
-          onChange={(v) => set('id_field', v)}
-          error={props.errors.id_field}
-          placeholder="(the line number)"
-          hint='A field of each line passed to its output line as "id".'
-        />
-      )}
+      {shown.has('id_field') &&
+        text(
+          'id_field',
+          'Id field',
+          '(the line number)',
+          'A field of each line passed to its output line as "id".',
+        )}
       {shown.has('id_column') && (
         <div className="two">
-          <Field
-            label="Id column"
-            value={f.id_column}
-            onChange={(v) => set('id_column', v)}
-            error={props.errors.id_column}
-            placeholder="(the row number)"
-            hint="Passed to the output's first column, not scored."
-          />
-          <Field
-            label="Columns"
-            value={f.columns}
-            onChange={(v) => set('columns', v)}
-            error={props.errors.columns}
-            placeholder="(every column but the id)"
-            hint="The model's input, in order: a,b,c."
-          />
+          {text(
+            'id_column',
+            'Id column',
+            '(the row number)',
+            "Passed to the output's first column, not scored.",
+          )}
+          {text('columns', 'Columns', '(every column but the id)', "The model's input, in order: a,b,c.")}
         </div>
       )}
-      {shown.has('join') && (
-        <Select
-          label="Output columns before the predictions"
-          value={f.join}
-          onChange={(v) => set('join', v)}
-          options={[{ value: 'input', label: 'Every input column (join input)' }]}
-          placeholder="The id (or row number)"
-        />
-      )}
-      {shown.has('npz_arrays') && (
-        <Field
-          label="Arrays of an .npz"
-          value={f.npz_arrays}
-          onChange={(v) => set('npz_arrays', v)}
-          error={props.errors.npz_arrays}
-          placeholder="(named as the model's inputs)"
-          hint="The arrays the model reads, in its input order: a,b."
-        />
-      )}
+      {shown.has('join') &&
+        choice(
+          'join',
+          'Output columns before the predictions',
+          [{ value: 'input', label: 'Every input column (join input)' }],
+          'The id (or row number)',
+        )}
+      {shown.has('npz_arrays') &&
+        text(
+          'npz_arrays',
+          'Arrays of an .npz',
+          "(named as the model's inputs)",
+          'The arrays the model reads, in its input order: a,b.',
+        )}
       {shown.has('resize') && (
         <div className="two">
-          <Select
-            label="Resize"
-            value={f.resize}
-            onChange={(v) => set('resize', v)}
-            options={RESIZE}
-            placeholder="Stretch to the model's size (bilinear)"
-          />
-          <Select
-            label="Scale"
-            value={f.scale}
-            onChange={(v) => set('scale', v)}
-            options={SCALE}
-            placeholder="Raw 0–255"
-          />
+          {choice('resize', 'Resize', RESIZE, "Stretch to the model's size (bilinear)")}
+          {choice('scale', 'Scale', SCALE, 'Raw 0–255')}
         </div>
       )}
     </fieldset>
