@@ -11,8 +11,8 @@ sharp.cache(false); // every image is decoded once: libvips' operation cache wou
 
 /**
  * Decodes an image file with sharp (libvips): PNG, JPEG, WebP, GIF (first frame), TIFF (first page), and BMP
- * (read here: libvips has no BMP reader); small plain PNGs by png-small.ts. No EXIF rotation (Keras' `load_img` applies none). A truncated or
- * corrupt file is an error naming `name` and the problem.
+ * (read here: libvips has no BMP reader); small plain PNGs by png-small.ts. No EXIF rotation (Keras' `load_img`
+ * applies none). A truncated or corrupt file is an error naming `name` and the problem.
  */
 export async function decodeImage(bytes: Uint8Array, name: string): Promise<DecodedImage> {
   if (bytes.length >= 2 && bytes[0] === 0x42 && bytes[1] === 0x4d) return decodeBmp(bytes, name);
