@@ -1,3 +1,4 @@
+import { dropSpareFloats } from '../util/float-buffers.js';
 import { ResumeLedger } from './ledger.js';
 import { preflightBuckets } from './preflight.js';
 import { BatchRun } from './runner.js';
@@ -11,6 +12,14 @@ import type { BatchJobOptions, JobReport } from './types.js';
  * that cannot be reached (or the target written) fails the job at once, before any input: a `PreflightError`.
  */
 export async function runBatchJob(options: BatchJobOptions): Promise<JobReport> {
+  try {
+    return await runJob(options);
+  } finally {
+    dropSpareFloats(); // a finished job holds no spare buffers (a job running beside it just allocates again)
+  }
+}
+
+async function runJob(options: BatchJobOptions): Promise<JobReport> {
   const run = new BatchRun(options);
   if (options.preflight ?? true) {
     try {

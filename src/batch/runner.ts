@@ -1,7 +1,6 @@
 import { nonFiniteRecords, outsideUnitInterval } from '../scoring/index.js';
 import type { ObjectEntry } from '../storage/index.js';
 import { errorCode, errorMessage, KerasBatchError } from '../util/errors.js';
-import { dropSpareFloats } from '../util/float-buffers.js';
 import { checkLimit, currentLimits, type Limits } from '../util/limits.js';
 import { countInputs } from './count-ahead.js';
 import { CrashGuard, crashedWorker } from './crash-guard.js';
@@ -149,7 +148,6 @@ export class BatchRun {
       await this.stages.close();
       await this.ledger.flush().catch(() => undefined);
       await this.guard.close(settled);
-      dropSpareFloats(); // a finished job holds no memory (a job running beside it just allocates again)
     }
     this.stageMs.score = this.batcher.scoreMs;
     tally.checkLimit(true);
