@@ -15,10 +15,14 @@ export interface InputRecords {
   recyclable?: boolean;
 }
 
-/** Hands a scored record's buffers back for reuse, when they are its own. */
+/** Hands a scored record's buffers back for reuse, when they are its own (and its arrays fill them whole). */
 export function recycleRecords(records: InputRecords): void {
   if (!records.recyclable) return;
-  for (const t of records.tensors) if (!isStringTensor(t)) giveBackFloats(t.data.buffer);
+  for (const t of records.tensors) {
+    if (isStringTensor(t)) continue;
+    const { buffer, byteOffset, byteLength } = t.data;
+    if (byteOffset === 0 && byteLength === buffer.byteLength) giveBackFloats(buffer);
+  }
 }
 
 const fmt = (shape: (number | null)[]) => `[${shape.map((d) => (d === null ? 'any' : d)).join(', ')}]`;
