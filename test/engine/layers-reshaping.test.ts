@@ -9,6 +9,23 @@ describe('shape layers', () => {
     expectTensor(y, { dims: [2, 4, 6], data: x.data });
   });
 
+  it('never returns outputs over the input memory, even for a layer that only reshapes it', async () => {
+    // The batcher reuses an input's buffer once it is scored (util/float-buffers.ts): an output viewing it would
+    // change under the next record.
+    for (const layer of [
+      { className: 'Reshape', config: { target_shape: [-1] } },
+      { className: 'Flatten', config: {} },
+      { className: 'Activation', config: { activation: 'linear' } },
+    ]) {
+      const input = { dims: x.dims, data: Float32Array.from(x.data) };
+      const y = await runLayer(layer, [input]);
+      const before = y.data[0];
+      input.data.fill(-7);
+      expect(y.data.buffer === input.data.buffer, layer.className).toBe(false);
+      expect(y.data[0], layer.className).toBe(before);
+    }
+  });
+
   it('Permute uses 1-based dims', async () => {
     const y = await runLayer({ className: 'Permute', config: { dims: [3, 1, 2] } }, [x]);
     expectTensor(
