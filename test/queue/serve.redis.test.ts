@@ -232,7 +232,10 @@ describeShared('serve --redis: deployments run on worker processes', () => {
     const before = await waitFor(jobId, (j) => j.counts.scored >= 300 || isFinal(j));
     expect(before.status).toBe('running');
     await server.kill();
-    expect(await countFolderOutputs(join(work, 'out-restart'))).toBeLessThan(FILES);
+    // Killed mid-job as the server knew it. The workers are processes of their own: on a loaded machine they may
+    // finish every shard while the server is down (CI once saw all 2,000 outputs written by then), and the
+    // restarted server must then only re-attach and count them, once.
+    expect(before.counts.scored + before.counts.failed).toBeLessThan(TOTAL);
     await serve();
     expect(server.printedKey).toBeNull();
     const job = await waitFor(jobId, isFinal);
