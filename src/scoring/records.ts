@@ -1,6 +1,6 @@
 import { type InputTensor, isStringTensor, type TensorSpec } from '../engine/types.js';
 import { InputError } from '../util/errors.js';
-import { giveBackFloats, takeFloats } from '../util/float-buffers.js';
+import { giveBackFloats, takeFloats, wholeBuffer } from '../util/float-buffers.js';
 import { parseValues, type ValuesArray } from './values-parser.js';
 
 /** The records of one input file, shaped for the model: one tensor per model input, batch axis first. */
@@ -19,9 +19,8 @@ export interface InputRecords {
 export function recycleRecords(records: InputRecords): void {
   if (!records.recyclable) return;
   for (const t of records.tensors) {
-    if (isStringTensor(t)) continue;
-    const { buffer, byteOffset, byteLength } = t.data;
-    if (byteOffset === 0 && byteLength === buffer.byteLength) giveBackFloats(buffer);
+    const buffer = isStringTensor(t) ? null : wholeBuffer(t.data);
+    if (buffer) giveBackFloats(buffer);
   }
 }
 

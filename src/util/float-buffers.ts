@@ -41,6 +41,14 @@ export function giveBackFloats(buffer: ArrayBufferLike): void {
   spareBytes += bytes;
 }
 
+/** The buffer under `view` when the view fills it whole (and it is not shared), else null: what may be moved or reused. */
+export function wholeBuffer(view: ArrayBufferView): ArrayBuffer | null {
+  const { buffer, byteOffset, byteLength } = view;
+  return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength
+    ? buffer
+    : null;
+}
+
 /** Lets every spare go (a process about to idle, or a test). */
 export function dropSpareFloats(): void {
   spares.clear();

@@ -11,6 +11,7 @@ import { parseLineBlock } from '../../scoring/formats/jsonl-page.js';
 import { decodeSmallPng } from '../../scoring/formats/png-small.js';
 import { createFsDriver } from '../../storage/fs-driver.js';
 import type { BucketDriver } from '../../storage/types.js';
+import { wholeBuffer } from '../../util/float-buffers.js';
 import { type ReadSpec, readInput, writeOutput } from '../file-stages.js';
 import { sendError, type ThreadRequest, type ThreadResult } from './protocol.js';
 
@@ -142,6 +143,6 @@ function movedImage(r: ThreadResult): ArrayBuffer[] {
   if (!('image' in r)) return [];
   const array = r.image.tensor?.data ?? r.image.bytes;
   if (!array || typeof array === 'string' || !('buffer' in array)) return [];
-  const whole = array.byteOffset === 0 && array.byteLength === array.buffer.byteLength;
-  return whole ? [array.buffer as ArrayBuffer] : [];
+  const buffer = wholeBuffer(array);
+  return buffer ? [buffer] : [];
 }

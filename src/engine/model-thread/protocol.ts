@@ -1,5 +1,6 @@
 import type { ModelDescription, Shape } from '../../keras/model.js';
 import { KerasBatchError } from '../../util/errors.js';
+import { wholeBuffer } from '../../util/float-buffers.js';
 import type { Limits } from '../../util/limits.js';
 import type { InputTensor, Tensor, TensorSpec } from '../types.js';
 
@@ -65,10 +66,8 @@ export function receiveError(sent: SentError): Error {
 export function handedBuffers(inputs: InputTensor[]): ArrayBuffer[] {
   const buffers = new Set<ArrayBuffer>();
   for (const input of inputs) {
-    if ('strings' in input) continue;
-    const { buffer, byteOffset, byteLength } = input.data;
-    if (buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength)
-      buffers.add(buffer);
+    const buffer = 'strings' in input ? null : wholeBuffer(input.data);
+    if (buffer) buffers.add(buffer);
   }
   return [...buffers];
 }
