@@ -28,10 +28,6 @@ export function decodeSmallPng(bytes: Uint8Array): DecodedImage | null {
   const width = v.getUint32(16);
   const height = v.getUint32(20);
   if (width * height > SMALL_PNG_PIXELS || bytes[24] !== 8 || bytes[25] === 3) return null;
-  return decodePlain(bytes, v, width, height);
-}
-
-function decodePlain(bytes: Uint8Array, v: DataView, width: number, height: number): DecodedImage | null {
   const channels = CHANNELS[bytes[25]];
   // compression 0, filter method 0, no interlacing
   if (!channels || width === 0 || height === 0 || bytes[26] !== 0 || bytes[27] !== 0 || bytes[28] !== 0)
