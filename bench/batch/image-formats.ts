@@ -139,10 +139,12 @@ export async function imageBench(ctx: BenchContext, work: string, cnn: string): 
   );
   const mobilenet = join(models, 'MobileNetV2.keras');
   ctx.log('images: PNG digits, folder to folder');
-  const png = await runScore(ctx.repoRoot, [
-    ...['--model', cnn, '--threads', '2', '--scale', 'unit'],
-    ...['--source', pngIn, '--target', join(work, 'png-out')],
-  ]);
+  const scorePngs = (source: string, target: string) =>
+    runScore(ctx.repoRoot, [
+      ...['--model', cnn, '--threads', '2', '--scale', 'unit'],
+      ...['--source', source, '--target', target],
+    ]);
+  const png = await scorePngs(pngIn, join(work, 'png-out'));
   // The same PNGs in memory (tmpfs), where the file system's state cannot decide: this ext4 volume creates files
   // several times slower for minutes after many were deleted anywhere on it (bench/batch/disk-probe.ts).
   let pngInMemory: number | null = null;
@@ -151,11 +153,7 @@ export async function imageBench(ctx: BenchContext, work: string, cnn: string): 
     try {
       ctx.log('images: the PNGs again, in memory (tmpfs)');
       cpSync(pngIn, join(shm, 'in'), { recursive: true });
-      const run = await runScore(ctx.repoRoot, [
-        ...['--model', cnn, '--threads', '2', '--scale', 'unit'],
-        ...['--source', join(shm, 'in'), '--target', join(shm, 'out')],
-      ]);
-      pngInMemory = run.report.filesPerSecond;
+      pngInMemory = (await scorePngs(join(shm, 'in'), join(shm, 'out'))).report.filesPerSecond;
     } finally {
       rmSync(shm, { recursive: true, force: true });
     }
