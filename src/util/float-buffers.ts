@@ -15,11 +15,11 @@ const keptOfSize = (bytes: number) => Math.max(2, Math.min(64, Math.floor((32 <<
 export function takeFloats(length: number): Float32Array {
   const list = spares.get(length * 4);
   const buffer = list?.pop();
-  if (!buffer) return new Float32Array(length);
+  if (!list || !buffer) return new Float32Array(length);
   spareBytes -= buffer.byteLength;
   // Most recently used last: the first sizes in the map are the first pushed out.
   spares.delete(length * 4);
-  spares.set(length * 4, list ?? []);
+  spares.set(length * 4, list);
   return new Float32Array(buffer);
 }
 
