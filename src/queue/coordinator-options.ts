@@ -26,7 +26,7 @@ export interface DistributedJobOptions {
   shardSize?: number;
   /** Shards of this job queued or running at once; listing waits while this many are out. Default 32. */
   maxQueuedShards?: number;
-  /** JSON Lines files larger than this are split into byte-range shards of this size. Default 256 MiB. */
+  /** JSON Lines and CSV files larger than this are split into byte-range shards of this size. Default 256 MiB. */
   splitBytes?: number;
   batchSize?: number;
   concurrency?: number;

@@ -10,8 +10,8 @@ export interface QueueSettings {
   attempts: number;
   backoffMs: number;
   /**
-   * JSON Lines files larger than this many bytes are split into parts of this size (aligned to lines), each a
-   * shard any worker may score.
+   * JSON Lines and CSV files larger than this many bytes are split into parts of this size (aligned to lines),
+   * each a shard any worker may score.
    */
   splitBytes: number;
 }

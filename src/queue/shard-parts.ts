@@ -1,15 +1,15 @@
 /**
- * Byte-range parts of one large JSON Lines file (docs/scaling.md, "Large files"): the coordinator cuts a file
- * larger than `splitBytes` into parts, each a shard any worker may score; a part scores the lines that start in
- * its byte range, numbered as in the whole file, into an object of its own; the part that completes the set
+ * Byte-range parts of one large JSON Lines or CSV file (docs/scaling.md, "Large files"): the coordinator cuts a
+ * file larger than `splitBytes` into parts, each a shard any worker may score; a part scores the lines that start
+ * in its byte range, numbered as in the whole file (a CSV part as csv-part.ts reads it), into an object of its own; the part that completes the set
  * (once, by a Redis claim) joins them in order into the file's one output, byte for byte a local run's.
  */
 import type { Redis } from 'ioredis';
-import { formatOfKey, type InputFormat } from '../batch/index.js';
+import { type CsvPartRange, formatOfKey, type InputFormat } from '../batch/index.js';
 import { type BucketDriver, type ObjectStream, openObjectStream, putObjectStream } from '../storage/index.js';
 import type { ShardData, ShardEntry, ShardPart, ShardResult } from './types.js';
 
-/** The parts of a record file larger than `splitBytes`, or null: only uncompressed JSON Lines are split. */
+/** The parts of a record file larger than `splitBytes`, or null: only uncompressed JSON Lines and CSV are split. */
 export function planParts(
   entry: ShardEntry,
   splitBytes: number,
@@ -17,7 +17,8 @@ export function planParts(
   file: number,
 ): ShardPart[] | null {
   const [key, , size] = entry;
-  if (size <= splitBytes || /\.gz$/i.test(key) || formatOfKey(key, inputFormat) !== 'jsonl') return null;
+  const format = formatOfKey(key, inputFormat);
+  if (size <= splitBytes || /\.gz$/i.test(key) || (format !== 'jsonl' && format !== 'csv')) return null;
   const count = Math.ceil(size / splitBytes);
   return Array.from({ length: count }, (_, index) => ({
     file,
@@ -27,6 +28,13 @@ export function planParts(
     end: Math.min(size, (index + 1) * splitBytes),
   }));
 }
+
+/** A part as the CSV reader takes it (csv-part.ts): the lines that start in its range. */
+export const partRange = (part: ShardPart): CsvPartRange => ({
+  start: part.start,
+  end: part.end,
+  last: part.index === part.count - 1,
+});
 
 const NEWLINES = Buffer.alloc(1 << 16, 0x0a);
 
@@ -156,7 +164,9 @@ export async function finishPart(
     async function* joined(): AsyncGenerator<Uint8Array> {
       for (const k of keys) for await (const chunk of (await openObjectStream(target, k)).body) yield chunk;
     }
-    await putObjectStream(target, outputKey, joined(), { contentType: 'application/x-ndjson' });
+    // As the CSV format writes it (`text/csv` for TSV too), else JSON Lines.
+    const contentType = /\.(csv|tsv)$/i.test(outputKey) ? 'text/csv' : 'application/x-ndjson';
+    await putObjectStream(target, outputKey, joined(), { contentType });
     await redis.set(joinedMark, '1', 'EX', ttl);
   }
   await Promise.all(keys.map((k) => target.delete(k).catch(() => undefined)));

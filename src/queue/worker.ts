@@ -13,7 +13,7 @@ import { isTransient, modelFailure, WorkerModels } from './model-cache.js';
 import { redisOptions } from './redis.js';
 import { noRepository, ShardBuckets } from './shard-buckets.js';
 import { shardInputs } from './shard-inputs.js';
-import { partCounts, partKey, partSource, partTarget } from './shard-parts.js';
+import { partCounts, partKey, partRange, partSource, partTarget } from './shard-parts.js';
 import type { ShardRepository } from './shard-repository.js';
 import { shardSource } from './shard-source.js';
 import {
@@ -172,13 +172,15 @@ async function scoreShard(
       }
     },
   );
-  // A part of a split JSON Lines file: its lines only, written to a part object joined when all are there.
+  // A part of a split JSON Lines or CSV file: its records only, written to a part object joined when all are
+  // there. A JSON Lines part is cut from the file before the runner; a CSV part by the CSV reader (csv-part.ts).
   const part = data.part;
   const fileKey = data.entries[0]?.[0] ?? '';
   const outputKey = part ? formats.outputKey(fileKey) : null;
+  const csvPart = part && formats.formatOf(fileKey) === 'csv';
   const report = await runBatchJob({
     model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
-    source: shardSource(part ? partSource(source, fileKey, part) : source, inputs.todo),
+    source: shardSource(part && !csvPart ? partSource(source, fileKey, part) : source, inputs.todo),
     target: part && outputKey ? partTarget(target, outputKey, partKey(data, part)) : target,
     jobId: runId,
     batchSize: data.batchSize,
@@ -186,7 +188,7 @@ async function scoreShard(
     ioThreads: scorer.options.ioThreads,
     maxFileBytes: data.maxFileBytes,
     include: data.include,
-    formats: data.formats,
+    formats: part && csvPart ? { ...data.formats, csvPart: partRange(part) } : data.formats,
     writeReport: false,
     preflight: false, // the job's buckets were checked once, by its coordinator
     // A retried shard (its worker died): the inputs in flight then go alone, one that kills a worker alone is

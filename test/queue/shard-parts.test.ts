@@ -28,11 +28,13 @@ function file(seed: number, lines: number): Buffer {
 }
 
 describe('byte-range parts of a JSON Lines file', () => {
-  it('splits only uncompressed JSON Lines larger than the threshold', () => {
+  it('splits only uncompressed JSON Lines and CSV larger than the threshold', () => {
     const entry = (key: string, size: number): ShardEntry => [key, 'e', size];
     expect(planParts(entry('a.jsonl', 100), 100, undefined, 0)).toBeNull();
     expect(planParts(entry('a.jsonl.gz', 1000), 100, undefined, 0)).toBeNull();
-    expect(planParts(entry('a.csv', 1000), 100, undefined, 0)).toBeNull();
+    expect(planParts(entry('a.csv', 1000), 100, undefined, 0)).toHaveLength(10);
+    expect(planParts(entry('a.csv.gz', 1000), 100, undefined, 0)).toBeNull();
+    expect(planParts(entry('a.npy', 1000), 100, undefined, 0)).toBeNull();
     expect(planParts(entry('a.json', 1000), 100, undefined, 0)).toBeNull();
     const parts = planParts(entry('a.ndjson', 250), 100, undefined, 7);
     expect(parts).toEqual([

@@ -1,5 +1,5 @@
 /**
- * A large JSON Lines file split into byte-range parts (`--split-size`) over two `keras-batch worker` processes
+ * A large JSON Lines (and CSV) file split into byte-range parts (`--split-size`) over two `keras-batch worker` processes
  * on a real redis-server: every part a shard any worker takes, the output joined into the one file byte for
  * byte a local run's (bad and blank lines keep their line numbers), counted once; and the same when a worker is
  * killed in the middle of a part (the part is scored again by another worker, the file still joined once).
@@ -122,6 +122,51 @@ describe('a large JSON Lines file split by byte range over queue workers', () =>
     const left = await files(join(dir, 'out-kill', '_keras-batch', 'parts'));
     expect(left.filter((name) => !name.startsWith(FS_TEMP_PREFIX))).toEqual([]);
   }, 240_000);
+
+  it('CSV files split the same way: plain rows in every part; from a multi-line quoted field, one part reads on', async () => {
+    const header = `id,${Array.from({ length: 784 }, (_, i) => `p${i}`).join(',')}`;
+    const table = (quoted: boolean) => {
+      const rows = Array.from({ length: 300 }, (_, i) => {
+        const flat = JSON.parse(values[i % 10]).flat(3) as number[];
+        if (i === 50) return `r${i},${flat.slice(1).join(',')}`; // ragged: fails alone
+        if (i === 100) return '';
+        if (quoted && i === 220) return `"r${i}\nsecond line",${flat.join(',')}`;
+        return `${quoted && i % 7 === 0 ? `"r,${i}"` : `r${i}`},${flat.join(',')}`;
+      });
+      return `${header}\n${rows.join('\n')}\n`;
+    };
+    await mkdir(join(dir, 'in-csv'));
+    await writeFile(join(dir, 'in-csv', 'plain.csv'), table(false));
+    await writeFile(join(dir, 'in-csv', 'quoted.csv'), table(true));
+    const run = (target: string, args: string[]) =>
+      runCli([
+        ...['score', '--model', exampleModel, '--source', join(dir, 'in-csv'), '--target', join(dir, target)],
+        ...['--json', '--batch-size', '32', '--id-column', 'id', ...args],
+      ]).then((r) => ({ ...r, report: JSON.parse(r.stdout) as DistributedReport & JobReport }));
+    const local = await run('csv-local', []);
+    expect(local.code, local.stderr).toBe(3);
+    expect(where(local.report)).toEqual(['plain.csv:52:INPUT_CSV_RAGGED', 'quoted.csv:52:INPUT_CSV_RAGGED']);
+    const dist = await run('csv-redis', ['--redis', redis.url, '--split-size', `${SPLIT}`]);
+    expect(dist.code, dist.stderr).toBe(3);
+    const sizes = await Promise.all(['plain.csv', 'quoted.csv'].map((f) => readFile(join(dir, 'in-csv', f))));
+    const parts = sizes.reduce((n, b) => n + Math.ceil(b.length / SPLIT), 0);
+    expect(parts).toBeGreaterThanOrEqual(6);
+    expect(dist.report.shards).toBe(parts);
+    expect(dist.report.counts).toMatchObject({
+      listed: 2,
+      scored: 2,
+      failed: 0,
+      records: local.report.counts.records,
+      failedRecords: 2,
+    });
+    expect(where(dist.report)).toEqual(where(local.report));
+    for (const name of ['plain.csv', 'quoted.csv']) {
+      const want = await readFile(join(dir, 'csv-local', name), 'utf8');
+      expect(want.split('\n')[0]).toMatch(/^id,prediction_0,/);
+      expect(await readFile(join(dir, 'csv-redis', name), 'utf8'), name).toBe(want);
+    }
+    expect(await files(join(dir, 'csv-redis', '_keras-batch', 'parts'))).toEqual([]);
+  }, 180_000);
 
   it('--resume skips a split file already joined from the same version, counted once', async () => {
     const again = await score('out-redis', ['--redis', redis.url, '--split-size', `${SPLIT}`, '--resume']);

@@ -1,4 +1,5 @@
 import type { Tensor } from '../../engine/types.js';
+import type { CsvPartRange } from '../../scoring/formats/csv-part.js';
 import type { ResizeMode, ScaleMode } from '../../scoring/formats/image.js';
 import type { InputRecords } from '../../scoring/index.js';
 
@@ -32,6 +33,11 @@ export interface FormatOptions {
   scale?: ScaleMode;
   /** Read at most this many records of each record file (lines, rows, zip entries): a dry run's sample. */
   recordLimit?: number;
+  /**
+   * CSV: score only the rows on the lines that start in this byte range of the file (a worker's part of a split
+   * file; see csv-part.ts). Not an option of users.
+   */
+  csvPart?: CsvPartRange;
 }
 
 /** One record of a record file as read: its records for the engine, or why it cannot be scored. */

@@ -159,7 +159,7 @@ function addScoreOptions(command: Command): Command {
     )
     .option(
       '--split-size <size>',
-      'with --redis: JSON Lines files larger than this are split into parts of this size (default 256MiB)',
+      'with --redis: JSON Lines and CSV files larger than this are split into parts of this size (default 256MiB)',
       byteSize,
       QUEUE_DEFAULTS.splitBytes,
     );

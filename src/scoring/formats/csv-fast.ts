@@ -25,18 +25,20 @@ export async function* readCsvFast(
   specs: TensorSpec[],
   o: CsvReadOptions,
   onHeader: (header: CsvHeader) => void,
+  /** Rows and lines of the file before `body` (a part of a split file): numbers continue from them. */
+  start: { rows: number; lines: number } = { rows: 0, lines: 0 },
 ): AsyncGenerator<CsvRow[]> {
   const spec = csvSpec(specs);
   const blocks = splitBlocks(body, 1 << 18)[Symbol.asyncIterator]();
   let header: CsvHeader | null = null;
-  let n = 0;
+  let n = start.rows;
   let first = true;
   /** Where each column goes (see slotsOf), once the header is read; null: every row is read as text. */
   let slots: Int32Array | null = null;
   for (;;) {
     const step = await blocks.next();
     if (step.done) break;
-    const block = step.value;
+    const block = { ...step.value, before: step.value.before + start.lines };
     let bytes = block.bytes;
     if (first && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
     first = false;
