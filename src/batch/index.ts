@@ -2,7 +2,6 @@ export { BATCH_DEFAULTS } from './defaults.js';
 export { type DryRunSummary, dryRun } from './dry-run.js';
 export { failureLimitExceeded, parseFailureLimit } from './failure-limit.js';
 export {
-  type CsvPartRange,
   defaultInclude,
   type FormatOptions,
   formatOfKey,

@@ -8,8 +8,9 @@ import type { CoordinatorState, DistributedJobOptions } from './coordinator-opti
 import { queueOptions } from './defaults.js';
 import { buildDistributedReport, type DistributedReport } from './distributed-report.js';
 import { QueueError } from './errors.js';
+import { planParts } from './part-plan.js';
 import { redisOptions } from './redis.js';
-import { onceForFile, planParts } from './shard-parts.js';
+import { onceForFile } from './shard-parts.js';
 import { parseResult, removeWaiting } from './shard-queue.js';
 import { KEEP_SECONDS, ShardResults } from './shard-results.js';
 import {
@@ -215,8 +216,8 @@ class ShardCoordinator {
           continue;
         }
         const item: ShardEntry = [entry.key, entry.etag, entry.size];
-        // A record file (JSON Lines, CSV, zip) is a shard of its own, a large JSON Lines file one per part.
-        const parts = planParts(item, this.settings.splitBytes, inputFormat, this.shards);
+        // A record file (JSON Lines, CSV, zip) is a shard of its own, a large JSON Lines or CSV file one per part.
+        const parts = await planParts(o.source, item, this.settings.splitBytes, inputFormat, this.shards);
         if (parts) for (const part of parts) await this.enqueue([item], part);
         else if (!seedFile(entry.key)) await this.enqueue([item]);
         else this.pending.push(item);

@@ -20,7 +20,7 @@ export function shardSource(source: BucketDriver, entries: readonly ShardEntry[]
     },
     get: (key) => source.get(key),
     put: (key, body, options) => source.put(key, body, options),
-    getStream: source.getStream ? (key) => openObjectStream(source, key) : undefined,
+    getStream: source.getStream ? (key, range) => openObjectStream(source, key, range) : undefined,
     putStream: source.putStream
       ? (key, body, options) => putObjectStream(source, key, body, options)
       : undefined,

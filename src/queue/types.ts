@@ -72,8 +72,9 @@ export interface ShardBucketOptions {
 export type ShardEntry = [key: string, etag: string, size: number];
 
 /**
- * A byte range of one large JSON Lines file scored as a shard of its own: the lines that start in
- * `[start, end)`, written apart and joined into the file's output by the part that completes the set.
+ * A byte range of one large JSON Lines or CSV file scored as a shard of its own (part-plan.ts): the bytes
+ * `[start, end)`, cut at line starts (CSV: rows), written apart and joined into the file's output by the part
+ * that completes the set.
  */
 export interface ShardPart {
   /** The shard number of the file's first part: names the file's parts in the job. */
@@ -82,6 +83,12 @@ export interface ShardPart {
   count: number;
   start: number;
   end: number;
+  /** Lines of the file before `start`. */
+  lines: number;
+  /** CSV: data rows before `start`. */
+  rows?: number;
+  /** CSV, after the first part: the file's header line, base64. */
+  header?: string;
 }
 
 /** The payload of one shard job. Holds no secret. */
@@ -106,7 +113,7 @@ export interface ShardData {
   /** Skip inputs whose output was written from the same input version by the same model (`--resume`). */
   resume?: boolean;
   entries: ShardEntry[];
-  /** A byte range of its one entry (a large JSON Lines file split across workers). */
+  /** A byte range of its one entry (a large JSON Lines or CSV file split across workers). */
   part?: ShardPart;
 }
 

@@ -10,10 +10,11 @@ import type { BucketDriver, S3Credentials } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { workerOptions } from './defaults.js';
 import { isTransient, modelFailure, WorkerModels } from './model-cache.js';
+import { csvPartStart, partSource } from './part-plan.js';
 import { redisOptions } from './redis.js';
 import { noRepository, ShardBuckets } from './shard-buckets.js';
 import { shardInputs } from './shard-inputs.js';
-import { partCounts, partKey, partRange, partSource, partTarget } from './shard-parts.js';
+import { partCounts, partKey, partTarget } from './shard-parts.js';
 import type { ShardRepository } from './shard-repository.js';
 import { shardSource } from './shard-source.js';
 import {
@@ -172,15 +173,15 @@ async function scoreShard(
       }
     },
   );
-  // A part of a split JSON Lines or CSV file: its records only, written to a part object joined when all are
-  // there. A JSON Lines part is cut from the file before the runner; a CSV part by the CSV reader (csv-part.ts).
+  // A part of a split JSON Lines or CSV file: its bytes only (part-plan.ts), written to a part object joined
+  // when all are there.
   const part = data.part;
-  const fileKey = data.entries[0]?.[0] ?? '';
+  const [fileKey, fileEtag] = data.entries[0] ?? ['', ''];
   const outputKey = part ? formats.outputKey(fileKey) : null;
-  const csvPart = part && formats.formatOf(fileKey) === 'csv';
+  const csvPart = part && csvPartStart(part);
   const report = await runBatchJob({
     model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
-    source: shardSource(part && !csvPart ? partSource(source, fileKey, part) : source, inputs.todo),
+    source: shardSource(part ? partSource(source, fileKey, fileEtag, part) : source, inputs.todo),
     target: part && outputKey ? partTarget(target, outputKey, partKey(data, part)) : target,
     jobId: runId,
     batchSize: data.batchSize,
@@ -188,7 +189,7 @@ async function scoreShard(
     ioThreads: scorer.options.ioThreads,
     maxFileBytes: data.maxFileBytes,
     include: data.include,
-    formats: part && csvPart ? { ...data.formats, csvPart: partRange(part) } : data.formats,
+    formats: csvPart ? { ...data.formats, csvPart } : data.formats,
     writeReport: false,
     preflight: false, // the job's buckets were checked once, by its coordinator
     // A retried shard (its worker died): the inputs in flight then go alone, one that kills a worker alone is

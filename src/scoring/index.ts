@@ -1,4 +1,6 @@
 export { type Nested, type NestedClasses, nest, predictClasses } from './classes.js';
+export { type CsvSplit, type CsvSplitPoint, csvSplitPoints } from './formats/csv-part.js';
+export { type LineSplitPoint, lineSplitPoints } from './formats/lines.js';
 export {
   FIELDS,
   formatNumber,

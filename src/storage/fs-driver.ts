@@ -56,7 +56,7 @@ export function createFsDriver(options: FsDriverOptions): BucketDriver {
     list,
     get: (key) => fsGet(ctx, key),
     put: (key, body) => fsPut(ctx, key, body),
-    getStream: (key) => fsGetStream(ctx, key),
+    getStream: (key, range) => fsGetStream(ctx, key, range),
     putStream: (key, body) => fsPutStream(ctx, key, body),
     head: (key) => fsHead(ctx, key),
     delete: (key) => fsDelete(ctx, key),

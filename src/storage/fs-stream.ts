@@ -7,10 +7,13 @@ import { fsEtag } from './fs-list.js';
 import { ensureOpen, type FsContext, pathOf, realPathOf, realRoot } from './fs-paths.js';
 import { prepareFolder } from './fs-write.js';
 import { checkKey } from './keys.js';
-import { bodyFailure, markBodyErrors, type ObjectStream, type PutResult } from './types.js';
+import { type ByteRange, bodyFailure, markBodyErrors, type ObjectStream, type PutResult } from './types.js';
 
-/** Opens a file for reading chunk by chunk (64 KiB); links are followed only when they stay inside the root. */
-export async function fsGetStream(ctx: FsContext, key: string): Promise<ObjectStream> {
+/**
+ * Opens a file (or `range` of it) for reading chunk by chunk (64 KiB); links are followed only when they stay
+ * inside the root.
+ */
+export async function fsGetStream(ctx: FsContext, key: string, range?: ByteRange): Promise<ObjectStream> {
   ensureOpen(ctx);
   const path = await realPathOf(ctx, key, 'get');
   const where = `get ${JSON.stringify(key)} in ${ctx.root}`;
@@ -27,7 +30,9 @@ export async function fsGetStream(ctx: FsContext, key: string): Promise<ObjectSt
     const opened = handle;
     async function* body(): AsyncGenerator<Uint8Array> {
       // The stream owns the handle from here: it closes it at the end, on an error or when destroyed.
-      const stream = opened.createReadStream({ highWaterMark: 1 << 16, autoClose: true });
+      // `end` is inclusive here.
+      const bounds = range ? { start: range.start, end: range.end - 1 } : {};
+      const stream = opened.createReadStream({ highWaterMark: 1 << 16, autoClose: true, ...bounds });
       try {
         for await (const chunk of stream) yield chunk as Buffer;
       } catch (error) {

@@ -24,6 +24,7 @@ export {
 export { createS3Driver } from './s3-driver.js';
 export {
   type BucketDriver,
+  type ByteRange,
   type DriverKind,
   type ListOptions,
   listEntries,

@@ -26,7 +26,7 @@ export function createS3Driver(options: S3DriverOptions): BucketDriver {
     list: (prefix, listOptions) => s3List(ctx, prefix, listOptions),
     get: (key) => s3Get(ctx, key),
     put: (key, body, putOptions) => s3Put(ctx, key, body, putOptions),
-    getStream: (key) => s3GetStream(ctx, key),
+    getStream: (key, range) => s3GetStream(ctx, key, range),
     putStream: (key, body, putOptions) => s3PutStream(ctx, key, body, putOptions),
     head: (key) => s3Head(ctx, key),
     delete: (key) => s3Delete(ctx, key),

@@ -8,17 +8,30 @@ import {
 } from '@aws-sdk/client-s3';
 import { StorageError } from './errors.js';
 import { bareEtag, ensureOpen, fail, fullKey, type S3Context, s3Put } from './s3-ops.js';
-import { bodyFailure, markBodyErrors, type ObjectStream, type PutOptions, type PutResult } from './types.js';
+import {
+  type ByteRange,
+  bodyFailure,
+  markBodyErrors,
+  type ObjectStream,
+  type PutOptions,
+  type PutResult,
+} from './types.js';
 
 /** Parts of a streamed upload: S3 wants at least 5 MiB per part but the last. */
 export const S3_PART_BYTES = 8 * 1024 * 1024;
 
-/** Opens an object's body as a stream. A connection lost mid-body fails the read (the caller retries it whole). */
-export async function s3GetStream(ctx: S3Context, key: string): Promise<ObjectStream> {
+/**
+ * Opens an object's body (or `range` of it: an HTTP range request) as a stream. A connection lost mid-body fails
+ * the read (the caller retries it whole).
+ */
+export async function s3GetStream(ctx: S3Context, key: string, range?: ByteRange): Promise<ObjectStream> {
   ensureOpen(ctx);
   let out: GetObjectCommandOutput;
+  const Range = range ? `bytes=${range.start}-${range.end - 1}` : undefined;
   try {
-    out = await ctx.client.send(new GetObjectCommand({ Bucket: ctx.o.bucket, Key: fullKey(ctx, key) }));
+    out = await ctx.client.send(
+      new GetObjectCommand({ Bucket: ctx.o.bucket, Key: fullKey(ctx, key), Range }),
+    );
   } catch (error) {
     throw fail(ctx, error, 'get', key);
   }
@@ -43,9 +56,11 @@ export async function s3GetStream(ctx: S3Context, key: string): Promise<ObjectSt
       throw fail(ctx, cut, 'get', key);
     }
   }
+  // A ranged response's length is the range's; `Content-Range: bytes a-b/size` has the object's.
+  const total = range ? Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? Number.NaN) : expected;
   return {
     key,
-    size: expected ?? 0,
+    size: Number.isFinite(total) ? (total as number) : (expected ?? 0),
     etag: bareEtag(out.ETag),
     lastModified: out.LastModified ?? new Date(0),
     contentType: out.ContentType,

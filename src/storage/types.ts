@@ -36,6 +36,12 @@ export interface StoredObject extends ObjectInfo {
   body: Uint8Array;
 }
 
+/** Bytes `[start, end)` of an object (`end > start`): what a ranged {@link BucketDriver.getStream} reads. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /** An object opened for reading as a stream by {@link BucketDriver.getStream}. */
 export interface ObjectStream extends ObjectInfo {
   key: string;
@@ -105,10 +111,11 @@ export interface BucketDriver {
   put(key: string, body: PutBody, options?: PutOptions): Promise<PutResult>;
 
   /**
-   * Reads an object chunk by chunk, never holding it whole (large JSON Lines or CSV inputs). Optional: without
-   * it, {@link openObjectStream} falls back to {@link get}. A body cut off mid-stream fails the read.
+   * Reads an object chunk by chunk, never holding it whole (large JSON Lines or CSV inputs); with `range`, only
+   * those bytes (the info is still the whole object's). Optional: without it, {@link openObjectStream} falls back
+   * to {@link get}. A body cut off mid-stream fails the read.
    */
-  getStream?(key: string): Promise<ObjectStream>;
+  getStream?(key: string, range?: ByteRange): Promise<ObjectStream>;
 
   /**
    * Writes an object from chunks, never holding it whole; like {@link put}, readers see the old object or the
@@ -166,17 +173,22 @@ class BodyFailure {
 export const bodyFailure = (error: unknown): { error: unknown } | undefined =>
   error instanceof BodyFailure ? error : undefined;
 
-/** Opens an object as a stream: the driver's own `getStream`, or a whole `get` given as one chunk. */
+/**
+ * Opens an object (or `range` of it) as a stream: the driver's own `getStream`, or a whole `get` given as one
+ * chunk.
+ */
 export async function openObjectStream(
   driver: Pick<BucketDriver, 'get' | 'getStream'>,
   key: string,
+  range?: ByteRange,
 ): Promise<ObjectStream> {
-  if (driver.getStream) return driver.getStream(key);
+  if (driver.getStream) return driver.getStream(key, range);
   const { body, ...info } = await driver.get(key);
+  const bytes = range ? body.subarray(range.start, range.end) : body;
   return {
     ...info,
     body: (async function* () {
-      yield body;
+      yield bytes;
     })(),
   };
 }

@@ -334,5 +334,29 @@ export function registerConformanceTests(factory: DriverFactory): void {
       expect((await collect(d)).keys).toEqual(['big/streamed.bin']);
       await expectStorageError(openObjectStream(d, 'missing.txt'), 'STORAGE_NOT_FOUND');
     });
+
+    it("reads a byte range of an object, with the whole object's size and version", async () => {
+      const d = await fresh();
+      const bytes = randomBytes(200_000);
+      await d.put('ranged.bin', bytes);
+      const head = await d.head('ranged.bin');
+      const read = async (start: number, end: number) => {
+        const opened = await openObjectStream(d, 'ranged.bin', { start, end });
+        expect(opened.size).toBe(bytes.length);
+        expect(opened.etag).toBe(head?.etag);
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of opened.body) chunks.push(chunk);
+        return Buffer.concat(chunks);
+      };
+      for (const [start, end] of [
+        [0, 1],
+        [0, 200_000],
+        [1, 70_001],
+        [65_536, 131_073],
+        [199_999, 200_000],
+      ])
+        expect((await read(start, end)).equals(bytes.subarray(start, end)), `${start}-${end}`).toBe(true);
+      await expectStorageError(openObjectStream(d, 'missing.txt', { start: 0, end: 5 }), 'STORAGE_NOT_FOUND');
+    });
   });
 }

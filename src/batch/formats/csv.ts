@@ -1,7 +1,6 @@
 import type { TensorSpec } from '../../engine/types.js';
 import { readCsvFast } from '../../scoring/formats/csv-fast.js';
 import { csvField, predictionColumns, predictionFields } from '../../scoring/formats/csv-output.js';
-import { csvPartBody } from '../../scoring/formats/csv-part.js';
 import type { CsvHeader } from '../../scoring/formats/csv-reader.js';
 import { formatRecordError, formatRecordLine } from '../../scoring/formats/record-output.js';
 import type { FormatOptions, StreamFile, StreamFormat, StreamItem } from './types.js';
@@ -25,15 +24,11 @@ export function csvFormat(specs: TensorSpec[], outputs: TensorSpec[], options: F
   function read(key: string, body: AsyncIterable<Uint8Array>, onHeader: (h: CsvHeader) => void) {
     const delimiter = /\.tsv$/i.test(key) ? '\t' : ',';
     const o = { delimiter, columns: options.columns, idColumn: options.idColumn, keepFields: join };
-    const range = options.csvPart;
-    if (!range) return readCsvFast(body, specs, o, onHeader) as AsyncIterable<StreamItem[]>;
-    return (async function* () {
-      const part = await csvPartBody(body, range, delimiter);
-      if (!part) return;
-      // A header read from before the part was written to the output by the part that holds it.
-      const told = part.headerBefore ? () => undefined : onHeader;
-      yield* readCsvFast(part.body, specs, o, told, part) as AsyncIterable<StreamItem[]>;
-    })();
+    // A later part of a split file: its header was written to the output by the first part.
+    const part = options.csvPart;
+    return readCsvFast(body, specs, o, part ? () => undefined : onHeader, part) as AsyncIterable<
+      StreamItem[]
+    >;
   }
 
   function jsonlFile(key: string): StreamFile {

@@ -8,7 +8,6 @@ import { formatOfKey } from './select.js';
 import type { StreamContext } from './stream-file.js';
 import type { FileFormat, FormatOptions, StreamFormat } from './types.js';
 
-export type { CsvPartRange } from '../../scoring/formats/csv-part.js';
 export {
   RESIZE_MODES,
   type ResizeMode,

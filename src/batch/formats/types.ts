@@ -1,5 +1,4 @@
 import type { Tensor } from '../../engine/types.js';
-import type { CsvPartRange } from '../../scoring/formats/csv-part.js';
 import type { ResizeMode, ScaleMode } from '../../scoring/formats/image.js';
 import type { InputRecords } from '../../scoring/index.js';
 
@@ -34,10 +33,10 @@ export interface FormatOptions {
   /** Read at most this many records of each record file (lines, rows, zip entries): a dry run's sample. */
   recordLimit?: number;
   /**
-   * CSV: score only the rows on the lines that start in this byte range of the file (a worker's part of a split
-   * file; see csv-part.ts). Not an option of users.
+   * CSV: the input is a part of a split file (a worker's; not an option of users): the file's header line, then
+   * rows numbered on from `rows` data rows and `lines` lines before them.
    */
-  csvPart?: CsvPartRange;
+  csvPart?: { rows: number; lines: number };
 }
 
 /** One record of a record file as read: its records for the engine, or why it cannot be scored. */

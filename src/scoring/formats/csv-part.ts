@@ -1,125 +1,82 @@
 /**
- * One byte-range part of a large CSV file, read so that the parts' rows together are the file's rows, each
- * numbered as in the whole file (docs/scaling.md, "Large files"). A part's rows are those on the lines that
- * start in its range, which is only right while every newline ends a record: a line is "plain" when a CSV
- * parser ends its record at the line's end whatever follows (no carriage return but a CRLF ending, every quote
- * closing a quoted field before the delimiter or the line's end). The first part holding a line that is not
- * plain reads on to the end of the file; the parts after it read nothing.
+ * Where a large CSV file can be cut into parts whose rows together are the file's rows, each numbered as in the
+ * whole file (docs/scaling.md, "Large files"). A line start is a record start only while every line before it
+ * ends its record whatever follows: a line is "plain" when it has no carriage return but a CRLF ending (as the
+ * header has it) and each of its quotes belongs to a field quoted from its first byte to a closing quote right
+ * before the delimiter or the line's end. The file is cut only at rows before its first line that is not plain.
  */
-import { InputError } from '../../util/errors.js';
 import { splitBlocks } from './lines.js';
 
-/** The lines that start in `[start, end)` of a file; `last` when `end` is the file's size. */
-export interface CsvPartRange {
-  start: number;
-  end: number;
-  last: boolean;
+/** A place to cut a CSV file: a row's byte offset, and the data rows and lines before it. */
+export interface CsvSplitPoint {
+  at: number;
+  rows: number;
+  lines: number;
 }
 
-/** What a part's reader gets: a CSV stream of the file's header and the part's rows, and where they are. */
-export interface CsvPartBody {
-  /** The file's header line when it comes before the part, then the part's lines (or the rest of the file). */
-  body: AsyncIterable<Uint8Array>;
-  /** Data rows of the file before the part's first row. */
-  rows: number;
-  /** What to add to a line number of `body` to get the file's. */
-  lines: number;
-  /** Whether `body` starts with the header of an earlier part (its output's header is written there). */
-  headerBefore: boolean;
+/** Where a CSV file can be cut. */
+export interface CsvSplit {
+  /** The file's header line (with its line break), or null when it has none. */
+  header: Buffer | null;
+  /** For each wanted offset, the first row at or after it, ascending, none twice; rows after the file's first line that is not plain are none. */
+  points: CsvSplitPoint[];
 }
 
 const NL = 0x0a;
 const CR = 0x0d;
 const QUOTE = 0x22;
 
-/** What the lines so far have told: whether the header was read, and whether it ends in CRLF. */
+/**
+ * What the lines so far have told: whether the header was read, whether it ends in CRLF, and whether a blank
+ * line before it was a lone CRLF (only blank in a CRLF file).
+ */
 interface LineState {
   header: boolean;
   crlf: boolean;
+  crBlank: boolean;
 }
 
 type LineKind = 'blank' | 'header' | 'row' | 'other';
 
 /**
- * Reads `body` (the whole file from byte 0) up to the part's first line and returns its stream, or null when
- * the part has no rows of its own (its lines are blank, or an earlier part reads on through them).
+ * Reads a CSV file once (`body`, from byte 0) and finds, for each of the ascending offsets `wanted`, the first
+ * row that starts at or after it, up to the first line that is not plain.
  */
-export async function csvPartBody(
+export async function csvSplitPoints(
   body: AsyncIterable<Uint8Array>,
-  range: CsvPartRange,
+  wanted: readonly number[],
   delimiter: string,
-): Promise<CsvPartBody | null> {
+): Promise<CsvSplit> {
   const d = delimiter.charCodeAt(0);
-  const blocks = splitBlocks(body, 1 << 18)[Symbol.asyncIterator]();
-  const state: LineState = { header: false, crlf: false };
-  let header: Buffer | null = null;
+  const state: LineState = { header: false, crlf: false, crBlank: false };
+  const split: CsvSplit = { header: null, points: [] };
+  let next = 0; // the first wanted offset without a point
   let rows = 0;
   let pos = 0; // the file offset of `block`
-  for (;;) {
-    const step = await blocks.next();
-    if (step.done) {
-      if (!state.header && range.last) throw new InputError('INPUT_EMPTY', 'the file has no header row');
-      return null;
-    }
-    const block = asBuffer(step.value.bytes);
+  for await (const { bytes, before } of splitBlocks(body, 1 << 18)) {
+    const block = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const simple = isSimple(block);
-    let lines = step.value.before;
+    let lines = before;
     for (let s = 0; s < block.length; lines += 1) {
-      const at = pos + s;
-      if (at >= range.end) return null;
+      if (next >= wanted.length) return split;
       const nl = block.indexOf(NL, s);
       const e = nl === -1 ? block.length : nl;
-      if (at >= range.start && !isBlank(block, s, e, nl !== -1, state)) {
-        // The part's first row, or the file's header when no line before it held one.
-        const own = header === null;
-        const rest = partBytes(restOf(block.subarray(s), blocks), at, range, d, { ...state });
-        return {
-          body: own ? rest : prepend(header as Buffer, rest),
-          rows,
-          lines: own ? lines : lines - 1,
-          headerBefore: !own,
-        };
+      // A byte order mark is not the header's first field.
+      const bom = pos + s === 0 && block[0] === 0xef && block[1] === 0xbb && block[2] === 0xbf ? 3 : 0;
+      const kind = lineKind(block, s + bom, e, nl !== -1, d, state, simple);
+      if (kind === 'other') return split;
+      if (kind === 'header') split.header = Buffer.from(block.subarray(s, nl === -1 ? e : nl + 1));
+      if (kind === 'row') {
+        const at = pos + s;
+        if (wanted[next] <= at) split.points.push({ at, rows, lines });
+        while (next < wanted.length && wanted[next] <= at) next += 1;
+        rows += 1;
       }
-      const kind = lineKind(block, s, e, nl !== -1, d, state, simple);
-      if (kind === 'other') return null; // an earlier part reads on from here
-      if (kind === 'header') header = Buffer.from(block.subarray(s, nl === -1 ? e : nl + 1));
-      if (kind === 'row') rows += 1;
       s = e + 1;
     }
     pos += block.length;
   }
-}
-
-/**
- * The bytes of a part from its first line at file offset `first`: its lines, and on to the end of the file from
- * the first line that is not plain.
- */
-async function* partBytes(
-  from: AsyncIterable<Buffer>,
-  first: number,
-  range: CsvPartRange,
-  d: number,
-  state: LineState,
-): AsyncGenerator<Uint8Array> {
-  let pos = first;
-  let plain = true;
-  for await (const chunk of from) {
-    if (plain) {
-      const simple = isSimple(chunk);
-      for (let s = 0; s < chunk.length && plain; ) {
-        if (pos + s >= range.end) {
-          if (s > 0) yield chunk.subarray(0, s);
-          return;
-        }
-        const nl = chunk.indexOf(NL, s);
-        const e = nl === -1 ? chunk.length : nl;
-        plain = lineKind(chunk, s, e, nl !== -1, d, state, simple) !== 'other';
-        s = e + 1;
-      }
-      pos += chunk.length;
-    }
-    yield chunk;
-  }
+  return split;
 }
 
 /** Bytes without a quote or a carriage return: in a file of LF lines, each line is blank or a row at a glance. */
@@ -142,29 +99,19 @@ function lineKind(
 ): LineKind {
   if (isBlank(b, s, e, ended, state)) return 'blank';
   if (!state.header) {
+    if (ended && e === s + 1 && b[s] === CR) {
+      state.crBlank = true;
+      return 'blank';
+    }
     const crlf = ended && b[e - 1] === CR;
-    if (!simple && ((e === s + 1 && b[s] === CR) || !plainLine(b, s, e, d, crlf, ended))) return 'other';
+    if (!simple && !plainLine(b, s, e, d, crlf, ended)) return 'other';
+    if (state.crBlank && !crlf) return 'other';
     state.header = true;
     state.crlf = crlf;
     return 'header';
   }
   return (simple && !state.crlf) || plainLine(b, s, e, d, state.crlf, ended) ? 'row' : 'other';
 }
-
-/** The header line taken from before the part, then the part's bytes. */
-async function* prepend(header: Buffer, rest: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-  yield header;
-  yield* rest;
-}
-
-/** The rest of a block (from a line start) and the blocks after it: whole lines, a chunk each. */
-async function* restOf(first: Buffer, blocks: AsyncIterator<{ bytes: Uint8Array }>): AsyncGenerator<Buffer> {
-  yield first;
-  for (let step = await blocks.next(); !step.done; step = await blocks.next())
-    yield asBuffer(step.value.bytes);
-}
-
-const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * Whether the line `[s, e)` of `b` (`ended`: a newline follows it) is a whole record whatever comes after it:

@@ -153,3 +153,50 @@ function trimLine(line: Buffer): Buffer | null {
   }
   return null;
 }
+
+/** A place to cut a file of lines: a line's byte offset and the lines before it. */
+export interface LineSplitPoint {
+  at: number;
+  lines: number;
+}
+
+/**
+ * Reads a file of lines once (`body`, from byte 0) and finds, for each of the ascending offsets `wanted`, the
+ * first line that starts after a line break at or after it - 1 (none twice; one at the file's very end is
+ * no line: the caller drops it). Stops reading once every offset has its point.
+ */
+export async function lineSplitPoints(
+  body: AsyncIterable<Uint8Array>,
+  wanted: readonly number[],
+): Promise<LineSplitPoint[]> {
+  const points: LineSplitPoint[] = [];
+  let next = 0;
+  let pos = 0; // the file offset of `chunk`
+  let lines = 0; // line breaks before `pos + counted`
+  for await (const raw of body) {
+    if (next >= wanted.length) break;
+    const chunk = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
+    let counted = 0;
+    while (next < wanted.length) {
+      // A line starts after the first line break at or after wanted - 1.
+      const look = Math.max(0, wanted[next] - 1 - pos);
+      const nl = look < chunk.length ? chunk.indexOf(10, look) : -1;
+      if (nl === -1) break;
+      lines += countBreaks(chunk, counted, nl + 1);
+      counted = nl + 1;
+      const at = pos + nl + 1;
+      points.push({ at, lines });
+      while (next < wanted.length && wanted[next] <= at) next += 1;
+    }
+    lines += countBreaks(chunk, counted, chunk.length);
+    pos += chunk.length;
+  }
+  return points;
+}
+
+/** Line breaks in `[from, to)` of `chunk`. */
+function countBreaks(chunk: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let at = chunk.indexOf(10, from); at !== -1 && at < to; at = chunk.indexOf(10, at + 1)) n += 1;
+  return n;
+}

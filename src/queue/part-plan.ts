@@ -1,0 +1,115 @@
+/**
+ * Byte-range parts of one large JSON Lines or CSV file (docs/scaling.md, "Large files"): the coordinator reads
+ * the file once and cuts it, near every `splitBytes`, at line starts (CSV: at rows, up to the file's first line
+ * that is not plain; see csv-part.ts), noting the lines (and rows, and the header) before each cut; a worker then
+ * reads only its part's bytes (a ranged read), numbered as in the whole file.
+ */
+import { formatOfKey, type InputFormat } from '../batch/index.js';
+import { csvSplitPoints, lineSplitPoints } from '../scoring/index.js';
+import { type BucketDriver, type ObjectStream, openObjectStream } from '../storage/index.js';
+import { InputError } from '../util/errors.js';
+import type { ShardEntry, ShardPart } from './types.js';
+
+/**
+ * The parts of a record file larger than `splitBytes`, or null when it is scored whole: not an uncompressed
+ * JSON Lines or CSV file, no place to cut it, or it cannot be read here (its worker then says why) or changed
+ * since it was listed.
+ */
+export async function planParts(
+  source: Pick<BucketDriver, 'get' | 'getStream'>,
+  entry: ShardEntry,
+  splitBytes: number,
+  inputFormat: InputFormat | undefined,
+  file: number,
+): Promise<ShardPart[] | null> {
+  const [key, etag, size] = entry;
+  const format = formatOfKey(key, inputFormat);
+  if (size <= splitBytes || /\.gz$/i.test(key) || (format !== 'jsonl' && format !== 'csv')) return null;
+  const wanted: number[] = [];
+  for (let at = splitBytes; at < size; at += splitBytes) wanted.push(at);
+  let cuts: { at: number; lines: number; rows?: number }[];
+  let header: string | undefined;
+  try {
+    const object = await openObjectStream(source, key);
+    if (object.etag !== etag || object.size !== size) {
+      await drop(object);
+      return null;
+    }
+    if (format === 'jsonl') cuts = await lineSplitPoints(object.body, wanted);
+    else {
+      const split = await csvSplitPoints(object.body, wanted, /\.tsv$/i.test(key) ? '\t' : ',');
+      cuts = split.points;
+      header = split.header?.toString('base64');
+    }
+  } catch {
+    return null;
+  }
+  cuts = cuts.filter((c) => c.at < size);
+  if (cuts.length === 0) return null;
+  const count = cuts.length + 1;
+  return Array.from({ length: count }, (_, index) => {
+    const cut = cuts[index - 1];
+    const part: ShardPart = {
+      file,
+      index,
+      count,
+      start: cut?.at ?? 0,
+      end: cuts[index]?.at ?? size,
+      lines: cut?.lines ?? 0,
+    };
+    if (format === 'csv' && cut) Object.assign(part, { rows: cut.rows, header });
+    return part;
+  });
+}
+
+/** Ends a stream that will not be read (its file handle or connection is let go). */
+async function drop(object: ObjectStream): Promise<void> {
+  const it = object.body[Symbol.asyncIterator]();
+  await it.next().catch(() => undefined);
+  await it.return?.(undefined);
+}
+
+const NEWLINES = Buffer.alloc(1 << 16, 0x0a);
+
+/**
+ * A source whose `key` reads as the part: its bytes alone (a ranged read of the version the part was cut from),
+ * after as many line breaks as there are lines before them in the file (JSON Lines: blank lines are skipped
+ * but counted, so its lines keep their numbers) or after the file's header line (CSV: the reader is told the
+ * rows and lines before, `csvPart`). Every other key reads through.
+ */
+export function partSource(source: BucketDriver, key: string, etag: string, part: ShardPart): BucketDriver {
+  const open = async (k: string): Promise<ObjectStream> => {
+    if (k !== key) return openObjectStream(source, k);
+    const object = await openObjectStream(source, k, { start: part.start, end: part.end });
+    if (object.etag !== etag) {
+      await drop(object);
+      throw new InputError(
+        'INPUT_CHANGED',
+        `the file changed while the job ran: its part ${part.index + 1} of ${part.count} was cut from another version`,
+      );
+    }
+    return { ...object, body: lead(object.body) };
+  };
+  async function* lead(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+    if (part.header !== undefined) yield Buffer.from(part.header, 'base64');
+    else
+      for (let left = part.lines; left > 0; left -= NEWLINES.length)
+        yield NEWLINES.subarray(0, Math.min(left, NEWLINES.length));
+    yield* body;
+  }
+  return {
+    ...source,
+    getStream: open,
+    get: async (k) => {
+      const { body, ...info } = await open(k);
+      const chunks: Uint8Array[] = [];
+      for await (const chunk of body) chunks.push(chunk);
+      return { ...info, body: Buffer.concat(chunks) };
+    },
+    close: async () => undefined,
+  };
+}
+
+/** What the CSV reader of a part after the first is told: the rows before it, and lines before its body's. */
+export const csvPartStart = (part: ShardPart): { rows: number; lines: number } | undefined =>
+  part.header === undefined || part.index === 0 ? undefined : { rows: part.rows ?? 0, lines: part.lines - 1 };
