@@ -18,7 +18,10 @@ export interface CsvSplitPoint {
 export interface CsvSplit {
   /** The file's header line (with its line break), or null when it has none. */
   header: Buffer | null;
-  /** For each wanted offset, the first row at or after it, ascending, none twice; rows after the file's first line that is not plain are none. */
+  /**
+   * For each wanted offset, the first row at or after it: ascending, none twice, and none at or after the file's
+   * first line that is not plain.
+   */
   points: CsvSplitPoint[];
 }
 
