@@ -181,7 +181,8 @@ class ShardCoordinator {
       if ((this.fatal || this.canceled || tally.stoppedReason) && !this.detached)
         await this.abandonWaiting().catch(() => undefined);
       await this.events.close().catch(() => undefined);
-      await Promise.all(this.removals);
+      // A shard settled while these were awaited adds one of its own: wait until none is left.
+      while (this.removals.size > 0) await Promise.all(this.removals);
       if (!this.detached) await this.results.clear().catch(() => undefined);
     }
     await this.queue.close().catch(() => undefined);
@@ -278,9 +279,9 @@ class ShardCoordinator {
     this.add(final);
     this.counted.set(out.data.shard, final);
     this.tally.checkLimit();
-    // Recorded as counted before the shard leaves Redis: a restarted coordinator finds one or the other.
-    const removal = this.results
-      .save(final)
+    // Saved before the shard leaves Redis (a restart finds one or the other); not once finished (then cleared).
+    const saved = this.state === 'finished' ? Promise.resolve() : this.results.save(final);
+    const removal = saved
       .then(() => this.queue.remove(id))
       .catch(() => undefined)
       .finally(() => this.removals.delete(removal));
