@@ -69,13 +69,10 @@ async function drop(object: ObjectStream): Promise<void> {
   await it.return?.(undefined);
 }
 
-const NEWLINES = Buffer.alloc(1 << 16, 0x0a);
-
 /**
  * A source whose `key` reads as the part: its bytes alone (a ranged read of the version the part was cut from),
- * after as many line breaks as there are lines before them in the file (JSON Lines: blank lines are skipped
- * but counted, so its lines keep their numbers) or after the file's header line (CSV: the reader is told the
- * rows and lines before, `csvPart`). Every other key reads through.
+ * after the file's header line for a CSV part. Every other key reads through. The reader is told the lines and
+ * rows before it ({@link partStart}).
  */
 export function partSource(source: BucketDriver, key: string, etag: string, part: ShardPart): BucketDriver {
   const open = async (k: string): Promise<ObjectStream> => {
@@ -92,9 +89,6 @@ export function partSource(source: BucketDriver, key: string, etag: string, part
   };
   async function* lead(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
     if (part.header !== undefined) yield Buffer.from(part.header, 'base64');
-    else
-      for (let left = part.lines; left > 0; left -= NEWLINES.length)
-        yield NEWLINES.subarray(0, Math.min(left, NEWLINES.length));
     yield* body;
   }
   return {
@@ -110,6 +104,13 @@ export function partSource(source: BucketDriver, key: string, etag: string, part
   };
 }
 
-/** What the CSV reader of a part after the first is told: the rows before it, and lines before its body's. */
-export const csvPartStart = (part: ShardPart): { rows: number; lines: number } | undefined =>
-  part.header === undefined || part.index === 0 ? undefined : { rows: part.rows ?? 0, lines: part.lines - 1 };
+/**
+ * What the reader of a part after the first is told (`FormatOptions.part`): the rows before it, and the lines
+ * before its body's first (a CSV part's body starts with the header line, which is not one of the file's there).
+ */
+export function partStart(part: ShardPart): { rows: number; lines: number } | undefined {
+  if (part.index === 0) return undefined;
+  return part.header === undefined
+    ? { rows: 0, lines: part.lines }
+    : { rows: part.rows ?? 0, lines: part.lines - 1 };
+}

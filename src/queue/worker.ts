@@ -10,7 +10,7 @@ import type { BucketDriver, S3Credentials } from '../storage/index.js';
 import { errorMessage } from '../util/errors.js';
 import { workerOptions } from './defaults.js';
 import { isTransient, modelFailure, WorkerModels } from './model-cache.js';
-import { csvPartStart, partSource } from './part-plan.js';
+import { partSource, partStart } from './part-plan.js';
 import { redisOptions } from './redis.js';
 import { noRepository, ShardBuckets } from './shard-buckets.js';
 import { shardInputs } from './shard-inputs.js';
@@ -178,7 +178,7 @@ async function scoreShard(
   const part = data.part;
   const [fileKey, fileEtag] = data.entries[0] ?? ['', ''];
   const outputKey = part ? formats.outputKey(fileKey) : null;
-  const csvPart = part && csvPartStart(part);
+  const numbering = part && partStart(part);
   const report = await runBatchJob({
     model: { engine: model.engine, sha256: model.sha256, name: data.model.name },
     source: shardSource(part ? partSource(source, fileKey, fileEtag, part) : source, inputs.todo),
@@ -189,7 +189,7 @@ async function scoreShard(
     ioThreads: scorer.options.ioThreads,
     maxFileBytes: data.maxFileBytes,
     include: data.include,
-    formats: csvPart ? { ...data.formats, csvPart } : data.formats,
+    formats: numbering ? { ...data.formats, part: numbering } : data.formats,
     writeReport: false,
     preflight: false, // the job's buckets were checked once, by its coordinator
     // A retried shard (its worker died): the inputs in flight then go alone, one that kills a worker alone is

@@ -25,7 +25,7 @@ export function csvFormat(specs: TensorSpec[], outputs: TensorSpec[], options: F
     const delimiter = /\.tsv$/i.test(key) ? '\t' : ',';
     const o = { delimiter, columns: options.columns, idColumn: options.idColumn, keepFields: join };
     // A later part of a split file: its header was written to the output by the first part.
-    const part = options.csvPart;
+    const part = options.part;
     return readCsvFast(body, specs, o, part ? () => undefined : onHeader, part) as AsyncIterable<
       StreamItem[]
     >;

@@ -41,8 +41,9 @@ export function jsonlFormat(specs: TensorSpec[], options: FormatOptions, parse?:
 
   async function* readLines(key: string, body: AsyncIterable<Uint8Array>): AsyncGenerator<StreamItem[]> {
     const ahead: Promise<LinePage>[] = [];
+    const linesBefore = options.part?.lines ?? 0; // a part of a split file: numbered as in the whole file
     for await (const block of splitBlocks(maybeGunzip(key, body))) {
-      const page = parseBlock(block, idField);
+      const page = parseBlock({ ...block, before: block.before + linesBefore }, idField);
       page.catch(() => undefined); // awaited in order below; an earlier failure must not leave it unhandled
       ahead.push(page);
       if (ahead.length >= AHEAD) yield itemsOf(await (ahead.shift() as Promise<LinePage>));

@@ -33,10 +33,11 @@ export interface FormatOptions {
   /** Read at most this many records of each record file (lines, rows, zip entries): a dry run's sample. */
   recordLimit?: number;
   /**
-   * CSV: the input is a part of a split file (a worker's; not an option of users): the file's header line, then
-   * rows numbered on from `rows` data rows and `lines` lines before them.
+   * The input is a part of a split file after the first (a worker's; not an option of users): its lines and
+   * rows are numbered on from `lines` lines and `rows` data rows before the body's own. A CSV part's body starts
+   * with the file's header line, which the first part wrote to the output.
    */
-  csvPart?: { rows: number; lines: number };
+  part?: { rows: number; lines: number };
 }
 
 /** One record of a record file as read: its records for the engine, or why it cannot be scored. */
