@@ -9,6 +9,7 @@ import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileToOnnx } from '../../src/engine/index.js';
 import { onnx } from '../../src/engine/onnx/proto.js';
+import { spinning } from '../../src/engine/onnx-backend.js';
 import ort from '../../src/engine/ort.js';
 import { loadModel } from '../../src/keras/index.js';
 import { randomInput } from '../lib/inputs.js';
@@ -66,7 +67,7 @@ async function profile(
     intraOpNumThreads: 2,
     interOpNumThreads: 1,
     executionMode: 'sequential',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
+    extra: { session: spinning(true) },
     optimizedModelFilePath: optimized,
     logSeverityLevel: 3, // not the warning that an optimized NCHWc graph is hardware specific
     enableProfiling: true,

@@ -1,4 +1,5 @@
 import type { LayerSpec, Shape, WeightTensor } from '../../keras/model.js';
+import { einsum } from '../onnx/einsum.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { activationName, applyActivationShaped } from './activations.js';
 import { requireWeights, unsupported } from './config.js';
@@ -59,7 +60,7 @@ export function einsumProject(
 ): Sym {
   const shape = einsumShape(layer, equation, x.shape, kernel.shape);
   const w = g.constFloat(`${layer.name}_${kernel.name}`, kernel.shape, kernel.data);
-  let y = g.op('Einsum', [x.name, w], { equation: { s: equation } });
+  let y = einsum(g, equation, x, { name: w, shape: kernel.shape });
   if (bias) {
     const off = shape.length - bias.shape.length;
     const fits =

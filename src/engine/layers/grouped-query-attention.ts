@@ -1,4 +1,5 @@
 import type { GroupedQueryAttentionConfig } from '../../keras/layer-classes/attention.js';
+import { einsum } from '../onnx/einsum.js';
 import { and, causalMask, maskedSoftmax, slidingWindowMask, toBool, unsqueeze } from './attention-masks.js';
 import { unsupported } from './config.js';
 import { einsumProject } from './einsum-dense.js';
@@ -56,10 +57,12 @@ function convertGqa(ctx: TypedLayerContext<GroupedQueryAttentionConfig>): LayerR
     const idx = Array.from({ length: qHeads }, (_, i) => Math.floor(i / (qHeads / kvHeads)));
     return g.op('Gather', [t.name, g.constInt64('repeat_heads', idx)], { axis: { i: 2 } });
   };
-  const kp = repeat(einsumProject(g, layer, kIn, 'bkm,mvh->bkvh', ...kw));
-  const vp = repeat(einsumProject(g, layer, v, 'bkm,mvh->bkvh', ...vw));
+  const heads = (t: Sym): Sym => ({ name: repeat(t), shape: [...t.shape.slice(0, 2), qHeads, headDim] });
+  const kp = heads(einsumProject(g, layer, kIn, 'bkm,mvh->bkvh', ...kw));
+  const vp = heads(einsumProject(g, layer, v, 'bkm,mvh->bkvh', ...vw));
   const scale = g.constFloat('inv_sqrt_head_dim', [], [1 / Math.sqrt(headDim)]);
-  const scores = g.op('Einsum', [g.op('Mul', [qp.name, scale]), kp], { equation: { s: 'bquh,bkuh->buqk' } });
+  const scaled = { name: g.op('Mul', [qp.name, scale]), shape: qp.shape };
+  const scores = einsum(g, 'bquh,bkuh->buqk', scaled, kp);
 
   let auto: string | null = null;
   if (query.mask) auto = unsqueeze(g, toBool(g, query.mask.name), [-1]);
@@ -81,7 +84,8 @@ function convertGqa(ctx: TypedLayerContext<GroupedQueryAttentionConfig>): LayerR
   }
   if (mask !== null) mask = unsqueeze(g, mask, [-3]);
   const probs = maskedSoftmax(g, scores, 4, 1, mask, fused ? 'keras3-fused' : 'keras3-layer', maskIsFloat);
-  let context = g.op('Einsum', [probs, vp], { equation: { s: 'buqk,bkuh->bquh' } });
+  const probsShape = [q.shape[0], qHeads, q.shape[1], kIn.shape[1]];
+  let context = einsum(g, 'buqk,bkuh->bquh', { name: probs, shape: probsShape }, vp);
   if (gw)
     context = g.op('Mul', [
       context,
@@ -89,7 +93,7 @@ function convertGqa(ctx: TypedLayerContext<GroupedQueryAttentionConfig>): LayerR
     ]);
   const out = einsumProject(g, layer, { name: context, shape: qp.shape }, 'bquh,uhm->bqm', ...ow);
   const outputs: Sym[] = [out];
-  if (returnScores) outputs.push({ name: probs, shape: [q.shape[0], qHeads, q.shape[1], kIn.shape[1]] });
+  if (returnScores) outputs.push({ name: probs, shape: probsShape });
   return { outputs, masks: outputs.map((_, i) => (i === 0 ? query.mask : null)) };
 }
 

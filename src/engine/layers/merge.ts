@@ -1,5 +1,6 @@
 import type { ElementwiseMergeConfig } from '../../keras/layer-classes/merging.js';
 import type { Shape } from '../../keras/model.js';
+import { einsum } from '../onnx/einsum.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { unsupported } from './config.js';
 import { normalizeAxis } from './layout.js';
@@ -187,7 +188,7 @@ registerLayer('Dot', ({ g, layer, inputs, model, config: cfg }) => {
     ...lettersB.filter((_, i) => i !== 0 && i !== axB),
   ];
   const equation = `${lettersA.join('')},${lettersB.join('')}->${outLetters.join('')}`;
-  let name = g.op('Einsum', [x1, x2], { equation: { s: equation } });
+  let name = einsum(g, equation, { name: x1, shape: a.shape }, { name: x2, shape: b.shape });
   let shape: Shape = [
     ...a.shape.filter((_, i) => i !== axA),
     ...b.shape.filter((_, i) => i !== 0 && i !== axB),

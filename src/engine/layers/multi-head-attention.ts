@@ -1,5 +1,6 @@
 import type { HeadsAttentionConfig, MultiHeadAttentionConfig } from '../../keras/layer-classes/attention.js';
 import type { LayerSpec, Shape, WeightTensor } from '../../keras/model.js';
+import { einsum } from '../onnx/einsum.js';
 import {
   and,
   causalMask,
@@ -144,7 +145,7 @@ export function attend(
   const axes = attentionAxes(layer, model.kerasMajor, q.shape.length);
   const eq = attentionEquations(rank, axes);
   const scale = g.constFloat('inv_sqrt_key_dim', [], [1 / Math.sqrt(keyDim)]);
-  const scores = g.op('Einsum', [kp.name, g.op('Mul', [qp.name, scale])], { equation: { s: eq.dot } });
+  const scores = einsum(g, eq.dot, kp, { name: g.op('Mul', [qp.name, scale]), shape: qp.shape });
   const scoresShape = scoreShape(eq.dot, kp.shape, qp.shape);
 
   // The merged attention mask, [B, T, S] for rank-3 inputs (`_compute_attention_mask`).
@@ -193,7 +194,7 @@ export function attend(
       ? 'tf-keras-robust'
       : 'tf-keras-add';
   const probs = maskedSoftmax(g, scores, scoresShape.length, axes.length, mask, kind, maskIsFloat);
-  let context = g.op('Einsum', [probs, vp.name], { equation: { s: eq.combine } });
+  let context = einsum(g, eq.combine, { name: probs, shape: scoresShape }, vp);
   if (gw) context = g.op('Mul', [context, g.op('Sigmoid', [proj(q, gw).name])]); // use_gate
   const contextShape: Shape = [...qp.shape.slice(0, -1), vp.shape[vp.shape.length - 1]];
   const outDims = ow[0].shape.length - 2;

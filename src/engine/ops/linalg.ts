@@ -1,4 +1,5 @@
 import type { Shape } from '../../keras/model.js';
+import { einsum } from '../onnx/einsum.js';
 import { type Operand, operand } from './operands.js';
 import { argument, type OpContext, onlyArguments, opConfig, registerOp, unsupportedOp } from './registry.js';
 
@@ -93,12 +94,13 @@ registerOp('Einsum', (ctx) => {
     return dims.get(l) ?? null;
   });
   shape[0] = null;
-  return {
-    name: ctx.g.op(
-      'Einsum',
-      operands.map((o) => o.name),
-      { equation: { s: clean } },
-    ),
-    shape,
-  };
+  const name =
+    operands.length === 2
+      ? einsum(ctx.g, clean, operands[0], operands[1])
+      : ctx.g.op(
+          'Einsum',
+          operands.map((o) => o.name),
+          { equation: { s: clean } },
+        );
+  return { name, shape };
 });
