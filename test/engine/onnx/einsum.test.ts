@@ -3,18 +3,7 @@ import { einsum } from '../../../src/engine/onnx/einsum.js';
 import { GraphBuilder } from '../../../src/engine/onnx/graph-builder.js';
 import { onnx } from '../../../src/engine/onnx/proto.js';
 import ort from '../../../src/engine/ort.js';
-
-/** A seeded generator (mulberry32): the same cases every run. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom as random } from '../../helpers/fault-proxy.js';
 
 interface Case {
   equation: string;
