@@ -93,24 +93,26 @@ function contraction(t: Terms, a: EinsumOperand, b: EinsumOperand): Plan | null 
 const product = (sizes: (number | null)[]) =>
   sizes.some((s) => s === null) ? null : sizes.reduce<number>((x, s) => x * (s as number), 1);
 
-/**
- * A Reshape that keeps `kept` leading axes (`0`: the input's axis at the same place) and merges each group
- * of letters into one axis: `[]` when every group is one letter already (nothing to do), null when two
- * merged axes are of unknown size (only one may be -1).
- */
+/** Reshape dims: `kept` leading axes as they are (`0`), then `sizes`; null when two are unknown (one may be -1). */
+function target(kept: number, sizes: (number | null)[]): number[] | null {
+  if (sizes.filter((s) => s === null).length > 1) return null;
+  return [...Array(kept).fill(0), ...sizes.map((s) => s ?? -1)];
+}
+
+const oneLetterEach = (groups: string[][]) => groups.every((letters) => letters.length === 1);
+
+/** The Reshape merging each group of letters into one axis: `[]` when each group is one letter (nothing to do). */
 function merge(kept: number, groups: string[][], size: (c: string) => number | null): number[] | null {
-  if (groups.every((letters) => letters.length === 1)) return [];
-  const merged = groups.map((letters) => product(letters.map(size)));
-  if (merged.filter((s) => s === null).length > 1) return null;
-  return [...Array(kept).fill(0), ...merged.map((s) => s ?? -1)];
+  if (oneLetterEach(groups)) return [];
+  return target(
+    kept,
+    groups.map((letters) => product(letters.map(size))),
+  );
 }
 
 /** The Reshape back from merged axes to one axis per letter (as {@link merge}: `[]` for nothing to do). */
 function split(kept: number, groups: string[][], size: (c: string) => number | null): number[] | null {
-  if (groups.every((letters) => letters.length === 1)) return [];
-  const sizes = groups.flat().map(size);
-  if (sizes.filter((s) => s === null).length > 1) return null;
-  return [...Array(kept).fill(0), ...sizes.map((s) => s ?? -1)];
+  return oneLetterEach(groups) ? [] : target(kept, groups.flat().map(size));
 }
 
 function transposed(g: GraphBuilder, name: string, from: string, to: string[]): string {
