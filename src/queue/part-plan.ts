@@ -69,6 +69,12 @@ async function drop(object: ObjectStream): Promise<void> {
   await it.return?.(undefined);
 }
 
+/** A CSV part's bytes after the file's header line. */
+async function* afterHeader(header: string, body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+  yield Buffer.from(header, 'base64');
+  yield* body;
+}
+
 /**
  * A source whose `key` reads as the part: its bytes alone (a ranged read of the version the part was cut from),
  * after the file's header line for a CSV part. Every other key reads through. The reader is told the lines and
@@ -85,12 +91,9 @@ export function partSource(source: BucketDriver, key: string, etag: string, part
         `the file changed while the job ran: its part ${part.index + 1} of ${part.count} was cut from another version`,
       );
     }
-    return { ...object, body: lead(object.body) };
+    const header = part.header;
+    return header === undefined ? object : { ...object, body: afterHeader(header, object.body) };
   };
-  async function* lead(body: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
-    if (part.header !== undefined) yield Buffer.from(part.header, 'base64');
-    yield* body;
-  }
   return {
     ...source,
     getStream: open,
