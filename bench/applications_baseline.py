@@ -12,12 +12,11 @@ Requests (each answered by one JSON line on stdout; TensorFlow's chatter goes to
   {"op": "load", "key", "path", "batch", "warmupMs", "repMs", "checkFile", "checkDims", "high"}
       loads the .keras file with Keras 3, predicts the check records (float32 row-major), warms up predict at
       `batch` and sizes the timing data set (uniform [0, high)) so one call takes about repMs
-  {"op": "rep", "key"}   one repetition: records/s of model.predict(x, batch_size=batch) over the data set,
-      cpuMsPerRecord (process CPU time of the whole call, all threads, per record),
-      with predict's fixed per-call cost taken out: (records - batch) / (call time - fastest one-batch call),
-      the one-batch call holding the fixed cost and one batch of work (the data set has at least 4 batches;
-      bench/keras_baseline.py counts all records, which favors Keras by up to 1/steps); wholeCallRecordsPerSec
-      keeps the raw rate
+  {"op": "rep", "key"}   one repetition: model.predict(x, batch_size=batch) over the data set (at least 8 batches).
+      recordsPerSec is predict's steady rate, read by a callback: the records of batches 2..n over the time from
+      the end of batch 1 to the end of batch n. It leaves out predict's fixed per-call cost (data adapter,
+      iterator, the first step) and keeps the per-step cost a long call pays. cpuMsPerRecord: process CPU time
+      of the whole call (all threads) per record; wholeCallRecordsPerSec keeps the raw rate of the call.
   {"op": "drop", "key"}  forgets the model
 """
 
@@ -36,7 +35,6 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
 warnings.filterwarnings("ignore")
 
-from keras_baseline import calibrate, median, predict_timer  # noqa: E402  (bench/ is the script's folder)
 
 
 def build_transformer(path: str, seed: int) -> None:
@@ -65,6 +63,32 @@ def build_transformer(path: str, seed: int) -> None:
     model.save(path)
 
 
+def step_clock():
+    """A Keras callback noting when each batch of a predict call ends (perf_counter seconds)."""
+    import keras
+
+    class StepClock(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ends: list[float] = []
+
+        def on_predict_batch_end(self, batch, logs=None) -> None:
+            self.ends.append(time.perf_counter())
+
+    return StepClock()
+
+
+def steady(model, x, batch: int, clock) -> tuple[float, float]:
+    """One model.predict call: (seconds per record between the end of its first batch and the end of its last,
+    seconds of the whole call)."""
+    clock.ends = []
+    t = time.perf_counter()
+    model.predict(x, batch_size=batch, verbose=0, callbacks=[clock])
+    whole = time.perf_counter() - t
+    ends = clock.ends
+    return (ends[-1] - ends[0]) / (len(x) - batch), whole
+
+
 class Server:
     def __init__(self) -> None:
         self.models: dict = {}
@@ -91,28 +115,27 @@ class Server:
         def records(n: int):
             return (self.rng.random((n, *shape), dtype=np.float32) * high).astype(np.float32)
 
-        timed = predict_timer(model, batch)
-        one = records(batch)
-        overhead, per_step = calibrate(timed, one, records(batch * 8), 8, req["warmupMs"] / 1000)
-        steps = int(min(max(req["repMs"] / 1000 / per_step, 4), max(4, 16384 // batch)))
-        self.models[req["key"]] = {"model": model, "one": one, "x": records(steps * batch),
-                                   "overhead": overhead, "timed": timed}
-        out.update(recordsPerCall=steps * batch, callOverheadMs=overhead * 1000)
+        clock = step_clock()
+        x8 = records(batch * 8)
+        end = time.perf_counter() + req["warmupMs"] / 1000
+        steady(model, x8, batch, clock)  # traces the predict function
+        per_step = steady(model, x8, batch, clock)[0] * batch
+        while time.perf_counter() < end:
+            per_step = min(per_step, steady(model, x8, batch, clock)[0] * batch)
+        steps = int(min(max(req["repMs"] / 1000 / per_step, 8), max(8, 16384 // batch)))
+        self.models[req["key"]] = {"model": model, "batch": batch, "x": records(steps * batch), "clock": clock}
+        out.update(recordsPerCall=steps * batch)
         return out
 
     def rep(self, req: dict) -> dict:
         m = self.models[req["key"]]
-        m["overhead"] = min(m["overhead"], m["timed"](m["one"]))
         cpu = time.process_time()
-        t = m["timed"](m["x"])
+        rate, whole = steady(m["model"], m["x"], m["batch"], m["clock"])
         cpu = time.process_time() - cpu
         n = len(m["x"])
-        # The one-batch call holds one batch of work besides the fixed cost: (n - batch) records in the difference.
-        batch = len(m["one"])
         # CPU time of every thread of the process over the whole call (fixed cost included): a measure the
         # load of a shared machine distorts far less than wall time.
-        return {"recordsPerSec": (n - batch) / max(t - m["overhead"], 1e-9), "wholeCallRecordsPerSec": n / t,
-                "cpuMsPerRecord": cpu * 1000 / n}
+        return {"recordsPerSec": 1 / rate, "wholeCallRecordsPerSec": n / whole, "cpuMsPerRecord": cpu * 1000 / n}
 
     def drop(self, req: dict) -> dict:
         import keras

@@ -1,4 +1,5 @@
 /** Throughput measurement: warm up, then repetitions of a fixed time budget; the median is reported. */
+import { readFileSync } from 'node:fs';
 
 export interface Budget {
   warmupMs: number;
@@ -65,4 +66,35 @@ export async function measureInterleaved(
   }
   for (const r of runners) out[r.name].recordsPerSec = median(out[r.name].reps);
   return out;
+}
+
+/** CPU seconds (user + system, every thread) a process has used, from /proc; null where that is not readable. */
+function processCpuSeconds(pid: number): number | null {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return null;
+  }
+}
+
+const CLOCK_TICKS = 100;
+
+/**
+ * Waits until another process (a baseline's server) has gone quiet: less than 5% of one core over 100 ms,
+ * at most `capMs`. Its threads can keep working after it answers (TensorFlow's pools wind down, Python
+ * frees a call's data), and a runner timed then would share the cores with them.
+ */
+export async function settle(pid: number | undefined, capMs = 3000): Promise<void> {
+  if (pid === undefined) return;
+  const end = performance.now() + capMs;
+  let before = processCpuSeconds(pid);
+  while (before !== null && performance.now() < end) {
+    await new Promise((r) => setTimeout(r, 100));
+    const now = processCpuSeconds(pid);
+    if (now === null || now - before < 0.005) return;
+    before = now;
+  }
 }

@@ -23,7 +23,7 @@ import { findPython } from '../baselines/keras.js';
 import { randomInput, SEED } from '../lib/inputs.js';
 import type { BenchContext, Suite, SuiteResult, TargetResult } from '../lib/suite.js';
 import { formatTable } from '../lib/table.js';
-import { type Budget, median } from '../lib/timing.js';
+import { type Budget, median, settle } from '../lib/timing.js';
 import { formatRps, ratio } from './engine-report.js';
 
 const BATCH = 32;
@@ -129,6 +129,7 @@ class KerasServer {
     const answer = this.next(timeoutMs);
     this.child.stdin.write(`${JSON.stringify(req)}\n`);
     const res = await answer;
+    await settle(this.child.pid);
     if (!res.ok) throw new Error(String(res.error));
     return res;
   }
@@ -251,7 +252,8 @@ export const applicationsSuite: Suite = {
         notes.push(
           `Keras ${h.keras} on TensorFlow ${h.tensorflow} (Python ${h.python}), intra-op threads ${h.intraOpThreads}, ` +
             `inter-op ${h.interOpThreads}; records/s of model.predict(x, batch_size=${BATCH}) over a data set of ~${budget.repMs} ms ` +
-            "with predict's fixed per-call cost (its fastest one-batch call less one batch of work) taken out; whole-call rates in --json",
+            '(at least 8 batches), its steady rate: from the end of the first batch to the end of the last, read by a ' +
+            'callback (the fixed per-call cost left out); whole-call rates in --json',
         );
       } else notes.push('Keras baseline skipped (--no-keras)');
       for (const m of models) {

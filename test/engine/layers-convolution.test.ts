@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { compileToOnnx } from '../../src/engine/compile.js';
 import { deconvLength, transposePads } from '../../src/engine/layers/conv-transpose.js';
-import { at, build, expectTensor, random, runLayer, type T, weight } from './layer-harness.js';
+import { onnx } from '../../src/engine/onnx/proto.js';
+import {
+  at,
+  build,
+  expectTensor,
+  random,
+  runLayer,
+  singleLayerModel,
+  type T,
+  weight,
+} from './layer-harness.js';
 
 /** Naive depthwise conv, valid padding, stride s: output channel c * mult + m. */
 function depthwiseRef(x: T, k: T, s: number): T {
@@ -139,4 +150,58 @@ describe('transposed convolutions', () => {
     );
     expectTensor(y, { dims: [1, 1, 8, 2], data: ref.data.map((v, i) => v + bias[i % 2]) });
   });
+});
+
+/** Naive Conv2D on NHWC with TF padding (`same` puts the extra pixel at the end), stride and dilation. */
+function conv2dRef(x: T, k: T, bias: T, s: number, d: number, padding: 'valid' | 'same'): T {
+  const [n, h, w] = x.dims;
+  const [kh, kw, cin, cout] = k.dims;
+  const span = (kk: number) => (kk - 1) * d + 1;
+  const out = (size: number, kk: number) =>
+    padding === 'same' ? Math.ceil(size / s) : Math.floor((size - span(kk)) / s) + 1;
+  const [oh, ow] = [out(h, kh), out(w, kw)];
+  const before = (size: number, o: number, kk: number) =>
+    padding === 'same' ? Math.floor(Math.max((o - 1) * s + span(kk) - size, 0) / 2) : 0;
+  const [ph, pw] = [before(h, oh, kh), before(w, ow, kw)];
+  return build([n, oh, ow, cout], ([b, i, j, o]) => {
+    let acc = bias.data[o];
+    for (let u = 0; u < kh; u += 1)
+      for (let v = 0; v < kw; v += 1) {
+        const [r, c] = [i * s + u * d - ph, j * s + v * d - pw];
+        if (r < 0 || c < 0 || r >= h || c >= w) continue;
+        for (let ci = 0; ci < cin; ci += 1) acc += at(x, [b, r, c, ci]) * at(k, [u, v, ci, o]);
+      }
+    return acc;
+  });
+}
+
+describe('convolutions on maps so small that every output sees every input', () => {
+  // [input h, w; kernel h, w; stride; dilation; padding; one matrix product?]
+  const cases = [
+    [2, 2, 3, 3, 1, 1, 'same', true], // ResNet50's last stage at 64² input
+    [1, 1, 3, 3, 1, 1, 'same', true],
+    [2, 2, 3, 3, 2, 1, 'same', true],
+    [2, 3, 3, 3, 2, 1, 'same', false], // the first output misses the last column
+    [3, 3, 3, 3, 1, 1, 'valid', true], // a kernel spanning its whole input
+    [4, 4, 3, 3, 1, 1, 'same', false], // corners do not see each other
+    [2, 2, 3, 3, 1, 2, 'same', false], // dilated: some pairs fall between taps
+    [4, 4, 1, 1, 2, 1, 'valid', false],
+  ] as const;
+  for (const [h, w, kh, kw, s, d, padding, dense] of cases) {
+    it(`Conv2D ${kh}×${kw} ${padding} stride ${s} dilation ${d} on ${h}×${w} ${dense ? 'is one Gemm' : 'stays a Conv'} with the same numbers`, async () => {
+      const x = random([3, h, w, 5], 41);
+      const k = random([kh, kw, 5, 4], 42);
+      const bias = random([4], 43);
+      const layer = {
+        className: 'Conv2D',
+        config: { filters: 4, kernel_size: [kh, kw], strides: s, dilation_rate: d, padding },
+        weights: [weight('k', k), weight('b', bias)],
+      };
+      expectTensor(await runLayer(layer, [x]), conv2dRef(x, k, bias, s, d, padding));
+      const compiled = compileToOnnx(singleLayerModel(layer, [[null, h, w, 5]]));
+      const ops = onnx.ModelProto.decode(compiled.bytes).graph?.node?.map((n) => n.opType) ?? [];
+      expect(ops.includes('Gemm')).toBe(dense);
+      expect(ops.includes('Conv')).toBe(!dense);
+    });
+  }
 });

@@ -13,12 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { exampleModel } from '../helpers/batch-files.js';
 import { runCli } from '../helpers/cli.js';
 import { readMnist } from '../helpers/mnist.js';
 import { api, type ServeProcess, startServe } from '../helpers/serve-process.js';
-import { repoRoot, sharedDir } from '../helpers/shared.js';
+import { describeShared, repoRoot, sharedDir } from '../helpers/shared.js';
 import { axe } from './axe.js';
 import { placeOnForm, settledJobFacts } from './console-harness.js';
 
@@ -27,7 +27,8 @@ const SHOTS = join(repoRoot, 'artifacts', 'web');
 const ROWS = 12;
 const IMAGES = 5;
 
-describe('web UI: CSV and image deployments with their format options', () => {
+// The inputs are MNIST digits from ../shared: a user's clone without it skips this suite.
+describeShared('web UI: CSV and image deployments with their format options', () => {
   let work: string;
   let server: ServeProcess;
   let browser: Browser;
@@ -41,11 +42,9 @@ describe('web UI: CSV and image deployments with their format options', () => {
       throw new Error(`no Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CHROMIUM_PATH)`);
     if (!existsSync(join(repoRoot, 'dist', 'web', 'index.html')))
       throw new Error('dist/web is missing: npm run build:web');
-    const shared = sharedDir();
-    if (!shared) throw new Error('no shared datasets folder (MNIST) for the inputs');
     mkdirSync(SHOTS, { recursive: true });
     work = await mkdtemp(join(tmpdir(), 'kb-web-formats-'));
-    const mnist = readMnist(shared);
+    const mnist = readMnist(sharedDir() as string);
     for (const d of ['csv-in', 'csv-out', 'img-in', 'img-out']) await mkdir(join(work, d));
     // A CSV whose id column is not first, as exported by hand: p0..p783 then id.
     const header = [...Array.from({ length: 784 }, (_, i) => `p${i}`), 'id'].join(',');

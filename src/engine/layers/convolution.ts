@@ -3,6 +3,7 @@ import type { LayerSpec, WeightTensor } from '../../keras/model.js';
 import type { GraphBuilder } from '../onnx/graph-builder.js';
 import { activationName, applyActivation } from './activations.js';
 import { type ConfigReader, requireWeights, unsupported } from './config.js';
+import { emitDenseConv } from './conv-dense.js';
 import { explicitPads, outputSize, type Padding, toChannelsFirst, toChannelsLast } from './layout.js';
 import { registerLayer, type Sym, type TypedLayerContext } from './registry.js';
 
@@ -87,17 +88,24 @@ function convLayer(rank: number) {
     requireWeights(layer, useBias ? 2 : 1);
     const geo = convGeometry(cfg, layer, rank);
     const { dims, data } = kernelToOnnx(layer.weights[0]);
-    const w = g.constFloat(`${layer.name}_kernel`, dims, data);
-    const b = useBias
-      ? g.constFloat(`${layer.name}_bias`, layer.weights[1].shape, layer.weights[1].data)
-      : null;
     const input = geo.channelsFirst ? inputs[0] : toChannelsFirst(g, inputs[0]);
     const inChannels = input.shape[1];
     const groups = cfg.number('groups', 1);
     if (inChannels !== null && dims[1] * groups !== inChannels) {
       unsupported(layer, `kernel for ${dims[1] * groups} input channels on ${inChannels}`);
     }
-    let y = emitConv(g, input, w, b, geo, dims[0], groups);
+    const biasData = useBias ? layer.weights[1].data : null;
+    let y =
+      (groups === 1 ? emitDenseConv(g, input, { dims, data }, biasData, geo, layer.name) : null) ??
+      emitConv(
+        g,
+        input,
+        g.constFloat(`${layer.name}_kernel`, dims, data),
+        biasData ? g.constFloat(`${layer.name}_bias`, layer.weights[1].shape, biasData) : null,
+        geo,
+        dims[0],
+        groups,
+      );
     y = {
       name: applyActivation(g, activationName(cfg.raw('activation')), y.name, model.kerasMajor, 1),
       shape: y.shape,
