@@ -2,12 +2,14 @@
  * Threads suite (diagnostic): how onnxruntime's intra-op threads wait for work decides what a second thread
  * gives. This times, on the same compiled graph at the largest batch and interleaved: 1 thread; 2 threads as the
  * engine sets them (spinning at most 1 ms, and only while a run lasts: `spinning()` of
- * src/engine/onnx-backend.ts); 2 threads spinning as onnxruntime does by default; and 2 threads that never spin.
+ * src/engine/session-options.ts); 2 threads spinning as onnxruntime does by default; 2 threads that never spin;
+ * and the engine splitting each batch over two 1-thread sessions (src/engine/split-batch/), as it does for small
+ * models.
  */
 
-import { compileToOnnx } from '../../src/engine/index.js';
-import { spinning } from '../../src/engine/onnx-backend.js';
+import { compileToOnnx, createEngine } from '../../src/engine/index.js';
 import ort from '../../src/engine/ort.js';
+import { spinning } from '../../src/engine/session-options.js';
 import { loadModel } from '../../src/keras/index.js';
 import { randomInput } from '../lib/inputs.js';
 import { resolveModels } from '../lib/models.js';
@@ -23,10 +25,13 @@ const VARIANTS = [
   { name: '2T no-spin', threads: 2, session: spinning(false) },
 ];
 
+/** The engine on 2 threads splitting each batch over two 1-thread sessions, whatever the model's size. */
+const SPLIT = '2T split';
+
 export const threadsSuite: Suite = {
   name: 'threads',
   description:
-    'diagnostic: onnxruntime 1 vs 2 threads: spinning as the engine sets it, as onnxruntime does by default, and off',
+    'diagnostic: onnxruntime 1 vs 2 threads: spinning as the engine sets it, as onnxruntime does by default, off; split batches',
   async run(ctx: BenchContext): Promise<SuiteResult> {
     const resolved = resolveModels(ctx);
     const notes = resolved.notes;
@@ -54,24 +59,36 @@ export const threadsSuite: Suite = {
           }),
         ),
       );
+      const before = process.env.KERAS_BATCH_SPLIT;
+      process.env.KERAS_BATCH_SPLIT = '1';
+      const split = await createEngine(description, { threads: 2 });
+      if (before === undefined) delete process.env.KERAS_BATCH_SPLIT;
+      else process.env.KERAS_BATCH_SPLIT = before;
       const measured = await measureInterleaved(
-        sessions.map((s, i) => ({
-          name: VARIANTS[i].name,
-          call: () => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x.data, x.dims) }),
-        })),
+        [
+          ...sessions.map((s, i) => ({
+            name: VARIANTS[i].name,
+            call: () => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', x.data, x.dims) }),
+          })),
+          { name: SPLIT, call: () => split.predict([x]) },
+        ],
         batch,
         budget,
       );
       for (const s of sessions) await s.release();
+      await split.dispose();
       data[m.key] = Object.fromEntries(Object.entries(measured).map(([k, t]) => [k, t.recordsPerSec]));
-      rows.push([m.label, String(batch), ...VARIANTS.map((v) => formatRps(measured[v.name].recordsPerSec))]);
+      rows.push([
+        m.label,
+        String(batch),
+        ...[...VARIANTS.map((v) => v.name), SPLIT].map((name) => formatRps(measured[name].recordsPerSec)),
+      ]);
     }
-    const lines = formatTable(['model', 'batch', ...VARIANTS.map((v) => `${v.name} rec/s`)], rows, [
+    const names = [...VARIANTS.map((v) => v.name), SPLIT];
+    const lines = formatTable(['model', 'batch', ...names.map((name) => `${name} rec/s`)], rows, [
       false,
       true,
-      true,
-      true,
-      true,
+      ...names.map(() => true),
     ]);
     return { lines, data: { batch, recordsPerSec: data }, targets: [], notes };
   },

@@ -25,6 +25,8 @@ export interface CompiledModel {
   outputShapes: Shape[];
   /** Each layer's output shapes (first call), for `inspect`. */
   layerShapes: Map<string, Shape[]>;
+  /** The ONNX op types of the graph's top level. */
+  opTypes: Set<string>;
 }
 
 interface Produced {
@@ -271,5 +273,6 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
     outputNames: g.outputNames,
     outputShapes,
     layerShapes,
+    opTypes: g.opTypes,
   };
 }

@@ -3,22 +3,31 @@ import type { ModelDescription, Shape } from '../keras/model.js';
 import { EngineError, errorMessage } from '../util/errors.js';
 import { type CompiledModel, compileToOnnx, unsupportedLayers } from './compile.js';
 import ort from './ort.js';
+import { sessionOptions } from './session-options.js';
+import { BatchSplitter, MIN_SPLIT_MS } from './split-batch/index.js';
 import { planStringInputs, type StringInputPlan } from './text/string-inputs.js';
 import type { Backend, Engine, EngineOptions, InputTensor, Tensor, TensorSpec } from './types.js';
 
+/** Compiled models up to this size may split batches (the helper's session holds a second copy). */
+const SPLIT_MAX_MODEL_BYTES = 16 * 1024 * 1024;
+
 /**
- * How onnxruntime's intra-op threads wait for work (its `session.*` config entries). Waking a sleeping thread
- * costs about as long as a small op on a virtual machine, so with spinning off the second thread gave a
- * transformer or a MobileNet at batch 32 little; unbounded, idle threads spun on between batches and took
- * the cores that read, parse and write files. So an idle thread spins for at most 1 ms, and only while a
- * run lasts: it stops when the run ends. `KERAS_BATCH_ORT_SPIN=0` turns spinning off.
+ * Whether an engine runs batches as two halves on two 1-thread sessions (`split-batch/`) rather than one
+ * session on all its threads: with 2 threads or more, for small models of matrix products and small ops
+ * (transformers, recurrent networks, MLPs), where onnxruntime hands each op to its intra-op threads and waits,
+ * a cost as large as the op. Convolutional networks keep one session: onnxruntime splits each convolution
+ * well, and split batches measured no better on their jobs. `KERAS_BATCH_SPLIT=0` turns splitting off, `=1`
+ * on for any model.
  */
-export function spinning(on: boolean): Record<string, unknown> {
-  if (!on) return { intra_op: { allow_spinning: '0' } };
-  return {
-    intra_op: { allow_spinning: '1', spin_duration_us: '1000', spin_backoff_max: '8' },
-    force_spinning_stop: '1',
-  };
+export function splitsBatches(
+  compiled: { bytes: Uint8Array; opTypes: Set<string> },
+  threads: number,
+): boolean {
+  const forced = process.env.KERAS_BATCH_SPLIT;
+  if (threads < 2 || forced === '0') return false;
+  if (forced === '1') return true;
+  const convolutional = compiled.opTypes.has('Conv') || compiled.opTypes.has('ConvTranspose');
+  return !convolutional && compiled.bytes.length <= SPLIT_MAX_MODEL_BYTES;
 }
 
 class OnnxEngine implements Engine {
@@ -26,6 +35,7 @@ class OnnxEngine implements Engine {
 
   constructor(
     private readonly session: ort.InferenceSession,
+    private readonly splitter: BatchSplitter | null,
     private readonly inputNames: string[],
     private readonly outputNames: string[],
     private readonly plan: StringInputPlan,
@@ -42,6 +52,10 @@ class OnnxEngine implements Engine {
       );
     }
     const inputs = this.plan.feeds(given);
+    return this.splitter ? this.splitter.run(inputs, (part) => this.run(part)) : this.run(inputs);
+  }
+
+  private async run(inputs: Tensor[]): Promise<Tensor[]> {
     const feeds: Record<string, ort.Tensor> = {};
     inputs.forEach((t, i) => {
       feeds[this.inputNames[i]] = new ort.Tensor('float32', t.data, t.dims);
@@ -54,6 +68,7 @@ class OnnxEngine implements Engine {
   }
 
   async dispose(): Promise<void> {
+    await this.splitter?.dispose();
     await this.session.release();
   }
 }
@@ -91,24 +106,13 @@ export const onnxBackend: Backend = {
   async create(model: ModelDescription, options: EngineOptions): Promise<Engine> {
     const { plan, ...compiled } = compileModel(model);
     const threads = options.threads ?? Math.max(1, os.availableParallelism());
+    const split = splitsBatches(compiled, threads);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(compiled.bytes, {
-        executionProviders: ['cpu'],
-        graphOptimizationLevel: 'all',
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        // onnxruntime's arena keeps the intermediates of one batch shape for the next run; without it every run
-        // mallocs and frees tens of MiB, which glibc's heap fragments into hundreds of MiB of resident memory.
-        enableCpuMemArena: process.env.KERAS_BATCH_ORT_ARENA !== '0',
-        extra: {
-          session: spinning(process.env.KERAS_BATCH_ORT_SPIN !== '0'),
-          // onnxruntime's Pad fusion folds a zero Pad into the MaxPool after it, whose pads count as -inf: a
-          // ZeroPadding2D before MaxPooling2D (ResNet50V2's stem) then pools without the zeros Keras pools over.
-          optimization: { disable_specified_optimizers: 'Pad_Fusion' },
-        },
-      });
+      session = await ort.InferenceSession.create(
+        compiled.bytes,
+        sessionOptions(split ? Math.ceil(threads / 2) : threads),
+      );
     } catch (error) {
       throw new EngineError(
         'ENGINE_SESSION_FAILED',
@@ -116,12 +120,16 @@ export const onnxBackend: Backend = {
         { cause: error },
       );
     }
+    // Forced on (`KERAS_BATCH_SPLIT=1`), every batch of two records or more is split, however little it holds.
+    const minSplitMs = process.env.KERAS_BATCH_SPLIT === '1' ? 0 : MIN_SPLIT_MS;
+    const splitter = split ? new BatchSplitter(compiled.bytes, Math.floor(threads / 2), minSplitMs) : null;
     const outputs = model.outputs.map((output, i) => ({
       name: output.name,
       shape: compiled.outputShapes[i],
     }));
     return new OnnxEngine(
       session,
+      splitter,
       compiled.inputNames,
       compiled.outputNames,
       plan,

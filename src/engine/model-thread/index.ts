@@ -1,11 +1,9 @@
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Shape } from '../../keras/model.js';
 import { EngineError } from '../../util/errors.js';
 import { giveBackFloats } from '../../util/float-buffers.js';
 import { currentLimits, LimitError } from '../../util/limits.js';
+import { startModuleWorker } from '../module-worker.js';
 import type { OpenModel } from '../open-model.js';
 import type { Engine, InputTensor, PredictOptions, Tensor, TensorSpec } from '../types.js';
 import {
@@ -27,26 +25,15 @@ export function modelThreads(): { started: number; running: number } {
   return { ...counts };
 }
 
-/** Starts a model thread from the compiled `thread.js`, or from `thread.ts` through tsx when run from source. */
+/** Starts a model thread (`thread.ts`, compiled or through tsx). */
 function startThread(setup: ThreadSetup): Worker {
-  const worker = newThread(setup);
+  const worker = startModuleWorker(import.meta.url, 'thread', setup);
   counts.started += 1;
   counts.running += 1;
   worker.once('exit', () => {
     counts.running -= 1;
   });
   return worker;
-}
-
-function newThread(setup: ThreadSetup): Worker {
-  const here = import.meta.url;
-  if (!here.endsWith('.ts')) return new Worker(new URL('./thread.js', here), { workerData: setup });
-  // From source (tsx, vitest): the thread registers tsx's loader, then imports thread.ts.
-  const tsxDir = dirname(createRequire(here).resolve('tsx/package.json'));
-  const api = pathToFileURL(join(tsxDir, 'dist', 'esm', 'api', 'index.mjs')).href;
-  const thread = new URL('./thread.ts', here).href;
-  const boot = `import(${JSON.stringify(api)}).then((t) => { t.register(); return import(${JSON.stringify(thread)}); })`;
-  return new Worker(boot, { eval: true, workerData: setup });
 }
 
 /** An engine that runs in its model thread: `predict` sends the inputs there and the outputs back. */

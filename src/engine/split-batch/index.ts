@@ -1,0 +1,230 @@
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import { EngineError } from '../../util/errors.js';
+import { startModuleWorker } from '../module-worker.js';
+import type { Tensor } from '../types.js';
+import {
+  CTL,
+  elements,
+  type HelperSetup,
+  type PortMessage,
+  readDims,
+  spinWhile,
+  writeDims,
+} from './protocol.js';
+
+const counts = { engines: 0, helpers: 0 };
+
+/** Engines that split batches and helper threads running, in this thread (for tests and diagnostics). */
+export function batchSplitters(): { engines: number; helpers: number } {
+  return { ...counts };
+}
+
+/** How long the engine's thread spins for the helper's half before it waits without burning a core. */
+const SPIN_MS = 2;
+/**
+ * A batch is split only when a whole one takes at least this long on one thread: below, waking the helper and
+ * copying the halves cost more than they save (a small MLP's batch takes a few µs).
+ */
+export const MIN_SPLIT_MS = 0.25;
+/** While waiting asleep, how often the engine's thread looks whether the helper died. */
+const CHECK_MS = 100;
+
+/**
+ * Runs each batch as two halves at once: the first on the caller's session (in the caller's thread), the
+ * second on a helper thread's session of the same model. For models of many small ops (a small transformer:
+ * 1.4x with two intra-op threads, ~1.75x split), where onnxruntime's per-op hand-offs between its threads cost
+ * as much as the ops. The halves meet through shared memory (`./protocol.ts`).
+ */
+export class BatchSplitter {
+  private readonly control = new Int32Array(new SharedArrayBuffer(CTL.size * 4));
+  private input = new Float32Array(new SharedArrayBuffer(0));
+  private output: Float32Array<ArrayBufferLike> = new Float32Array(0);
+  private sequence = 0;
+  private queue: Promise<unknown> = Promise.resolve();
+  private helper: { worker: Worker; port: MessagePort } | null = null;
+  /** Why the helper cannot take halves (it failed to start or died): batches then run whole in this thread. */
+  private gone: Error | null = null;
+
+  /** Milliseconds per record on this thread's session, from the runs so far (null before the first). */
+  private msPerRecord: number | null = null;
+
+  /**
+   * `model`: the ONNX bytes; the helper thread starts with the first batch to split. `minSplitMs`: the least
+   * work a batch must hold to be split (`MIN_SPLIT_MS`; 0 splits every batch of two records or more).
+   */
+  constructor(
+    private readonly model: Uint8Array,
+    private readonly intraOpThreads: number,
+    private readonly minSplitMs = MIN_SPLIT_MS,
+  ) {
+    counts.engines += 1;
+  }
+
+  /** Starts the helper thread with its own session (`intraOpThreads` threads); sets `gone` if it cannot. */
+  private async start(): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    const setup: HelperSetup = {
+      model: this.model,
+      intraOpThreads: this.intraOpThreads,
+      control: this.control.buffer as SharedArrayBuffer,
+      port: port2,
+    };
+    const worker = startModuleWorker(import.meta.url, 'helper', setup, [port2]);
+    counts.helpers += 1;
+    worker.once('exit', (code) => {
+      counts.helpers -= 1;
+      this.gone ??= new Error(`the helper thread exited (code ${code})`);
+    });
+    worker.on('error', (error) => {
+      this.gone ??= error;
+    });
+    // Neither keeps the process alive: an engine not disposed must not hold up a CLI's exit.
+    worker.unref();
+    port1.unref();
+    this.helper = { worker, port: port1 };
+    await this.until(CTL.ready, 0);
+    if (Atomics.load(this.control, CTL.ready) !== 1) {
+      this.gone ??= new Error(`the helper thread has no session: ${this.drain() ?? 'unknown'}`);
+      await worker.terminate();
+    }
+  }
+
+  /** Scores `inputs` (one tensor per model input, batch first), `runOwn` scoring a part in this thread. */
+  run(inputs: Tensor[], runOwn: (part: Tensor[]) => Promise<Tensor[]>): Promise<Tensor[]> {
+    const job = this.queue.then(() => this.split(inputs, runOwn));
+    this.queue = job.catch(() => undefined);
+    return job;
+  }
+
+  async dispose(): Promise<void> {
+    await this.queue;
+    counts.engines -= 1;
+    if (!this.helper) return;
+    Atomics.store(this.control, CTL.request, -1);
+    Atomics.notify(this.control, CTL.request);
+    await this.helper.worker.terminate();
+    this.helper.port.close();
+  }
+
+  private async split(inputs: Tensor[], runOwn: (part: Tensor[]) => Promise<Tensor[]>): Promise<Tensor[]> {
+    const batch = inputs[0]?.dims[0] ?? 0;
+    // The first batch runs whole, to measure the work a record holds (unless every batch is to be split).
+    const unmeasured = this.msPerRecord === null && this.minSplitMs > 0;
+    const small = (this.msPerRecord ?? 0) * batch < this.minSplitMs;
+    if (batch < 2 || unmeasured || small) return this.timed(inputs, runOwn);
+    if (!this.helper) await this.start();
+    const helper = this.helper;
+    if (!helper || this.helperGone()) return runOwn(inputs);
+    const own = Math.ceil(batch / 2);
+    const perRecord = inputs.map((t) => elements(t.dims.slice(1)));
+    const theirDims = inputs.map((t) => [batch - own, ...t.dims.slice(1)]);
+    const needed = perRecord.reduce((n, p) => n + p * (batch - own), 0);
+    if (!writeDims(this.control, CTL.inputDims, theirDims)) return runOwn(inputs);
+    if (needed > this.input.length) {
+      this.input = new Float32Array(new SharedArrayBuffer(needed * 2 * 4));
+      helper.port.postMessage({ buffer: this.input.buffer } satisfies PortMessage);
+    }
+    let at = 0;
+    inputs.forEach((t, i) => {
+      this.input.set(t.data.subarray(own * perRecord[i]), at);
+      at += perRecord[i] * (batch - own);
+    });
+    const sequence = ++this.sequence;
+    Atomics.store(this.control, CTL.request, sequence);
+    Atomics.notify(this.control, CTL.request);
+    const heads = inputs.map((t, i) => ({
+      data: t.data.subarray(0, own * perRecord[i]),
+      dims: [own, ...t.dims.slice(1)],
+    }));
+    let mine: Tensor[];
+    try {
+      mine = await this.timed(heads, runOwn);
+    } finally {
+      // Whatever happened here, the helper's half ends before the next request reuses the buffers.
+      await this.until(CTL.done, sequence - 1);
+    }
+    const failure = this.drain();
+    if (this.helperGone()) {
+      // The helper died with this batch's half: this thread scores it too, and the batch stays whole.
+      const tails = inputs.map((t, i) => ({
+        data: t.data.subarray(own * perRecord[i]),
+        dims: [batch - own, ...t.dims.slice(1)],
+      }));
+      return concatBatches(mine, await runOwn(tails));
+    }
+    if (Atomics.load(this.control, CTL.status) !== 0) {
+      throw new EngineError('ENGINE_RUN_FAILED', failure ?? 'the helper thread failed');
+    }
+    return concatBatches(mine, this.received());
+  }
+
+  /** Runs `part` on this thread's session, noting its time per record. */
+  private async timed(part: Tensor[], runOwn: (part: Tensor[]) => Promise<Tensor[]>): Promise<Tensor[]> {
+    const start = performance.now();
+    const out = await runOwn(part);
+    const records = part[0]?.dims[0] ?? 0;
+    if (records > 0) {
+      const ms = (performance.now() - start) / records;
+      this.msPerRecord = this.msPerRecord === null ? ms : 0.8 * this.msPerRecord + 0.2 * ms;
+    }
+    return out;
+  }
+
+  /** Why the helper thread is gone (read anew: an event may have set it while a batch ran). */
+  private helperGone(): Error | null {
+    return this.gone;
+  }
+
+  /** The helper's outputs of the last request, as views of the shared buffer. */
+  private received(): Tensor[] {
+    let at = 0;
+    return readDims(this.control, CTL.outputDims).map((dims) => {
+      const n = elements(dims);
+      const data = this.output.subarray(at, at + n) as Float32Array;
+      at += n;
+      return { data, dims };
+    });
+  }
+
+  /** Reads the port: takes a new output buffer, returns an error message if one came. */
+  private drain(): string | null {
+    let error: string | null = null;
+    const port = this.helper?.port;
+    if (!port) return null;
+    for (let m = receiveMessageOnPort(port); m; m = receiveMessageOnPort(port)) {
+      const message = m.message as PortMessage;
+      if ('buffer' in message) this.output = new Float32Array(message.buffer);
+      else error = message.error;
+    }
+    return error;
+  }
+
+  /** Waits while a control slot holds `value`: spinning briefly, then asleep, until it changes or the helper dies. */
+  private async until(slot: number, value: number): Promise<void> {
+    if (spinWhile(this.control, slot, value, SPIN_MS)) return;
+    // A pending waitAsync does not keep the process alive; the helper thread does while it is ref'd.
+    const worker = this.helper?.worker;
+    worker?.ref();
+    try {
+      while (Atomics.load(this.control, slot) === value && !this.gone) {
+        const wait = Atomics.waitAsync(this.control, slot, value, CHECK_MS);
+        if (wait.async) await wait.value;
+        // A turn of the event loop, so an `exit` of the helper is seen.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      worker?.unref();
+    }
+  }
+}
+
+/** Each output's two parts joined along the batch axis, into new arrays. */
+function concatBatches(heads: Tensor[], tails: Tensor[]): Tensor[] {
+  return heads.map((head, i) => {
+    const tail = tails[i];
+    const data = new Float32Array(head.data.length + tail.data.length);
+    data.set(head.data);
+    data.set(tail.data, head.data.length);
+    return { data, dims: [head.dims[0] + tail.dims[0], ...head.dims.slice(1)] };
+  });
+}

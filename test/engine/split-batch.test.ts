@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine, type InputTensor, type Tensor } from '../../src/engine/index.js';
+import { batchSplitters } from '../../src/engine/split-batch/index.js';
+import { loadModel } from '../../src/keras/index.js';
+import { relativeError } from '../helpers/compare.js';
+
+const fixtures = fileURLToPath(new URL('../../fixtures', import.meta.url));
+const MNIST = fileURLToPath(new URL('../../examples/models/mnist-cnn.keras', import.meta.url));
+
+/** A golden's records repeated (and cycled) to `batch` records: odd sizes split unevenly. */
+function goldenInputs(name: string, batch: number): InputTensor[] {
+  const golden = JSON.parse(readFileSync(join(fixtures, 'goldens', `${name}.json`), 'utf8')) as {
+    inputs: ({ dims: number[]; data: number[] } | { dims: number[]; strings: string[] })[];
+  };
+  return golden.inputs.map((t) => {
+    const per = t.dims.slice(1).reduce((a, b) => a * b, 1);
+    const records = t.dims[0];
+    const dims = [batch, ...t.dims.slice(1)];
+    const pick = (i: number) => (Math.floor(i / per) % records) * per + (i % per);
+    if ('strings' in t)
+      return { strings: Array.from({ length: batch * per }, (_, i) => t.strings[pick(i)]), dims };
+    return {
+      data: Float32Array.from({ length: batch * per }, (_, i) => t.data[pick(i)] + (i % 7) * 0.01),
+      dims,
+    };
+  });
+}
+
+function expectSame(actual: Tensor[], expected: Tensor[], label: string) {
+  expect(actual.length, label).toBe(expected.length);
+  actual.forEach((t, i) => {
+    expect(t.dims, `${label} output ${i}`).toEqual(expected[i].dims);
+    expect(relativeError(t.data, expected[i].data), `${label} output ${i}`).toBeLessThanOrEqual(1e-6);
+  });
+}
+
+/** Creates an engine with `KERAS_BATCH_SPLIT` set as given (the engine reads it when created). */
+async function engineWith(path: string, threads: number, split: string | undefined): Promise<Engine> {
+  const before = process.env.KERAS_BATCH_SPLIT;
+  if (split === undefined) delete process.env.KERAS_BATCH_SPLIT;
+  else process.env.KERAS_BATCH_SPLIT = split;
+  try {
+    return await createEngine(await loadModel(path), { threads });
+  } finally {
+    if (before === undefined) delete process.env.KERAS_BATCH_SPLIT;
+    else process.env.KERAS_BATCH_SPLIT = before;
+  }
+}
+
+/** A 1-thread engine and a 2-thread one splitting every batch of two records or more. */
+async function pair(path: string): Promise<[Engine, Engine]> {
+  return [await engineWith(path, 1, undefined), await engineWith(path, 2, '1')];
+}
+
+describe('a batch split over two sessions (2 threads, a small model) scores as one session does', () => {
+  // Multiple inputs and outputs, string inputs, masks, recurrent loops, open dims, attention.
+  for (const name of [
+    'multi_io',
+    'text_classifier',
+    'embedding_mask_lstm',
+    'lstm',
+    'op_open_dims',
+    'mha_self',
+    'transformer_block',
+    'conv2d',
+  ]) {
+    it(name, async () => {
+      const [one, two] = await pair(join(fixtures, 'models', `${name}.keras`));
+      try {
+        const before = batchSplitters();
+        for (const batch of [2, 5, 1, 8]) {
+          const x = goldenInputs(name, batch);
+          expectSame(await two.predict(x), await one.predict(x), `${name} batch ${batch}`);
+        }
+        expect(batchSplitters().engines).toBe(before.engines);
+        expect(batchSplitters().helpers).toBeGreaterThan(0);
+      } finally {
+        await one.dispose();
+        await two.dispose();
+      }
+    });
+  }
+});
+
+describe('split batches on the MNIST CNN', () => {
+  let one: Engine;
+  let two: Engine;
+  const records = (batch: number, seed: number) => ({
+    data: Float32Array.from({ length: batch * 784 }, (_, i) => ((i * 7919 + seed * 104729) % 1000) / 1000),
+    dims: [batch, 28, 28, 1],
+  });
+
+  beforeAll(async () => {
+    [one, two] = await pair(MNIST);
+  });
+  afterAll(async () => {
+    await one.dispose();
+    await two.dispose();
+  });
+
+  it('a one-record batch runs in the caller: no helper thread starts', async () => {
+    const helpers = batchSplitters().helpers;
+    expectSame(await two.predict([records(1, 1)]), await one.predict([records(1, 1)]), 'batch 1');
+    expect(batchSplitters().helpers).toBe(helpers);
+  });
+
+  it('batches growing and shrinking (shared buffers replaced) score as one session', async () => {
+    const helpers = batchSplitters().helpers;
+    for (const [i, batch] of [2, 3, 64, 5, 257, 4].entries()) {
+      const x = [records(batch, i)];
+      expectSame(await two.predict(x), await one.predict(x), `batch ${batch}`);
+    }
+    expect(batchSplitters().helpers).toBe(helpers + 1);
+  });
+
+  it('concurrent calls each get their own records back', async () => {
+    const xs = [7, 2, 33, 16].map((batch, i) => [records(batch, 10 + i)]);
+    const together = await Promise.all(xs.map((x) => two.predict(x)));
+    for (const [i, x] of xs.entries()) expectSame(together[i], await one.predict(x), `call ${i}`);
+  });
+
+  it('dispose stops the helper thread', async () => {
+    const engine = await engineWith(MNIST, 2, '1');
+    const helpers = batchSplitters().helpers;
+    await engine.predict([records(4, 3)]);
+    expect(batchSplitters().helpers).toBe(helpers + 1);
+    await engine.dispose();
+    for (let i = 0; i < 50 && batchSplitters().helpers > helpers; i++)
+      await new Promise((r) => setTimeout(r, 10));
+    expect(batchSplitters().helpers).toBe(helpers);
+  });
+});
+
+describe('which engines split batches by default', () => {
+  const goldenModel = (name: string) => join(fixtures, 'models', `${name}.keras`);
+
+  it('a convolutional network keeps one session on both threads', async () => {
+    const engines = batchSplitters().engines;
+    const engine = await engineWith(MNIST, 2, undefined);
+    expect(batchSplitters().engines).toBe(engines);
+    await engine.dispose();
+  });
+
+  it('a small MLP splits no batch too small to pay for the hand-off', async () => {
+    const { engines, helpers } = batchSplitters();
+    const engine = await engineWith(goldenModel('dense'), 2, undefined);
+    try {
+      expect(batchSplitters().engines).toBe(engines + 1);
+      for (let i = 0; i < 5; i++) await engine.predict(goldenInputs('dense', 8));
+      expect(batchSplitters().helpers).toBe(helpers);
+    } finally {
+      await engine.dispose();
+    }
+  });
+
+  it('a transformer block splits its batches once a batch holds enough work, with the same numbers', async () => {
+    const { helpers } = batchSplitters();
+    const one = await engineWith(goldenModel('transformer_block'), 1, undefined);
+    const two = await engineWith(goldenModel('transformer_block'), 2, undefined);
+    try {
+      const x = goldenInputs('transformer_block', 512);
+      const expected = await one.predict(x);
+      for (let i = 0; i < 3; i++) expectSame(await two.predict(x), expected, `call ${i}`);
+      expect(batchSplitters().helpers).toBe(helpers + 1);
+    } finally {
+      await one.dispose();
+      await two.dispose();
+    }
+  });
+});
