@@ -27,7 +27,7 @@ export interface TensorSpec {
 }
 
 export interface EngineOptions {
-  /** Threads for one inference (intra-op). Default: all cores. */
+  /** Threads for one batch (onnxruntime intra-op threads, or a small model's split batches). Default: all cores. */
   threads?: number;
 }
 

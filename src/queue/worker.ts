@@ -32,7 +32,7 @@ export interface ShardWorkerOptions {
   redisUrl: string;
   /** Shards scored at once by this process. Default 1. */
   concurrency?: number;
-  /** onnxruntime intra-op threads. Default: all cores. */
+  /** Inference threads (as the engine uses them: docs/engine.md, "Threads and speed"). Default: all cores. */
   threads?: number;
   /** Threads reading and writing local folders (0: on the shard's thread). Default: the batch runner's. */
   ioThreads?: number;
