@@ -137,8 +137,9 @@ describe('web: checks before saving, Jobs page, rerun and cancel dialogs, early 
     await page.getByLabel('Deployment').selectOption('');
     await page.getByLabel('Search').fill('big-');
     await page.getByRole('button', { name: 'Search' }).click();
+    // The count read "1 job" already under the deployment filter: wait for the searched row itself.
+    await expect.poll(() => page.getByTestId('job-row').first().textContent()).toContain('big-job');
     await expect.poll(() => count.textContent()).toBe('1 job');
-    expect(await page.getByTestId('job-row').textContent()).toContain('big-job');
     await page.getByLabel('Search').fill('');
     await page.getByRole('button', { name: 'Search' }).click();
     await page.getByLabel('Status').selectOption('canceled');

@@ -1,7 +1,14 @@
 import type { GraphBuilder } from '../onnx/graph-builder.js';
-import type { ConvGeometry } from './convolution.js';
-import { explicitPads, outputSize } from './layout.js';
+import { explicitPads, outputSize, type Padding } from './layout.js';
 import type { Sym } from './registry.js';
+
+/** What of a convolution's geometry the dense form reads (`ConvGeometry` of `./convolution.ts` has it). */
+interface Geometry {
+  kernel: number[];
+  strides: number[];
+  dilations: number[];
+  padding: Padding;
+}
 
 /** A dense form may hold at most this many times the kernel's weights (it holds 16/9 for a 3×3 on 2×2). */
 const MAX_WEIGHT_GROWTH = 4;
@@ -19,7 +26,7 @@ export function emitDenseConv(
   x: Sym,
   kernel: { dims: number[]; data: Float32Array },
   bias: Float32Array | null,
-  geo: ConvGeometry,
+  geo: Geometry,
   base: string,
 ): Sym | null {
   const spatial = x.shape.slice(2);
@@ -71,7 +78,7 @@ export function emitDenseConv(
  * For each (input position, output position) pair, flattened row-major, the kernel tap joining them; null when
  * some pair has none (that output does not see that input, so a dense product would multiply by zeros).
  */
-function tapTable(inSize: number[], outSize: number[], geo: ConvGeometry, pads: number[]): Int32Array | null {
+function tapTable(inSize: number[], outSize: number[], geo: Geometry, pads: number[]): Int32Array | null {
   const rank = inSize.length;
   const inPositions = inSize.reduce((a, b) => a * b, 1);
   const outPositions = outSize.reduce((a, b) => a * b, 1);
