@@ -12,22 +12,25 @@ import type { Backend, Engine, EngineOptions, InputTensor, Tensor, TensorSpec } 
 const SPLIT_MAX_MODEL_BYTES = 16 * 1024 * 1024;
 
 /**
- * Whether an engine runs batches as two halves on two 1-thread sessions (`split-batch/`) rather than one
- * session on all its threads: with 2 threads or more, for small models of matrix products and small ops
+ * Whether an engine runs batches as two halves on two 1-thread sessions (`split-batch/`), with the least work
+ * a batch must hold to be split, or (null) one session on all its threads: with 2 threads or more, for small models of matrix products and small ops
  * (transformers, recurrent networks, MLPs), where onnxruntime hands each op to its intra-op threads and waits,
  * a cost as large as the op. Convolutional networks keep one session: onnxruntime splits each convolution
  * well, and split batches measured no better on their jobs. `KERAS_BATCH_SPLIT=0` turns splitting off, `=1`
  * on for any model.
  */
-export function splitsBatches(
+function batchSplitting(
   compiled: { bytes: Uint8Array; opTypes: Set<string> },
   threads: number,
-): boolean {
+): { minSplitMs: number } | null {
   const forced = process.env.KERAS_BATCH_SPLIT;
-  if (threads < 2 || forced === '0') return false;
-  if (forced === '1') return true;
+  if (threads < 2 || forced === '0') return null;
+  // Forced on, every batch of two records or more is split, however little it holds.
+  if (forced === '1') return { minSplitMs: 0 };
   const convolutional = compiled.opTypes.has('Conv') || compiled.opTypes.has('ConvTranspose');
-  return !convolutional && compiled.bytes.length <= SPLIT_MAX_MODEL_BYTES;
+  return !convolutional && compiled.bytes.length <= SPLIT_MAX_MODEL_BYTES
+    ? { minSplitMs: MIN_SPLIT_MS }
+    : null;
 }
 
 class OnnxEngine implements Engine {
@@ -106,7 +109,7 @@ export const onnxBackend: Backend = {
   async create(model: ModelDescription, options: EngineOptions): Promise<Engine> {
     const { plan, ...compiled } = compileModel(model);
     const threads = options.threads ?? Math.max(1, os.availableParallelism());
-    const split = splitsBatches(compiled, threads);
+    const split = batchSplitting(compiled, threads);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(
@@ -120,9 +123,9 @@ export const onnxBackend: Backend = {
         { cause: error },
       );
     }
-    // Forced on (`KERAS_BATCH_SPLIT=1`), every batch of two records or more is split, however little it holds.
-    const minSplitMs = process.env.KERAS_BATCH_SPLIT === '1' ? 0 : MIN_SPLIT_MS;
-    const splitter = split ? new BatchSplitter(compiled.bytes, Math.floor(threads / 2), minSplitMs) : null;
+    const splitter = split
+      ? new BatchSplitter(compiled.bytes, Math.floor(threads / 2), split.minSplitMs)
+      : null;
     const outputs = model.outputs.map((output, i) => ({
       name: output.name,
       shape: compiled.outputShapes[i],

@@ -3,18 +3,11 @@
  * the second half of each batch while the engine's thread runs the first.
  */
 import { receiveMessageOnPort, workerData } from 'node:worker_threads';
+import { sizeOf } from '../../keras/tensor-ops.js';
 import { errorMessage } from '../../util/errors.js';
 import ort from '../ort.js';
 import { sessionOptions } from '../session-options.js';
-import {
-  CTL,
-  elements,
-  type HelperSetup,
-  type PortMessage,
-  readDims,
-  spinWhile,
-  writeDims,
-} from './protocol.js';
+import { CTL, type HelperSetup, type PortMessage, readDims, spinWhile, writeDims } from './protocol.js';
 
 const setup = workerData as HelperSetup;
 const control = new Int32Array(setup.control);
@@ -46,7 +39,7 @@ async function serve(session: ort.InferenceSession): Promise<void> {
       const feeds: Record<string, ort.Tensor> = {};
       let at = 0;
       dims.forEach((d, i) => {
-        const n = elements(d);
+        const n = sizeOf(d);
         // onnxruntime-node refuses a tensor over shared memory: a copy (half a batch) goes in.
         if (copies[i]?.length !== n) copies[i] = new Float32Array(n);
         copies[i].set(input.subarray(at, at + n));

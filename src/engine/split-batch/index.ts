@@ -1,16 +1,9 @@
 import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
+import { sizeOf } from '../../keras/tensor-ops.js';
 import { EngineError } from '../../util/errors.js';
 import { startModuleWorker } from '../module-worker.js';
 import type { Tensor } from '../types.js';
-import {
-  CTL,
-  elements,
-  type HelperSetup,
-  type PortMessage,
-  readDims,
-  spinWhile,
-  writeDims,
-} from './protocol.js';
+import { CTL, type HelperSetup, type PortMessage, readDims, spinWhile, writeDims } from './protocol.js';
 
 const counts = { engines: 0, helpers: 0 };
 
@@ -116,26 +109,29 @@ export class BatchSplitter {
     const helper = this.helper;
     if (!helper || this.helperGone()) return runOwn(inputs);
     const own = Math.ceil(batch / 2);
-    const perRecord = inputs.map((t) => elements(t.dims.slice(1)));
-    const theirDims = inputs.map((t) => [batch - own, ...t.dims.slice(1)]);
-    const needed = perRecord.reduce((n, p) => n + p * (batch - own), 0);
-    if (!writeDims(this.control, CTL.inputDims, theirDims)) return runOwn(inputs);
+    const heads = recordRange(inputs, 0, own);
+    const tails = recordRange(inputs, own, batch);
+    if (
+      !writeDims(
+        this.control,
+        CTL.inputDims,
+        tails.map((t) => t.dims),
+      )
+    )
+      return runOwn(inputs);
+    const needed = tails.reduce((n, t) => n + t.data.length, 0);
     if (needed > this.input.length) {
       this.input = new Float32Array(new SharedArrayBuffer(needed * 2 * 4));
       helper.port.postMessage({ buffer: this.input.buffer } satisfies PortMessage);
     }
     let at = 0;
-    inputs.forEach((t, i) => {
-      this.input.set(t.data.subarray(own * perRecord[i]), at);
-      at += perRecord[i] * (batch - own);
-    });
+    for (const t of tails) {
+      this.input.set(t.data, at);
+      at += t.data.length;
+    }
     const sequence = ++this.sequence;
     Atomics.store(this.control, CTL.request, sequence);
     Atomics.notify(this.control, CTL.request);
-    const heads = inputs.map((t, i) => ({
-      data: t.data.subarray(0, own * perRecord[i]),
-      dims: [own, ...t.dims.slice(1)],
-    }));
     let mine: Tensor[];
     try {
       mine = await this.timed(heads, runOwn);
@@ -146,10 +142,6 @@ export class BatchSplitter {
     const failure = this.drain();
     if (this.helperGone()) {
       // The helper died with this batch's half: this thread scores it too, and the batch stays whole.
-      const tails = inputs.map((t, i) => ({
-        data: t.data.subarray(own * perRecord[i]),
-        dims: [batch - own, ...t.dims.slice(1)],
-      }));
       return concatBatches(mine, await runOwn(tails));
     }
     if (Atomics.load(this.control, CTL.status) !== 0) {
@@ -179,7 +171,7 @@ export class BatchSplitter {
   private received(): Tensor[] {
     let at = 0;
     return readDims(this.control, CTL.outputDims).map((dims) => {
-      const n = elements(dims);
+      const n = sizeOf(dims);
       const data = this.output.subarray(at, at + n) as Float32Array;
       at += n;
       return { data, dims };
@@ -216,6 +208,14 @@ export class BatchSplitter {
       worker?.unref();
     }
   }
+}
+
+/** Records `from` to `to` of each tensor (batch axis first), as views. */
+function recordRange(tensors: Tensor[], from: number, to: number): Tensor[] {
+  return tensors.map((t) => {
+    const perRecord = sizeOf(t.dims.slice(1));
+    return { data: t.data.subarray(from * perRecord, to * perRecord), dims: [to - from, ...t.dims.slice(1)] };
+  });
 }
 
 /** Each output's two parts joined along the batch axis, into new arrays. */

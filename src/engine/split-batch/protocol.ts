@@ -61,8 +61,6 @@ export function readDims(control: Int32Array, at: number): number[][] {
   return out;
 }
 
-export const elements = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
-
 /** Spins on `slot` while it holds `value`, for at most `spinMs`; returns whether it changed. */
 export function spinWhile(control: Int32Array, slot: number, value: number, spinMs: number): boolean {
   const end = performance.now() + spinMs;
