@@ -3,8 +3,8 @@
  * gives. This times, on the same compiled graph at the largest batch and interleaved: 1 thread; 2 threads as the
  * engine sets them (spinning at most 1 ms, and only while a run lasts: `spinning()` of
  * src/engine/session-options.ts); 2 threads spinning as onnxruntime does by default; 2 threads that never spin;
- * and the engine splitting each batch over two 1-thread sessions (src/engine/split-batch/), as it does for small
- * models.
+ * and the engine splitting each batch over two 1-thread sessions (src/engine/split-batch/), as it does for models
+ * up to 256 MiB.
  */
 
 import { compileToOnnx, createEngine } from '../../src/engine/index.js';

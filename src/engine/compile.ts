@@ -11,6 +11,7 @@ import { checkLayerCall } from './call-check.js';
 import { fusePadsIntoConvs } from './onnx/fuse-pads.js';
 import { GraphBuilder } from './onnx/graph-builder.js';
 import { hoistInputTransposes } from './onnx/hoist-transposes.js';
+import { poolBeforePointwiseConvs } from './onnx/pool-before-conv.js';
 import { convertOpCall, opClassOf } from './ops/convert.js';
 import { opConverterFor } from './ops/registry.js';
 import './layers/index.js';
@@ -25,8 +26,6 @@ export interface CompiledModel {
   outputShapes: Shape[];
   /** Each layer's output shapes (first call), for `inspect`. */
   layerShapes: Map<string, Shape[]>;
-  /** The ONNX op types of the graph's top level. */
-  opTypes: Set<string>;
 }
 
 interface Produced {
@@ -266,6 +265,7 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
   });
 
   g.rewrite(fusePadsIntoConvs);
+  g.rewrite(poolBeforePointwiseConvs);
   g.rewrite(hoistInputTransposes);
   return {
     bytes: g.buildModel(model.name || 'keras_model'),
@@ -273,6 +273,5 @@ export function compileToOnnx(model: ModelDescription): CompiledModel {
     outputNames: g.outputNames,
     outputShapes,
     layerShapes,
-    opTypes: g.opTypes,
   };
 }

@@ -8,29 +8,26 @@ import { BatchSplitter, MIN_SPLIT_MS } from './split-batch/index.js';
 import { planStringInputs, type StringInputPlan } from './text/string-inputs.js';
 import type { Backend, Engine, EngineOptions, InputTensor, Tensor, TensorSpec } from './types.js';
 
-/** Compiled models up to this size may split batches (the helper's session holds a second copy). */
-const SPLIT_MAX_MODEL_BYTES = 16 * 1024 * 1024;
+/**
+ * Compiled models up to this size split batches: the helper's session holds a second copy of the weights.
+ * Larger models (VGG16: 528 MiB) are made of large ops, which onnxruntime's own threads split well.
+ */
+export const SPLIT_MAX_MODEL_BYTES = 256 * 1024 * 1024;
 
 /**
- * Whether an engine runs batches as two halves on two 1-thread sessions (`split-batch/`), with the least work
- * a batch must hold to be split, or (null) one session on all its threads: with 2 threads or more, for small models of matrix products and small ops
- * (transformers, recurrent networks, MLPs), where onnxruntime hands each op to its intra-op threads and waits,
- * a cost as large as the op. Convolutional networks keep one session: onnxruntime splits each convolution
- * well, and split batches measured no better on their jobs. `KERAS_BATCH_SPLIT=0` turns splitting off, `=1`
- * on for any model.
+ * Whether an engine runs batches as two halves on two sessions (`split-batch/`), with the least work a batch
+ * must hold to be split, or (null) one session on all its threads. With 2 threads or more every model up to
+ * `SPLIT_MAX_MODEL_BYTES` splits: onnxruntime hands each op to its intra-op threads and waits for them, a cost
+ * as large as a small op, so models of many small ops (transformers, recurrent networks, DenseNet121,
+ * EfficientNetB0) gain far more from two halves than from a second intra-op thread, and models of large ops
+ * (ResNet50) the same either way. `KERAS_BATCH_SPLIT=0` turns splitting off, `=1` on for any model.
  */
-function batchSplitting(
-  compiled: { bytes: Uint8Array; opTypes: Set<string> },
-  threads: number,
-): { minSplitMs: number } | null {
+export function batchSplitting(modelBytes: number, threads: number): { minSplitMs: number } | null {
   const forced = process.env.KERAS_BATCH_SPLIT;
   if (threads < 2 || forced === '0') return null;
   // Forced on, every batch of two records or more is split, however little it holds.
   if (forced === '1') return { minSplitMs: 0 };
-  const convolutional = compiled.opTypes.has('Conv') || compiled.opTypes.has('ConvTranspose');
-  return !convolutional && compiled.bytes.length <= SPLIT_MAX_MODEL_BYTES
-    ? { minSplitMs: MIN_SPLIT_MS }
-    : null;
+  return modelBytes <= SPLIT_MAX_MODEL_BYTES ? { minSplitMs: MIN_SPLIT_MS } : null;
 }
 
 class OnnxEngine implements Engine {
@@ -109,7 +106,7 @@ export const onnxBackend: Backend = {
   async create(model: ModelDescription, options: EngineOptions): Promise<Engine> {
     const { plan, ...compiled } = compileModel(model);
     const threads = options.threads ?? Math.max(1, os.availableParallelism());
-    const split = batchSplitting(compiled, threads);
+    const split = batchSplitting(compiled.bytes.length, threads);
     let session: ort.InferenceSession;
     try {
       session = await ort.InferenceSession.create(

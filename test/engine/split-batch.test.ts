@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type InputTensor, type Tensor } from '../../src/engine/index.js';
+import { batchSplitting, SPLIT_MAX_MODEL_BYTES } from '../../src/engine/onnx-backend.js';
 import { batchSplitters } from '../../src/engine/split-batch/index.js';
 import { loadModel } from '../../src/keras/index.js';
 import { relativeError } from '../helpers/compare.js';
@@ -36,6 +37,12 @@ function expectSame(actual: Tensor[], expected: Tensor[], label: string) {
     expect(relativeError(t.data, expected[i].data), `${label} output ${i}`).toBeLessThanOrEqual(1e-6);
   });
 }
+
+/** `batch` MNIST-shaped records, deterministic by `seed`. */
+const records = (batch: number, seed: number) => ({
+  data: Float32Array.from({ length: batch * 784 }, (_, i) => ((i * 7919 + seed * 104729) % 1000) / 1000),
+  dims: [batch, 28, 28, 1],
+});
 
 /** Creates an engine with `KERAS_BATCH_SPLIT` set as given (the engine reads it when created). */
 async function engineWith(path: string, threads: number, split: string | undefined): Promise<Engine> {
@@ -77,6 +84,8 @@ describe('a batch split over two sessions (2 threads, a small model) scores as o
         }
         expect(batchSplitters().engines).toBe(before.engines);
         expect(batchSplitters().helpers).toBeGreaterThan(0);
+        // Batches 2, 5 and 8 split; the one record ran whole.
+        expect(batchSplitters().splitBatches).toBe(before.splitBatches + 3);
       } finally {
         await one.dispose();
         await two.dispose();
@@ -88,10 +97,6 @@ describe('a batch split over two sessions (2 threads, a small model) scores as o
 describe('split batches on the MNIST CNN', () => {
   let one: Engine;
   let two: Engine;
-  const records = (batch: number, seed: number) => ({
-    data: Float32Array.from({ length: batch * 784 }, (_, i) => ((i * 7919 + seed * 104729) % 1000) / 1000),
-    dims: [batch, 28, 28, 1],
-  });
 
   beforeAll(async () => {
     [one, two] = await pair(MNIST);
@@ -134,14 +139,58 @@ describe('split batches on the MNIST CNN', () => {
   });
 });
 
+/**
+ * Scores `x` on `engine` until two batches were split (the helper thread starts in the background, batches
+ * running whole meanwhile), each call's outputs equal to `expected`.
+ */
+async function untilSplit(engine: Engine, x: InputTensor[], expected: Tensor[]): Promise<void> {
+  const before = batchSplitters().splitBatches;
+  const deadline = Date.now() + 20_000;
+  for (let call = 0; batchSplitters().splitBatches < before + 2; call++) {
+    expect(Date.now(), 'two batches split within 20 s').toBeLessThan(deadline);
+    expectSame(await engine.predict(x), expected, `call ${call}`);
+  }
+}
+
 describe('which engines split batches by default', () => {
   const goldenModel = (name: string) => join(fixtures, 'models', `${name}.keras`);
 
-  it('a convolutional network keeps one session on both threads', async () => {
-    const engines = batchSplitters().engines;
-    const engine = await engineWith(MNIST, 2, undefined);
-    expect(batchSplitters().engines).toBe(engines);
-    await engine.dispose();
+  it('a convolutional network splits its batches too, with the same numbers', async () => {
+    const { engines, helpers } = batchSplitters();
+    const one = await engineWith(MNIST, 1, undefined);
+    const two = await engineWith(MNIST, 2, undefined);
+    try {
+      expect(batchSplitters().engines).toBe(engines + 1);
+      const x = [records(64, 5)];
+      const expected = await one.predict(x);
+      const split = batchSplitters().splitBatches;
+      // The first run warms the session up and the second measures the work; the third starts the helper thread
+      // and, not waiting for it, runs whole.
+      for (let call = 0; call < 3; call++) expectSame(await two.predict(x), expected, `call ${call}`);
+      expect(batchSplitters().helpers).toBe(helpers + 1);
+      expect(batchSplitters().splitBatches).toBe(split);
+      await untilSplit(two, x, expected);
+    } finally {
+      await one.dispose();
+      await two.dispose();
+    }
+  });
+
+  it('one thread, splitting turned off, or a model over the size limit keeps one session', () => {
+    expect(batchSplitting(1024, 2)).not.toBeNull();
+    expect(batchSplitting(SPLIT_MAX_MODEL_BYTES, 4)).not.toBeNull();
+    expect(batchSplitting(SPLIT_MAX_MODEL_BYTES + 1, 2)).toBeNull();
+    expect(batchSplitting(1024, 1)).toBeNull();
+    const before = process.env.KERAS_BATCH_SPLIT;
+    try {
+      process.env.KERAS_BATCH_SPLIT = '0';
+      expect(batchSplitting(1024, 2)).toBeNull();
+      process.env.KERAS_BATCH_SPLIT = '1';
+      expect(batchSplitting(SPLIT_MAX_MODEL_BYTES + 1, 2)).toEqual({ minSplitMs: 0 });
+    } finally {
+      if (before === undefined) delete process.env.KERAS_BATCH_SPLIT;
+      else process.env.KERAS_BATCH_SPLIT = before;
+    }
   });
 
   it('a small MLP splits no batch too small to pay for the hand-off', async () => {
@@ -149,8 +198,10 @@ describe('which engines split batches by default', () => {
     const engine = await engineWith(goldenModel('dense'), 2, undefined);
     try {
       expect(batchSplitters().engines).toBe(engines + 1);
+      const split = batchSplitters().splitBatches;
       for (let i = 0; i < 5; i++) await engine.predict(goldenInputs('dense', 8));
       expect(batchSplitters().helpers).toBe(helpers);
+      expect(batchSplitters().splitBatches).toBe(split);
     } finally {
       await engine.dispose();
     }
@@ -163,7 +214,7 @@ describe('which engines split batches by default', () => {
     try {
       const x = goldenInputs('transformer_block', 512);
       const expected = await one.predict(x);
-      for (let i = 0; i < 3; i++) expectSame(await two.predict(x), expected, `call ${i}`);
+      await untilSplit(two, x, expected);
       expect(batchSplitters().helpers).toBe(helpers + 1);
     } finally {
       await one.dispose();

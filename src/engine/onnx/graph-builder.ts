@@ -192,11 +192,6 @@ export class GraphBuilder {
     return onnx.ModelProto.encode(model).finish();
   }
 
-  /** The op types of the graph's nodes (not of Loop/Scan bodies). */
-  get opTypes(): Set<string> {
-    return new Set(this.nodes.map((n) => n.opType ?? ''));
-  }
-
   get outputNames(): string[] {
     return this.outputs.map((o) => o.name ?? '');
   }

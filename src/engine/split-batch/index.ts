@@ -5,10 +5,13 @@ import { startModuleWorker } from '../module-worker.js';
 import type { Tensor } from '../types.js';
 import { CTL, type HelperSetup, type PortMessage, readDims, spinWhile, writeDims } from './protocol.js';
 
-const counts = { engines: 0, helpers: 0 };
+const counts = { engines: 0, helpers: 0, splitBatches: 0 };
 
-/** Engines that split batches and helper threads running, in this thread (for tests and diagnostics). */
-export function batchSplitters(): { engines: number; helpers: number } {
+/**
+ * Engines that split batches, helper threads running and batches split so far, in this thread (for tests and
+ * diagnostics).
+ */
+export function batchSplitters(): { engines: number; helpers: number; splitBatches: number } {
   return { ...counts };
 }
 
@@ -34,12 +37,16 @@ export class BatchSplitter {
   private output: Float32Array<ArrayBufferLike> = new Float32Array(0);
   private sequence = 0;
   private queue: Promise<unknown> = Promise.resolve();
-  private helper: { worker: Worker; port: MessagePort } | null = null;
+  private helper: { worker: Worker; port: MessagePort; exited: Promise<void> } | null = null;
+  /** The helper's start, once begun; `ready` once its session can take halves. */
+  private starting: Promise<void> | null = null;
+  private ready = false;
   /** Why the helper cannot take halves (it failed to start or died): batches then run whole in this thread. */
   private gone: Error | null = null;
 
-  /** Milliseconds per record on this thread's session, from the runs so far (null before the first). */
+  /** Milliseconds per record on this thread's session, from its runs after the first (null before). */
   private msPerRecord: number | null = null;
+  private runs = 0;
 
   /**
    * `model`: the ONNX bytes; the helper thread starts with the first batch to split. `minSplitMs`: the least
@@ -68,18 +75,21 @@ export class BatchSplitter {
       counts.helpers -= 1;
       this.gone ??= new Error(`the helper thread exited (code ${code})`);
     });
+    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('error', (error) => {
       this.gone ??= error;
     });
     // Neither keeps the process alive: an engine not disposed must not hold up a CLI's exit.
     worker.unref();
     port1.unref();
-    this.helper = { worker, port: port1 };
-    await this.until(CTL.ready, 0);
+    this.helper = { worker, port: port1, exited };
+    await this.until(CTL.ready, 0, 0);
     if (Atomics.load(this.control, CTL.ready) !== 1) {
       this.gone ??= new Error(`the helper thread has no session: ${this.drain() ?? 'unknown'}`);
       await worker.terminate();
+      return;
     }
+    this.ready = true;
   }
 
   /** Scores `inputs` (one tensor per model input, batch first), `runOwn` scoring a part in this thread. */
@@ -96,18 +106,28 @@ export class BatchSplitter {
     Atomics.store(this.control, CTL.request, -1);
     Atomics.notify(this.control, CTL.request);
     await this.helper.worker.terminate();
+    await this.helper.exited;
+    await this.starting;
     this.helper.port.close();
   }
 
   private async split(inputs: Tensor[], runOwn: (part: Tensor[]) => Promise<Tensor[]>): Promise<Tensor[]> {
     const batch = inputs[0]?.dims[0] ?? 0;
-    // The first batch runs whole, to measure the work a record holds (unless every batch is to be split).
+    // The first batches run whole, to measure the work a record holds (unless every batch is to be split).
     const unmeasured = this.msPerRecord === null && this.minSplitMs > 0;
     const small = (this.msPerRecord ?? 0) * batch < this.minSplitMs;
     if (batch < 2 || unmeasured || small) return this.timed(inputs, runOwn);
-    if (!this.helper) await this.start();
+    if (!this.ready) {
+      this.starting ??= this.start().catch((error: unknown) => {
+        this.gone ??= error instanceof Error ? error : new Error(String(error));
+      });
+      // Starting a thread and a session takes ~0.2 s, a large share of a short job: batches run whole here
+      // meanwhile, unless every batch is to be split (`KERAS_BATCH_SPLIT=1`).
+      if (this.minSplitMs > 0) return this.timed(inputs, runOwn);
+      await this.starting;
+    }
     const helper = this.helper;
-    if (!helper || this.helperGone()) return runOwn(inputs);
+    if (!helper || !this.ready || this.helperGone()) return runOwn(inputs);
     const own = Math.ceil(batch / 2);
     const heads = recordRange(inputs, 0, own);
     const tails = recordRange(inputs, own, batch);
@@ -130,6 +150,7 @@ export class BatchSplitter {
       at += t.data.length;
     }
     const sequence = ++this.sequence;
+    counts.splitBatches += 1;
     Atomics.store(this.control, CTL.request, sequence);
     Atomics.notify(this.control, CTL.request);
     let mine: Tensor[];
@@ -155,7 +176,9 @@ export class BatchSplitter {
     const start = performance.now();
     const out = await runOwn(part);
     const records = part[0]?.dims[0] ?? 0;
-    if (records > 0) {
+    // A session's first run allocates its buffers and takes several times longer: it measures nothing.
+    this.runs += 1;
+    if (records > 0 && this.runs > 1) {
       const ms = (performance.now() - start) / records;
       this.msPerRecord = this.msPerRecord === null ? ms : 0.8 * this.msPerRecord + 0.2 * ms;
     }
@@ -191,9 +214,12 @@ export class BatchSplitter {
     return error;
   }
 
-  /** Waits while a control slot holds `value`: spinning briefly, then asleep, until it changes or the helper dies. */
-  private async until(slot: number, value: number): Promise<void> {
-    if (spinWhile(this.control, slot, value, SPIN_MS)) return;
+  /**
+   * Waits while a control slot holds `value`: spinning at most `spinMs`, then asleep, until it changes or the
+   * helper dies.
+   */
+  private async until(slot: number, value: number, spinMs = SPIN_MS): Promise<void> {
+    if (spinWhile(this.control, slot, value, spinMs)) return;
     // A pending waitAsync does not keep the process alive; the helper thread does while it is ref'd.
     const worker = this.helper?.worker;
     worker?.ref();

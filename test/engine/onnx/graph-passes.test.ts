@@ -3,6 +3,7 @@ import { fusePadsIntoConvs } from '../../../src/engine/onnx/fuse-pads.js';
 import { GraphBuilder } from '../../../src/engine/onnx/graph-builder.js';
 import { intsAttribute } from '../../../src/engine/onnx/graph-view.js';
 import { hoistInputTransposes } from '../../../src/engine/onnx/hoist-transposes.js';
+import { poolBeforePointwiseConvs } from '../../../src/engine/onnx/pool-before-conv.js';
 import { onnx } from '../../../src/engine/onnx/proto.js';
 import ort from '../../../src/engine/ort.js';
 
@@ -97,5 +98,66 @@ describe('hoistInputTransposes', () => {
   it('leaves chains that do not start at a graph input', () => {
     const ops = nodesOf(preprocessThenTranspose(true, true)).map((n) => n.opType);
     expect(ops).toEqual(['Relu', 'Mul', 'Sub', 'Transpose', 'Identity']);
+  });
+});
+
+interface PoolCase {
+  kernel?: number;
+  pool?: 'AveragePool' | 'MaxPool';
+  poolPads?: number[];
+  strides?: number[];
+  /** The Transpose pair between the Conv and the pool, as two layers compile it (channels-last between). */
+  transposes?: boolean;
+  /** The Conv's output is a graph output too. */
+  convRead?: boolean;
+}
+
+/** NCHW input [2, 3, 8, 6] → Conv (3 → 5 channels, with bias) → [Transpose pair] → pool → graph output. */
+function convThenPool(pass: boolean, c: PoolCase = {}): Uint8Array {
+  const kernel = c.kernel ?? 1;
+  const g = new GraphBuilder();
+  g.addInput('x', [2, 3, 8, 6]);
+  const w = g.constFloat('w', [5, 3, kernel, kernel], seeded(15 * kernel * kernel, 5));
+  const conv = g.op('Conv', ['x', w, g.constFloat('b', [5], seeded(5, 9))], {
+    kernel_shape: { ints: [kernel, kernel] },
+    pads: { ints: [0, 0, 0, 0] },
+  });
+  const last = c.transposes
+    ? g.op('Transpose', [g.op('Transpose', [conv], { perm: { ints: [0, 2, 3, 1] } })], TO_NCHW)
+    : conv;
+  const y = g.op(c.pool ?? 'AveragePool', [last], {
+    kernel_shape: { ints: [2, 2] },
+    strides: { ints: c.strides ?? [2, 2] },
+    pads: { ints: c.poolPads ?? [0, 0, 0, 0] },
+    ...(c.pool === 'MaxPool' ? {} : { count_include_pad: { i: 0 } }),
+  });
+  g.addOutput('y', y, ['n', 'c', 'h', 'w']);
+  if (c.convRead) g.addOutput('conv', conv, ['n', 'c', 'h', 'w']);
+  if (pass) g.rewrite(poolBeforePointwiseConvs);
+  return g.buildModel('t');
+}
+
+describe('poolBeforePointwiseConvs', () => {
+  const x = seeded(2 * 3 * 8 * 6, 13);
+  const ops = (bytes: Uint8Array) => nodesOf(bytes).map((n) => n.opType);
+
+  for (const transposes of [false, true]) {
+    it(`pools before a 1×1 Conv with its bias (${transposes ? 'through a Transpose pair' : 'adjacent'}), with the same numbers`, async () => {
+      const moved = convThenPool(true, { transposes });
+      expect(ops(moved)).toEqual(['AveragePool', 'Conv', 'Identity']);
+      const got = await run(moved, x, [2, 3, 8, 6]);
+      const want = await run(convThenPool(false, { transposes }), x, [2, 3, 8, 6]);
+      expect(got.length).toBe(2 * 5 * 4 * 3);
+      expect(got.length).toBe(want.length);
+      for (let i = 0; i < got.length; i++) expect(got[i]).toBeCloseTo(want[i], 5);
+    });
+  }
+
+  it('leaves a 3×3 Conv, a MaxPool, a padded or non-shrinking pool, and a Conv output read elsewhere', () => {
+    expect(ops(convThenPool(true, { kernel: 3 }))[0]).toBe('Conv');
+    expect(ops(convThenPool(true, { pool: 'MaxPool' }))[0]).toBe('Conv');
+    expect(ops(convThenPool(true, { poolPads: [1, 1, 0, 0] }))[0]).toBe('Conv');
+    expect(ops(convThenPool(true, { strides: [1, 1] }))[0]).toBe('Conv');
+    expect(ops(convThenPool(true, { convRead: true }))[0]).toBe('Conv');
   });
 });
