@@ -44,17 +44,22 @@ const records = (batch: number, seed: number) => ({
   dims: [batch, 28, 28, 1],
 });
 
-/** Creates an engine with `KERAS_BATCH_SPLIT` set as given (the engine reads it when created). */
-async function engineWith(path: string, threads: number, split: string | undefined): Promise<Engine> {
+/** Runs `fn` with `KERAS_BATCH_SPLIT` set as given (undefined: unset), then puts it back. */
+async function withSplit<T>(split: string | undefined, fn: () => Promise<T> | T): Promise<T> {
   const before = process.env.KERAS_BATCH_SPLIT;
   if (split === undefined) delete process.env.KERAS_BATCH_SPLIT;
   else process.env.KERAS_BATCH_SPLIT = split;
   try {
-    return await createEngine(await loadModel(path), { threads });
+    return await fn();
   } finally {
     if (before === undefined) delete process.env.KERAS_BATCH_SPLIT;
     else process.env.KERAS_BATCH_SPLIT = before;
   }
+}
+
+/** Creates an engine with `KERAS_BATCH_SPLIT` set as given (the engine reads it when created). */
+async function engineWith(path: string, threads: number, split: string | undefined): Promise<Engine> {
+  return withSplit(split, async () => createEngine(await loadModel(path), { threads }));
 }
 
 /** A 1-thread engine and a 2-thread one splitting every batch of two records or more. */
@@ -176,21 +181,17 @@ describe('which engines split batches by default', () => {
     }
   });
 
-  it('one thread, splitting turned off, or a model over the size limit keeps one session', () => {
-    expect(batchSplitting(1024, 2)).not.toBeNull();
-    expect(batchSplitting(SPLIT_MAX_MODEL_BYTES, 4)).not.toBeNull();
-    expect(batchSplitting(SPLIT_MAX_MODEL_BYTES + 1, 2)).toBeNull();
-    expect(batchSplitting(1024, 1)).toBeNull();
-    const before = process.env.KERAS_BATCH_SPLIT;
-    try {
-      process.env.KERAS_BATCH_SPLIT = '0';
-      expect(batchSplitting(1024, 2)).toBeNull();
-      process.env.KERAS_BATCH_SPLIT = '1';
-      expect(batchSplitting(SPLIT_MAX_MODEL_BYTES + 1, 2)).toEqual({ minSplitMs: 0 });
-    } finally {
-      if (before === undefined) delete process.env.KERAS_BATCH_SPLIT;
-      else process.env.KERAS_BATCH_SPLIT = before;
-    }
+  it('one thread, splitting turned off, or a model over the size limit keeps one session', async () => {
+    await withSplit(undefined, () => {
+      expect(batchSplitting(1024, 2)).not.toBeNull();
+      expect(batchSplitting(SPLIT_MAX_MODEL_BYTES, 4)).not.toBeNull();
+      expect(batchSplitting(SPLIT_MAX_MODEL_BYTES + 1, 2)).toBeNull();
+      expect(batchSplitting(1024, 1)).toBeNull();
+    });
+    await withSplit('0', () => expect(batchSplitting(1024, 2)).toBeNull());
+    await withSplit('1', () =>
+      expect(batchSplitting(SPLIT_MAX_MODEL_BYTES + 1, 2)).toEqual({ minSplitMs: 0 }),
+    );
   });
 
   it('a small MLP splits no batch too small to pay for the hand-off', async () => {

@@ -52,10 +52,7 @@ export function poolBeforePointwiseConvs(parts: GraphParts): NodeProto[] {
 
 /** An AveragePool without padding or ceil mode whose strides shrink the map at least twofold. */
 function isShrinkingAveragePool(node: NodeProto): boolean {
-  if (node.opType !== 'AveragePool') return false;
-  const autoPad = stringAttribute(node, 'auto_pad');
-  if (autoPad !== null && autoPad !== 'NOTSET' && autoPad !== 'VALID') return false;
-  if ((intsAttribute(node, 'pads') ?? []).some((p) => p !== 0)) return false;
+  if (node.opType !== 'AveragePool' || !unpadded(node)) return false;
   if (node.attribute?.some((a) => a.name === 'ceil_mode' && Number(a.i) !== 0)) return false;
   const strides = intsAttribute(node, 'strides') ?? [];
   return strides.reduce((a, b) => a * b, 1) >= 2;
@@ -63,12 +60,16 @@ function isShrinkingAveragePool(node: NodeProto): boolean {
 
 /** A Conv whose kernel is 1 wide on every spatial axis, with stride 1 and no padding. */
 function isPointwiseConv(node: NodeProto, view: GraphView): boolean {
-  if (node.opType !== 'Conv') return false;
-  const autoPad = stringAttribute(node, 'auto_pad');
-  if (autoPad !== null && autoPad !== 'NOTSET' && autoPad !== 'VALID') return false;
+  if (node.opType !== 'Conv' || !unpadded(node)) return false;
   const kernel = intsAttribute(node, 'kernel_shape') ?? view.floats(node.input?.[1] ?? '')?.dims.slice(2);
   if (!kernel || kernel.length === 0 || kernel.some((k) => k !== 1)) return false;
-  if ((intsAttribute(node, 'strides') ?? []).some((s) => s !== 1)) return false;
+  return !(intsAttribute(node, 'strides') ?? []).some((s) => s !== 1);
+}
+
+/** A Conv or pool that pads nothing: no `auto_pad` but NOTSET or VALID, and `pads` absent or all zero. */
+function unpadded(node: NodeProto): boolean {
+  const autoPad = stringAttribute(node, 'auto_pad');
+  if (autoPad !== null && autoPad !== 'NOTSET' && autoPad !== 'VALID') return false;
   return !(intsAttribute(node, 'pads') ?? []).some((p) => p !== 0);
 }
 

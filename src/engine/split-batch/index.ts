@@ -71,11 +71,13 @@ export class BatchSplitter {
     };
     const worker = startModuleWorker(import.meta.url, 'helper', setup, [port2]);
     counts.helpers += 1;
-    worker.once('exit', (code) => {
-      counts.helpers -= 1;
-      this.gone ??= new Error(`the helper thread exited (code ${code})`);
-    });
-    const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    const exited = new Promise<void>((resolve) =>
+      worker.once('exit', (code) => {
+        counts.helpers -= 1;
+        this.gone ??= new Error(`the helper thread exited (code ${code})`);
+        resolve();
+      }),
+    );
     worker.on('error', (error) => {
       this.gone ??= error;
     });
