@@ -26,10 +26,16 @@ describe('onnxruntime thread pool', () => {
       try {
         expect(batchSplitters().engines).toBe(split === '1' ? 1 : 0);
         const x = { data: new Float32Array(32 * 784).fill(0.5), dims: [32, 28, 28, 1] };
-        for (let i = 0; i < 20; i++) await engine.predict([x]);
-        const start = process.cpuUsage();
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        expect(cpuMs(start)).toBeLessThan(15);
+        // A spinning pool spins after every run; a garbage collection or the test runner's own work may land in
+        // one gap, so the least of up to three gaps is the one judged.
+        const gaps: number[] = [];
+        while (gaps.length < 3 && !gaps.some((ms) => ms < 15)) {
+          for (let i = 0; i < 20; i++) await engine.predict([x]);
+          const start = process.cpuUsage();
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          gaps.push(cpuMs(start));
+        }
+        expect(Math.min(...gaps), `CPU ms in each 300 ms gap: ${gaps.join(', ')}`).toBeLessThan(15);
       } finally {
         await engine.dispose();
       }

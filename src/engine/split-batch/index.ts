@@ -24,6 +24,13 @@ const SPIN_MS = 2;
 export const MIN_SPLIT_MS = 0.25;
 /** While waiting asleep, how often the engine's thread looks whether the helper died. */
 const CHECK_MS = 100;
+/**
+ * The work a record holds is the least time per record over the last `TIMED_RUNS` runs, decided after
+ * `MEASURED_RUNS` of them: a run the OS preempted or a garbage collection paused takes several times longer,
+ * and one such run must not make a small model's batches look worth splitting.
+ */
+const TIMED_RUNS = 8;
+const MEASURED_RUNS = 3;
 
 /**
  * Runs each batch as two halves at once: the first on the caller's session (in the caller's thread), the
@@ -44,8 +51,8 @@ export class BatchSplitter {
   /** Why the helper cannot take halves (it failed to start or died): batches then run whole in this thread. */
   private gone: Error | null = null;
 
-  /** Milliseconds per record on this thread's session, from its runs after the first (null before). */
-  private msPerRecord: number | null = null;
+  /** Milliseconds per record of this thread's last runs, after its first (`TIMED_RUNS` at most). */
+  private readonly msPerRecord: number[] = [];
   private runs = 0;
 
   /**
@@ -116,8 +123,8 @@ export class BatchSplitter {
   private async split(inputs: Tensor[], runOwn: (part: Tensor[]) => Promise<Tensor[]>): Promise<Tensor[]> {
     const batch = inputs[0]?.dims[0] ?? 0;
     // The first batches run whole, to measure the work a record holds (unless every batch is to be split).
-    const unmeasured = this.msPerRecord === null && this.minSplitMs > 0;
-    const small = (this.msPerRecord ?? 0) * batch < this.minSplitMs;
+    const unmeasured = this.msPerRecord.length < MEASURED_RUNS && this.minSplitMs > 0;
+    const small = Math.min(...this.msPerRecord, Number.POSITIVE_INFINITY) * batch < this.minSplitMs;
     if (batch < 2 || unmeasured || small) return this.timed(inputs, runOwn);
     if (!this.ready) {
       this.starting ??= this.start().catch((error: unknown) => {
@@ -181,8 +188,8 @@ export class BatchSplitter {
     // A session's first run allocates its buffers and takes several times longer: it measures nothing.
     this.runs += 1;
     if (records > 0 && this.runs > 1) {
-      const ms = (performance.now() - start) / records;
-      this.msPerRecord = this.msPerRecord === null ? ms : 0.8 * this.msPerRecord + 0.2 * ms;
+      this.msPerRecord.push((performance.now() - start) / records);
+      if (this.msPerRecord.length > TIMED_RUNS) this.msPerRecord.shift();
     }
     return out;
   }
