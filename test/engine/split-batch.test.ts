@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine, type InputTensor, type Tensor } from '../../src/engine/index.js';
 import { batchSplitting, SPLIT_MAX_MODEL_BYTES } from '../../src/engine/onnx-backend.js';
@@ -147,6 +148,33 @@ describe('split batches on the MNIST CNN', () => {
     for (let i = 0; i < 50 && batchSplitters().helpers > helpers; i++)
       await new Promise((r) => setTimeout(r, 10));
     expect(batchSplitters().helpers).toBe(helpers);
+  });
+
+  it('a helper thread that dies in the middle of a batch: the caller scores its half too, later batches whole', async () => {
+    const engine = await engineWith(MNIST, 2, '1');
+    try {
+      const helpers = batchSplitters().helpers;
+      const x = [records(512, 7)];
+      const expected = await one.predict(x);
+      expectSame(await engine.predict(x), expected, 'before');
+      expect(batchSplitters().helpers).toBe(helpers + 1);
+      // The thread is the engine's own: a test reaches it to end it. Ended while it waits for a request (ending
+      // it inside onnxruntime's run aborts the process), it is gone before the request it would take comes.
+      const { worker } = (engine as unknown as { splitter: { helper: { worker: Worker } } }).splitter.helper;
+      const split = batchSplitters().splitBatches;
+      const ended = worker.terminate();
+      expectSame(await engine.predict(x), expected, 'the batch the helper died in');
+      await ended;
+      expect(batchSplitters().splitBatches).toBe(split + 1);
+      expect(batchSplitters().helpers).toBe(helpers);
+      for (const batch of [512, 3]) {
+        const y = [records(batch, batch)];
+        expectSame(await engine.predict(y), await one.predict(y), `after, batch ${batch}`);
+      }
+      expect(batchSplitters().splitBatches).toBe(split + 1);
+    } finally {
+      await engine.dispose();
+    }
   });
 });
 

@@ -109,6 +109,7 @@ export class BatchSplitter {
   }
 
   async dispose(): Promise<void> {
+    // Ending the helper inside onnxruntime's run aborts the process: it ends only once no half is running.
     await this.queue;
     counts.engines -= 1;
     if (!this.helper) return;
