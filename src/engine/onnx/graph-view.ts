@@ -10,15 +10,17 @@ export interface GraphParts {
   addFloat(base: string, dims: number[], data: Float32Array): string;
 }
 
-/** Who reads each tensor, for passes that rewrite a node only when they know all of its consumers. */
+/** Who writes and who reads each tensor, for passes that rewrite a node only when they know all of its consumers. */
 export class GraphView {
   private readonly constants = new Map<string, TensorProto>();
+  private readonly writers = new Map<string, NodeProto>();
   private readonly readers = new Map<string, NodeProto[]>();
   private readonly graphOutputs: Set<string>;
 
   constructor(parts: GraphParts) {
     for (const t of parts.initializers) if (t.name) this.constants.set(t.name, t);
     for (const node of parts.nodes) {
+      for (const output of node.output ?? []) this.writers.set(output, node);
       for (const input of node.input ?? []) {
         if (!input) continue;
         const list = this.readers.get(input);
@@ -27,6 +29,11 @@ export class GraphView {
       }
     }
     this.graphOutputs = new Set(parts.outputs);
+  }
+
+  /** The node writing `tensor`, or undefined for a graph input, a constant or an unknown name. */
+  producer(tensor: string): NodeProto | undefined {
+    return this.writers.get(tensor);
   }
 
   /** The nodes reading `tensor`; null when a graph output is `tensor` itself (it must then stay). */

@@ -22,14 +22,12 @@ export function hoistInputTransposes(parts: GraphParts): NodeProto[] {
 
 function hoistOne(parts: GraphParts): boolean {
   const view = new GraphView(parts);
-  const producer = new Map<string, NodeProto>();
-  for (const node of parts.nodes) for (const out of node.output ?? []) producer.set(out, node);
   const graphInputs = new Set(parts.inputs);
   for (const transpose of parts.nodes) {
     if (transpose.opType !== 'Transpose') continue;
     const perm = intsAttribute(transpose, 'perm');
     if (!perm) continue;
-    const chain = chainAbove(transpose, view, producer, perm.length);
+    const chain = chainAbove(transpose, view, perm.length);
     if (chain.length === 0) continue;
     const top = chain[chain.length - 1];
     if (!graphInputs.has(top.input?.[dataOperand(top, view)] ?? '')) continue;
@@ -52,16 +50,11 @@ function dataOperand(node: NodeProto, view: GraphView): number {
  * The elementwise ops above `transpose`, nearest first, each read only by the next, each with a constant of
  * lower rank than the tensor (so the data operand has the full rank and the output shape is the data's).
  */
-function chainAbove(
-  transpose: NodeProto,
-  view: GraphView,
-  producer: Map<string, NodeProto>,
-  rank: number,
-): NodeProto[] {
+function chainAbove(transpose: NodeProto, view: GraphView, rank: number): NodeProto[] {
   const chain: NodeProto[] = [];
   let reader = transpose;
   let input = transpose.input?.[0] ?? '';
-  for (let node = producer.get(input); node; node = producer.get(input)) {
+  for (let node = view.producer(input); node; node = view.producer(input)) {
     const data = dataOperand(node, view);
     if (data < 0 || view.soleConsumer(input) !== reader) break;
     const constant = view.floats(node.input?.[1 - data] ?? '');

@@ -11,20 +11,18 @@ import type { NodeProto } from './proto.js';
  */
 export function poolBeforePointwiseConvs(parts: GraphParts): NodeProto[] {
   const view = new GraphView(parts);
-  const producer = new Map<string, NodeProto>();
-  for (const node of parts.nodes) for (const out of node.output ?? []) producer.set(out, node);
   const moved = new Map<NodeProto, NodeProto>();
   const removed = new Set<NodeProto>();
   for (const pool of parts.nodes) {
     if (!isShrinkingAveragePool(pool)) continue;
     const between: NodeProto[] = [];
-    let conv = producer.get(pool.input?.[0] ?? '');
+    let conv = view.producer(pool.input?.[0] ?? '');
     if (conv?.opType === 'Transpose') {
       const outer = conv;
-      const inner = producer.get(outer.input?.[0] ?? '');
+      const inner = view.producer(outer.input?.[0] ?? '');
       if (inner?.opType !== 'Transpose' || !cancels(inner, outer)) continue;
       between.push(inner, outer);
-      conv = producer.get(inner.input?.[0] ?? '');
+      conv = view.producer(inner.input?.[0] ?? '');
     }
     if (!conv || !isPointwiseConv(conv, view) || moved.has(conv)) continue;
     const chain = [conv, ...between, pool];
