@@ -150,7 +150,7 @@ describe('split batches on the MNIST CNN', () => {
     expect(batchSplitters().helpers).toBe(helpers);
   });
 
-  it('a helper thread that dies in the middle of a batch: the caller scores its half too, later batches whole', async () => {
+  it('a helper thread that dies while a batch waits on it: the caller scores its half too, later batches whole', async () => {
     const engine = await engineWith(MNIST, 2, '1');
     try {
       const helpers = batchSplitters().helpers;
