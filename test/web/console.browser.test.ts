@@ -167,6 +167,9 @@ describe('web console: truthful states, progress, recovery, phone and accessibil
         await sleep(100);
       }
     })();
+    // The six seconds below watch the page as the sampler reads it: they start once it has read it once (a CI
+    // run once read nothing in the first six seconds, on a machine busy starting the other test files).
+    await expect.poll(() => samples.length, { timeout: 30_000, interval: 100 }).toBeGreaterThan(0);
     // The live region: at most one announcement every few seconds while the counts change several times a second.
     const announced = await page.evaluate(async () => {
       const region = document.querySelector('[aria-live]');
